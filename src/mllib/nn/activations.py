@@ -1,0 +1,186 @@
+"""Activation functions g and their reverse differentials (notes §2.1).
+
+Every activation acts elementwise on ``z`` of shape ``(n_samples, n_units)``,
+except softmax, which acts on each row. The backward rule is written in terms
+of the cached *output* ``a = g(z)`` (sigmoid' = a(1 - a), tanh' = 1 - a²), so
+a layer needs to keep only ``a``.
+
+``backward(a, delta)`` returns ``delta ⊙ g'(z)``, the reverse differential
+``r g_z`` applied to the upstream gradient ``delta = ∂J/∂a``. For softmax this
+is the Jacobian-vector product of notes §2.1.4, ``S ⊙ (δ − ⟨δ, S⟩)`` per row.
+
+All functions are stable for any finite input: there is no overflow, and the
+harmless underflow of ``exp`` towards 0 is silenced on purpose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Activation:
+    """An activation g with its reverse differential.
+
+    Subclasses define ``forward(z)`` and ``backward(a, delta)``; ``name`` is the
+    key under which configurations and model files refer to it.
+    """
+
+    name = "activation"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, a: np.ndarray, delta: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Activation) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.get_config().items())))
+
+
+class Sigmoid(Activation):
+    """σ(z) = 1 / (1 + e^{-z});  r σ_z(δ) = δ ⊙ a ⊙ (1 − a).
+
+    Computed from e^{-|z|} ∈ (0, 1], so that exp never overflows.
+    """
+
+    name = "sigmoid"
+
+    def forward(self, z):
+        with np.errstate(under="ignore"):
+            e = np.exp(-np.abs(z))
+        a = np.where(z >= 0, 1.0, e)
+        a /= 1.0 + e
+        return a.astype(z.dtype, copy=False)
+
+    def backward(self, a, delta):
+        return delta * a * (1.0 - a)
+
+
+class Tanh(Activation):
+    """tanh(z) = (e^z − e^{-z}) / (e^z + e^{-z});  r tanh_z(δ) = δ ⊙ (1 − a²)."""
+
+    name = "tanh"
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def backward(self, a, delta):
+        return delta * (1.0 - a * a)
+
+
+class ReLU(Activation):
+    """ReLU(z) = max{0, z};  r ReLU_z(δ) = δ ⊙ χ_{(0, ∞)}(z).
+
+    The derivative at the kink z = 0 is taken as 0, as PyTorch does; it is read
+    from the output, a > 0 exactly when z > 0.
+    """
+
+    name = "relu"
+
+    def forward(self, z):
+        return np.maximum(z, 0.0, dtype=z.dtype)
+
+    def backward(self, a, delta):
+        return delta * (a > 0)
+
+
+class LeakyReLU(Activation):
+    """ReLU(z; β) = max{βz, z} for 0 ≤ β < 1 (notes §2.1.3).
+
+    r ReLU_z(δ) = δ ⊙ (β χ_{(−∞,0)}(z) + χ_{[0,∞)}(z)). The slope β is used for
+    z < 0 (the notes' own code returned 1/0 and ignored β). Since β ≥ 0, the
+    sign of a is the sign of z, so the derivative is read from the output.
+    """
+
+    name = "leaky_relu"
+
+    def __init__(self, beta: float = 0.01):
+        beta = float(beta)
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"LeakyReLU slope beta must be in [0, 1), got {beta!r}")
+        self.beta = beta
+
+    def forward(self, z):
+        return np.maximum(z, self.beta * z).astype(z.dtype, copy=False)
+
+    def backward(self, a, delta):
+        return delta * np.where(a >= 0, 1.0, self.beta).astype(delta.dtype, copy=False)
+
+    def get_config(self):
+        return {"name": self.name, "beta": self.beta}
+
+    def __repr__(self):
+        return f"LeakyReLU(beta={self.beta})"
+
+
+class Softmax(Activation):
+    """softmax(z)_i = e^{z_i} / Σ_k e^{z_k}, per row (notes §2.1.4).
+
+    r S_z(δ) = S ⊙ (δ − ⟨δ, S⟩), the full Jacobian [S_i(δ_ij − S_j)] applied to
+    each row's upstream gradient. The row maximum is subtracted first, so exp
+    never overflows.
+    """
+
+    name = "softmax"
+
+    def forward(self, z):
+        shifted = z - z.max(axis=1, keepdims=True)
+        with np.errstate(under="ignore"):
+            e = np.exp(shifted, out=shifted)
+        e /= e.sum(axis=1, keepdims=True)
+        return e
+
+    def backward(self, a, delta):
+        inner = np.einsum("ij,ij->i", delta, a)[:, None]
+        return a * (delta - inner)
+
+
+class Linear(Activation):
+    """The identity g(z) = z;  r g_z(δ) = δ."""
+
+    name = "linear"
+
+    def forward(self, z):
+        return z
+
+    def backward(self, a, delta):
+        return delta
+
+
+ACTIVATIONS = {
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Linear)
+}
+ALIASES = {"identity": "linear", "logistic": "sigmoid", "leakyrelu": "leaky_relu"}
+
+
+def get_activation(spec) -> Activation:
+    """Return the activation named by ``spec``.
+
+    ``spec`` is an :class:`Activation`, a name such as ``"relu"``, or a config
+    dict ``{"name": "leaky_relu", "beta": 0.2}`` as written in model files.
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, dict):
+        options = dict(spec)
+        name = options.pop("name", None)
+        return _from_name(name, options)
+    return _from_name(spec, {})
+
+
+def _from_name(name, options) -> Activation:
+    key = ALIASES.get(str(name).lower(), str(name).lower()) if isinstance(name, str) else None
+    if key not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}"
+        )
+    return ACTIVATIONS[key](**options)

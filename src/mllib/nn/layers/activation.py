@@ -1,0 +1,29 @@
+"""An activation function as a layer: ``A = g(Z)``."""
+
+from __future__ import annotations
+
+from ..activations import get_activation
+from .base import Layer
+
+
+class ActivationLayer(Layer):
+    """Applies g elementwise (softmax: per row) and caches the output ``A``.
+
+    Backward returns ``r g_Z(δ)``, computed from the cached output (see
+    :mod:`mllib.nn.activations`).
+    """
+
+    def __init__(self, activation):
+        super().__init__()
+        self.activation = get_activation(activation)
+        self._a = None
+
+    def forward(self, x, training=False):
+        self._a = self.activation.forward(x)
+        return self._a
+
+    def backward(self, delta):
+        return self.activation.backward(self._a, delta)
+
+    def get_config(self):
+        return {"activation": self.activation.get_config()}

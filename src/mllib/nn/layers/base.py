@@ -1,0 +1,50 @@
+"""The layer contract shared by every layer (DESIGN.md).
+
+- ``forward(x, training)`` returns the output and caches what backward needs.
+- ``backward(delta)`` takes ∂J/∂(output), stores ∂J/∂(param) in ``grads`` and
+  returns ∂J/∂(input).
+- ``params`` and ``grads`` are dicts with the same keys, so one optimizer loop
+  serves every layer. Untrained state (batch-norm running statistics) lives in
+  ``state`` and optimizers never see it.
+- ``penalty(n_samples)`` is the layer's share of the regularization term R.
+
+Arrays are ``(n_samples, n_features)``: one example per row. The notes put one
+example per column, so every formula here is the notes' formula transposed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Layer:
+    """Base class: a layer without parameters or state."""
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.state: dict[str, np.ndarray] = {}
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, delta: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def penalty(self, n_samples: int) -> float:
+        return 0.0
+
+    def update_state(self) -> None:
+        """Fold the last training batch into the untrained state (if any).
+
+        The training loop calls this once per step; ``forward`` itself never
+        changes state, so that a gradient check or a cost evaluation leaves
+        the model as it was.
+        """
+
+    def get_config(self) -> dict:
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"

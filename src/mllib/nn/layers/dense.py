@@ -1,0 +1,76 @@
+"""The fully connected layer (notes §3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..init import get_initializer
+from .base import Layer
+
+
+class Dense(Layer):
+    """Affine map ``Z = X Wᵀ + b``, the notes' ``z[l] = W[l] a[l-1] + b[l]`` transposed.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        ``n[l-1]`` and ``n[l]``; ``W`` has shape ``(n_out, n_in)`` as in the notes.
+    bias : bool
+        Whether the layer has ``b`` of shape ``(n_out,)``.
+    init : str or callable
+        Weight initializer (see :mod:`mllib.nn.init`); biases start at zero.
+    regularizer : LpRegularizer, optional
+        Adds λ/(2N) Σ|W|^p to the cost and its gradient to ``grads["W"]``.
+    rng : numpy.random.Generator
+    dtype : numpy dtype
+
+    Notes
+    -----
+    With X of shape (N, n_in) and upstream δ = ∂J/∂Z of shape (N, n_out):
+
+        ∂J/∂W = δᵀ X  (+ ∂R/∂W),    ∂J/∂b = Σ_rows δ,    ∂J/∂X = δ W.
+
+    ``input_grad = False`` skips ∂J/∂X, which the first layer of a network
+    never needs.
+    """
+
+    def __init__(self, n_in, n_out, *, bias=True, init="he", regularizer=None,
+                 rng=None, dtype=np.float32):
+        super().__init__()
+        for name, value in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Dense {name} must be a positive integer, got {value!r}")
+        rng = np.random.default_rng() if rng is None else rng
+        self.n_in, self.n_out, self.bias = int(n_in), int(n_out), bool(bias)
+        self.regularizer = regularizer
+        self.input_grad = True
+        self.params["W"] = get_initializer(init)((self.n_out, self.n_in), rng, dtype)
+        self.grads["W"] = np.zeros_like(self.params["W"])
+        if self.bias:
+            self.params["b"] = np.zeros(self.n_out, dtype=dtype)
+            self.grads["b"] = np.zeros_like(self.params["b"])
+        self._x = None
+
+    def forward(self, x, training=False):
+        self._x = x
+        z = x @ self.params["W"].T
+        if self.bias:
+            z += self.params["b"]
+        return z
+
+    def backward(self, delta):
+        x, W = self._x, self.params["W"]
+        np.matmul(delta.T, x, out=self.grads["W"])
+        if self.regularizer is not None:
+            self.regularizer.add_gradient(W, self.grads["W"], x.shape[0])
+        if self.bias:
+            np.sum(delta, axis=0, out=self.grads["b"])
+        return delta @ W if self.input_grad else None
+
+    def penalty(self, n_samples):
+        if self.regularizer is None:
+            return 0.0
+        return self.regularizer.penalty(self.params["W"], n_samples)
+
+    def get_config(self):
+        return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.bias}

@@ -1,0 +1,51 @@
+"""Inverted dropout (notes §5.1)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer
+
+
+class Dropout(Layer):
+    """Keeps each unit with probability ``keep_prob`` and rescales by 1/keep_prob.
+
+    In training, with a fresh mask D of i.i.d. Bernoulli(keep_prob) entries
+    drawn from the model's Generator on every call,
+
+        A_out = A ⊙ D / keep_prob,        ∂J/∂A = δ ⊙ D / keep_prob,
+
+    so the expected activation is unchanged and inference is the identity.
+    The mask of the last training pass, already divided by keep_prob, is
+    ``self.mask``. Setting ``self.frozen = True`` reuses it instead of drawing
+    a new one while its shape fits, which a gradient check needs.
+    """
+
+    def __init__(self, keep_prob, *, rng=None):
+        super().__init__()
+        keep_prob = float(keep_prob)
+        if not 0.0 < keep_prob <= 1.0:
+            raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob!r}")
+        self.keep_prob = keep_prob
+        self.rng = np.random.default_rng() if rng is None else rng
+        self.mask = None
+        self.frozen = False
+        self._mask_used = None
+
+    def forward(self, x, training=False):
+        if not training or self.keep_prob == 1.0:
+            self._mask_used = None
+            return x
+        if not (self.frozen and self.mask is not None and self.mask.shape == x.shape):
+            keep = self.rng.random(x.shape, dtype=x.dtype) < self.keep_prob
+            self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / self.keep_prob)
+        self._mask_used = self.mask
+        return x * self.mask
+
+    def backward(self, delta):
+        if self._mask_used is None:
+            return delta
+        return delta * self._mask_used
+
+    def get_config(self):
+        return {"keep_prob": self.keep_prob}

@@ -1,0 +1,101 @@
+"""Cost functions paired with their output activations (notes §1, §2.2, §10).
+
+Each loss is declared for exactly one output activation, and the pair is
+differentiated as one piece: for sigmoid + binary cross-entropy, softmax +
+categorical cross-entropy and linear + squared error, the reverse differential
+of ``J = (1/N) Σ_j L(g(z_j), y_j)`` with respect to the logits is
+
+    ∂J/∂z = (a − y) / N,        a = g(z).
+
+Both the cost and that delta are computed from the logits ``z`` of shape
+``(n_samples, n_outputs)``: the cost through log-sum-exp forms that never take
+the log of 0, and the delta through the stable activation, so both stay finite
+for any finite logit. Targets ``y`` have the shape of ``z`` (one-hot rows for
+softmax).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Linear, Sigmoid, Softmax
+
+
+class Loss:
+    """A loss L(a, y) fused with its output activation g."""
+
+    name = "loss"
+    activation = None
+
+    def cost(self, z: np.ndarray, y: np.ndarray) -> float:
+        """J = (1/N) Σ_j L(g(z_j), y_j), from the logits."""
+        raise NotImplementedError
+
+    def delta(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """∂J/∂z = (a − y)/N, where ``a = self.activation.forward(z)``."""
+        return (a - y) * (1.0 / a.shape[0])
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class BinaryCrossEntropy(Loss):
+    """The notes' log-loss, L(a, y) = −[y log a + (1 − y) log(1 − a)], a = σ(z).
+
+    From the logits, L = max(z, 0) − z·y + log(1 + e^{−|z|}). Several sigmoid
+    outputs are independent binary problems; their losses add up.
+    """
+
+    name = "binary_crossentropy"
+    activation = Sigmoid()
+
+    def cost(self, z, y):
+        with np.errstate(under="ignore"):
+            softplus = np.log1p(np.exp(-np.abs(z)))
+        loss = np.maximum(z, 0) - z * y + softplus
+        return float(loss.sum() / z.shape[0])
+
+
+class CategoricalCrossEntropy(Loss):
+    """L(a, y) = −Σ_k y_k log a_k, a = softmax(z) (notes §10).
+
+    From the logits, log a_k = z_k − logsumexp(z), with the row maximum
+    subtracted before exponentiating.
+    """
+
+    name = "categorical_crossentropy"
+    activation = Softmax()
+
+    def cost(self, z, y):
+        shifted = z - z.max(axis=1, keepdims=True)
+        with np.errstate(under="ignore"):
+            log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return float(-(y * (shifted - log_norm)).sum() / z.shape[0])
+
+
+class SquaredError(Loss):
+    """L(a, y) = ½‖a − y‖², a = z; so J = 1/(2N) Σ_j ‖a_j − y_j‖²."""
+
+    name = "squared_error"
+    activation = Linear()
+
+    def cost(self, z, y):
+        r = z - y
+        return float(np.einsum("ij,ij->", r, r) / (2.0 * z.shape[0]))
+
+
+LOSS_FOR_OUTPUT = {
+    "sigmoid": BinaryCrossEntropy,
+    "softmax": CategoricalCrossEntropy,
+    "linear": SquaredError,
+}
+
+
+def loss_for_output(activation_name: str) -> Loss:
+    """The loss paired with an output activation, or a ValueError."""
+    if activation_name not in LOSS_FOR_OUTPUT:
+        raise ValueError(
+            f"output activation {activation_name!r} has no paired loss; "
+            f"the output layer must be one of {sorted(LOSS_FOR_OUTPUT)}"
+        )
+    return LOSS_FOR_OUTPUT[activation_name]()

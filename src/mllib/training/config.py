@@ -1,0 +1,153 @@
+"""Validation of a network's configuration, in the notes' own keys.
+
+The notes describe an L-layer network by lists indexed by the layer ``l``:
+``nodes[0..L]``, ``activators``, ``bias``, ``keep_probs[0..L]`` and
+``batch_norm[0..L]``, where index 0 is the input. :func:`normalize_config`
+checks them together and returns one plain dict with every list of length
+L + 1, or raises ``ValueError`` naming the problem. Nothing is built here.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..nn.activations import Activation, get_activation
+from ..nn.init import get_initializer
+from ..nn.losses import LOSS_FOR_OUTPUT
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def normalize_config(*, nodes, activators, bias=True, keep_probs=None, batch_norm=None,
+                     lp_reg=0, lambda_=0.0, init="he", bn_epsilon=1e-5, bn_momentum=0.9,
+                     seed=0, dtype="float32") -> dict:
+    """Check a configuration and return it with per-layer lists of length L + 1."""
+    nodes = _check_nodes(nodes)
+    L = len(nodes) - 1
+    acts = _per_layer("activators", activators, L, allow_input_entry=True)
+    acts = [None] + [_activation(g, l) for l, g in enumerate(acts[1:], start=1)]
+    for l in range(1, L):
+        if acts[l].name == "softmax":
+            raise ValueError(f"softmax is only allowed on the output layer, found in layer {l}")
+    if acts[L].name not in LOSS_FOR_OUTPUT:
+        raise ValueError(
+            f"output activator {acts[L].name!r} has no paired loss; "
+            f"use one of {sorted(LOSS_FOR_OUTPUT)}"
+        )
+    bias = _per_layer("bias", bias, L, allow_input_entry=True)
+    bias = [False] + [_boolean("bias", b, l) for l, b in enumerate(bias[1:], start=1)]
+    keep = _keep_probs(keep_probs, L)
+    bn = _batch_norm(batch_norm, L)
+    lp_reg, lambda_ = _regularization(lp_reg, lambda_)
+    bn_epsilon, bn_momentum = _bn_options(bn_epsilon, bn_momentum)
+    get_initializer(init)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if dtype_name not in DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return {
+        "nodes": nodes, "activators": acts, "bias": bias, "keep_probs": keep,
+        "batch_norm": bn, "lp_reg": lp_reg, "lambda_": lambda_, "init": init,
+        "bn_epsilon": bn_epsilon, "bn_momentum": bn_momentum,
+        "seed": int(seed), "dtype": dtype_name,
+    }
+
+
+def _check_nodes(nodes):
+    if isinstance(nodes, (str, bytes)) or not hasattr(nodes, "__len__") or len(nodes) < 2:
+        raise ValueError(f"nodes must be a list [n0, n1, ..., nL] with L >= 1, got {nodes!r}")
+    checked = []
+    for l, n in enumerate(nodes):
+        if l == 0 and n is None:
+            checked.append(None)
+        elif isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"nodes[{l}] must be a positive integer, got {n!r}")
+        else:
+            checked.append(int(n))
+    return checked
+
+
+def _per_layer(name, value, L, *, allow_input_entry):
+    """A scalar broadcast to layers 1..L, or a list of length L (or L + 1)."""
+    if isinstance(value, (str, bool, numbers.Number, Activation, dict)) or value is None:
+        return [value] * (L + 1)
+    value = list(value)
+    if len(value) == L:
+        return [None] + value
+    if allow_input_entry and len(value) == L + 1:
+        return value
+    lengths = f"{L} or {L + 1}" if allow_input_entry else f"{L}"
+    raise ValueError(f"{name} has length {len(value)}, but nodes has L = {L} layers "
+                     f"(expected length {lengths})")
+
+
+def _activation(g, l):
+    try:
+        return get_activation(g)
+    except ValueError as err:
+        raise ValueError(f"activators[{l}]: {err}") from None
+
+
+def _boolean(name, value, l):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}[{l}] must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _keep_probs(keep_probs, L):
+    if keep_probs is None:
+        return [1.0] * (L + 1)
+    if isinstance(keep_probs, numbers.Number):
+        keep = [1.0] + [keep_probs] * (L - 1) + [1.0]
+    else:
+        keep = list(keep_probs)
+        if len(keep) != L + 1:
+            raise ValueError(f"keep_probs has length {len(keep)}; expected L + 1 = {L + 1} "
+                             "(index 0 is the input)")
+    for l, p in enumerate(keep):
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 < p <= 1.0:
+            raise ValueError(f"keep_probs[{l}] must be in (0, 1], got {p!r}")
+    if keep[L] != 1.0:
+        raise ValueError(f"keep_probs[{L}] = {keep[L]!r}: dropout on the output layer is not "
+                         "allowed; it must be 1.0")
+    return [float(p) for p in keep]
+
+
+def _batch_norm(batch_norm, L):
+    if batch_norm is None or batch_norm is False:
+        return [False] * (L + 1)
+    if batch_norm is True:
+        return [False] + [True] * (L - 1) + [False]
+    bn = list(batch_norm)
+    if len(bn) != L + 1:
+        raise ValueError(f"batch_norm has length {len(bn)}; expected L + 1 = {L + 1} "
+                         "(index 0 is the input)")
+    bn = [_boolean("batch_norm", b, l) for l, b in enumerate(bn)]
+    if bn[0]:
+        raise ValueError("batch_norm[0] must be False: the input is standardized, not batch-normalized")
+    if bn[L]:
+        raise ValueError(f"batch_norm[{L}] must be False: batch norm on the output layer "
+                         "is not allowed")
+    return bn
+
+
+def _regularization(lp_reg, lambda_):
+    if isinstance(lp_reg, bool) or lp_reg not in (0, 1, 2):
+        raise ValueError(f"lp_reg must be 0, 1 or 2, got {lp_reg!r}")
+    if isinstance(lambda_, bool) or not isinstance(lambda_, numbers.Real) \
+            or not np.isfinite(lambda_) or lambda_ < 0:
+        raise ValueError(f"lambda_ must be a finite number >= 0, got {lambda_!r}")
+    return int(lp_reg), float(lambda_)
+
+
+def _bn_options(epsilon, momentum):
+    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) \
+            or not np.isfinite(epsilon) or epsilon <= 0:
+        raise ValueError(f"bn_epsilon must be a finite number > 0, got {epsilon!r}")
+    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
+            or not 0.0 <= momentum < 1.0:
+        raise ValueError(f"bn_momentum must be in [0, 1), got {momentum!r}")
+    return float(epsilon), float(momentum)

@@ -2,13 +2,22 @@
 
 Every backward pass is derived by hand and checked against central
 differences (:mod:`mllib.gradcheck`). The layers of the package, from the
-bottom up: ``nn`` and ``optim`` (math, NumPy only), ``data``, ``training``,
-``io``, ``tuning``, and the interfaces (CLI, scikit-learn, plots, datasets).
+bottom up: ``nn`` and ``optim`` (the math, NumPy only), ``data`` and ``io``
+(NumPy only), ``training``, ``tuning``, and the interfaces: ``cli``,
+``sklearn``, ``plots`` and ``datasets``.
 """
-
-from . import gradcheck, nn
-from .training import NeuralNetwork
 
 __version__ = "0.1.0"
 
-__all__ = ["NeuralNetwork", "gradcheck", "nn", "__version__"]
+from . import gradcheck, nn  # noqa: E402
+from .io import ModelFileError  # noqa: E402
+from .training import (  # noqa: E402
+    Callback, EarlyStopping, History, LambdaCallback, LogisticRegression, NeuralNetwork,
+    ProgressLogger, SoftmaxRegression, load,
+)
+
+__all__ = [
+    "Callback", "EarlyStopping", "History", "LambdaCallback", "LogisticRegression",
+    "ModelFileError", "NeuralNetwork", "ProgressLogger", "SoftmaxRegression",
+    "__version__", "gradcheck", "load", "nn",
+]

@@ -62,7 +62,10 @@ class Sigmoid(Activation):
         return a.astype(z.dtype, copy=False)
 
     def backward(self, a, delta):
-        return delta * a * (1.0 - a)
+        # a can be subnormal for z far below 0; the product then underflows
+        # harmlessly towards 0.
+        with np.errstate(under="ignore"):
+            return delta * a * (1.0 - a)
 
 
 class Tanh(Activation):
@@ -96,9 +99,11 @@ class ReLU(Activation):
 class LeakyReLU(Activation):
     """ReLU(z; β) = max{βz, z} for 0 ≤ β < 1 (notes §2.1.3).
 
-    r ReLU_z(δ) = δ ⊙ (β χ_{(−∞,0)}(z) + χ_{[0,∞)}(z)). The slope β is used for
-    z < 0 (the notes' own code returned 1/0 and ignored β). Since β ≥ 0, the
-    sign of a is the sign of z, so the derivative is read from the output.
+    r ReLU_z(δ) = δ ⊙ (β χ_{(−∞,0]}(z) + χ_{(0,∞)}(z)). The slope β is used for
+    z < 0 (the notes' own code returned 1/0 and ignored β); at the kink z = 0
+    it is β too, as in PyTorch. Since β ≥ 0, a > 0 exactly when z > 0, so the
+    derivative is read from the output. (Testing a ≥ 0 instead would give
+    slope 1 for every z < 0 when β = 0, where a = βz = −0.0.)
     """
 
     name = "leaky_relu"
@@ -113,7 +118,7 @@ class LeakyReLU(Activation):
         return np.maximum(z, self.beta * z).astype(z.dtype, copy=False)
 
     def backward(self, a, delta):
-        return delta * np.where(a >= 0, 1.0, self.beta).astype(delta.dtype, copy=False)
+        return delta * np.where(a > 0, 1.0, self.beta).astype(delta.dtype, copy=False)
 
     def get_config(self):
         return {"name": self.name, "beta": self.beta}
@@ -140,8 +145,10 @@ class Softmax(Activation):
         return e
 
     def backward(self, a, delta):
-        inner = np.einsum("ij,ij->i", delta, a)[:, None]
-        return a * (delta - inner)
+        # As for sigmoid, a subnormal S_i underflows harmlessly in the product.
+        with np.errstate(under="ignore"):
+            inner = np.einsum("ij,ij->i", delta, a)[:, None]
+            return a * (delta - inner)
 
 
 class Linear(Activation):

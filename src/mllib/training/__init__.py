@@ -1,5 +1,11 @@
 """Training: the network of the notes, its presets, the fit loop and callbacks."""
 
+from .callbacks import Callback, EarlyStopping, History, LambdaCallback, ProgressLogger
+from .checkpoint import load
 from .network import NeuralNetwork
+from .presets import LogisticRegression, SoftmaxRegression
 
-__all__ = ["NeuralNetwork"]
+__all__ = [
+    "Callback", "load", "EarlyStopping", "History", "LambdaCallback", "LogisticRegression",
+    "NeuralNetwork", "ProgressLogger", "SoftmaxRegression",
+]

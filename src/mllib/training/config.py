@@ -59,9 +59,11 @@ def normalize_config(*, nodes, activators, bias=True, keep_probs=None, batch_nor
 def _check_nodes(nodes):
     if isinstance(nodes, (str, bytes)) or not hasattr(nodes, "__len__") or len(nodes) < 2:
         raise ValueError(f"nodes must be a list [n0, n1, ..., nL] with L >= 1, got {nodes!r}")
-    checked = []
+    # n0 = None and nL = None are taken from the data: the number of features,
+    # and the number of classes (softmax) or target columns.
+    checked, last = [], len(nodes) - 1
     for l, n in enumerate(nodes):
-        if l == 0 and n is None:
+        if l in (0, last) and n is None:
             checked.append(None)
         elif isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"nodes[{l}] must be a positive integer, got {n!r}")

@@ -7,7 +7,15 @@ import numpy as np
 from ..nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
 from ..nn.losses import loss_for_output
 from ..nn.regularizers import LpRegularizer
+from ..data import Standardizer
+from . import checkpoint
 from .config import DTYPES, normalize_config
+from .fit import check_fit_arguments, resolve_optimizer, run_epochs, split_validation
+from .metrics import EpochMetrics, predicted_codes
+from .targets import TargetEncoder
+
+# Rows per chunk when predicting or evaluating, to bound temporary memory.
+CHUNK = 4096
 
 
 class NeuralNetwork:
@@ -44,6 +52,9 @@ class NeuralNetwork:
     seed : int, default 0
         Seeds the model's one Generator: weights, dropout masks, shuffling.
     dtype : {"float32", "float64"}, default "float32"
+    standardize : bool, default False
+        Fit a :class:`~mllib.data.Standardizer` on the first training data
+        and apply it to every input afterwards (notes §4).
 
     Examples
     --------
@@ -57,7 +68,7 @@ class NeuralNetwork:
 
     def __init__(self, nodes, activators, *, bias=True, keep_probs=None, batch_norm=None,
                  lp_reg=0, lambda_=0.0, init="he", bn_epsilon=1e-5, bn_momentum=0.9,
-                 seed=0, dtype="float32"):
+                 seed=0, dtype="float32", standardize=False):
         self.config = normalize_config(
             nodes=nodes, activators=activators, bias=bias, keep_probs=keep_probs,
             batch_norm=batch_norm, lp_reg=lp_reg, lambda_=lambda_, init=init,
@@ -66,9 +77,15 @@ class NeuralNetwork:
         self.L = len(self.config["nodes"]) - 1
         self.loss = loss_for_output(self.config["activators"][self.L].name)
         self.rng = np.random.default_rng(self.config["seed"])
+        self.targets = TargetEncoder(self.loss.activation.name)
+        self.standardize = bool(standardize)
+        self.standardizer_ = None
+        self.optimizer_ = None
+        self.epoch_ = 0
+        self.stop_training = False
         self.layers = []
         self._named = []
-        if self.config["nodes"][0] is not None:
+        if None not in (self.config["nodes"][0], self.config["nodes"][-1]):
             self._build(self.config["nodes"][0])
 
     # -- construction -------------------------------------------------------
@@ -81,9 +98,11 @@ class NeuralNetwork:
     def n_features(self):
         return self.config["nodes"][0]
 
-    def _build(self, n0):
+    def _build(self, n0, n_out=None):
         cfg, dtype = self.config, self.dtype
         cfg["nodes"][0] = int(n0)
+        if cfg["nodes"][-1] is None:
+            cfg["nodes"][-1] = int(n_out)
         reg = LpRegularizer(cfg["lp_reg"], cfg["lambda_"]) if cfg["lp_reg"] and cfg["lambda_"] else None
         layers, named = [], []
         if cfg["keep_probs"][0] < 1.0:
@@ -109,6 +128,19 @@ class NeuralNetwork:
         layers[self._first].input_grad = False
         self.layers, self._named = layers, named
 
+    def _build_for(self, X, y=None):
+        """Build the layers once the data gives the widths left as None."""
+        if self.built:
+            return
+        if self.config["nodes"][-1] is None:
+            if y is None:
+                raise RuntimeError("nodes[L] is None: the output width is taken from y, "
+                                   "so the network must see targets first")
+            n_out = self.targets.n_outputs(y)
+        else:
+            n_out = None
+        self._build(X.shape[1], n_out)
+
     # -- parameters ---------------------------------------------------------
 
     def parameters(self) -> dict:
@@ -129,6 +161,23 @@ class NeuralNetwork:
             raise RuntimeError("the network has no weights yet: nodes[0] is None and it has "
                                "seen no data; call fit, gradients or cost first")
 
+    def get_weights(self) -> dict:
+        """A copy of every parameter and running statistic, by qualified name."""
+        return {k: v.copy() for k, v in {**self.parameters(), **self.state()}.items()}
+
+    def set_weights(self, weights: dict) -> None:
+        """Copy ``weights`` (as from :meth:`get_weights`) into the live arrays."""
+        live = {**self.parameters(), **self.state()}
+        if set(weights) != set(live):
+            raise ValueError(f"weights have keys {sorted(weights)}, expected {sorted(live)}")
+        for name, value in weights.items():
+            value = np.asarray(value)
+            if value.shape != live[name].shape:
+                raise ValueError(f"weights[{name!r}] has shape {value.shape}, "
+                                 f"expected {live[name].shape}")
+        for name, value in weights.items():
+            live[name][...] = value
+
     # -- passes -------------------------------------------------------------
 
     def _logits(self, X, training):
@@ -141,7 +190,7 @@ class NeuralNetwork:
         return sum(layer.penalty(n_samples) for _, layer in self._named)
 
     def _train_pass(self, X, Y):
-        """One training-mode forward and backward pass; returns the cost.
+        """One training-mode forward and backward pass: ``(cost, a[L])``.
 
         The gradients are left in the layers' ``grads`` (see ``_live_gradients``).
         """
@@ -151,7 +200,11 @@ class NeuralNetwork:
         delta = self.loss.delta(a, Y)
         for layer in reversed(self.layers[self._first:]):
             delta = layer.backward(delta)
-        return cost
+        return cost, a
+
+    def _update_state(self):
+        for _, layer in self._named:
+            layer.update_state()
 
     def gradients(self, X, y):
         """Cost and gradients of one training-mode pass over ``(X, y)`` as one batch.
@@ -161,7 +214,7 @@ class NeuralNetwork:
         frozen); batch-norm running statistics are left as they are.
         """
         X, Y = self._check_data(X, y)
-        cost = self._train_pass(X, Y)
+        cost, _ = self._train_pass(X, Y)
         return cost, {k: v.copy() for k, v in self._live_gradients().items()}
 
     def cost(self, X, y, *, training=True) -> float:
@@ -177,73 +230,166 @@ class NeuralNetwork:
     def forward(self, X) -> np.ndarray:
         """Inference-mode output ``a[L]`` of shape ``(n_samples, n[L])``."""
         X = self._check_X(X)
-        return self.loss.activation.forward(self._logits(X, training=False))
+        self._require_built()
+        out = np.empty((X.shape[0], self.config["nodes"][-1]), dtype=self.dtype)
+        for start in range(0, X.shape[0], CHUNK):
+            rows = slice(start, start + CHUNK)
+            out[rows] = self.loss.activation.forward(
+                self._logits(self._batch_input(X, rows), training=False))
+        return out
+
+    # -- training and prediction ----------------------------------------------
+
+    def fit(self, X, y, *, optimizer="adam", learning_rate=None, epochs=100, batch_size=None,
+            lr_decay=None, validation_data=None, validation_split=0.0, callbacks=(),
+            augment=None, verbose=0):
+        """Train on ``(X, y)``; a second call continues the same run.
+
+        Parameters
+        ----------
+        X : array_like, shape (n_samples, n_features)
+            Any array that supports row indexing, ``np.memmap`` included:
+            mini-batches are gathered from it, it is never copied whole.
+        y : array_like
+            Labels of any kind for classifiers, floats for regression.
+        optimizer : {"adam", "momentum", "rmsprop", "gd"} or Optimizer
+        learning_rate : float, optional
+            α0; 0.001 for Adam and RMSProp, 0.01 for the others by default.
+        epochs : int
+        batch_size : int, optional
+            None is full-batch gradient descent; 1 is stochastic.
+        lr_decay : str, tuple, Schedule or callable, optional
+            α(epoch), e.g. ``"rational:1.0"`` for α0/(1 + epoch).
+        validation_data : (X_dev, y_dev), optional
+        validation_split : float
+            The last fraction of the rows, kept out of training, as in Keras.
+        callbacks : list of Callback
+        augment : callable, optional
+            ``augment(X_batch, rng) -> X_batch``, applied to every batch.
+        verbose : {0, 1, 2}
+
+        Returns
+        -------
+        History
+            Per-epoch cost and accuracy (or r2), with ``val_`` entries for
+            the dev data.
+
+        The optimizer's state, the epoch (so the schedule's position) and the
+        Generator carry over between calls: ``fit(epochs=6)`` gives the same
+        bits as ``fit(epochs=3)`` twice.
+        """
+        callbacks = list(callbacks)
+        check_fit_arguments(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+                            validation_split=validation_split, callbacks=callbacks,
+                            augment=augment, verbose=verbose)
+        X = self._check_X(X, convert=False)
+        y = np.asarray(y)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
+        opt, schedule = resolve_optimizer(self, optimizer, learning_rate, lr_decay)
+        X, y, X_dev, y_dev = split_validation(X, y, validation_data, validation_split)
+        self.targets.fit(y)
+        Y = self._targets(y)
+        validation = None
+        if X_dev is not None:
+            X_dev = self._check_X(X_dev, convert=False)
+            validation = (X_dev, self._targets(y_dev))
+        self._build_for(X, y)
+        if self.standardize and self.standardizer_ is None:
+            self.standardizer_ = Standardizer().fit(X)
+        self.optimizer_ = opt
+        return run_epochs(self, X, Y, epochs=epochs, batch_size=batch_size, optimizer=opt,
+                          schedule=schedule, validation=validation, callbacks=callbacks,
+                          augment=augment, verbose=verbose)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (sigmoid or softmax outputs), in inference mode."""
+        """Inference-mode outputs of a classifier: a[L] = P(y = 1 | x) for a
+        sigmoid output, softmax rows that sum to 1 for a softmax output."""
+        if not self.targets.is_classifier:
+            raise AttributeError("predict_proba is for sigmoid and softmax outputs; "
+                                 "this network has a linear output, use predict")
         return self.forward(X)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels (in the labels' own kind) or regression values."""
+        a = self.forward(X)
+        kind = self.loss.activation.name
+        if kind == "linear":
+            return a[:, 0] if a.shape[1] == 1 else a
+        return self.targets.decode(predicted_codes(a, kind))
+
+    def evaluate(self, X, y) -> dict:
+        """Inference-mode ``{"cost": J, "accuracy": ...}`` (or ``"r2"``) on ``(X, y)``."""
+        X, Y = self._check_data(X, y, convert=False)
+        return self._evaluate_encoded(X, Y)
+
+    def _evaluate_encoded(self, X, Y) -> dict:
+        sums = EpochMetrics(self.loss.activation.name)
+        for start in range(0, X.shape[0], CHUNK):
+            rows = slice(start, start + CHUNK)
+            z = self._logits(self._batch_input(X, rows), training=False)
+            sums.add(self.loss.cost(z, Y[rows]), self.loss.activation.forward(z), Y[rows])
+        logs = sums.result()
+        logs["cost"] += self._penalty(X.shape[0])
+        return logs
+
+    def save(self, path) -> None:
+        """Write everything needed to predict and to continue training to ``path``.
+
+        The file is an ``.npz`` archive with a JSON header and nothing pickled;
+        read it back with :func:`mllib.load`. See :mod:`mllib.io.modelfile`.
+        """
+        checkpoint.save(self, path)
+
+    def summary(self, file=None) -> str:
+        """Print (and return) a table of layers, output shapes and parameter counts."""
+        from .summary import summary_table
+
+        text = summary_table(self)
+        print(text, file=file)
+        return text
 
     # -- input checks -------------------------------------------------------
 
-    def _check_X(self, X):
-        X = np.asarray(X)
+    def _batch_input(self, X, rows):
+        """Rows of X in the model's dtype, standardized if the model standardizes."""
+        batch = np.asarray(X[rows], dtype=self.dtype)
+        if self.standardizer_ is not None:
+            batch = self.standardizer_.transform(batch)
+        return batch
+
+    def _check_X(self, X, convert=True):
+        if not isinstance(X, np.ndarray):
+            X = np.asarray(X)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
         if X.shape[0] == 0:
             raise ValueError("X has no rows")
-        if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-            raise ValueError(f"X must be numeric, got dtype {X.dtype}")
+        if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool) \
+                or np.issubdtype(X.dtype, np.complexfloating):
+            raise ValueError(f"X must be real numbers, got dtype {X.dtype}")
         if self.n_features is not None and X.shape[1] != self.n_features:
             raise ValueError(f"X has {X.shape[1]} features, but the network expects "
                              f"nodes[0] = {self.n_features}")
-        X = np.asarray(X, dtype=self.dtype)
-        if not np.isfinite(X).all():
+        # A sum in float64 is non-finite exactly when some entry is, and it
+        # needs no temporary as large as X (X may be a memmap).
+        if not np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)):
             raise ValueError("X contains NaN or infinite values")
-        if not self.built:
-            self._build(X.shape[1])
-        return X
+        return np.asarray(X, dtype=self.dtype) if convert else X
 
-    def _check_data(self, X, y):
-        X = self._check_X(X)
-        Y = self._targets(y)
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}")
-        return X, Y
+    def _check_data(self, X, y, convert=True):
+        X = self._check_X(X, convert)
+        y = np.asarray(y)
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has shape {y.shape}")
+        self._build_for(X, y)
+        if convert and self.standardizer_ is not None:
+            X = self.standardizer_.transform(X)
+        return X, self._targets(y)
 
     def _targets(self, y) -> np.ndarray:
-        """``y`` as an ``(n_samples, n[L])`` array in the model's dtype."""
-        y = np.asarray(y)
-        n_out, kind = self.config["nodes"][-1], self.loss.activation.name
-        if y.ndim == 1:
-            if kind == "softmax":
-                return self._one_hot(y, n_out)
-            y = y.reshape(-1, 1)
-        if y.ndim != 2 or y.shape[1] != n_out:
-            raise ValueError(f"y must have shape (n_samples,) or (n_samples, {n_out}), "
-                             f"got {y.shape}")
-        if not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
-            raise ValueError(f"y must be numeric here, got dtype {y.dtype}")
-        Y = y.astype(self.dtype)
-        if not np.isfinite(Y).all():
-            raise ValueError("y contains NaN or infinite values")
-        if kind == "sigmoid" and not np.isin(Y, (0.0, 1.0)).all():
-            raise ValueError("y must hold 0/1 labels for a sigmoid output")
-        if kind == "softmax" and not (np.isin(Y, (0.0, 1.0)).all() and (Y.sum(axis=1) == 1).all()):
-            raise ValueError("one-hot y must have exactly one 1 per row")
-        return Y
-
-    def _one_hot(self, labels, n_classes):
-        if not np.issubdtype(labels.dtype, np.integer):
-            as_int = labels.astype(np.int64) if np.issubdtype(labels.dtype, np.number) else None
-            if as_int is None or not np.array_equal(as_int, labels):
-                raise ValueError("softmax labels must be integers in [0, n_classes) or one-hot rows")
-            labels = as_int
-        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-            raise ValueError(f"softmax labels must lie in [0, {n_classes}), got values from "
-                             f"{labels.min()} to {labels.max()}")
-        Y = np.zeros((labels.shape[0], n_classes), dtype=self.dtype)
-        Y[np.arange(labels.shape[0]), labels] = 1.0
-        return Y
+        return self.targets.transform(y, self.config["nodes"][-1] or self.targets.n_outputs(y),
+                                      self.dtype)
 
     def __repr__(self):
         cfg = self.config

@@ -1,0 +1,210 @@
+"""Callbacks: hooks into the fit loop, in the manner of Keras.
+
+A callback may define any of ``on_train_begin(logs)``,
+``on_epoch_begin(epoch, logs)``, ``on_batch_end(batch, logs)``,
+``on_epoch_end(epoch, logs)`` and ``on_train_end(logs)``; it reaches the
+model as ``self.model`` and stops training by setting
+``self.model.stop_training = True``. The per-epoch ``logs`` hold ``cost``,
+``accuracy`` (classifiers) or ``r2`` (regression), the same with a ``val_``
+prefix when there is dev data, ``lr`` and ``time`` (seconds).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    model = None
+
+    def set_model(self, model):
+        self.model = model
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=f)``."""
+
+    HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
+
+    def __init__(self, **hooks):
+        unknown = set(hooks) - set(self.HOOKS)
+        if unknown:
+            raise ValueError(f"unknown hooks {sorted(unknown)}; expected some of {list(self.HOOKS)}")
+        for name, function in hooks.items():
+            if not callable(function):
+                raise ValueError(f"{name} must be callable, got {function!r}")
+            setattr(self, name, function)
+
+
+class History(Callback):
+    """Records the logs of every epoch: ``history.history["cost"][i]`` and so on."""
+
+    def __init__(self):
+        self.epoch = []
+        self.history = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+    def __repr__(self):
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+class EarlyStopping(Callback):
+    """Stop when a monitored quantity has stopped improving (notes §5.3).
+
+    Parameters
+    ----------
+    monitor : str, default "val_cost"
+        A key of the epoch logs. Costs are minimized; accuracy and r2 are
+        maximized (``mode="auto"``), or set ``mode`` to "min" or "max".
+    patience : int, default 0
+        Epochs without improvement before stopping.
+    min_delta : float, default 0
+        An improvement must beat the best value by more than this.
+    restore_best_weights : bool, default False
+        At the end of training, put back the parameters and batch-norm
+        statistics of the best epoch, kept as a copy.
+
+    The state is reset at the start of every ``fit``.
+    """
+
+    def __init__(self, monitor="val_cost", patience=0, min_delta=0.0,
+                 restore_best_weights=False, mode="auto"):
+        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
+            raise ValueError(f"patience must be a non-negative integer, got {patience!r}")
+        if not np.isfinite(min_delta) or min_delta < 0:
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.restore_best_weights = bool(restore_best_weights)
+        if mode == "auto":
+            mode = "max" if monitor.endswith(("accuracy", "r2")) else "min"
+        self.mode = mode
+        self._reset()
+
+    def _reset(self):
+        self.wait = 0
+        self.best = None
+        self.best_epoch = None
+        self.stopped_epoch = None
+        self.best_weights = None
+
+    def on_train_begin(self, logs=None):
+        available = (logs or {}).get("metrics")
+        if available is not None and self.monitor not in available:
+            raise ValueError(f"EarlyStopping monitor {self.monitor!r} is not logged; "
+                             f"available: {sorted(available)}")
+        self._reset()
+
+    def _improved(self, value):
+        if self.best is None:
+            return True
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            return
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+class ProgressLogger(Callback):
+    """Per-epoch progress: cost, metrics and elapsed time (the notes' EpochRuntime).
+
+    ``verbose=1`` shows a progress bar over the epochs when the stream is a
+    terminal and tqdm is installed, and otherwise prints about ten lines in
+    all; ``verbose=2`` prints one line per epoch; ``verbose=0`` is silent.
+    """
+
+    def __init__(self, verbose=1, stream=None):
+        self.verbose = verbose
+        self.stream = stream
+        self._bar = None
+
+    def on_train_begin(self, logs=None):
+        self.epochs = (logs or {}).get("epochs", 0)
+        self.first = (logs or {}).get("initial_epoch", 0)
+        stream = self.stream or sys.stderr
+        self._stream = stream
+        if self.verbose == 1 and _isatty(stream):
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self._bar = tqdm(total=self.epochs, unit="epoch", file=stream, leave=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        text = format_logs(logs or {})
+        done = epoch - self.first + 1
+        if self._bar is not None:
+            self._bar.set_postfix_str(text, refresh=False)
+            self._bar.update(1)
+        elif self.verbose == 2 or (self.verbose == 1 and _milestone(done, self.epochs)):
+            print(f"epoch {epoch + 1}  {text}", file=self._stream, flush=True)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def format_logs(logs: dict) -> str:
+    parts = []
+    for key, value in logs.items():
+        if key == "time":
+            parts.append(f"{value:.3f}s")
+        elif key == "lr":
+            parts.append(f"lr {value:.3g}")
+        else:
+            parts.append(f"{key} {value:.4f}")
+    return "  ".join(parts)
+
+
+def _milestone(done, total):
+    step = max(1, total // 10)
+    return done == total or done % step == 0
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,139 @@
+"""The mini-batch training loop (notes §7, §9.3).
+
+One epoch shuffles the row indices with the model's Generator, cuts them
+into mini-batches (the last partial batch is kept), and for each batch
+gathers the rows from the caller's array, so that an ``np.memmap`` is read
+batch by batch and never copied whole. Each step is
+
+    forward and backward pass → batch-norm running statistics → optimizer step,
+
+with the learning rate ``α(epoch)`` of the schedule. The loop is split into
+argument checks, preparation of the data, one epoch, and the epoch's logs.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+
+import numpy as np
+
+from ..data import minibatch_indices
+from ..optim import get_optimizer, make_schedule
+from .callbacks import Callback, History, ProgressLogger
+from .metrics import EpochMetrics
+
+DEFAULT_LEARNING_RATE = {"gd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam": 0.001}
+
+
+def check_fit_arguments(*, epochs, batch_size, validation_data, validation_split,
+                        callbacks, augment, verbose):
+    """Reject bad arguments before anything about the model changes."""
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if batch_size is not None and (isinstance(batch_size, bool)
+                                   or not isinstance(batch_size, numbers.Integral)
+                                   or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+            or not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    if validation_data is not None and validation_split:
+        raise ValueError("give validation_data or validation_split, not both")
+    if validation_data is not None and (not isinstance(validation_data, (tuple, list))
+                                        or len(validation_data) != 2):
+        raise ValueError("validation_data must be a pair (X_dev, y_dev)")
+    for callback in callbacks:
+        if not isinstance(callback, Callback):
+            raise ValueError(f"callbacks must be Callback instances, got {callback!r}")
+    if augment is not None and not callable(augment):
+        raise ValueError(f"augment must be a callable (X_batch, rng) -> X_batch, got {augment!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+
+
+def resolve_optimizer(model, optimizer, learning_rate, lr_decay):
+    """The optimizer to step with and the schedule α(epoch).
+
+    The model's current optimizer is kept, state and all, when ``optimizer``
+    names the same one with the same settings, so that a second ``fit``
+    continues the first.
+    """
+    candidate = get_optimizer(optimizer)
+    current = model.optimizer_
+    if current is not None and (candidate is current
+                                or candidate.get_config() == current.get_config()):
+        candidate = current
+    if learning_rate is None:
+        learning_rate = DEFAULT_LEARNING_RATE.get(candidate.name, 0.01)
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) \
+            or not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
+    return candidate, make_schedule(lr_decay, float(learning_rate))
+
+
+def split_validation(X, y, validation_data, validation_split):
+    """Training rows and dev rows; a split takes the last rows, as Keras does."""
+    if validation_data is not None:
+        return X, y, validation_data[0], validation_data[1]
+    if not validation_split:
+        return X, y, None, None
+    n_dev = int(round(X.shape[0] * validation_split))
+    if n_dev < 1 or n_dev >= X.shape[0]:
+        raise ValueError(f"validation_split={validation_split} leaves {n_dev} of "
+                         f"{X.shape[0]} rows for validation")
+    cut = X.shape[0] - n_dev
+    return X[:cut], y[:cut], X[cut:], y[cut:]
+
+
+def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,
+               callbacks, augment, verbose):
+    """Train for ``epochs`` more epochs; returns the History of this call."""
+    history = History()
+    progress = [ProgressLogger(verbose)] if verbose else []
+    hooks = [history, *callbacks, *progress]
+    metric = "r2" if model.loss.activation.name == "linear" else "accuracy"
+    names = ["cost", metric] + (["val_cost", f"val_{metric}"] if validation else [])
+    model.stop_training = False
+    for hook in hooks:
+        hook.set_model(model)
+        hook.on_train_begin({"epochs": epochs, "initial_epoch": model.epoch_,
+                             "metrics": names + ["lr", "time"]})
+    full = _full_batch(X, batch_size, model)
+    params, grads = model.parameters(), model._live_gradients()
+    for _ in range(epochs):
+        epoch, started = model.epoch_, time.perf_counter()
+        lr = float(schedule(epoch))
+        for hook in hooks:
+            hook.on_epoch_begin(epoch)
+        sums = EpochMetrics(model.loss.activation.name)
+        batches = [None] if full is not None else minibatch_indices(X.shape[0], batch_size, model.rng)
+        for batch, index in enumerate(batches):
+            Xb, Yb = (full, Y) if index is None else (model._batch_input(X, index), Y[index])
+            if augment is not None:
+                Xb = augment(Xb, model.rng)
+            cost, a = model._train_pass(Xb, Yb)
+            model._update_state()
+            optimizer.step(params, grads, lr)
+            sums.add(cost, a, Yb)
+            for hook in callbacks:
+                hook.on_batch_end(batch, {"cost": cost})
+        model.epoch_ += 1
+        logs = sums.result()
+        if validation:
+            logs.update({f"val_{k}": v for k, v in model._evaluate_encoded(*validation).items()})
+        logs["lr"], logs["time"] = lr, time.perf_counter() - started
+        for hook in hooks:
+            hook.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    for hook in hooks:
+        hook.on_train_end()
+    return history
+
+
+def _full_batch(X, batch_size, model):
+    """The whole (prepared) X when one batch covers it, to skip the gathers."""
+    if batch_size is not None and batch_size < X.shape[0]:
+        return None
+    return model._batch_input(X, slice(None))

@@ -1,0 +1,70 @@
+"""Metrics reported per epoch: accuracy for classifiers, R² for regression.
+
+Both are computed from the output ``a = g(z)`` and the encoded targets ``Y``,
+so they can be accumulated batch by batch over an epoch at little cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def predicted_codes(a: np.ndarray, kind: str) -> np.ndarray:
+    """Class codes from outputs: argmax for softmax, a ≥ ½ for sigmoid."""
+    if kind == "softmax":
+        return a.argmax(axis=1)
+    decided = a >= 0.5
+    return decided[:, 0].astype(np.int64) if a.shape[1] == 1 else decided.astype(np.int64)
+
+
+def n_correct(a: np.ndarray, Y: np.ndarray, kind: str) -> float:
+    """Correct decisions in a batch; multi-label sigmoid counts each entry."""
+    if kind == "softmax":
+        return float(np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1)))
+    hits = np.count_nonzero((a >= 0.5) == (Y >= 0.5))
+    return hits / a.shape[1]
+
+
+class EpochMetrics:
+    """Sums over the batches of an epoch: cost, accuracy or R².
+
+    The cost is the batch costs weighted by batch size, as Keras reports it.
+    R² is 1 − SS_res/SS_tot averaged over outputs, with SS_tot from the
+    running sums Σy and Σy².
+    """
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.n = 0
+        self.cost = 0.0
+        self.correct = 0.0
+        self.ss_res = self.sum_y = self.sum_y2 = 0.0
+
+    def add(self, cost: float, a: np.ndarray, Y: np.ndarray) -> None:
+        n = a.shape[0]
+        self.n += n
+        self.cost += cost * n
+        if self.kind == "linear":
+            r = a - Y
+            self.ss_res = self.ss_res + np.einsum("ij,ij->j", r, r, dtype=np.float64)
+            self.sum_y = self.sum_y + Y.sum(axis=0, dtype=np.float64)
+            self.sum_y2 = self.sum_y2 + np.einsum("ij,ij->j", Y, Y, dtype=np.float64)
+        else:
+            self.correct += n_correct(a, Y, self.kind)
+
+    def result(self) -> dict:
+        logs = {"cost": self.cost / self.n}
+        if self.kind == "linear":
+            ss_tot = self.sum_y2 - self.sum_y ** 2 / self.n
+            logs["r2"] = float(np.mean(_r2(self.ss_res, ss_tot)))
+        else:
+            logs["accuracy"] = self.correct / self.n
+        return logs
+
+
+def _r2(ss_res, ss_tot):
+    ss_res, ss_tot = np.atleast_1d(ss_res), np.atleast_1d(ss_tot)
+    out = np.where(ss_res == 0, 1.0, 0.0)
+    nonconstant = ss_tot > 0
+    out[nonconstant] = 1.0 - ss_res[nonconstant] / ss_tot[nonconstant]
+    return out

@@ -1,0 +1,217 @@
+"""Tests of mllib.plots: the confusion matrix by hand, and what each figure draws and saves."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mllib import plots
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path):
+    data = path.read_bytes()
+    assert len(data) > len(PNG_SIGNATURE) and data.startswith(PNG_SIGNATURE)
+
+
+# -- confusion_matrix --------------------------------------------------------
+
+def test_confusion_matrix_by_hand_with_strings_and_a_never_predicted_class():
+    y_true = ["cat", "dog", "dog", "bird", "cat", "dog", "bird"]
+    y_pred = ["cat", "cat", "dog", "cat", "cat", "dog", "dog"]
+    matrix, labels = plots.confusion_matrix(y_true, y_pred)
+    assert labels.tolist() == ["bird", "cat", "dog"]  # "bird" is never predicted
+    expected = [[0, 1, 1],   # true bird
+                [0, 2, 0],   # true cat
+                [0, 1, 2]]   # true dog
+    np.testing.assert_array_equal(matrix, expected)
+    assert matrix.dtype == np.int64 and matrix.sum() == len(y_true)
+
+
+def test_confusion_matrix_follows_given_label_order_and_ignores_others():
+    matrix, labels = plots.confusion_matrix([2, 0, 1, 1, 3], [2, 1, 1, 0, 3], labels=[2, 1, 0])
+    assert labels.tolist() == [2, 1, 0]
+    np.testing.assert_array_equal(matrix, [[1, 0, 0], [0, 1, 1], [0, 1, 0]])
+
+
+def test_confusion_matrix_includes_a_given_label_that_never_occurs():
+    matrix, labels = plots.confusion_matrix([0, 1], [1, 1], labels=[0, 1, 2])
+    np.testing.assert_array_equal(matrix, [[0, 1, 0], [0, 1, 0], [0, 0, 0]])
+
+
+def test_confusion_matrix_rejects_bad_input():
+    with pytest.raises(ValueError, match="same length"):
+        plots.confusion_matrix([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match="unique"):
+        plots.confusion_matrix([0, 1], [0, 1], labels=[0, 1, 0])
+
+
+# -- plot_cost -----------------------------------------------------------------
+
+HISTORY = {"cost": [0.9, 0.5, 0.3, 0.25], "val_cost": [1.0, 0.7, 0.6, 0.65],
+           "accuracy": [0.5, 0.7, 0.8, 0.9], "val_accuracy": [0.4, 0.6, 0.7, 0.7]}
+
+
+@pytest.mark.parametrize("metric", ["cost", "accuracy"])
+def test_plot_cost_draws_train_and_dev_curves(tmp_path, metric):
+    path = tmp_path / "cost.png"
+    fig = plots.plot_cost(HISTORY, path, metric=metric)
+    assert_png(path)
+    (ax,) = fig.axes
+    train, dev = ax.get_lines()
+    np.testing.assert_array_equal(train.get_xdata(), [1, 2, 3, 4])
+    np.testing.assert_array_equal(train.get_ydata(), HISTORY[metric])
+    np.testing.assert_array_equal(dev.get_ydata(), HISTORY["val_" + metric])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "dev"]
+    assert ax.get_ylabel() == metric and ax.get_xlabel() == "epoch"
+
+
+def test_plot_cost_without_dev_curve_and_from_a_history_object():
+    class History:
+        history = {"cost": [3.0, 2.0]}
+
+    fig = plots.plot_cost(History())
+    (line,) = fig.axes[0].get_lines()
+    np.testing.assert_array_equal(line.get_ydata(), [3.0, 2.0])
+
+
+def test_plot_cost_unknown_metric_lists_the_keys():
+    with pytest.raises(ValueError, match="'loss'.*'accuracy', 'cost'"):
+        plots.plot_cost(HISTORY, metric="loss")
+
+
+# -- plot_decision_boundary ----------------------------------------------------
+
+def test_plot_decision_boundary_shades_the_predicted_regions(tmp_path):
+    X = np.array([[-1.0, -1.0], [-0.5, 1.0], [1.0, 0.5], [0.7, -1.0], [0.2, 0.3]])
+    y = np.array([0, 0, 1, 1, 1])
+    calls = []
+
+    def predict(G):
+        calls.append(G.shape)
+        return (G[:, 0] > 0).astype(int)
+
+    path = tmp_path / "boundary.png"
+    fig = plots.plot_decision_boundary(predict, X, y, path, resolution=30)
+    assert_png(path)
+    assert calls == [(900, 2)]
+    ax = fig.axes[0]
+    contours = [c for c in ax.collections if hasattr(c, "levels")]
+    scatters = [c for c in ax.collections if not hasattr(c, "levels")]
+    assert len(contours) == 1
+    np.testing.assert_array_equal(contours[0].levels, [-0.5, 0.5, 1.5])
+    assert len(scatters) == 2
+    offsets = np.concatenate([s.get_offsets() for s in scatters])
+    np.testing.assert_array_equal(offsets, np.concatenate([X[y == 0], X[y == 1]]))
+    x_low, x_high = ax.get_xlim()
+    assert x_low <= -1.0 and x_high >= 1.0
+
+
+def test_plot_decision_boundary_with_string_labels():
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    y = np.array(["a", "b", "c"])
+    fig = plots.plot_decision_boundary(
+        lambda G: np.where(G[:, 0] < 0.5, "a", np.where(G[:, 0] < 1.5, "b", "c")),
+        X, y, resolution=10)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("X", [np.zeros((5, 3)), np.zeros((5, 1)), np.zeros(5)])
+def test_plot_decision_boundary_needs_exactly_two_features(X):
+    with pytest.raises(ValueError, match=r"shape \(n_samples, 2\)"):
+        plots.plot_decision_boundary(lambda G: np.zeros(len(G)), X, np.zeros(5))
+
+
+def test_plot_decision_boundary_checks_predict_output_and_y():
+    X = np.random.default_rng(0).standard_normal((6, 2))
+    with pytest.raises(ValueError, match="one label per row"):
+        plots.plot_decision_boundary(lambda G: np.zeros(3), X, np.zeros(6), resolution=5)
+    with pytest.raises(ValueError, match="y must have 6"):
+        plots.plot_decision_boundary(lambda G: np.zeros(len(G)), X, np.zeros(5))
+    with pytest.raises(ValueError, match="resolution.*1"):
+        plots.plot_decision_boundary(lambda G: np.zeros(len(G)), X, np.zeros(6), resolution=1)
+
+
+# -- plot_confusion_matrix -------------------------------------------------------
+
+def test_plot_confusion_matrix_writes_counts_in_the_cells(tmp_path):
+    y_true = ["cat", "dog", "dog", "bird", "cat", "dog", "bird"]
+    y_pred = ["cat", "cat", "dog", "cat", "cat", "dog", "dog"]
+    path = tmp_path / "cm.png"
+    fig = plots.plot_confusion_matrix(y_true, y_pred, path=path)
+    assert_png(path)
+    ax = fig.axes[0]
+    (image,) = ax.get_images()
+    expected = np.array([[0, 1, 1], [0, 2, 0], [0, 1, 2]])
+    np.testing.assert_array_equal(image.get_array(), expected)
+    cells = {(t.get_position()[1], t.get_position()[0]): t.get_text() for t in ax.texts}
+    assert cells == {(i, j): str(expected[i, j]) for i in range(3) for j in range(3)}
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["bird", "cat", "dog"]
+
+
+def test_plot_confusion_matrix_normalizes_rows_and_keeps_empty_rows_zero():
+    fig = plots.plot_confusion_matrix([0, 0, 0, 1], [0, 1, 1, 1], labels=[0, 1, 2],
+                                      normalize=True)
+    ax = fig.axes[0]
+    expected = [[1 / 3, 2 / 3, 0], [0, 1, 0], [0, 0, 0]]
+    np.testing.assert_allclose(ax.get_images()[0].get_array(), expected)
+    assert sorted(t.get_text() for t in ax.texts)[-3:] == ["0.33", "0.67", "1.00"]
+
+
+# -- plot_learning_rate ----------------------------------------------------------
+
+def test_plot_learning_rate_draws_the_schedule(tmp_path):
+    def rational_decay(epoch, eta=1.0, alpha=0.2):
+        return alpha / (1 + eta * epoch)
+
+    path = tmp_path / "lr.png"
+    fig = plots.plot_learning_rate(rational_decay, 10, path)
+    assert_png(path)
+    (line,) = fig.axes[0].get_lines()
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(10))
+    np.testing.assert_allclose(line.get_ydata(), [0.2 / (1 + i) for i in range(10)],
+                               rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("epochs", [0, -3, 2.5, True])
+def test_plot_learning_rate_rejects_bad_epochs(epochs):
+    with pytest.raises(ValueError, match=f"epochs.*{epochs!r}"):
+        plots.plot_learning_rate(lambda e: 0.1, epochs)
+
+
+# -- matplotlib is optional ------------------------------------------------------
+
+def test_plots_never_import_pyplot():
+    # pyplot would pick an interactive backend and keep every figure alive
+    code = ("import sys, numpy as np; from mllib import plots; "
+            "plots.plot_cost({'cost': [1.0]}); plots.plot_learning_rate(lambda e: 1.0, 2); "
+            "plots.plot_confusion_matrix([0, 1], [1, 1]); "
+            "plots.plot_decision_boundary(lambda G: G[:, 0] > 0, np.eye(2), [0, 1]); "
+            "assert 'matplotlib' in sys.modules; "
+            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("call", [
+    lambda: plots.plot_cost(HISTORY),
+    lambda: plots.plot_learning_rate(lambda e: 0.1, 3),
+    lambda: plots.plot_confusion_matrix([0, 1], [1, 1]),
+    lambda: plots.plot_decision_boundary(lambda G: np.zeros(len(G)), np.eye(2), [0, 1]),
+])
+def test_without_matplotlib_the_error_says_how_to_install(monkeypatch, call):
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r'pip install "mllib\[plot\]"'):
+        call()
+
+
+def test_confusion_matrix_needs_no_matplotlib(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    matrix, _ = plots.confusion_matrix([1, 2], [2, 2])
+    np.testing.assert_array_equal(matrix, [[0, 1], [0, 1]])

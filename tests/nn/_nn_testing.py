@@ -205,41 +205,46 @@ def network_gradcheck(net, X, Y, eps=1e-5):
 
 # -- covering designs -------------------------------------------------------------
 
-def pairwise_cover(factors: dict, seed=0, candidates=40) -> list[dict]:
-    """Rows over ``factors`` (name -> levels) in which every pair of levels of
-    every two factors appears at least once (a strength-2 covering array).
+def covering_rows(factors: dict, strength=2, seed=0, candidates=30) -> list[dict]:
+    """Rows over ``factors`` (name -> levels) in which, for every ``strength``
+    factors, every combination of their levels appears in at least one row
+    (a covering array of that strength).
 
-    Greedy, AETG style: each new row starts from one uncovered pair and the
-    other factors are chosen among random candidates to cover the most new
-    pairs. Deterministic for a given seed.
+    Greedy, AETG style: each new row starts from one uncovered combination and
+    fills the other factors with the best of a few random candidates, the one
+    that covers the most new combinations. Deterministic for a given seed.
     """
     names = list(factors)
     rng = np.random.default_rng(seed)
-    uncovered = {(a, va, b, vb) for a, b in itertools.combinations(names, 2)
-                 for va in factors[a] for vb in factors[b]}
+    uncovered = required_combinations(factors, strength)
 
-    def pairs(row):
-        return {(a, row[a], b, row[b]) for a, b in itertools.combinations(names, 2)}
+    def combos(row):
+        return {tuple((n, row[n]) for n in group)
+                for group in itertools.combinations(names, strength)}
 
     rows = []
     while uncovered:
-        a, va, b, vb = min(uncovered, key=repr)
+        target = min(uncovered, key=repr)
         best, best_gain = None, -1
         for _ in range(candidates):
             row = {n: factors[n][rng.integers(len(factors[n]))] for n in names}
-            row[a], row[b] = va, vb
-            gain = len(pairs(row) & uncovered)
+            row.update(dict(target))
+            gain = len(combos(row) & uncovered)
             if gain > best_gain:
                 best, best_gain = row, gain
         rows.append(best)
-        uncovered -= pairs(best)
+        uncovered -= combos(best)
     return rows
 
 
-def uncovered_pairs(factors: dict, rows: list[dict]) -> set:
-    """The pairs of levels that no row contains (empty for a covering array)."""
-    names = list(factors)
-    need = {(a, va, b, vb) for a, b in itertools.combinations(names, 2)
-            for va in factors[a] for vb in factors[b]}
-    have = {(a, r[a], b, r[b]) for r in rows for a, b in itertools.combinations(names, 2)}
-    return need - have
+def required_combinations(factors: dict, strength: int) -> set:
+    return {tuple(zip(group, levels))
+            for group in itertools.combinations(list(factors), strength)
+            for levels in itertools.product(*(factors[n] for n in group))}
+
+
+def uncovered_combinations(factors: dict, rows: list[dict], strength: int) -> set:
+    """The level combinations that no row contains (empty for a covering array)."""
+    have = {tuple((n, r[n]) for n in group)
+            for r in rows for group in itertools.combinations(list(factors), strength)}
+    return required_combinations(factors, strength) - have

@@ -1,7 +1,5 @@
 """Optimizers: the notes' formulas replayed by hand, PyTorch as a second reference, convergence."""
 
-import math
-
 import numpy as np
 import pytest
 import torch

@@ -67,22 +67,26 @@ def read_model_file(path) -> tuple[dict, dict]:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such model file: {path!r}")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise ModelFileError(f"{path!r} is not a readable mllib model file: {err}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ModelFileError(f"{path!r} is a single .npy array, not an mllib model file")
-    try:
-        with archive:
+    # The file is opened here, not by np.load, so that it is closed even when
+    # the archive turns out to be damaged.
+    with open(path, "rb") as handle:
+        try:
+            archive = np.load(handle, allow_pickle=False)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise ModelFileError(f"{path!r} is not a readable mllib model file: {err}") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ModelFileError(f"{path!r} is a single .npy array, not an mllib model file")
+        try:
             if HEADER_KEY not in archive.files:
                 raise ModelFileError(f"{path!r} is not an mllib model file (no header)")
             header = _parse_header(archive[HEADER_KEY], path)
             arrays = {name: archive[name] for name in archive.files if name != HEADER_KEY}
-    except ModelFileError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
-        raise ModelFileError(f"{path!r} is damaged: {err}") from None
+        except ModelFileError:
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+            raise ModelFileError(f"{path!r} is damaged: {err}") from None
+        finally:
+            archive.close()
     return header, arrays
 
 

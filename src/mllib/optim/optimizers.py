@@ -1,35 +1,28 @@
 """Optimizers (notes §7): gradient descent, momentum, RMSProp and Adam.
 
-An optimizer keeps its state per parameter under the parameter's qualified
-name (``"W2"``, ``"gamma1"``) and updates the live model arrays in place::
-
-    opt = Adam()
-    opt.step(params, grads, lr)          # params[k] -= lr · d_k
-
-Each class computes only the direction ``d`` from the gradient and its own
-state; the learning rate is applied in one place, ``Optimizer.step``. The
-step counter ``t`` starts at 0 and is 1 during the first step, as the notes'
-``iter = epoch·B + k``. State is created on first use in each parameter's
-dtype, so float32 models stay float32. Updates use ufuncs with ``out=`` and
-one reusable scratch buffer, so a step allocates no array of parameter size.
+``opt.step(params, grads, lr)`` updates the live arrays in place, keeping state
+per parameter under its qualified name (``"W2"``, ``"gamma1"``), created on
+first use in the parameter's dtype. Each class computes only a direction d;
+the learning rate is applied in one place, ``Optimizer.step``: θ -= α·d. The
+step counter t is 1 during the first step, as the notes' ``iter = epoch·B + k``.
+Updates use ufuncs with ``out=`` and one reused scratch buffer, so a step
+allocates no array of parameter size.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from numbers import Real
 
 import numpy as np
 
 
-def _check_real(name: str, value, low: float, high: float, *, low_open=False,
-                high_open=True) -> float:
-    """``float(value)`` if it lies in the interval, else ValueError naming it."""
-    ok = isinstance(value, Real) and not isinstance(value, bool)
-    x = float(value) if ok else math.nan
-    ok = ok and (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
-    if not ok:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+def _check_real(name: str, value, low: float, high: float, *, low_open=False) -> float:
+    """``float(value)`` if it lies in [low, high) (or (low, high)), else ValueError."""
+    x = float(value) if isinstance(value, Real) and not isinstance(value, bool) else math.nan
+    if not ((x > low if low_open else x >= low) and x < high):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g})"
         raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
     return x
 
@@ -116,7 +109,7 @@ class Optimizer:
 
     def set_state(self, state: dict) -> None:
         """Load what :meth:`get_state` returned; the inverse of it, validated first."""
-        t = state.get("t") if isinstance(state, dict) else None
+        t = state.get("t") if isinstance(state, Mapping) else None
         if t is None or np.ndim(t) != 0 or np.asarray(t).dtype.kind not in "iu" or t < 0:
             raise ValueError(f"state must hold 't', a non-negative integer scalar, got {t!r}")
         new = {s: {} for s in self._slots}

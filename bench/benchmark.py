@@ -1,0 +1,279 @@
+"""Side-by-side benchmark: mllib against PyTorch (CPU) and scikit-learn.
+
+Runs of the contenders alternate (A B A B ...) in one process, and medians
+and ratios are reported, because shared machines are noisy.
+
+Cases (see bench/RESULTS.md for the latest figures):
+  1. wide network 784-256-128-10, ReLU, softmax + CE, Adam 1e-3, batch 128,
+     float32, one epoch over 60,000 synthetic samples; plus mllib's GFLOP/s
+     against NumPy's own float32 matmul throughput measured in the same run;
+  2. the same with batch norm on both hidden layers and dropout (keep 0.8);
+  3. the notes' flower network [2, 4, 1] tanh/sigmoid, full-batch gradient
+     descent, 10,000 iterations, float64;
+  4. inference: predict_proba on 60,000 rows of case 1;
+  5. memory: tracemalloc peak during fit for case 1, as a fraction of X's
+     bytes; and fit on an np.memmap X larger than the process's RLIMIT_DATA.
+
+Usage:
+  python bench/benchmark.py            # full run (several minutes)
+  python bench/benchmark.py --quick    # tiny sizes, proves the script works
+  python bench/benchmark.py --json out.json
+
+Needs: pip install -e ".[test]" (torch==2.13.0 and scikit-learn).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+import mllib
+from mllib.data import minibatch_indices
+from mllib.datasets import make_flower
+
+WIDE = [784, 256, 128, 10]
+
+
+def median_ratio(times_a, times_b):
+    return statistics.median(times_a) / statistics.median(times_b)
+
+
+def alternate(runs, contenders):
+    """Time each contender ``runs`` times, alternating; returns name -> [seconds]."""
+    times = {name: [] for name in contenders}
+    for _ in range(runs):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+# -- contenders ---------------------------------------------------------------
+
+def mllib_wide(X, y, *, batch_norm=False, keep=1.0, epochs=1):
+    net = mllib.NeuralNetwork(nodes=WIDE, activators=["relu", "relu", "softmax"],
+                              batch_norm=batch_norm, keep_probs=[1.0, keep, keep, 1.0], seed=0)
+    net.fit(X, y, optimizer="adam", learning_rate=1e-3, epochs=epochs, batch_size=128)
+    return net
+
+
+def torch_wide(X, y, batch_order):
+    import torch
+
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
+        torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    for index in batch_order:
+        index = torch.from_numpy(index)
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(model(Xt[index]), yt[index]).backward()
+        optimizer.step()
+    return model
+
+
+def sklearn_wide(X, y):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    model = MLPClassifier(hidden_layer_sizes=(256, 128), activation="relu", solver="adam",
+                          batch_size=128, learning_rate_init=1e-3, max_iter=1,
+                          shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return model
+
+
+def mllib_batch_order(n, seed=0):
+    """The batch order mllib's first epoch uses: the Generator after weight init."""
+    net = mllib.NeuralNetwork(nodes=WIDE, activators=["relu", "relu", "softmax"], seed=seed)
+    return minibatch_indices(n, 128, net.rng)
+
+
+def matmul_gflops(repeats=30):
+    """NumPy's float32 matmul throughput on the wide network's own shapes."""
+    rng = np.random.default_rng(0)
+    shapes = [(128, 784, 256), (128, 256, 128), (256, 128, 784)]
+    pairs = [(rng.standard_normal((m, k), dtype=np.float32),
+              rng.standard_normal((k, n), dtype=np.float32)) for m, k, n in shapes]
+    flops = sum(2 * m * k * n for m, k, n in shapes)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for a, b in pairs:
+            a @ b
+        times.append(time.perf_counter() - start)
+    return flops / statistics.median(times) / 1e9
+
+
+def epoch_flops(n):
+    return 3 * 2 * n * sum(a * b for a, b in zip(WIDE[:-1], WIDE[1:]))
+
+
+# -- cases --------------------------------------------------------------------
+
+def case_wide(n, runs):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 784), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    order = mllib_batch_order(n)
+    # Warm up every contender (imports, thread pools, first-call costs).
+    mllib_wide(X[:512], y[:512])
+    torch_wide(X[:512], y[:512], mllib_batch_order(512))
+    sklearn_wide(X[:512], y[:512])
+    times = alternate(runs, {
+        "mllib": lambda: mllib_wide(X, y),
+        "torch": lambda: torch_wide(X, y, order),
+        "sklearn": lambda: sklearn_wide(X, y),
+        "mllib_bn_dropout": lambda: mllib_wide(X, y, batch_norm=True, keep=0.8),
+    })
+    peak = matmul_gflops()
+    achieved = epoch_flops(n) / statistics.median(times["mllib"]) / 1e9
+    return {
+        "seconds": {k: statistics.median(v) for k, v in times.items()},
+        "mllib/torch": median_ratio(times["mllib"], times["torch"]),
+        "mllib/sklearn": median_ratio(times["mllib"], times["sklearn"]),
+        "mllib_gflops": achieved,
+        "numpy_matmul_gflops": peak,
+        "fraction_of_matmul": achieved / peak,
+        "bn_dropout/plain": median_ratio(times["mllib_bn_dropout"], times["mllib"]),
+    }, X, y
+
+
+def case_flower(iterations, runs):
+    import torch
+
+    X, y = make_flower(400, seed=1)
+
+    def run_mllib():
+        net = mllib.NeuralNetwork(nodes=[2, 4, 1], activators=["tanh", "sigmoid"],
+                                  init="xavier", dtype="float64", seed=0)
+        net.fit(X, y, optimizer="gd", learning_rate=1.2, epochs=iterations)
+
+    def run_torch():
+        model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(),
+                                    torch.nn.Linear(4, 1)).double()
+        optimizer = torch.optim.SGD(model.parameters(), lr=1.2)
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+        Xt = torch.from_numpy(X)
+        yt = torch.from_numpy(y.astype(np.float64)).reshape(-1, 1)
+        for _ in range(iterations):
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(Xt), yt).backward()
+            optimizer.step()
+
+    times = alternate(runs, {"mllib": run_mllib, "torch": run_torch})
+    return {"seconds": {k: statistics.median(v) for k, v in times.items()},
+            "mllib/torch": median_ratio(times["mllib"], times["torch"])}
+
+
+def case_inference(X, y, runs):
+    import torch
+
+    net = mllib_wide(X[:2048], y[:2048])
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
+        torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    Xt = torch.from_numpy(X)
+
+    def run_torch():
+        with torch.no_grad():
+            torch.softmax(model(Xt), dim=1)
+
+    times = alternate(runs, {"mllib": lambda: net.predict_proba(X), "torch": run_torch})
+    return {"seconds": {k: statistics.median(v) for k, v in times.items()},
+            "mllib/torch": median_ratio(times["mllib"], times["torch"])}
+
+
+def case_memory(X, y):
+    tracemalloc.start()
+    net = mllib_wide(X, y)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    model_bytes = sum(p.nbytes for p in net.parameters().values())
+    optimizer_bytes = sum(s.nbytes for s in net.optimizer_.get_state().values())
+    return {"peak_bytes": peak, "X_bytes": X.nbytes,
+            "model_and_optimizer_bytes": model_bytes + optimizer_bytes,
+            "peak_minus_model_over_X": (peak - model_bytes - optimizer_bytes) / X.nbytes}
+
+
+MEMMAP_CHILD = """
+import mmap, resource, sys, numpy as np, mllib
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+X = np.load(sys.argv[1], mmap_mode="r")
+y = (np.arange(X.shape[0]) % 10)
+net = mllib.NeuralNetwork(nodes=[784, 64, 10], activators=["relu", "softmax"], seed=0)
+net.fit(X, y, optimizer="adam", learning_rate=1e-3, epochs=1, batch_size=512)
+print("ok", X.nbytes)
+"""
+
+
+def case_memmap(file_bytes, limit_bytes):
+    """fit on a memmap larger than RLIMIT_DATA, in a child process."""
+    rows = file_bytes // (784 * 4)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "X.npy")
+        mapped = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, 784))
+        rng = np.random.default_rng(0)
+        for start in range(0, rows, 8192):
+            stop = min(rows, start + 8192)
+            mapped[start:stop] = rng.standard_normal((stop - start, 784), dtype=np.float32)
+        mapped.flush()
+        del mapped
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", MEMMAP_CHILD, path, str(limit_bytes)],
+                              capture_output=True, text=True)
+        return {"file_bytes": rows * 784 * 4, "rlimit_data_bytes": limit_bytes,
+                "completed": done.returncode == 0 and done.stdout.startswith("ok"),
+                "seconds": time.perf_counter() - started,
+                "stderr_tail": done.stderr[-300:]}
+
+
+def machine():
+    import torch
+
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
+    parser.add_argument("--runs", type=int, default=5, help="alternating runs per case")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args(argv)
+    n, runs, iterations = (2048, 1, 200) if args.quick else (60000, args.runs, 10000)
+    memmap = (384 << 20, 256 << 20) if args.quick else (2 << 30, 1 << 30)
+    results = {"machine": machine(), "quick": args.quick}
+    results["case1_2_wide"], X, y = case_wide(n, runs)
+    results["case3_flower"] = case_flower(iterations, runs)
+    results["case4_inference"] = case_inference(X, y, max(runs, 3))
+    results["case5_memory"] = case_memory(X, y)
+    results["case5_memmap"] = case_memmap(*memmap)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as handle:
+            handle.write(text + "\n")
+    return 0 if results["case5_memmap"]["completed"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

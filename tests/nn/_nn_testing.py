@@ -17,7 +17,7 @@ from mllib.nn.layers import ActivationLayer, Dropout
 # The notes' acceptance threshold for a float64 gradient check (§6.1).
 GRAD_TOL = 1e-7
 # No pre-activation may come closer than this to ReLU's kink at 0. The
-# central difference moves a pre-activation by about eps·|input| ≈ 1e-6, so a
+# central difference moves a pre-activation by about eps·|input| ≈ 1e-5, so a
 # margin of 1e-3 keeps both evaluations on the same side of the kink.
 KINK_MARGIN = 1e-3
 # A parameter's own relative error is judged only when its gradient is at

@@ -14,8 +14,10 @@ import itertools
 import numpy as np
 import pytest
 
+import mllib
 from mllib.nn.activations import get_activation
 from mllib.nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
+from mllib.gradcheck import numerical_gradient, relative_error
 from mllib.nn.regularizers import LpRegularizer
 
 from _nn_testing import GRAD_TOL, layer_gradcheck
@@ -81,6 +83,30 @@ def test_batchnorm_gradients(n, epsilon):
         np.testing.assert_array_equal(dx, 0.0)
         np.testing.assert_array_equal(layer.grads["gamma"], 0.0)
     np.testing.assert_allclose(layer.grads["beta"], G.sum(axis=0), rtol=1e-13)
+
+
+def test_batchnorm_gradients_in_inference_mode():
+    # After an inference-mode forward the layer is the affine map
+    # γ ⊙ (U − running_mean)/√(running_var + ε) + β, and backward follows it.
+    rng = np.random.default_rng(5)
+    layer = BatchNorm(3, epsilon=1e-3, dtype=np.float64)
+    layer.params["gamma"][...] = rng.uniform(0.5, 2.0, size=3)
+    layer.params["beta"][...] = rng.normal(size=3)
+    layer.state["running_mean"][...] = rng.normal(size=3)
+    layer.state["running_var"][...] = rng.uniform(0.5, 2.0, size=3)
+    x, G = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+
+    def f():
+        return float(np.sum(layer.forward(x, training=False) * G))
+
+    layer.forward(x, training=False)
+    dx = layer.backward(G)
+    scale = layer.params["gamma"] / np.sqrt(layer.state["running_var"] + 1e-3)
+    np.testing.assert_allclose(dx, G * scale, rtol=1e-13)
+    assert relative_error(numerical_gradient(f, x), dx) < GRAD_TOL
+    for name in ("gamma", "beta"):
+        analytic = layer.grads[name].copy()
+        assert relative_error(numerical_gradient(f, layer.params[name]), analytic) < GRAD_TOL
 
 
 def test_batchnorm_input_gradient_is_not_trivially_zero():
@@ -285,3 +311,32 @@ def test_activation_layer_uses_the_named_activation():
     layer = ActivationLayer({"name": "leaky_relu", "beta": 0.3})
     assert layer.activation == get_activation({"name": "leaky_relu", "beta": 0.3})
     np.testing.assert_allclose(layer.forward(np.array([[-2.0, 2.0]])), [[-0.6, 2.0]])
+
+
+def test_network_dropout_masks_come_from_the_model_generator():
+    def net(seed):
+        return mllib.NeuralNetwork(nodes=[4, 6, 6, 1], activators=["relu", "relu", "sigmoid"],
+                                   keep_probs=[0.8, 0.5, 0.5, 1.0], seed=seed, dtype="float64")
+
+    def masks(model):
+        return [layer.mask.copy() for layer in model.layers if isinstance(layer, Dropout)]
+
+    X = np.random.default_rng(0).normal(size=(12, 4))
+    y = np.arange(12) % 2
+    a, b, c = net(1), net(1), net(2)
+    for model in (a, b, c):
+        model.gradients(X, y)
+    first = masks(a)
+    assert len(first) == 3 and [m.shape for m in first] == [(12, 4), (12, 6), (12, 6)]
+    for m1, m2 in zip(first, masks(b)):
+        np.testing.assert_array_equal(m1, m2)        # same seed, same masks
+    assert any(not np.array_equal(m1, m2) for m1, m2 in zip(first, masks(c)))
+    a.gradients(X, y)                                # a new mask every training pass
+    assert all(not np.array_equal(m1, m2) for m1, m2 in zip(first, masks(a)))
+    # inference has no dropout: it equals the same weights without dropout
+    plain = mllib.NeuralNetwork(nodes=[4, 6, 6, 1], activators=["relu", "relu", "sigmoid"],
+                                seed=1, dtype="float64")
+    for name, value in a.parameters().items():
+        plain.parameters()[name][...] = value
+    np.testing.assert_array_equal(a.forward(X), plain.forward(X))
+    assert a.cost(X, y, training=False) == plain.cost(X, y, training=False)

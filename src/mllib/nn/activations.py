@@ -141,7 +141,8 @@ class Softmax(Activation):
         shifted = z - z.max(axis=1, keepdims=True)
         with np.errstate(under="ignore"):
             e = np.exp(shifted, out=shifted)
-        e /= e.sum(axis=1, keepdims=True)
+            # a subnormal e_i may underflow further when divided by the sum
+            e /= e.sum(axis=1, keepdims=True)
         return e
 
     def backward(self, a, delta):

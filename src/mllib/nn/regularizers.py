@@ -24,7 +24,7 @@ class LpRegularizer:
 
     def __init__(self, p: int, lambda_: float):
         if p not in (1, 2):
-            raise ValueError(f"lp_reg must be 0, 1 or 2, got {p!r}")
+            raise ValueError(f"the penalty exponent p must be 1 or 2, got {p!r}")
         lambda_ = float(lambda_)
         if not (np.isfinite(lambda_) and lambda_ >= 0):
             raise ValueError(f"lambda_ must be a finite number >= 0, got {lambda_!r}")

@@ -27,6 +27,9 @@ def normalize_config(*, nodes, activators, bias=True, keep_probs=None, batch_nor
     nodes = _check_nodes(nodes)
     L = len(nodes) - 1
     acts = _per_layer("activators", activators, L, allow_input_entry=True)
+    if acts[0] is not None and get_activation(acts[0]).name != "linear":
+        raise ValueError(f"activators[0] is the input entry of the notes' form and must be "
+                         f"'linear', got {acts[0]!r}")
     acts = [None] + [_activation(g, l) for l, g in enumerate(acts[1:], start=1)]
     for l in range(1, L):
         if acts[l].name == "softmax":
@@ -45,9 +48,7 @@ def normalize_config(*, nodes, activators, bias=True, keep_probs=None, batch_nor
     get_initializer(init)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    dtype_name = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-    if dtype_name not in DTYPES:
-        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    dtype_name = _dtype_name(dtype)
     return {
         "nodes": nodes, "activators": acts, "bias": bias, "keep_probs": keep,
         "batch_norm": bn, "lp_reg": lp_reg, "lambda_": lambda_, "init": init,
@@ -75,7 +76,7 @@ def _check_nodes(nodes):
 def _per_layer(name, value, L, *, allow_input_entry):
     """A scalar broadcast to layers 1..L, or a list of length L (or L + 1)."""
     if isinstance(value, (str, bool, numbers.Number, Activation, dict)) or value is None:
-        return [value] * (L + 1)
+        return [None] + [value] * L
     value = list(value)
     if len(value) == L:
         return [None] + value
@@ -153,3 +154,13 @@ def _bn_options(epsilon, momentum):
             or not 0.0 <= momentum < 1.0:
         raise ValueError(f"bn_momentum must be in [0, 1), got {momentum!r}")
     return float(epsilon), float(momentum)
+
+
+def _dtype_name(dtype):
+    try:
+        name = dtype if isinstance(dtype, str) else np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if dtype is None or name not in DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return name

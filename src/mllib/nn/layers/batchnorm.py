@@ -23,10 +23,13 @@ class BatchNorm(Layer):
     predicts with the identity normalization.
 
     Backward uses the closed form, O(n·N) rather than the notes' (n, N, n, N)
-    tensor. With δ = ∂J/∂Z̃ and means over the batch rows,
+    tensor. With δ = ∂J/∂Z̃ and means over the batch rows, in training mode
 
         ∂J/∂γ = Σ δ ⊙ Ẑ,     ∂J/∂β = Σ δ,
-        ∂J/∂U = γ / √(σ² + ε) ⊙ (δ − mean(δ) − Ẑ ⊙ mean(δ ⊙ Ẑ)).
+        ∂J/∂U = γ / √(σ² + ε) ⊙ (δ − mean(δ) − Ẑ ⊙ mean(δ ⊙ Ẑ)),
+
+    and after an inference-mode forward, where the map is affine,
+    ∂J/∂U = γ / √(running_var + ε) ⊙ δ.
 
     Parameters
     ----------
@@ -52,6 +55,7 @@ class BatchNorm(Layer):
         self.state["running_mean"] = np.zeros(n_units, dtype=dtype)
         self.state["running_var"] = np.ones(n_units, dtype=dtype)
         self._batch = None
+        self._cache = None
         self._pending = False
 
     def forward(self, x, training=False):
@@ -67,13 +71,17 @@ class BatchNorm(Layer):
         else:
             inv_std = 1.0 / np.sqrt(self.state["running_var"] + self.epsilon)
             x_hat = (x - self.state["running_mean"]) * inv_std
+        self._cache = (training, inv_std, x_hat)
         return x_hat * self.params["gamma"] + self.params["beta"]
 
     def backward(self, delta):
-        _, _, inv_std, x_hat = self._batch
+        training, inv_std, x_hat = self._cache
         n = delta.shape[0]
         np.einsum("ij,ij->j", delta, x_hat, out=self.grads["gamma"])
         np.sum(delta, axis=0, out=self.grads["beta"])
+        if not training:
+            # Inference mode is the affine map γ ⊙ (U − running_mean)/√(running_var + ε) + β.
+            return delta * (self.params["gamma"] * inv_std)
         dx = delta - self.grads["beta"] / n
         dx -= x_hat * (self.grads["gamma"] / n)
         dx *= self.params["gamma"] * inv_std

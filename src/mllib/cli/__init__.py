@@ -1,0 +1,103 @@
+"""The ``mllib`` command: train, evaluate, predict and gradcheck.
+
+::
+
+    mllib train [DATA.csv --target COLUMN | --dataset NAME] [--config FILE.json] [flags] [--out DIR]
+    mllib evaluate MODEL DATA.csv [--target COLUMN]
+    mllib predict MODEL DATA.csv [--proba] [--out FILE]
+    mllib gradcheck [--config FILE.json] [flags] [--threshold 1e-7]
+
+Exit status: 0 on success; 1 when ``gradcheck`` finds a gradient above the
+threshold or on an unexpected error; 2 on bad usage or bad input, with one
+line on stderr that names the problem (``mllib: error: ...``); 130 on
+Ctrl-C. Tracebacks are shown only with ``--debug``.
+
+Modules: :mod:`.args` (flags, config files, settings), :mod:`.csvdata`
+(reading and encoding CSV files), :mod:`.train` and :mod:`.artifacts` (the
+train command and what it writes), :mod:`.commands` (evaluate, predict,
+gradcheck).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+
+from .errors import CLIError, one_line
+
+__all__ = ["CLIError", "main"]
+
+# Subcommand -> "module:function"; imported on use, so that --help stays fast.
+HANDLERS = {
+    "train": "train:run_train",
+    "evaluate": "commands:run_evaluate",
+    "predict": "commands:run_predict",
+    "gradcheck": "commands:run_gradcheck",
+}
+
+
+def main(argv=None) -> int:
+    """Run the ``mllib`` command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    from .args import build_parser
+
+    debug = False
+    try:
+        args = build_parser().parse_args(argv)
+        debug = getattr(args, "debug", False)
+        module, function = HANDLERS[args.handler].split(":")
+        handler = getattr(importlib.import_module(f".{module}", __name__), function)
+        return int(handler(args) or 0)
+    except CLIError as err:
+        if debug:
+            traceback.print_exc()
+        return _fail(f"error: {one_line(err)}", 2)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130, fresh_line=True)
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
+            PermissionError) as err:
+        if debug:
+            traceback.print_exc()
+        return _fail(f"error: {_os_message(err)}", 2)
+    except Exception as err:  # noqa: BLE001 - the last resort: one line, not a traceback
+        if debug:
+            raise
+        return _fail(f"error: unexpected {type(err).__name__}: {one_line(err)} "
+                     "(run with --debug for the traceback)", 1)
+
+
+def _fail(message: str, status: int, fresh_line=False) -> int:
+    """Print ``mllib: message`` as one line on stderr and return ``status``."""
+    stream = sys.stderr
+    if fresh_line and _isatty(stream):
+        stream.write("\n")  # a progress bar may have left the cursor mid-line
+    print(f"mllib: {message}", file=stream, flush=True)
+    return status
+
+
+def _os_message(err: OSError) -> str:
+    """``Permission denied: 'runs/x'`` rather than ``[Errno 13] ...``."""
+    if err.strerror and err.filename is not None:
+        return f"{err.strerror}: {str(err.filename)!r}"
+    return one_line(err)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _silence_stdout():
+    """After a closed pipe (``mllib predict ... | head``), drop what is left to flush."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

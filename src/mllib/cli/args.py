@@ -1,0 +1,340 @@
+"""The ``mllib`` argument parser, its option table and the settings it resolves.
+
+Every hyperparameter is one :class:`Option`: a command-line flag and a
+config-file key of the same name (``--learning-rate`` is the key
+``learning_rate``). A run's settings are, from weakest to strongest, the
+command's defaults, the ``--config`` JSON file, then the flags given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import values
+from .errors import CLIError, one_line
+
+
+@dataclass(frozen=True)
+class Option:
+    """One hyperparameter: its key, parser, help, default and group.
+
+    ``group`` is "network" (also a gradcheck option), "training" or "data".
+    """
+
+    key: str
+    parse: Callable
+    help: str
+    default: Any = None
+    group: str = "network"
+    metavar: str | None = None
+    boolean: bool = False
+    aliases: tuple = ()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+
+def _lp_reg(value):
+    p = values.integer(value)
+    if p not in (0, 1, 2):
+        raise ValueError(f"expected 0, 1 or 2, got {value!r}")
+    return p
+
+
+ACTIVATIONS = "tanh, relu, leaky_relu, sigmoid or linear"
+OPTIONS = (
+    Option("hidden", values.hidden, "widths of the hidden layers, e.g. 64,32 ('' for none: "
+           "logistic or softmax regression)", [16], metavar="N,N,..."),
+    Option("nodes", values.nodes, "the notes' full list n0,n1,...,nL instead of --hidden; n0 "
+           "is the number of input columns after encoding", None, metavar="N,N,..."),
+    Option("activation", values.names, f"hidden activator: {ACTIVATIONS}; one name for all "
+           "hidden layers or one per layer", "tanh", metavar="NAME[,NAME...]"),
+    Option("output", values.choice("auto", "sigmoid", "softmax", "linear"),
+           "output activator; auto: sigmoid for 2 classes, softmax for more, linear for "
+           "numbers", "auto", metavar="{auto,sigmoid,softmax,linear}"),
+    Option("init", values.choice("auto", "he", "xavier", "small"),
+           "weight initialization; auto: he for relu layers, xavier otherwise", "auto",
+           metavar="{auto,he,xavier,small}"),
+    Option("keep_prob", values.keep_prob, "dropout keep probability of the hidden layers, or "
+           "the notes' keep_probs list of L+1 (index 0: input)", 1.0, metavar="P"),
+    Option("batch_norm", values.batch_norm, "batch-normalize the hidden layers", False,
+           boolean=True),
+    Option("bn_momentum", values.real, "momentum m of the batch-norm running statistics",
+           0.9, metavar="M"),
+    Option("bn_epsilon", values.positive_real, "epsilon of batch norm", 1e-5, metavar="EPS"),
+    Option("lp_reg", _lp_reg, "p of the L1/L2 penalty (lambda/2N) sum |W|^p", 2,
+           metavar="{1,2}"),
+    Option("lambda", values.non_negative_real, "regularization strength lambda (0: none)",
+           0.0, metavar="LAMBDA", aliases=("lambda_",)),
+    Option("seed", lambda v: values.integer(v, 0), "seed of the weights, dropout, shuffling "
+           "and the data split", 0, metavar="N"),
+    Option("dtype", values.choice("float32", "float64"), "floating-point type", "float32",
+           group="training", metavar="{float32,float64}"),
+    Option("standardize", values.boolean, "standardize the inputs with training statistics",
+           True, group="training", boolean=True),
+    Option("optimizer", values.choice("adam", "momentum", "rmsprop", "gd", "sgd"),
+           "optimizer", "adam", group="training", metavar="{adam,momentum,rmsprop,gd}"),
+    Option("learning_rate", values.positive_real, "learning rate alpha0", 0.01,
+           group="training", metavar="ALPHA"),
+    Option("beta1", values.real, "beta1 of momentum and Adam (default: 0.9)", None,
+           group="training", metavar="B"),
+    Option("beta2", values.real, "beta2 of RMSProp and Adam (default: 0.999)", None,
+           group="training", metavar="B"),
+    Option("epsilon", values.positive_real, "epsilon of RMSProp and Adam (default: 1e-8)",
+           None, group="training", metavar="EPS"),
+    Option("epochs", lambda v: values.integer(v, 0), "passes over the training set", 500,
+           group="training", metavar="N"),
+    Option("batch_size", values.batch_size, "rows per mini-batch, or 'full'", 64,
+           group="training", metavar="N"),
+    Option("lr_decay", values.optional_text, "learning-rate schedule: constant, rational:1.0, "
+           "exponential:0.95, root:1.0 or step:10=0.5,20=0.1", None, group="training",
+           metavar="SPEC"),
+    Option("early_stopping", values.optional_int, "stop when the dev cost has not improved "
+           "for this many epochs, and keep the best weights", None, group="training",
+           metavar="PATIENCE"),
+    Option("target", values.optional_text, "the column to predict (needed with a CSV)", None,
+           group="data", metavar="COLUMN"),
+    Option("dataset", values.optional_text, "train on a built-in dataset instead of a CSV",
+           None, group="data", metavar="NAME"),
+    Option("validation_split", values.fraction, "share of the rows for the dev set (default: "
+           "0.2, or 0.01 above 10,000 rows, as in the notes)", None, group="data",
+           metavar="F"),
+    Option("test_split", values.fraction, "share of the rows for the test set (default: as "
+           "--validation-split)", None, group="data", metavar="F"),
+    Option("max_categories", lambda v: values.integer(v, 1), "most distinct values a text "
+           "column may have to be one-hot encoded", 20, group="data", metavar="N"),
+    Option("drop", values.columns, "columns to ignore, e.g. an id column", [], group="data",
+           metavar="COL[,COL...]"),
+)
+OPTION = {option.key: option for option in OPTIONS}
+ALIASES = {alias: option.key for option in OPTIONS for alias in option.aliases}
+
+# gradcheck's defaults: a small float64 network with batch norm, dropout and L2.
+GRADCHECK_DEFAULTS = {"hidden": [5, 4], "output": "softmax", "keep_prob": 0.8,
+                      "batch_norm": True, "lambda": 0.1}
+
+
+def defaults(command: str) -> dict:
+    """The settings of ``command`` ("train" or "gradcheck") before any file or flag."""
+    keys = [o.key for o in OPTIONS if command == "train" or o.group == "network"]
+    result = {key: OPTION[key].default for key in keys}
+    if command == "gradcheck":
+        result.update(GRADCHECK_DEFAULTS)
+    return {key: list(value) if isinstance(value, list) else value
+            for key, value in result.items()}
+
+
+# -- config files and resolution -------------------------------------------------
+
+
+def read_config(path, command: str) -> dict:
+    """The settings in the JSON object at ``path``, parsed; keys of other commands are skipped.
+
+    A ``null`` value means "the default" for options whose default is None.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CLIError(f"no such config file: {str(path)!r}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CLIError(f"config file {str(path)!r} is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise CLIError(f"config file {str(path)!r} must hold a JSON object of settings, "
+                       f"got {type(data).__name__}")
+    wanted = defaults(command)
+    settings = {}
+    for raw_key, value in data.items():
+        key = str(raw_key).replace("-", "_")
+        key = ALIASES.get(key, key)
+        if key not in OPTION:
+            raise CLIError(f"config file {str(path)!r}: unknown key {raw_key!r}; the keys "
+                           f"are: {', '.join(OPTION)}")
+        if key not in wanted:
+            continue
+        if value is None and OPTION[key].default is None:
+            settings[key] = None
+            continue
+        try:
+            settings[key] = OPTION[key].parse(value)
+        except ValueError as err:
+            raise CLIError(f"config file {str(path)!r}: {raw_key}: {err}") from None
+    return settings
+
+
+def resolve_settings(command: str, args) -> dict:
+    """Defaults, then the ``--config`` file, then the flags given on the command line."""
+    settings = defaults(command)
+    config = read_config(args.config, command) if getattr(args, "config", None) else {}
+    flags = {key: getattr(args, key) for key in settings if getattr(args, key, None) is not None}
+    settings.update(config)
+    settings.update(flags)
+    for level, where in ((flags, "on the command line"), (config, "in the config file")):
+        given = [key for key in ("hidden", "nodes") if level.get(key) is not None]
+        if len(given) == 2:
+            raise CLIError(f"give hidden or nodes {where}, not both")
+        if given:
+            if given[0] == "hidden":
+                settings["nodes"] = None
+            break
+    return settings
+
+
+# -- the parser --------------------------------------------------------------------
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (a :class:`CLIError`), not usage + exit.
+
+    Abbreviated flags are off, so that a new flag never changes what an old
+    command line means.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        raise CLIError(f"{one_line(message)} (see '{self.prog} --help')")
+
+
+def _show(value) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "''"
+    return "full" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _argtype(parse):
+    """``parse`` for argparse: its ValueError message becomes the error shown."""
+    def convert(text):
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    return convert
+
+
+def add_options(parser, command: str) -> None:
+    """Add one flag per option of ``command``, grouped, with that command's defaults."""
+    titles = {"network": "network", "training": "training", "data": "data"}
+    command_defaults = defaults(command)
+    groups = {}
+    for option in OPTIONS:
+        if option.key not in command_defaults or option.key in ("target", "dataset"):
+            continue
+        if option.group not in groups:
+            groups[option.group] = parser.add_argument_group(titles[option.group])
+        default = command_defaults[option.key]
+        shown = "" if default is None else f" (default: {_show(default)})"
+        if option.boolean:
+            groups[option.group].add_argument(
+                option.flag, dest=option.key, default=None,
+                action=argparse.BooleanOptionalAction, help=option.help + shown)
+        else:
+            groups[option.group].add_argument(
+                option.flag, dest=option.key, default=None, type=_argtype(option.parse),
+                metavar=option.metavar, help=option.help + shown)
+
+
+def _common(parser, config=False):
+    if config:
+        parser.add_argument("--config", metavar="FILE.json",
+                            help="JSON object of settings keyed by the flag names "
+                                 "(learning_rate, hidden, ...); flags override it")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of unexpected errors")
+
+
+def _add_train(sub):
+    from ..datasets import DATASETS
+
+    train = sub.add_parser(
+        "train", help="train a network on a CSV file or a built-in dataset",
+        description="Train a network and write the model, metrics, history and plots to "
+                    "--out. Without data it trains on the 'flower' dataset.")
+    train.add_argument("data", nargs="?", metavar="DATA.csv",
+                       help="CSV file with a header row")
+    train.add_argument("--target", type=_argtype(values.text), metavar="COLUMN",
+                       help="the column to predict (needed with a CSV)")
+    train.add_argument("--dataset", type=_argtype(values.text), metavar="NAME",
+                       help=f"train on a built-in dataset: {', '.join(DATASETS)} "
+                            "(default without DATA.csv: flower)")
+    _common(train, config=True)
+    add_options(train, "train")
+    out = train.add_argument_group("output")
+    out.add_argument("--out", metavar="DIR",
+                     help="folder for the results (default: runs/<date>-<time>)")
+    out.add_argument("-v", "--verbose", type=int, choices=(0, 1, 2), default=1,
+                     help="0: silent, 1: progress bar or ~10 lines, 2: a line per epoch "
+                          "(default: 1)")
+    out.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
+                     help="no progress output (as --verbose 0)")
+    train.set_defaults(handler="train")
+
+
+def _add_apply(sub):
+    evaluate = sub.add_parser(
+        "evaluate", help="print a model's cost and accuracy (or R²) on a CSV as JSON",
+        description="Print {cost, accuracy or r2, n} on the rows of DATA.csv as JSON, "
+                    "the numbers metrics.json holds for the same rows.")
+    predict = sub.add_parser(
+        "predict", help="write predictions for the rows of a CSV",
+        description="Write one prediction per row of DATA.csv as CSV, in the original "
+                    "label names, to stdout or --out.")
+    for parser in (evaluate, predict):
+        parser.add_argument("model", metavar="MODEL", help="model file written by train")
+        parser.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
+        parser.add_argument("--preprocessing", metavar="FILE.json",
+                            help="column encoding (default: preprocessing.json next to MODEL)")
+        _common(parser)
+    evaluate.add_argument("--target", type=_argtype(values.text), metavar="COLUMN",
+                          help="the column of true values (default: the training target)")
+    predict.add_argument("--proba", action="store_true",
+                         help="write one probability column per class instead of labels")
+    predict.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    evaluate.set_defaults(handler="evaluate")
+    predict.set_defaults(handler="predict")
+
+
+def _add_gradcheck(sub):
+    check = sub.add_parser(
+        "gradcheck", help="check a network's backprop against central differences",
+        description="Build the network of the config (in float64) on small random data, "
+                    "print the relative error of every parameter's gradient, and exit with "
+                    "status 0 if all are below --threshold, 1 otherwise.")
+    _common(check, config=True)
+    add_options(check, "gradcheck")
+    run = check.add_argument_group("check")
+    run.add_argument("--threshold", type=_argtype(values.non_negative_real), default=1e-7,
+                     metavar="T", help="largest relative error that passes (default: 1e-7)")
+    run.add_argument("--eps", type=_argtype(values.positive_real), default=1e-6,
+                     metavar="EPS", help="step of the central differences (default: 1e-6)")
+    run.add_argument("--samples", type=_argtype(lambda v: values.integer(v, 2)), default=16,
+                     metavar="N", help="rows of random data (default: 16)")
+    run.add_argument("--features", type=_argtype(lambda v: values.integer(v, 1)), default=3,
+                     metavar="N", help="input columns, unless --nodes gives n0 (default: 3)")
+    run.add_argument("--classes", type=_argtype(lambda v: values.integer(v, 2)), default=3,
+                     metavar="K", help="classes of a softmax output, unless --nodes gives "
+                                       "nL (default: 3)")
+    check.set_defaults(handler="gradcheck")
+
+
+def build_parser() -> Parser:
+    """The ``mllib`` parser with its subcommands train, evaluate, predict and gradcheck."""
+    from .. import __version__
+
+    parser = Parser(prog="mllib",
+                    description="Train, evaluate and check the networks of the notes.")
+    parser.add_argument("--version", action="version", version=f"mllib {__version__}")
+    parser.add_argument("--debug", action="store_true", default=False,
+                        help="show the traceback of unexpected errors")
+    sub = parser.add_subparsers(metavar="COMMAND", dest="command", required=True)
+    _add_train(sub)
+    _add_apply(sub)
+    _add_gradcheck(sub)
+    return parser

@@ -1,0 +1,174 @@
+"""Parsers for option values, shared by command-line flags and config files.
+
+Each parser takes either the text of a flag (``"64,32"``) or the JSON value
+of a config-file key (``[64, 32]``) and returns the Python value, or raises
+``ValueError`` with a message that says what was expected. Lists may be
+written as comma-separated text or as JSON lists.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+TRUE_WORDS = {"true", "yes", "on", "1"}
+FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+def _items(value) -> list:
+    """The entries of a comma-separated string or a JSON list (a scalar is one entry)."""
+    if isinstance(value, str):
+        text = value.strip()
+        return [] if not text else [item.strip() for item in text.split(",")]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def integer(value, minimum=None) -> int:
+    """An int (``"5"`` or ``5``), at least ``minimum``."""
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise ValueError(f"expected an integer, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"expected an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def real(value) -> float:
+    """A finite float (``"1e-3"`` or ``0.001``)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def positive_real(value) -> float:
+    """A finite float > 0."""
+    x = real(value)
+    if x <= 0:
+        raise ValueError(f"expected a number > 0, got {value!r}")
+    return x
+
+
+def non_negative_real(value) -> float:
+    """A finite float >= 0."""
+    x = real(value)
+    if x < 0:
+        raise ValueError(f"expected a number >= 0, got {value!r}")
+    return x
+
+
+def fraction(value) -> float:
+    """A share of the rows, in [0, 1)."""
+    x = real(value)
+    if not 0.0 <= x < 1.0:
+        raise ValueError(f"expected a fraction in [0, 1), got {value!r}")
+    return x
+
+
+def boolean(value) -> bool:
+    """``true``/``false`` (also yes/no, on/off, 1/0)."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def optional_int(value, minimum=0):
+    """An int >= ``minimum``, or None from ``null``/``"none"``/``"off"``."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
+        return None
+    return integer(value, minimum)
+
+
+def hidden(value) -> list:
+    """Hidden-layer widths: ``"64,32"``, ``[64, 32]`` or ``16``; ``""`` means none."""
+    try:
+        return [integer(item, 1) for item in _items(value)]
+    except ValueError:
+        raise ValueError(f"expected positive integers separated by commas, got {value!r}") from None
+
+
+def nodes(value) -> list:
+    """The notes' full ``nodes`` list ``[n0, n1, ..., nL]``, at least two entries."""
+    widths = hidden(value)
+    if len(widths) < 2:
+        raise ValueError(f"expected at least 2 widths (input and output), got {value!r}")
+    return widths
+
+
+def names(value):
+    """One name (``"relu"``) or a list of names (``"relu,tanh"``), lower-cased."""
+    items = _items(value)
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise ValueError(f"expected a name or names separated by commas, got {value!r}")
+    items = [item.lower() for item in items]
+    return items[0] if len(items) == 1 else items
+
+
+def choice(*options):
+    """A parser that accepts one of ``options`` (case-insensitive)."""
+    def parse(value):
+        word = str(value).strip().lower() if isinstance(value, str) else value
+        if word not in options:
+            raise ValueError(f"expected one of {', '.join(map(str, options))}; got {value!r}")
+        return word
+    parse.__name__ = "choice"
+    return parse
+
+
+def keep_prob(value):
+    """One keep probability for every hidden layer, or the notes' list of L + 1."""
+    items = _items(value)
+    if len(items) == 1 and not isinstance(value, (list, tuple)):
+        return real(items[0])
+    return [real(item) for item in items]
+
+
+def batch_norm(value):
+    """True/False for every hidden layer, or the notes' list of L + 1 flags."""
+    if isinstance(value, (list, tuple)) or (isinstance(value, str) and "," in value):
+        return [boolean(item) for item in _items(value)]
+    return boolean(value)
+
+
+def batch_size(value):
+    """Rows per mini-batch, or None (``"full"``) for full-batch gradient descent."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("full", "none")):
+        return None
+    return integer(value, 1)
+
+
+def text(value) -> str:
+    """A non-empty string."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def optional_text(value):
+    """A string, or None from ``null``/``"none"``."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    return text(value)
+
+
+def columns(value) -> list:
+    """Column names: ``"id,name"`` or ``["id", "name"]``."""
+    items = _items(value)
+    if not all(isinstance(item, str) and item for item in items):
+        raise ValueError(f"expected column names separated by commas, got {value!r}")
+    return items

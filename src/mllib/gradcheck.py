@@ -97,8 +97,9 @@ def check_gradients(model, X, y, eps=1e-6) -> dict:
     dict
         ``{"W1": relative error, "b1": ..., ...}``.
     """
+    model.gradients(X, y)  # builds the layers if needed and draws the masks
     with _frozen_dropout(model):
-        # The first pass draws the masks; every later pass reuses them.
+        # Every pass from here on reuses those masks.
         _, grads = model.gradients(X, y)
         errors = {}
         for name, array in model.parameters().items():

@@ -59,7 +59,7 @@ def test_file_is_readable_without_pickle(tmp_path):
 def test_not_a_model_file(tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    with pytest.raises(ModelFileError, match="not a readable mllib model"):
+    with pytest.raises(ModelFileError, match="not an .npz archive"):
         mllib.load(text)
     plain = tmp_path / "plain.npz"
     np.savez(plain, a=np.arange(3))
@@ -70,6 +70,25 @@ def test_not_a_model_file(tmp_path):
     with pytest.raises(ModelFileError, match="single .npy"):
         mllib.load(single)
     assert issubclass(ModelFileError, ValueError)
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    import os
+
+    _, path, _, _ = trained(tmp_path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_gradcheck_holds_masks_on_a_network_built_from_the_data():
+    from mllib.gradcheck import check_gradients
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 3)), rng.integers(0, 2, 12)
+    net = mllib.NeuralNetwork(nodes=[None, 4, 1], activators=["tanh", "sigmoid"],
+                              keep_probs=[0.8, 0.7, 1.0], dtype="float64")
+    assert max(check_gradients(net, X, y).values()) < 1e-7
 
 
 def test_missing_file(tmp_path):

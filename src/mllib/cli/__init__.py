@@ -2,7 +2,8 @@
 
 ::
 
-    mllib train [DATA.csv --target COLUMN | --dataset NAME] [--config FILE.json] [flags] [--out DIR]
+    mllib train [DATA.csv --target COLUMN | --dataset NAME] [--config FILE.json]
+                [flags] [--out DIR]
     mllib evaluate MODEL DATA.csv [--target COLUMN]
     mllib predict MODEL DATA.csv [--proba] [--out FILE]
     mllib gradcheck [--config FILE.json] [flags] [--threshold 1e-7]
@@ -12,10 +13,16 @@ threshold or on an unexpected error; 2 on bad usage or bad input, with one
 line on stderr that names the problem (``mllib: error: ...``); 130 on
 Ctrl-C. Tracebacks are shown only with ``--debug``.
 
-Modules: :mod:`.args` (flags, config files, settings), :mod:`.csvdata`
-(reading and encoding CSV files), :mod:`.train` and :mod:`.artifacts` (the
+Settings: every hyperparameter is a flag and a key of the ``--config`` JSON
+file (``--learning-rate`` is ``learning_rate``); flags override the file,
+which overrides the defaults. ``train`` writes its settings as
+``config.json``, which ``--config`` takes back.
+
+Modules: :mod:`.args` and :mod:`.values` (flags, config files, settings),
+:mod:`.csvdata` (reading and encoding CSV files), :mod:`.build` (network
+and optimizer from settings), :mod:`.train` and :mod:`.artifacts` (the
 train command and what it writes), :mod:`.commands` (evaluate, predict,
-gradcheck).
+gradcheck), :mod:`.errors` (the bad-usage error).
 """
 
 from __future__ import annotations
@@ -38,7 +45,20 @@ HANDLERS = {
 
 
 def main(argv=None) -> int:
-    """Run the ``mllib`` command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    """Run one ``mllib`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``mllib``; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: 0 success, 1 gradcheck failure or unexpected
+        error, 2 bad usage, 130 interrupted, 141 closed output pipe.
+        ``--help`` and ``--version`` raise ``SystemExit(0)`` as argparse does.
+    """
     from .args import build_parser
 
     debug = False

@@ -36,6 +36,7 @@ class Option:
 
     @property
     def flag(self) -> str:
+        """``--learning-rate`` for the key ``learning_rate``."""
         return "--" + self.key.replace("_", "-")
 
 
@@ -61,7 +62,8 @@ OPTIONS = (
            "weight initialization; auto: he for relu layers, xavier otherwise", "auto",
            metavar="{auto,he,xavier,small}"),
     Option("keep_prob", values.keep_prob, "dropout keep probability of the hidden layers, or "
-           "the notes' keep_probs list of L+1 (index 0: input)", 1.0, metavar="P"),
+           "the notes' keep_probs list of L+1 (index 0: input)", 1.0, metavar="P",
+           aliases=("keep_probs",)),
     Option("batch_norm", values.batch_norm, "batch-normalize the hidden layers", False,
            boolean=True),
     Option("bn_momentum", values.real, "momentum m of the batch-norm running statistics",
@@ -135,7 +137,8 @@ def defaults(command: str) -> dict:
 def read_config(path, command: str) -> dict:
     """The settings in the JSON object at ``path``, parsed; keys of other commands are skipped.
 
-    A ``null`` value means "the default" for options whose default is None.
+    A ``null`` value means the default, except for ``batch_size``, where it
+    means full-batch, as None does in :meth:`mllib.NeuralNetwork.fit`.
     """
     path = Path(path)
     if not path.is_file():
@@ -157,8 +160,7 @@ def read_config(path, command: str) -> dict:
                            f"are: {', '.join(OPTION)}")
         if key not in wanted:
             continue
-        if value is None and OPTION[key].default is None:
-            settings[key] = None
+        if value is None and key != "batch_size":
             continue
         try:
             settings[key] = OPTION[key].parse(value)
@@ -168,7 +170,21 @@ def read_config(path, command: str) -> dict:
 
 
 def resolve_settings(command: str, args) -> dict:
-    """Defaults, then the ``--config`` file, then the flags given on the command line."""
+    """The settings of a run: defaults, then the ``--config`` file, then the flags.
+
+    Parameters
+    ----------
+    command : {"train", "gradcheck"}
+    args : argparse.Namespace
+        Flags not given are None.
+
+    Returns
+    -------
+    dict
+        One value per option key of ``command``. ``hidden`` and ``nodes``
+        exclude each other: the stronger source wins, and giving both in
+        one source is a :class:`CLIError`.
+    """
     settings = defaults(command)
     config = read_config(args.config, command) if getattr(args, "config", None) else {}
     flags = {key: getattr(args, key) for key in settings if getattr(args, key, None) is not None}
@@ -179,8 +195,7 @@ def resolve_settings(command: str, args) -> dict:
         if len(given) == 2:
             raise CLIError(f"give hidden or nodes {where}, not both")
         if given:
-            if given[0] == "hidden":
-                settings["nodes"] = None
+            settings["nodes" if given[0] == "hidden" else "hidden"] = None  # not used
             break
     return settings
 
@@ -200,13 +215,16 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message):
+        """Raise :class:`CLIError`; ``main`` prints it as one line and exits with 2."""
         raise CLIError(f"{one_line(message)} (see '{self.prog} --help')")
 
 
 def _show(value) -> str:
     if isinstance(value, list):
         return ",".join(map(str, value)) or "''"
-    return "full" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "full" if value is None else str(value)
 
 
 def _argtype(parse):

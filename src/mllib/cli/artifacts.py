@@ -46,6 +46,7 @@ class Run:
 
     @property
     def metric(self) -> str:
+        """The score logged beside the cost: "accuracy" or "r2"."""
         return "accuracy" if self.model.targets.is_classifier else "r2"
 
 
@@ -66,6 +67,7 @@ def write_all(out_dir: Path, run: Run) -> list:
 
 
 def write_json(path: Path, document) -> None:
+    """``document`` as indented JSON, with a final newline."""
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 

@@ -44,10 +44,25 @@ def _pandas():
 
 
 def read_csv(path, text_columns=()):
-    """The CSV at ``path`` as a DataFrame; ``text_columns`` are read as strings.
+    """Read a CSV file with a header row into a DataFrame, with pandas.
 
-    Raises :class:`CLIError` for a missing, empty, ragged or binary file, or
-    one with a header and no rows.
+    Parameters
+    ----------
+    path : str or path-like
+    text_columns : sequence of str
+        Columns to read as strings whatever they look like (categorical
+        columns and a text target, so that "1" stays the category "1").
+
+    Returns
+    -------
+    pandas.DataFrame
+        At least one row; positions 0, 1, ... are the data rows.
+
+    Raises
+    ------
+    CLIError
+        For a missing, empty, ragged (ParserError) or binary file, or one
+        with a header and no rows.
     """
     path = Path(path)
     if not path.exists():
@@ -75,6 +90,12 @@ def _first_line(err) -> str:
     for prefix in ("Error tokenizing data. C error: ",):
         text = text.removeprefix(prefix)
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def _value(series, row) -> str:
+    """The value at position ``row``, quoted as the user wrote it (no NumPy repr)."""
+    value = series.iloc[row]
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def require_column(frame, name, path):
@@ -124,12 +145,11 @@ def target_values(series, kind, name):
         if not pd.api.types.is_bool_dtype(series):
             raise CLIError(f"target column {name!r} must hold true/false values, as in training")
         return series.to_numpy(dtype=bool)
-    numbers = pd.to_numeric(series, errors="coerce")
-    bad = np.flatnonzero(numbers.isna().to_numpy())
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise CLIError(f"target column {name!r} must hold numbers, as in training; found "
-                       f"{series.iloc[bad[0]]!r} in data row {bad[0] + 1}")
-    values = numbers.to_numpy(dtype=np.float64)
+        raise CLIError(f"target column {name!r} must hold finite numbers; found "
+                       f"{_value(series, bad[0])} in data row {bad[0] + 1}")
     if kind == "int":
         if not np.array_equal(values, np.round(values)):
             raise CLIError(f"target column {name!r} must hold integers, as in training")
@@ -153,9 +173,9 @@ def _column_rule(series, name, max_categories):
         return {"name": name, "kind": "numeric"}
     if 2 * parsed >= len(text):
         row = int(np.flatnonzero(numbers.isna().to_numpy())[0])
-        raise CLIError(f"column {name!r} holds numbers mixed with text, such as {text.iloc[row]!r} "
-                       f"in data row {row + 1}; fix those values or leave the column out "
-                       f"with --drop {name}")
+        raise CLIError(f"column {name!r} holds numbers mixed with text, such as "
+                       f"{_value(text, row)} in data row {row + 1}; fix those values or leave "
+                       f"the column out with --drop {name}")
     distinct = text.nunique()
     if distinct > max_categories:
         raise CLIError(f"column {name!r} has {distinct} distinct text values, more than "
@@ -189,7 +209,28 @@ class Preprocessing:
 
     @classmethod
     def fit(cls, frame, target, train_rows, *, max_categories=20, drop=(), path="data"):
-        """Decide the rules from ``frame``; categories come from ``train_rows`` only."""
+        """Decide how each column of ``frame`` is encoded (see the module notes).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The whole file, as :func:`read_csv` returns it.
+        target : str
+            The target column, left out of the inputs.
+        train_rows : ndarray of int
+            Positions of the training rows: the categories are learned from
+            these only, so the dev and test rows leak nothing into training.
+        max_categories : int
+            Most distinct values of a text column that is one-hot encoded.
+        drop : sequence of str
+            Columns to leave out.
+        path : str
+            The file's name, for messages.
+
+        Returns
+        -------
+        Preprocessing
+        """
         for name in drop:
             require_column(frame, name, path)
         names = [c for c in frame.columns if c != target and c not in drop]
@@ -225,7 +266,16 @@ class Preprocessing:
         return names + ([self.target] if self.target_kind == "str" else [])
 
     def transform(self, frame, path="data"):
-        """The inputs ``X`` of shape (n_rows, n_inputs), float64, and notes for the user."""
+        """Encode ``frame`` as the network's inputs.
+
+        Returns
+        -------
+        X : ndarray of shape (n_rows, len(self.features)), float64
+            Numeric columns as they are (the model standardizes them), then
+            the 0/1 columns of each categorical one.
+        notes : list of str
+            Things to tell the user, such as categories not seen in training.
+        """
         missing = [c["name"] for c in self.columns if c["name"] not in frame.columns]
         if missing:
             raise CLIError(f"{str(path)!r} lacks the column(s) {', '.join(missing)} the model "
@@ -256,11 +306,12 @@ class Preprocessing:
 def _numbers(series, name):
     pd = _pandas()
     numbers = pd.to_numeric(series, errors="coerce")
-    bad = np.flatnonzero(numbers.isna().to_numpy())
+    values = numbers.to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise CLIError(f"column {name!r} must hold numbers, as in training; found "
-                       f"{series.iloc[bad[0]]!r} in data row {bad[0] + 1}")
-    return numbers.to_numpy(dtype=np.float64)
+        raise CLIError(f"column {name!r} must hold finite numbers; found "
+                       f"{_value(series, bad[0])} in data row {bad[0] + 1}")
+    return values
 
 
 def _one_hot(series, categories):
@@ -303,7 +354,7 @@ def load(path) -> Preprocessing:
 
 
 def find(model_path, explicit=None):
-    """The preprocessing for a model: ``explicit``, else ``preprocessing.json`` beside it, else None."""
+    """The preprocessing of a model: ``explicit``, else the one beside it, else None."""
     if explicit is not None:
         return load(explicit)
     candidate = Path(model_path).with_name(FILENAME)

@@ -94,6 +94,7 @@ def load_and_split(args, settings):
     if args.data is not None and args.dataset is not None:
         raise CLIError("give DATA.csv or --dataset NAME, not both")
     if args.data is not None:
+        settings["dataset"] = None  # the settings record what was used
         return load_csv(args.data, settings)
     name = settings["dataset"] = settings["dataset"] or DEFAULT_DATASET
     X, y = load_dataset(name)
@@ -145,7 +146,8 @@ def split_rows(y, classification, settings) -> dict:
     dev = settings["validation_split"] if settings["validation_split"] is not None else dev_share
     test = settings["test_split"] if settings["test_split"] is not None else test_share
     if dev + test >= 1.0:
-        raise CLIError(f"--validation-split {dev} and --test-split {test} leave no rows to train on")
+        raise CLIError(f"--validation-split {dev} and --test-split {test} leave no rows "
+                       "to train on")
     rows = np.arange(y.shape[0]).reshape(-1, 1)
     with usage_errors("cannot split the rows"):
         parts = train_dev_test_split(rows, y, ratios=(1.0 - dev - test, dev, test),

@@ -52,6 +52,10 @@ def write_model_file(path, header: dict, arrays: dict) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez_compressed(handle, **payload)
+        # mkstemp makes the file private (0600); give it the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -70,6 +74,9 @@ def read_model_file(path) -> tuple[dict, dict]:
     # The file is opened here, not by np.load, so that it is closed even when
     # the archive turns out to be damaged.
     with open(path, "rb") as handle:
+        if handle.read(4) != b"PK\x03\x04" and not _is_npy(handle):
+            raise ModelFileError(f"{path!r} is not an mllib model file (not an .npz archive)")
+        handle.seek(0)
         try:
             archive = np.load(handle, allow_pickle=False)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
@@ -88,6 +95,11 @@ def read_model_file(path) -> tuple[dict, dict]:
         finally:
             archive.close()
     return header, arrays
+
+
+def _is_npy(handle):
+    handle.seek(0)
+    return handle.read(6) == b"\x93NUMPY"
 
 
 def _parse_header(raw, path):

@@ -20,8 +20,8 @@ Examples
 >>> from sklearn.preprocessing import StandardScaler
 >>> from mllib.sklearn import MLPClassifier
 >>> X, y = load_iris(return_X_y=True)
->>> clf = make_pipeline(StandardScaler(),
-...                     MLPClassifier((16,), learning_rate_init=0.01, random_state=0))
+>>> clf = make_pipeline(StandardScaler(), MLPClassifier((16,), learning_rate_init=0.01,
+...                                                   tol=1e-3, random_state=0))
 >>> clf.fit(X, y).score(X, y) > 0.9
 True
 """

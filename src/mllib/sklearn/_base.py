@@ -4,8 +4,8 @@
 :class:`~mllib.training.NeuralNetwork` fit: it validates the parameters and
 the data, draws the model's seed, builds the optimizer, holds out the
 validation rows for early stopping, stops on ``tol`` and ``n_iter_no_change``
-with an mllib :class:`~mllib.training.EarlyStopping`, and stores the learned
-attributes. Subclasses say only how the network is built and how ``y`` is
+with a subclass of mllib's :class:`~mllib.training.EarlyStopping`, and stores
+the learned attributes. Subclasses say only how the network is built and how ``y`` is
 checked.
 """
 
@@ -34,7 +34,9 @@ TRAINING_DOC = """\
         ``θ -= α v`` with β = ``momentum``. "sgd" follows scikit-learn: with
         ``momentum == 0`` it is "gd"; otherwise it is classical (heavy-ball,
         not Nesterov) momentum ``v = μ v − α g``, ``θ += v``, which is mllib's
-        EMA momentum run with learning rate ``α / (1 − μ)``, step for step.
+        EMA momentum run with learning rate ``α / (1 − μ)``: step for step
+        the same while α is constant (with ``lr_decay`` the scaled rate
+        decays instead).
     alpha : float >= 0, default=0.0001
         Strength of the penalty. On a batch of N rows the cost gets
         ``alpha/(2N) Σ_l Σ |W[l]|^p``, biases excluded: this is mllib's
@@ -48,7 +50,7 @@ TRAINING_DOC = """\
     batch_size : int or "auto", default="auto"
         Rows per mini-batch; "auto" is ``min(200, n_samples)``. A size larger
         than the training set means full-batch gradient descent.
-    learning_rate_init : float > 0
+    learning_rate_init : float > 0, default=0.001 (0.01 for the linear models)
         α0, the initial learning rate.
     lr_decay : str, tuple, dict or callable, default=None
         mllib's schedule α(epoch), e.g. ``"rational:1.0"`` for α0/(1 + epoch)

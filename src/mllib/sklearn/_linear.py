@@ -110,9 +110,12 @@ class SoftmaxRegression(LinearClassifier):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from mllib.sklearn import SoftmaxRegression
     >>> X, y = load_iris(return_X_y=True)
-    >>> SoftmaxRegression(random_state=0).fit(X, y).score(X, y) > 0.9
+    >>> clf = SoftmaxRegression(learning_rate_init=0.1, tol=1e-3, random_state=0)
+    >>> make_pipeline(StandardScaler(), clf).fit(X, y).score(X, y) > 0.9
     True
     """
 

@@ -104,11 +104,15 @@ class MLPClassifier(ClassifierOutputs, ClassifierMixin, MLP):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from mllib.sklearn import MLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = MLPClassifier((16,), learning_rate_init=0.01, random_state=0).fit(X, y)
-    >>> clf.score(X, y) > 0.9
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = MLPClassifier((16,), learning_rate_init=0.01, tol=1e-3, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
     True
+    >>> clf.model_
+    NeuralNetwork(nodes=[4, 16, 3], activators=['relu', 'softmax'])
     """
 
     def fit(self, X, y):

@@ -22,7 +22,7 @@ def n_correct(a: np.ndarray, Y: np.ndarray, kind: str) -> float:
     if kind == "softmax":
         return float(np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1)))
     hits = np.count_nonzero((a >= 0.5) == (Y >= 0.5))
-    return hits / a.shape[1]
+    return float(hits) / a.shape[1]
 
 
 class EpochMetrics:
@@ -53,12 +53,12 @@ class EpochMetrics:
             self.correct += n_correct(a, Y, self.kind)
 
     def result(self) -> dict:
-        logs = {"cost": self.cost / self.n}
+        logs = {"cost": float(self.cost / self.n)}
         if self.kind == "linear":
             ss_tot = self.sum_y2 - self.sum_y ** 2 / self.n
             logs["r2"] = float(np.mean(_r2(self.ss_res, ss_tot)))
         else:
-            logs["accuracy"] = self.correct / self.n
+            logs["accuracy"] = float(self.correct / self.n)
         return logs
 
 

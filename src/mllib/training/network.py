@@ -371,9 +371,7 @@ class NeuralNetwork:
         if self.n_features is not None and X.shape[1] != self.n_features:
             raise ValueError(f"X has {X.shape[1]} features, but the network expects "
                              f"nodes[0] = {self.n_features}")
-        # A sum in float64 is non-finite exactly when some entry is, and it
-        # needs no temporary as large as X (X may be a memmap).
-        if not np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)):
+        if not _all_finite(X):
             raise ValueError("X contains NaN or infinite values")
         return np.asarray(X, dtype=self.dtype) if convert else X
 
@@ -395,3 +393,16 @@ class NeuralNetwork:
         cfg = self.config
         acts = [g.name for g in cfg["activators"][1:]]
         return f"NeuralNetwork(nodes={cfg['nodes']}, activators={acts})"
+
+
+def _all_finite(X) -> bool:
+    """Whether every entry of X is finite, without a temporary as large as X.
+
+    A float64 sum is finite when every entry is (X may be a memmap, so this
+    streams through it once); only if it is not, because of NaN, ±inf or an
+    overflow of huge finite values, are the rows checked chunk by chunk.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)):
+            return True
+    return all(np.isfinite(X[start:start + CHUNK]).all() for start in range(0, X.shape[0], CHUNK))

@@ -45,6 +45,11 @@ class Layer:
     def get_config(self) -> dict:
         return {}
 
+    def __getstate__(self):
+        # Pickle the layer without its forward caches (``_x``, ``_a``, ...),
+        # which hold the last batch of data.
+        return {k: (None if k.startswith("_") else v) for k, v in self.__dict__.items()}
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"

@@ -1,7 +1,10 @@
 """Side-by-side benchmark: mllib against PyTorch (CPU) and scikit-learn.
 
-Runs of the contenders alternate (A B A B ...) in one process, and medians
-and ratios are reported, because shared machines are noisy.
+Runs of the contenders alternate (A B A B ...), and medians and ratios are
+reported, because shared machines are noisy. Each run is a fresh worker
+process that times only the work itself after a warm-up: in one process,
+PyTorch's idle OpenMP threads would spin on the two cores while NumPy's
+BLAS threads work, and slow down whichever contender ran next.
 
 Cases (see bench/RESULTS.md for the latest figures):
   1. wide network 784-256-128-10, ReLU, softmax + CE, Adam 1e-3, batch 128,
@@ -49,15 +52,30 @@ def median_ratio(times_a, times_b):
     return statistics.median(times_a) / statistics.median(times_b)
 
 
-def alternate(runs, contenders):
-    """Time each contender ``runs`` times, alternating; returns name -> [seconds]."""
-    times = {name: [] for name in contenders}
+def alternate(runs, workers, **options):
+    """Run each worker ``runs`` times, alternating; returns name -> [seconds]."""
+    times = {name: [] for name in workers}
     for _ in range(runs):
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
+        for name in workers:
+            times[name].append(run_worker(name, **options)["seconds"])
     return times
+
+
+def run_worker(name, **options):
+    """Run one timed worker in a fresh process; returns its JSON result."""
+    command = [sys.executable, os.path.abspath(__file__), "--worker", name]
+    for key, value in options.items():
+        command += [f"--{key}", str(value)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"worker {name} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def timed(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
 
 
 # -- contenders ---------------------------------------------------------------
@@ -72,9 +90,7 @@ def mllib_wide(X, y, *, batch_norm=False, keep=1.0, epochs=1):
 def torch_wide(X, y, batch_order):
     import torch
 
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
-        torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    model = torch_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
@@ -125,82 +141,88 @@ def epoch_flops(n):
     return 3 * 2 * n * sum(a * b for a, b in zip(WIDE[:-1], WIDE[1:]))
 
 
-# -- cases --------------------------------------------------------------------
+# -- workers: each runs in its own process and prints {"seconds": ...} -------------
 
-def case_wide(n, runs):
+def wide_data(n):
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((n, 784), dtype=np.float32)
-    y = rng.integers(0, 10, n)
-    order = mllib_batch_order(n)
-    # Warm up every contender (imports, thread pools, first-call costs).
-    mllib_wide(X[:512], y[:512])
-    torch_wide(X[:512], y[:512], mllib_batch_order(512))
-    sklearn_wide(X[:512], y[:512])
-    times = alternate(runs, {
-        "mllib": lambda: mllib_wide(X, y),
-        "torch": lambda: torch_wide(X, y, order),
-        "sklearn": lambda: sklearn_wide(X, y),
-        "mllib_bn_dropout": lambda: mllib_wide(X, y, batch_norm=True, keep=0.8),
-    })
-    peak = matmul_gflops()
-    achieved = epoch_flops(n) / statistics.median(times["mllib"]) / 1e9
-    return {
-        "seconds": {k: statistics.median(v) for k, v in times.items()},
-        "mllib/torch": median_ratio(times["mllib"], times["torch"]),
-        "mllib/sklearn": median_ratio(times["mllib"], times["sklearn"]),
-        "mllib_gflops": achieved,
-        "numpy_matmul_gflops": peak,
-        "fraction_of_matmul": achieved / peak,
-        "bn_dropout/plain": median_ratio(times["mllib_bn_dropout"], times["mllib"]),
-    }, X, y
+    return rng.standard_normal((n, 784), dtype=np.float32), rng.integers(0, 10, n)
 
 
-def case_flower(iterations, runs):
+def flower_torch(X, y, iterations):
     import torch
 
-    X, y = make_flower(400, seed=1)
-
-    def run_mllib():
-        net = mllib.NeuralNetwork(nodes=[2, 4, 1], activators=["tanh", "sigmoid"],
-                                  init="xavier", dtype="float64", seed=0)
-        net.fit(X, y, optimizer="gd", learning_rate=1.2, epochs=iterations)
-
-    def run_torch():
-        model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(),
-                                    torch.nn.Linear(4, 1)).double()
-        optimizer = torch.optim.SGD(model.parameters(), lr=1.2)
-        loss_fn = torch.nn.BCEWithLogitsLoss()
-        Xt = torch.from_numpy(X)
-        yt = torch.from_numpy(y.astype(np.float64)).reshape(-1, 1)
-        for _ in range(iterations):
-            optimizer.zero_grad(set_to_none=True)
-            loss_fn(model(Xt), yt).backward()
-            optimizer.step()
-
-    times = alternate(runs, {"mllib": run_mllib, "torch": run_torch})
-    return {"seconds": {k: statistics.median(v) for k, v in times.items()},
-            "mllib/torch": median_ratio(times["mllib"], times["torch"])}
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(),
+                                torch.nn.Linear(4, 1)).double()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.2)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(y.astype(np.float64)).reshape(-1, 1)
+    for _ in range(iterations):
+        optimizer.zero_grad(set_to_none=True)
+        loss_fn(model(Xt), yt).backward()
+        optimizer.step()
 
 
-def case_inference(X, y, runs):
+def flower_mllib(X, y, iterations):
+    net = mllib.NeuralNetwork(nodes=[2, 4, 1], activators=["tanh", "sigmoid"],
+                              init="xavier", dtype="float64", seed=0)
+    net.fit(X, y, optimizer="gd", learning_rate=1.2, epochs=iterations)
+
+
+def torch_model():
     import torch
 
-    net = mllib_wide(X[:2048], y[:2048])
-    model = torch.nn.Sequential(
+    return torch.nn.Sequential(
         torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
         torch.nn.ReLU(), torch.nn.Linear(128, 10))
-    Xt = torch.from_numpy(X)
-
-    def run_torch():
-        with torch.no_grad():
-            torch.softmax(model(Xt), dim=1)
-
-    times = alternate(runs, {"mllib": lambda: net.predict_proba(X), "torch": run_torch})
-    return {"seconds": {k: statistics.median(v) for k, v in times.items()},
-            "mllib/torch": median_ratio(times["mllib"], times["torch"])}
 
 
-def case_memory(X, y):
+def torch_predict(model, X):
+    import torch
+
+    with torch.no_grad():
+        return torch.softmax(model(torch.from_numpy(X)), dim=1)
+
+
+def worker(name, n, iterations):
+    """Warm up, then time the work of one contender; returns seconds (or a dict)."""
+    if name.startswith("flower"):
+        X, y = make_flower(400, seed=1)
+        run = flower_mllib if name == "flower_mllib" else flower_torch
+        run(X, y, 50)
+        return timed(lambda: run(X, y, iterations))
+    if name == "matmul":
+        return {"gflops": matmul_gflops()}
+    X, y = wide_data(n)
+    small = slice(0, 512)
+    if name == "wide_mllib":
+        mllib_wide(X[small], y[small])
+        return timed(lambda: mllib_wide(X, y))
+    if name == "wide_mllib_bn_dropout":
+        mllib_wide(X[small], y[small], batch_norm=True, keep=0.8)
+        return timed(lambda: mllib_wide(X, y, batch_norm=True, keep=0.8))
+    if name == "wide_torch":
+        torch_wide(X[small], y[small], mllib_batch_order(512))
+        order = mllib_batch_order(n)
+        return timed(lambda: torch_wide(X, y, order))
+    if name == "wide_sklearn":
+        sklearn_wide(X[small], y[small])
+        return timed(lambda: sklearn_wide(X, y))
+    if name == "infer_mllib":
+        net = mllib_wide(X[:2048], y[:2048])
+        net.predict_proba(X[small])
+        return timed(lambda: net.predict_proba(X))
+    if name == "infer_torch":
+        model = torch_model()
+        torch_predict(model, X[small])
+        return timed(lambda: torch_predict(model, X))
+    if name == "memory":
+        return memory(X, y)
+    raise ValueError(f"unknown worker {name!r}")
+
+
+def memory(X, y):
+    """tracemalloc peak during fit, beyond the model and optimizer, over X's bytes."""
     tracemalloc.start()
     net = mllib_wide(X, y)
     _, peak = tracemalloc.get_traced_memory()
@@ -210,6 +232,38 @@ def case_memory(X, y):
     return {"peak_bytes": peak, "X_bytes": X.nbytes,
             "model_and_optimizer_bytes": model_bytes + optimizer_bytes,
             "peak_minus_model_over_X": (peak - model_bytes - optimizer_bytes) / X.nbytes}
+
+
+# -- cases --------------------------------------------------------------------
+
+def medians(times):
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def case_wide(n, runs):
+    names = ["wide_mllib", "wide_torch", "wide_sklearn", "wide_mllib_bn_dropout", "matmul"]
+    times = {name: [] for name in names}
+    for _ in range(runs):
+        for name in names:
+            result = run_worker(name, n=n)
+            times[name].append(result["seconds"] if name != "matmul" else result["gflops"])
+    peak = statistics.median(times.pop("matmul"))
+    achieved = epoch_flops(n) / statistics.median(times["wide_mllib"]) / 1e9
+    return {
+        "seconds": medians(times),
+        "mllib/torch": median_ratio(times["wide_mllib"], times["wide_torch"]),
+        "mllib/sklearn": median_ratio(times["wide_mllib"], times["wide_sklearn"]),
+        "mllib_gflops": achieved,
+        "numpy_matmul_gflops": peak,
+        "fraction_of_matmul": achieved / peak,
+        "bn_dropout/plain": median_ratio(times["wide_mllib_bn_dropout"], times["wide_mllib"]),
+    }
+
+
+def case_pair(runs, mllib_name, torch_name, **options):
+    times = alternate(runs, [mllib_name, torch_name], **options)
+    return {"seconds": medians(times), "mllib/torch": median_ratio(times[mllib_name],
+                                                                   times[torch_name])}
 
 
 MEMMAP_CHILD = """
@@ -258,14 +312,22 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
     parser.add_argument("--runs", type=int, default=5, help="alternating runs per case")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--n", type=int, default=60000, help=argparse.SUPPRESS)
+    parser.add_argument("--iterations", type=int, default=10000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        result = worker(args.worker, args.n, args.iterations)
+        print(json.dumps(result if isinstance(result, dict) else {"seconds": result}))
+        return 0
     n, runs, iterations = (2048, 1, 200) if args.quick else (60000, args.runs, 10000)
     memmap = (384 << 20, 256 << 20) if args.quick else (2 << 30, 1 << 30)
-    results = {"machine": machine(), "quick": args.quick}
-    results["case1_2_wide"], X, y = case_wide(n, runs)
-    results["case3_flower"] = case_flower(iterations, runs)
-    results["case4_inference"] = case_inference(X, y, max(runs, 3))
-    results["case5_memory"] = case_memory(X, y)
+    results = {"machine": machine(), "quick": args.quick, "runs": runs}
+    results["case1_2_wide"] = case_wide(n, runs)
+    results["case3_flower"] = case_pair(runs, "flower_mllib", "flower_torch",
+                                        iterations=iterations)
+    results["case4_inference"] = case_pair(max(runs, 3), "infer_mllib", "infer_torch", n=n)
+    results["case5_memory"] = run_worker("memory", n=n)
     results["case5_memmap"] = case_memmap(*memmap)
     text = json.dumps(results, indent=2)
     print(text)

@@ -15,7 +15,8 @@ def test_quick_benchmark_runs_every_case(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(out.read_text())
     wide = results["case1_2_wide"]
-    assert set(wide["seconds"]) == {"mllib", "torch", "sklearn", "mllib_bn_dropout"}
+    assert set(wide["seconds"]) == {"wide_mllib", "wide_torch", "wide_sklearn",
+                                    "wide_mllib_bn_dropout"}
     assert all(seconds > 0 for seconds in wide["seconds"].values())
     for case in ("case3_flower", "case4_inference"):
         assert results[case]["mllib/torch"] > 0

@@ -253,6 +253,13 @@ def test_sgd_is_sklearns_heavy_ball_momentum(mu):
     np.testing.assert_allclose(theta["W"], expected, rtol=1e-12, atol=1e-14)
 
 
+def test_beta_2_none_is_each_optimizers_own_default():
+    assert make_optimizer("adam", 0.01, 0.9, 0.9, None, 1e-8)[0].beta2 == 0.999
+    assert make_optimizer("rmsprop", 0.01, 0.9, 0.9, None, 1e-8)[0].beta2 == 0.9
+    assert make_optimizer("rmsprop", 0.01, 0.9, 0.9, 0.99, 1e-8)[0].beta2 == 0.99
+    assert MLPClassifier().get_params()["beta_2"] is None
+
+
 # The tests below that train for a few epochs only look at the structure of the
 # fitted estimator; they ignore the ConvergenceWarning that the short fit gives.
 brief_fit = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -7,11 +7,10 @@ bottom up: ``nn`` and ``optim`` (the math, NumPy only), ``data`` and ``io``
 ``sklearn``, ``plots`` and ``datasets``.
 """
 
-__version__ = "0.1.0"
-
-from . import gradcheck, nn  # noqa: E402
-from .io import ModelFileError  # noqa: E402
-from .training import (  # noqa: E402
+from . import gradcheck, nn
+from ._version import __version__
+from .io import ModelFileError
+from .training import (
     Callback, EarlyStopping, History, LambdaCallback, LogisticRegression, NeuralNetwork,
     ProgressLogger, SoftmaxRegression, load,
 )

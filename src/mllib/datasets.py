@@ -21,31 +21,14 @@ Examples
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from ._validation import check_int, check_real
 
 __all__ = [
     "DATASETS", "load", "make_flower", "make_moons", "make_circles", "make_spirals",
     "make_blobs", "load_digits", "load_iris", "load_breast_cancer",
 ]
-
-
-# -- argument checks ---------------------------------------------------------
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_real(name, value, low=0.0, high=np.inf, *, open_interval=False):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (low < value < high if open_interval else low <= value <= high)
-    if not ok:
-        where = f"({low}, {high})" if open_interval else f"[{low}, {high}]"
-        raise ValueError(f"{name} must be a finite number in {where}, got {value!r}")
-    return float(value)
 
 
 def _class_sizes(n_samples, n_classes):
@@ -92,8 +75,8 @@ def make_flower(n_samples=400, noise=0.2, seed=0):
     X : ndarray of shape (n_samples, 2), float64
     y : ndarray of shape (n_samples,), int64 in {0, 1}
     """
-    n_samples = _check_int("n_samples", n_samples, 2)
-    noise = _check_real("noise", noise)
+    n_samples = check_int("n_samples", n_samples, 2)
+    noise = check_real("noise", noise, 0.0)
     rng = np.random.default_rng(seed)
     sizes = _class_sizes(n_samples, 2)
     parts = []
@@ -124,8 +107,8 @@ def make_moons(n_samples=300, noise=0.2, seed=0):
     X : ndarray of shape (n_samples, 2), float64
     y : ndarray of shape (n_samples,), int64 in {0, 1}
     """
-    n_samples = _check_int("n_samples", n_samples, 2)
-    noise = _check_real("noise", noise)
+    n_samples = check_int("n_samples", n_samples, 2)
+    noise = check_real("noise", noise, 0.0)
     rng = np.random.default_rng(seed)
     sizes = _class_sizes(n_samples, 2)
     outer = np.linspace(0.0, np.pi, sizes[0])
@@ -157,9 +140,9 @@ def make_circles(n_samples=300, noise=0.1, factor=0.5, seed=0):
     X : ndarray of shape (n_samples, 2), float64
     y : ndarray of shape (n_samples,), int64 in {0, 1}
     """
-    n_samples = _check_int("n_samples", n_samples, 2)
-    noise = _check_real("noise", noise)
-    factor = _check_real("factor", factor, 0.0, 1.0, open_interval=True)
+    n_samples = check_int("n_samples", n_samples, 2)
+    noise = check_real("noise", noise, 0.0)
+    factor = check_real("factor", factor, 0.0, 1.0, low_open=True, high_open=True)
     rng = np.random.default_rng(seed)
     sizes = _class_sizes(n_samples, 2)
     parts = []
@@ -193,9 +176,9 @@ def make_spirals(n_samples=300, n_classes=3, noise=0.2, seed=0):
     X : ndarray of shape (n_samples, 2), float64
     y : ndarray of shape (n_samples,), int64 in {0, ..., n_classes - 1}
     """
-    n_classes = _check_int("n_classes", n_classes, 2)
-    n_samples = _check_int("n_samples", n_samples, n_classes)
-    noise = _check_real("noise", noise)
+    n_classes = check_int("n_classes", n_classes, 2)
+    n_samples = check_int("n_samples", n_samples, n_classes)
+    noise = check_real("noise", noise, 0.0)
     rng = np.random.default_rng(seed)
     sizes = _class_sizes(n_samples, n_classes)
     parts = []
@@ -229,10 +212,10 @@ def make_blobs(n_samples=300, n_classes=3, n_features=2, std=1.0, seed=0):
     X : ndarray of shape (n_samples, n_features), float64
     y : ndarray of shape (n_samples,), int64 in {0, ..., n_classes - 1}
     """
-    n_classes = _check_int("n_classes", n_classes, 1)
-    n_samples = _check_int("n_samples", n_samples, n_classes)
-    n_features = _check_int("n_features", n_features, 1)
-    std = _check_real("std", std)
+    n_classes = check_int("n_classes", n_classes, 1)
+    n_samples = check_int("n_samples", n_samples, n_classes)
+    n_features = check_int("n_features", n_features, 1)
+    std = check_real("std", std, 0.0)
     rng = np.random.default_rng(seed)
     sizes = _class_sizes(n_samples, n_classes)
     centres = rng.uniform(-10.0, 10.0, size=(n_classes, n_features))

@@ -12,9 +12,9 @@ inside the functions; :func:`confusion_matrix` needs NumPy only.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from ._validation import check_int
 
 __all__ = ["confusion_matrix", "plot_cost", "plot_decision_boundary",
            "plot_confusion_matrix", "plot_learning_rate"]
@@ -36,12 +36,6 @@ def _finish(fig, path):
     if path is not None:
         fig.savefig(path, format="png", dpi=100)
     return fig
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def confusion_matrix(y_true, y_pred, labels=None):
@@ -156,7 +150,7 @@ def plot_decision_boundary(predict, X, y, path=None, *, resolution=200):
         raise ValueError(f"X must have shape (n_samples, 2), got {X.shape}")
     if y.size != X.shape[0]:
         raise ValueError(f"y must have {X.shape[0]} labels like X's rows, got {y.size}")
-    resolution = _check_int("resolution", resolution, 2)
+    resolution = check_int("resolution", resolution, 2)
     low, high = X.min(axis=0), X.max(axis=0)
     margin = 0.05 * np.where(high > low, high - low, 1.0)
     xx, yy = np.meshgrid(np.linspace(low[0] - margin[0], high[0] + margin[0], resolution),
@@ -259,7 +253,7 @@ def plot_learning_rate(schedule, epochs, path=None):
     matplotlib.figure.Figure
         One Axes with one line: x the epochs, y the learning rates.
     """
-    epochs = _check_int("epochs", epochs, 1)
+    epochs = check_int("epochs", epochs, 1)
     rates = np.array([float(schedule(epoch)) for epoch in range(epochs)])
     fig, ax = _new_figure()
     ax.plot(np.arange(epochs), rates, marker="." if epochs <= 50 else None)

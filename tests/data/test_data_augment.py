@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -94,8 +96,8 @@ def test_same_seed_same_augmentation():
     ({"image_shape": (0, 3)}, r"image_shape must be \(h, w\) or \(h, w, c\) .* got \(0, 3\)"),
     ({"image_shape": (3,)}, r"got \(3,\)"),
     ({"image_shape": "28x28"}, "got '28x28'"),
-    ({"image_shape": (4, 4), "max_shift": -1}, "max_shift must be an integer >= 0, got -1"),
-    ({"image_shape": (4, 4), "max_shift": 1.5}, "max_shift must be an integer >= 0, got 1.5"),
+    ({"image_shape": (4, 4), "max_shift": -1}, "max_shift must be a non-negative integer, got -1"),
+    ({"image_shape": (4, 4), "max_shift": 1.5}, "max_shift must be a non-negative integer, got 1.5"),
     ({"image_shape": (4, 3), "max_shift": 3}, r"smaller than the image height and width \(4, 3\), got 3"),
     ({"image_shape": (4, 4), "flip_horizontal": "yes"}, "flip_horizontal must be True or False"),
 ])
@@ -108,7 +110,7 @@ def test_image_augmenter_rejects_bad_batches():
     augment = ImageAugmenter((3, 3))
     with pytest.raises(ValueError, match=r"X_batch has 8 features, but images of shape \(3, 3\) have 9"):
         augment(np.zeros((2, 8)), np.random.default_rng(0))
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
         augment(np.zeros((2, 9)), 0)
 
 
@@ -134,7 +136,7 @@ def test_gaussian_noise_dtypes_and_zero_std():
 
 @pytest.mark.parametrize("std", [-0.1, float("nan"), float("inf"), True, "0.1"])
 def test_gaussian_noise_rejects_bad_std(std):
-    with pytest.raises(ValueError, match=f"std must be a finite number >= 0, got {std!r}"):
+    with pytest.raises(ValueError, match=re.escape(f"std must be a number in [0, inf), got {std!r}")):
         GaussianNoise(std)
 
 

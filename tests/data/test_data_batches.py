@@ -66,9 +66,9 @@ def test_batch_size_must_be_a_positive_int(batch_size):
 def test_other_bad_arguments():
     with pytest.raises(ValueError, match="shuffle=True needs rng"):
         minibatch_indices(10, 2, None)
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
         minibatch_indices(10, 2, 1234)
-    with pytest.raises(ValueError, match="n_samples must be an integer >= 0, got -1"):
+    with pytest.raises(ValueError, match="n_samples must be a non-negative integer, got -1"):
         minibatch_indices(-1, 2, None, shuffle=False)
     with pytest.raises(ValueError, match=r"same number of samples, got shapes \(4, 1\) and \(3,\)"):
         iter_minibatches(np.zeros((4, 1)), np.zeros(3), batch_size=2, rng=np.random.default_rng(0))

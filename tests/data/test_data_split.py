@@ -139,6 +139,23 @@ def test_stratified_counts_within_one_of_exact_and_sizes_unchanged(labels, w, se
             assert abs(np.sum(y[part] == c) - n_c * r) < 1
 
 
+@settings(deadline=None, max_examples=300)
+@given(class_sizes=st.lists(st.integers(1, 30), min_size=1, max_size=40), w=weights,
+       seed=st.integers(0, 2**32 - 1))
+def test_stratified_guarantee_over_class_size_vectors(class_sizes, w, seed):
+    # The guarantee of the module docstring: the sizes of the unstratified split, and
+    # every class c in every set s at ⌊n_c r_s⌋ or ⌈n_c r_s⌉ (exact when n_c r_s is whole).
+    y = np.repeat(np.arange(len(class_sizes)), class_sizes)
+    ratios = ratios_of(w)
+    parts = split_indices(len(y), ratios, np.random.default_rng(seed), stratify_labels=y)
+    assert tuple(len(p) for p in parts) == split_sizes(len(y), ratios)
+    n_c = np.array(class_sizes)
+    for part, weight in zip(parts, w):
+        counts = np.bincount(y[part], minlength=len(class_sizes))
+        low, high = n_c * weight // sum(w), -(-n_c * weight // sum(w))     # exact floor and ceil
+        np.testing.assert_array_equal(np.clip(counts, low, high), counts)
+
+
 def test_many_singleton_classes_still_fill_dev_and_test():
     # Rounding each class alone would put every one-member class in train.
     y = np.arange(10)
@@ -194,14 +211,14 @@ def test_bad_arguments_are_rejected():
         train_dev_test_split(X, np.zeros(10), stratify=True, shuffle=False)
     with pytest.raises(ValueError, match="give rng or seed, not both"):
         train_dev_test_split(X, rng=np.random.default_rng(0), seed=0)
-    with pytest.raises(ValueError, match="seed must be an integer, got 1.5"):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got 1.5"):
         train_dev_test_split(X, seed=1.5)
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
         train_dev_test_split(X, rng=np.random.RandomState(0))
 
 
 def test_split_indices_argument_errors():
-    with pytest.raises(ValueError, match="n_samples must be an integer >= 0, got -1"):
+    with pytest.raises(ValueError, match="n_samples must be a non-negative integer, got -1"):
         split_indices(-1, (0.6, 0.2, 0.2), None)
     with pytest.raises(ValueError, match="needs rng, got None"):
         split_indices(4, (0.5, 0.5, 0), None, stratify_labels=[0, 0, 1, 1])

@@ -262,10 +262,42 @@ def test_dropout_keeps_the_expectation(dtype):
     assert abs(kept - p) < 5 * np.sqrt(p * (1 - p) / M)
 
 
-@pytest.mark.parametrize("keep_prob", [0.0, -0.5, 1.5, float("nan")])
+@pytest.mark.parametrize("keep_prob", [0.0, -0.5, 1.5, float("nan"), True, "0.5"])
 def test_dropout_rejects_keep_prob_outside_0_1(keep_prob):
-    with pytest.raises(ValueError, match="keep_prob"):
-        Dropout(keep_prob)
+    with pytest.raises(ValueError, match=r"keep_prob must be a number in \(0, 1\], got "):
+        Dropout(keep_prob, rng=np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("make", [lambda rng: Dense(3, 2, rng=rng),
+                                  lambda rng: Dropout(0.5, rng=rng)], ids=["Dense", "Dropout"])
+@pytest.mark.parametrize("rng", [None, 0, np.random.RandomState(0)],
+                         ids=["None", "int", "RandomState"])
+def test_layers_that_draw_need_a_generator(make, rng):
+    # A layer never makes its own Generator: one seeded by the model fixes every draw.
+    with pytest.raises(ValueError, match=r"needs rng, a numpy\.random\.Generator"):
+        make(rng)
+
+
+def test_same_generator_state_gives_the_same_weights_and_masks():
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    np.testing.assert_array_equal(Dense(4, 3, rng=a).params["W"], Dense(4, 3, rng=b).params["W"])
+    x = np.ones((6, 4))
+    np.testing.assert_array_equal(Dropout(0.5, rng=a).forward(x, training=True),
+                                  Dropout(0.5, rng=b).forward(x, training=True))
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: Dense(0, 2, rng=np.random.default_rng(0)),
+     r"Dense n_in must be a positive integer, got 0"),
+    (lambda: Dense(2, True, rng=np.random.default_rng(0)),
+     r"Dense n_out must be a positive integer, got True"),
+    (lambda: BatchNorm(2.0), r"BatchNorm n_units must be a positive integer, got 2\.0"),
+    (lambda: BatchNorm(2, epsilon=0), r"bn_epsilon must be a number in \(0, inf\), got 0"),
+    (lambda: BatchNorm(2, momentum=1.0), r"bn_momentum must be a number in \[0, 1\), got 1\.0"),
+])
+def test_layer_arguments_are_checked(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
 
 
 # -- the layer contract, for every layer ----------------------------------------------

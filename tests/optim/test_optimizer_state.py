@@ -188,6 +188,7 @@ def test_get_optimizer_round_trips_configs_through_json():
         assert get_optimizer(opt) is opt
     assert get_optimizer({"name": "adam", "beta1": 0.8}, beta1=0.5).beta1 == 0.5
     assert Adam().get_config() == {"name": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+    assert RMSProp().get_config() == {"name": "rmsprop", "beta2": 0.9, "epsilon": 1e-8}
 
 
 @pytest.mark.parametrize("call, match", [

@@ -96,7 +96,7 @@ def test_configs_round_trip_through_json(schedule):
     ("rational:-1", r"eta .*-1\.0"),
     ("rational:0", r"eta .*0\.0"),
     ("root:nan", r"eta .*nan"),
-    ("exponential:1.5", r"eta .*<= 1.*1\.5"),
+    ("exponential:1.5", r"eta .*\(0, 1\].*1\.5"),
     ("constant:3", r"'constant:3'.*'3'"),
     ("step", r"'step'.*milestones"),
     ("step:10", r"'10'.*epoch=factor"),

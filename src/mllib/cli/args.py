@@ -85,7 +85,7 @@ OPTIONS = (
            group="training", metavar="ALPHA"),
     Option("beta1", values.real, "beta1 of momentum and Adam (default: 0.9)", None,
            group="training", metavar="B"),
-    Option("beta2", values.real, "beta2 of RMSProp and Adam (default: 0.999)", None,
+    Option("beta2", values.real, "beta2 of RMSProp and Adam (default: 0.9 for RMSProp, 0.999 for Adam)", None,
            group="training", metavar="B"),
     Option("epsilon", values.positive_real, "epsilon of RMSProp and Adam (default: 1e-8)",
            None, group="training", metavar="EPS"),

@@ -1,10 +1,13 @@
-"""Argument checks shared by the modules of :mod:`mllib.data`."""
+"""Array and Generator checks shared by the modules of :mod:`mllib.data`.
+
+Scalar checks are in :mod:`mllib._validation`, shared with the other layers.
+"""
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from .._validation import check_int
 
 
 def make_rng(rng=None, seed=None) -> np.random.Generator:
@@ -17,28 +20,15 @@ def make_rng(rng=None, seed=None) -> np.random.Generator:
         raise ValueError(f"give rng or seed, not both (got seed={seed!r})")
     if rng is not None:
         return check_rng(rng)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    return np.random.default_rng(seed)
+    return np.random.default_rng(None if seed is None else check_int("seed", seed, 0))
 
 
 def check_rng(rng, name: str = "rng") -> np.random.Generator:
+    """``rng`` itself if it is a ``numpy.random.Generator``, else ValueError."""
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{name} must be a numpy.random.Generator "
-                        f"(np.random.default_rng(seed)), got {type(rng).__name__}")
+        raise ValueError(f"{name} must be a numpy.random.Generator "
+                         f"(np.random.default_rng(seed)), got {type(rng).__name__}")
     return rng
-
-
-def is_int(value) -> bool:
-    """True for Python and NumPy integers, but not for bools."""
-    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def check_int(name: str, value, minimum: int) -> int:
-    if not is_int(value) or value < minimum:
-        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {kind}, got {value!r}")
-    return int(value)
 
 
 def as_2d(name: str, X) -> np.ndarray:

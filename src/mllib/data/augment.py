@@ -12,11 +12,11 @@ augmented; dev and test data are left as they are.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from ._checks import as_2d, check_int, check_rng, is_int
+from .._validation import check_int, check_real, is_int
+from ._checks import as_2d, check_rng
 
 
 def flip_images(images) -> np.ndarray:
@@ -144,10 +144,7 @@ class GaussianNoise:
     """
 
     def __init__(self, std):
-        if isinstance(std, (bool, np.bool_)) or not isinstance(std, numbers.Real) \
-                or not math.isfinite(std) or std < 0:
-            raise ValueError(f"std must be a finite number >= 0, got {std!r}")
-        self.std = float(std)
+        self.std = check_real("std", std, 0.0)
 
     def __call__(self, X_batch, rng) -> np.ndarray:
         """``X_batch + std · Z``, a new array of the same shape."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_int_labels, check_int
+from .._validation import check_int, preview
+from ._checks import as_int_labels
 
 
 def one_hot(labels, n_classes=None, *, dtype=np.float64) -> np.ndarray:
@@ -128,7 +129,7 @@ class ClassEncoder:
             found = np.zeros(y.shape[0], dtype=bool)
         if not found.all():
             raise ValueError(f"unknown label {y[~found][0].item()!r}; the known classes "
-                             f"are {_preview(self.classes_)}")
+                             f"are {preview(self.classes_)}")
         return codes
 
     def decode(self, codes) -> np.ndarray:
@@ -159,7 +160,7 @@ class ClassEncoder:
                              f"got dtype {classes.dtype}")
         if classes.ndim != 1 or classes.size == 0 or not np.array_equal(np.unique(classes), classes):
             raise ValueError(f"ClassEncoder classes must be a non-empty, sorted 1-D array of "
-                             f"distinct labels, got {_preview(classes.ravel())}")
+                             f"distinct labels, got {preview(classes.ravel())}")
         encoder = cls()
         encoder.classes_ = classes.copy()
         return encoder
@@ -205,8 +206,3 @@ def _comparable(a, b) -> bool:
     """Whether labels of dtypes a and b can be compared (numbers with numbers, text with text)."""
     text = set("SU")
     return (a.kind in text) == (b.kind in text) and (a.kind not in text or a.kind == b.kind)
-
-
-def _preview(values, n=10) -> str:
-    shown = ", ".join(repr(v) for v in values[:n].tolist())
-    return f"[{shown}{', ...' if len(values) > n else ''}]"

@@ -20,7 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._checks import as_2d, check_int, check_rng, make_rng
+from .._validation import check_int
+from ._checks import as_2d, check_rng, make_rng
 
 #: Above this many samples the notes switch to the large-data ratios.
 LARGE_DATASET = 10_000
@@ -202,71 +203,36 @@ def _stratified(classes, fractions, sizes, rng):
 
 
 def _class_counts(class_sizes, fractions, sizes, rng) -> np.ndarray:
-    """``(C, 3)`` counts: row c sums to ``n_c``, column s to ``sizes[s]``, entries ⌊n_c r_s⌋ or ⌈n_c r_s⌉.
+    """``(C, 3)`` counts: row c sums to ``n_c``, column s to ``sizes[s]``, and the
+    entry of class c and set s is ⌊n_c r_s⌋ or ⌈n_c r_s⌉.
 
-    The floors are fixed; the leftover rows ("extras") of every class are
-    routed to the sets by a max flow. One always exists: the fractional parts
-    {n_c r_s} are a fractional flow, and the column targets are the
-    largest-remainder roundings of their column sums.
+    Each class first rounds up in as many sets as its rows need, drawn at
+    random among those where n_c r_s is not whole. Then single rows move from
+    a set with too many to one with too few, directly or through the third
+    set. Such a move exists while the sizes are off: a solution exists (the
+    n_c r_s are a fractional one, and ``sizes`` round its column sums), and
+    its difference from the current counts is made of such moves.
     """
     exact = [[n_c * r for r in fractions] for n_c in class_sizes]
-    counts = np.array([[math.floor(e) for e in row] for row in exact], dtype=np.int64)
-    counts = counts.reshape(len(class_sizes), 3)
-    need = np.asarray(sizes, dtype=np.int64) - counts.sum(axis=0)
-    # Classes with the same allowed sets and number of extras route together.
-    groups: dict[tuple, list[int]] = {}
-    for c, row in enumerate(exact):
-        allowed = tuple(s for s in range(3) if row[s] != counts[c, s])
-        if allowed:
-            groups.setdefault((allowed, class_sizes[c] - int(counts[c].sum())), []).append(c)
-    flows = _route_extras(list(groups.items()), need.tolist())
-    for ((allowed, k), members), per_set in zip(groups.items(), flows):
-        members = rng.permutation(np.array(members))
-        if k == 1:          # each member gets its one extra row in one set
-            counts[members, np.repeat(np.arange(3), per_set)] += 1
-        else:               # k == 2 of 3 allowed sets: each member skips one set
-            counts[members] += 1
-            counts[members, np.repeat(np.arange(3), len(members) - np.array(per_set))] -= 1
+    lo = np.array([[math.floor(e) for e in row] for row in exact], dtype=np.int64).reshape(-1, 3)
+    frac = np.array([[float(e % 1) for e in row] for row in exact]).reshape(-1, 3)
+    hi = lo + (frac > 0)
+    # Sets drawn in proportion to frac (Efraimidis–Spirakis keys u^(1/w)), so that the
+    # column sums start near their targets; sets where n_c r_s is whole come last.
+    keys = np.where(frac > 0, rng.random(frac.shape) ** (1 / np.where(frac > 0, frac, 1)), -1)
+    extra = np.asarray(class_sizes) - lo.sum(axis=1)
+    counts = lo + (np.argsort(np.argsort(-keys, axis=1), axis=1) < extra[:, None])
+
+    def movable(a, b):      # the classes that can move one row from set a to set b
+        return np.flatnonzero((counts[:, a] > lo[:, a]) & (counts[:, b] < hi[:, b]))
+
+    while (diff := counts.sum(axis=0) - np.asarray(sizes)).any():
+        s = int(np.argmax(diff))
+        paths = [(s, t) for t in range(3) if diff[t] < 0] + \
+                [(s, 3 - s - t, t) for t in range(3) if diff[t] < 0]
+        path = next(p for p in paths if all(movable(a, b).size for a, b in zip(p, p[1:])))
+        for a, b in zip(path, path[1:]):
+            c = rng.choice(movable(a, b))
+            counts[c, a] -= 1
+            counts[c, b] += 1
     return counts
-
-
-def _route_extras(groups, need) -> list[list[int]]:
-    """Max flow source → group → set → sink; returns each group's extras per set."""
-    g = len(groups)
-    sink = g + 4
-    cap = [[0] * (g + 5) for _ in range(g + 5)]
-    for i, ((allowed, k), members) in enumerate(groups, start=1):
-        cap[0][i] = k * len(members)
-        for s in allowed:
-            cap[i][g + 1 + s] = len(members)
-    for s in range(3):
-        cap[g + 1 + s][sink] = need[s]
-    flow = _max_flow(cap)
-    if sum(flow[0]) != sum(need):
-        raise RuntimeError(f"stratified split: no allocation of the leftover rows (need {need})")
-    return [[flow[i][g + 1 + s] for s in range(3)] for i in range(1, g + 1)]
-
-
-def _max_flow(cap) -> list[list[int]]:
-    """Edmonds–Karp on a small dense graph; node 0 is the source, the last node the sink."""
-    n = len(cap)
-    flow = [[0] * n for _ in range(n)]
-    while True:
-        parent = [-1] * n
-        parent[0] = 0
-        queue = [0]
-        for u in queue:
-            for v in range(n):
-                if parent[v] < 0 and cap[u][v] - flow[u][v] > 0:
-                    parent[v] = u
-                    queue.append(v)
-        if parent[n - 1] < 0:
-            return flow
-        path, v = [], n - 1
-        while v != 0:
-            path.append((parent[v], v))
-            v = parent[v]
-        push = min(cap[u][v] - flow[u][v] for u, v in path)
-        for u, v in path:
-            flow[u][v] += push
-            flow[v][u] -= push

@@ -27,6 +27,8 @@ import zipfile
 
 import numpy as np
 
+from .._version import __version__
+
 FORMAT = "mllib-model"
 VERSION = 1
 HEADER_KEY = "__header__"
@@ -38,8 +40,6 @@ class ModelFileError(ValueError):
 
 def write_model_file(path, header: dict, arrays: dict) -> None:
     """Write ``header`` (JSON-serializable) and ``arrays`` to ``path``."""
-    from .. import __version__
-
     full_header = {"format": FORMAT, "version": VERSION, "mllib_version": __version__, **header}
     payload = {HEADER_KEY: np.frombuffer(json.dumps(full_header).encode("utf-8"), dtype=np.uint8)}
     for name, array in arrays.items():

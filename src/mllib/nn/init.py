@@ -1,14 +1,30 @@
-"""Weight initializers (notes §6 and the earlier notes' §3).
+"""Weight initializers (notes §6; the earlier notes' §2.3.1 and §3).
 
 An initializer is called as ``init(shape, rng, dtype)`` and returns a new
 array; ``shape = (n[l], n[l-1])`` for weights, so ``shape[1]`` is fan-in.
 
 - ``"small"``: randn · 0.01, the notes' default.
-- ``"he"``: randn · √(2 / n[l-1]), for ReLU layers, E[w²] = 2/n[l-1].
-- ``"xavier"``: randn · √(1 / n[l-1]), for tanh layers, E[w²] = 1/n[l-1].
+- ``"he"``: randn · √(2 / n[l-1]), so E[w²] = 2/n[l-1]; for ReLU layers.
+- ``"xavier"``: randn · √(1 / n[l-1]), so E[w²] = 1/n[l-1]; for tanh layers.
 - ``"zeros"``: all zeros, for biases.
 
 Any callable with the same signature is accepted as well.
+
+Notes
+-----
+The names follow the course, not the papers. "xavier" here is √(1/n[l-1]),
+as in the course (the notes point to "Xavier Initialization"); in the
+literature that is LeCun normal initialization. Glorot and Bengio's own
+("glorot_normal" in Keras, ``xavier_normal_`` in PyTorch) has the variance
+2/(n[l-1] + n[l]), one over the mean of fan-in and fan-out.
+
+The notes' §6 asks for E[w²] = 1/n[l-1] when g = ReLU. "he" uses
+2/n[l-1] instead, after He et al. (2015): if the pre-activations z are
+symmetric about 0, ReLU zeroes half of them, so E[a²] = E[z²]/2, and
+keeping Var(z[l]) = n[l-1] E[w²] E[a[l-1]²] constant from layer to layer
+needs E[w²] = 2/n[l-1]. With 1/n[l-1], the variance of z halves at every
+ReLU layer, and signals and gradients vanish in a deep network. 1/n[l-1]
+is right for tanh, which is linear near 0 and keeps E[a²] ≈ E[z²].
 """
 
 from __future__ import annotations

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from numbers import Real
 
 import numpy as np
 
+from .._validation import check_positive, check_real
 
-def _check_real(name: str, value, low: float, high: float, *, low_open=False) -> float:
-    """``float(value)`` if it lies in [low, high) (or (low, high)), else ValueError."""
-    x = float(value) if isinstance(value, Real) and not isinstance(value, bool) else math.nan
-    if not ((x > low if low_open else x >= low) and x < high):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g})"
-        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
-    return x
+
+def _unit(name: str, value) -> float:
+    """A moving-average weight β: a number in [0, 1)."""
+    return check_real(name, value, 0.0, 1.0, high_open=True)
 
 
 class Optimizer:
@@ -49,7 +46,7 @@ class Optimizer:
 
         Everything is validated before any array or counter changes.
         """
-        lr = _check_real("lr", lr, 0.0, math.inf)
+        lr = check_real("lr", lr, 0.0)
         self._check_step(params, grads)
         self.t += 1
         for key, p in params.items():
@@ -186,7 +183,7 @@ class Momentum(Optimizer):
     _hyper = ("beta1",)
 
     def __init__(self, beta1: float = 0.9):
-        self.beta1 = _check_real("beta1", beta1, 0.0, 1.0)
+        self.beta1 = _unit("beta1", beta1)
         super().__init__()
 
     def _direction(self, key, p, g, buf):
@@ -201,9 +198,12 @@ class RMSProp(Optimizer):
 
     Parameters
     ----------
-    beta2 : float in [0, 1), default 0.999
+    beta2 : float in [0, 1), default 0.9
         The weight the running average of g² keeps of its old value; it
-        takes 1 − β2 of the new squared gradient.
+        takes 1 − β2 of the new squared gradient, so it averages about the
+        last 1/(1 − β2) squared gradients. 0.9 is the default of the notes'
+        code and of Keras (PyTorch's is 0.99). Adam's 0.999 is too slow here,
+        with no bias correction (see Notes).
     epsilon : float > 0, default 1e-8
         Added to √s so that the division is safe where s = 0.
 
@@ -218,17 +218,28 @@ class RMSProp(Optimizer):
     bias-corrected ŝ = s/(1 − β2^t). We put ε outside the root as in Adam
     (§7.4) and PyTorch's ``RMSprop``, which this class matches exactly for
     ``alpha = β2``; and, as the text, we do not correct bias. So the first
-    step is α·g/(√(1 − β2)|g| + ε), about 31.6·α·sign(g) for β2 = 0.999:
-    use a smaller α than for gradient descent, or a smaller β2.
+    step is α·g/(√(1 − β2)|g| + ε) ≈ α·sign(g)/√(1 − β2): about 3.2·α for
+    the default β2 = 0.9, but 31.6·α for β2 = 0.999. As s fills up, within
+    a few multiples of 1/(1 − β2) steps, the step tends to α·g/RMS(g). Near
+    a minimum that keeps it about α long, so with a constant α the iterates
+    circle the minimum within about α/2: decay the rate to converge further.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([1.0])
+    >>> RMSProp().step({"w": w}, {"w": np.array([0.5])}, lr=0.01)
+    >>> w.round(4)    # 1 − 0.01 · 0.5/(√0.1 · 0.5)
+    array([0.9684])
     """
 
     name = "rmsprop"
     _slots = ("s",)
     _hyper = ("beta2", "epsilon")
 
-    def __init__(self, beta2: float = 0.999, epsilon: float = 1e-8):
-        self.beta2 = _check_real("beta2", beta2, 0.0, 1.0)
-        self.epsilon = _check_real("epsilon", epsilon, 0.0, math.inf, low_open=True)
+    def __init__(self, beta2: float = 0.9, epsilon: float = 1e-8):
+        self.beta2 = _unit("beta2", beta2)
+        self.epsilon = check_positive("epsilon", epsilon)
         super().__init__()
 
     def _direction(self, key, p, g, buf):
@@ -276,9 +287,9 @@ class Adam(Optimizer):
     _hyper = ("beta1", "beta2", "epsilon")
 
     def __init__(self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8):
-        self.beta1 = _check_real("beta1", beta1, 0.0, 1.0)
-        self.beta2 = _check_real("beta2", beta2, 0.0, 1.0)
-        self.epsilon = _check_real("epsilon", epsilon, 0.0, math.inf, low_open=True)
+        self.beta1 = _unit("beta1", beta1)
+        self.beta2 = _unit("beta2", beta2)
+        self.epsilon = check_positive("epsilon", epsilon)
         super().__init__()
 
     def _direction(self, key, p, g, buf):

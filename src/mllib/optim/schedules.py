@@ -13,23 +13,9 @@ rate above 1 is legitimate.
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Real
 
-
-def _positive(name: str, value, *, upper: float = math.inf) -> float:
-    """``float(value)`` if it is a finite number in (0, upper], else ValueError."""
-    ok = isinstance(value, Real) and not isinstance(value, bool)
-    x = float(value) if ok else math.nan
-    if not (0.0 < x <= upper and math.isfinite(x)):
-        bound = "finite" if upper == math.inf else f"<= {upper:g}"
-        raise ValueError(f"{name} must be a number > 0 and {bound}, got {value!r}")
-    return x
-
-
-def _check_epoch(epoch) -> int:
-    if not isinstance(epoch, Integral) or isinstance(epoch, bool) or epoch < 0:
-        raise ValueError(f"epoch must be a non-negative integer, got {epoch!r}")
-    return int(epoch)
+from .._validation import check_int, check_positive
 
 
 class Schedule:
@@ -39,10 +25,10 @@ class Schedule:
     _hyper: tuple[str, ...] = ("alpha0",)
 
     def __init__(self, alpha0: float):
-        self.alpha0 = _positive("alpha0", alpha0)
+        self.alpha0 = check_positive("alpha0", alpha0)
 
     def __call__(self, epoch: int) -> float:
-        return self._rate(_check_epoch(epoch))
+        return self._rate(check_int("epoch", epoch, 0))
 
     def _rate(self, epoch: int) -> float:
         raise NotImplementedError
@@ -73,7 +59,7 @@ class Rational(Schedule):
 
     def __init__(self, alpha0: float, eta: float = 1.0):
         super().__init__(alpha0)
-        self.eta = _positive("eta", eta)
+        self.eta = check_positive("eta", eta)
 
     def _rate(self, epoch):
         return self.alpha0 / (1.0 + self.eta * epoch)
@@ -90,7 +76,7 @@ class Exponential(Schedule):
 
     def __init__(self, alpha0: float, eta: float = 0.95):
         super().__init__(alpha0)
-        self.eta = _positive("eta", eta, upper=1.0)
+        self.eta = check_positive("eta", eta, 1.0)
 
     def _rate(self, epoch):
         return self.alpha0 * self.eta ** epoch
@@ -108,7 +94,7 @@ class Root(Schedule):
 
     def __init__(self, alpha0: float, eta: float = 1.0):
         super().__init__(alpha0)
-        self.eta = _positive("eta", eta)
+        self.eta = check_positive("eta", eta)
 
     def _rate(self, epoch):
         return self.alpha0 * self.eta / math.sqrt(epoch + 1)
@@ -146,9 +132,8 @@ class Piecewise(Schedule):
         if not pairs:
             raise ValueError(f"milestones must not be empty, got {milestones!r}")
         for b, f in pairs:
-            if not isinstance(b, Integral) or isinstance(b, bool) or b < 0:
-                raise ValueError(f"milestone epoch must be a non-negative integer, got {b!r}")
-            _positive(f"factor for epoch {b}", f)
+            check_int("milestone epoch", b, 0)
+            check_positive(f"factor for epoch {b}", f)
         bounds = sorted(int(b) for b, _ in pairs)
         if len(set(bounds)) != len(bounds):
             raise ValueError(f"milestone epochs must be distinct, got {bounds}")

@@ -59,8 +59,12 @@ TRAINING_DOC = """\
         Maximum number of epochs.
     momentum : float in [0, 1), default=0.9
         β of "momentum" and μ of "sgd".
-    beta_1, beta_2 : float in [0, 1), default=0.9, 0.999
-        Adam's moment weights; RMSProp uses ``beta_2``.
+    beta_1 : float in [0, 1), default=0.9
+        Adam's first-moment weight.
+    beta_2 : float in [0, 1) or None, default=None
+        The second-moment weight of Adam and RMSProp. None is each
+        optimizer's own default: 0.999 for Adam (as scikit-learn's), 0.9 for
+        RMSProp (as the notes' code and Keras), which does not correct bias.
     epsilon : float > 0, default=1e-8
         Adam's and RMSProp's ε.
     early_stopping : bool, default=False
@@ -113,7 +117,7 @@ TRAINING_CONSTRAINTS = {
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "momentum": [Interval(Real, 0, 1, closed="left")],
     "beta_1": [Interval(Real, 0, 1, closed="left")],
-    "beta_2": [Interval(Real, 0, 1, closed="left")],
+    "beta_2": [Interval(Real, 0, 1, closed="left"), None],
     "epsilon": [Interval(Real, 0, None, closed="neither")],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -128,13 +132,15 @@ TRAINING_CONSTRAINTS = {
 def make_optimizer(solver, learning_rate, momentum, beta_1, beta_2, epsilon):
     """The mllib optimizer for ``solver`` and the learning rate to give it.
 
-    Only "sgd" changes the rate: scikit-learn's ``v = μ v − α g`` is mllib's
+    ``beta_2=None`` leaves β2 at the optimizer's default. Only "sgd" changes
+    the rate: scikit-learn's ``v = μ v − α g`` is mllib's
     ``m = μ m + (1 − μ) g`` with ``v = −α m/(1 − μ)``.
     """
+    second = {} if beta_2 is None else {"beta2": beta_2}
     if solver == "adam":
-        return Adam(beta1=beta_1, beta2=beta_2, epsilon=epsilon), learning_rate
+        return Adam(beta1=beta_1, epsilon=epsilon, **second), learning_rate
     if solver == "rmsprop":
-        return RMSProp(beta2=beta_2, epsilon=epsilon), learning_rate
+        return RMSProp(epsilon=epsilon, **second), learning_rate
     if solver == "momentum":
         return Momentum(beta1=momentum), learning_rate
     if solver == "sgd" and momentum > 0:

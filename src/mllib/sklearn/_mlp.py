@@ -47,7 +47,7 @@ class MLP(NetworkEstimator):
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  alpha=0.0001, lp_reg=2, batch_size="auto", learning_rate_init=0.001,
-                 lr_decay=None, max_iter=200, momentum=0.9, beta_1=0.9, beta_2=0.999,
+                 lr_decay=None, max_iter=200, momentum=0.9, beta_1=0.9, beta_2=None,
                  epsilon=1e-8, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, tol=1e-4, keep_prob=1.0, batch_norm=False, init="he",
                  random_state=None, verbose=False, dtype="float64"):

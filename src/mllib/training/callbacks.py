@@ -7,6 +7,11 @@ model as ``self.model`` and stops training by setting
 ``self.model.stop_training = True``. The per-epoch ``logs`` hold ``cost``,
 ``accuracy`` (classifiers) or ``r2`` (regression), the same with a ``val_``
 prefix when there is dev data, ``lr`` and ``time`` (seconds).
+
+Before ``fit`` changes anything about the model, it calls every callback's
+``check_logs(names)`` with the names it will log, so that a callback that
+needs an entry which will not be there (``EarlyStopping(monitor="val_cost")``
+without dev data) fails the call cleanly.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ class Callback:
 
     def set_model(self, model):
         self.model = model
+
+    def check_logs(self, names):
+        """Raise ValueError if this callback needs a log entry not in ``names``."""
 
     def on_train_begin(self, logs=None):
         pass
@@ -56,7 +64,13 @@ class LambdaCallback(Callback):
 
 
 class History(Callback):
-    """Records the logs of every epoch: ``history.history["cost"][i]`` and so on."""
+    """Records the logs of every epoch: ``history.history["cost"][i]`` and so on.
+
+    ``cost`` is the cost J on the N training rows: the batches' data loss,
+    averaged with their sizes as weights, plus λ/(2N) Σ|W|^p with the weights
+    at the end of the epoch. ``val_cost`` is J on the dev rows in inference
+    mode, ``cost(X_dev, y_dev, training=False)``, so the two are comparable.
+    """
 
     def __init__(self):
         self.epoch = []
@@ -112,11 +126,15 @@ class EarlyStopping(Callback):
         self.stopped_epoch = None
         self.best_weights = None
 
+    def check_logs(self, names):
+        if self.monitor not in names:
+            raise ValueError(f"EarlyStopping monitor {self.monitor!r} is not logged; "
+                             f"available: {sorted(names)}")
+
     def on_train_begin(self, logs=None):
         available = (logs or {}).get("metrics")
-        if available is not None and self.monitor not in available:
-            raise ValueError(f"EarlyStopping monitor {self.monitor!r} is not logged; "
-                             f"available: {sorted(available)}")
+        if available is not None:
+            self.check_logs(available)
         self._reset()
 
     def _improved(self, value):

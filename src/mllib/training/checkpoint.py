@@ -86,6 +86,7 @@ def from_checkpoint(header, arrays, classes):
     if header["has_standardizer"]:
         model.standardizer_ = Standardizer.from_state(_group(arrays, "standardizer"))
     model.epoch_ = int(header["epoch"])
+    model.fitted = True
     model.rng.bit_generator.state = header["rng"]
     return model
 

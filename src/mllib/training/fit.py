@@ -7,8 +7,18 @@ batch by batch and never copied whole. Each step is
 
     forward and backward pass → batch-norm running statistics → optimizer step,
 
-with the learning rate ``α(epoch)`` of the schedule. The loop is split into
-argument checks, preparation of the data, one epoch, and the epoch's logs.
+with the learning rate ``α(epoch)`` of the schedule. A network with batch
+norm never steps on a batch of one row, whose variance is 0: a trailing
+1-row batch is merged into the batch before it, and ``batch_size=1`` or a
+training set of one row is refused.
+
+The epoch's logged ``cost`` is the training cost J of the notes on all N
+training rows: the batches' mean data loss, weighted by batch size, plus
+the penalty λ/(2N) Σ|W|^p with the weights at the end of the epoch.
+``val_cost`` is J on the dev rows in inference mode, as ``evaluate`` gives.
+
+The loop is split into argument checks, preparation of the data, one epoch,
+and the epoch's logs.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import time
 import numpy as np
 
 from ..data import minibatch_indices
-from ..optim import get_optimizer, make_schedule
+from ..optim import Optimizer, get_optimizer, make_schedule
 from .callbacks import Callback, History, ProgressLogger
 from .metrics import EpochMetrics
 
@@ -52,24 +62,60 @@ def check_fit_arguments(*, epochs, batch_size, validation_data, validation_split
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
 
 
+def check_batch_norm(model, n_rows, batch_size):
+    """Batch norm needs at least two rows in every batch (the variance of one is 0)."""
+    if not any(model.config["batch_norm"]):
+        return
+    if batch_size == 1:
+        raise ValueError("batch_size=1 cannot train a network with batch norm: a batch of "
+                         "one row has variance 0; use batch_size >= 2")
+    if n_rows < 2:
+        raise ValueError(f"the training set has {n_rows} row; a network with batch norm "
+                         "needs at least 2 rows to train on")
+
+
+def log_names(model, validation) -> list:
+    """The keys of the epoch logs that ``fit`` writes."""
+    metric = "r2" if model.loss.activation.name == "linear" else "accuracy"
+    names = ["cost", metric] + (["val_cost", f"val_{metric}"] if validation else [])
+    return names + ["lr", "time"]
+
+
+def check_callbacks(callbacks, names):
+    """Let each callback refuse the logs before anything about the model changes."""
+    for callback in callbacks:
+        callback.check_logs(list(names))
+
+
 def resolve_optimizer(model, optimizer, learning_rate, lr_decay):
     """The optimizer to step with and the schedule α(epoch).
 
-    The model's current optimizer is kept, state and all, when ``optimizer``
-    names the same one with the same settings, so that a second ``fit``
-    continues the first.
+    An Optimizer instance is used as given; one that holds state already is
+    refused unless it is the model's own ``optimizer_``, since the state of
+    another run (keyed "W1", ...) would leak into this one. A name or config
+    dict equal to the model's current optimizer continues it, state and all,
+    so that a second ``fit`` continues the first; otherwise it starts fresh.
     """
-    candidate = get_optimizer(optimizer)
     current = model.optimizer_
-    if current is not None and (candidate is current
-                                or candidate.get_config() == current.get_config()):
-        candidate = current
+    if isinstance(optimizer, Optimizer):
+        if optimizer is not current and _has_state(optimizer):
+            raise ValueError(f"this {type(optimizer).__name__} instance already trained another "
+                             f"model (t={optimizer.t}); pass a new one or a name")
+        candidate = optimizer
+    else:
+        candidate = get_optimizer(optimizer)
+        if current is not None and candidate.get_config() == current.get_config():
+            candidate = current
     if learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATE.get(candidate.name, 0.01)
     if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) \
             or not np.isfinite(learning_rate) or learning_rate <= 0:
         raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
     return candidate, make_schedule(lr_decay, float(learning_rate))
+
+
+def _has_state(optimizer) -> bool:
+    return optimizer.t > 0 or len(optimizer.get_state()) > 1
 
 
 def split_validation(X, y, validation_data, validation_split):
@@ -92,34 +138,19 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
     history = History()
     progress = [ProgressLogger(verbose)] if verbose else []
     hooks = [history, *callbacks, *progress]
-    metric = "r2" if model.loss.activation.name == "linear" else "accuracy"
-    names = ["cost", metric] + (["val_cost", f"val_{metric}"] if validation else [])
     model.stop_training = False
     for hook in hooks:
         hook.set_model(model)
         hook.on_train_begin({"epochs": epochs, "initial_epoch": model.epoch_,
-                             "metrics": names + ["lr", "time"]})
+                             "metrics": log_names(model, validation)})
     full = _full_batch(X, batch_size, model)
-    params, grads = model.parameters(), model._live_gradients()
     for _ in range(epochs):
         epoch, started = model.epoch_, time.perf_counter()
         lr = float(schedule(epoch))
         for hook in hooks:
             hook.on_epoch_begin(epoch)
-        sums = EpochMetrics(model.loss.activation.name)
-        batches = [None] if full is not None else minibatch_indices(X.shape[0], batch_size, model.rng)
-        for batch, index in enumerate(batches):
-            Xb, Yb = (full, Y) if index is None else (model._batch_input(X, index), Y[index])
-            if augment is not None:
-                Xb = augment(Xb, model.rng)
-            cost, a = model._train_pass(Xb, Yb)
-            model._update_state()
-            optimizer.step(params, grads, lr)
-            sums.add(cost, a, Yb)
-            for hook in callbacks:
-                hook.on_batch_end(batch, {"cost": cost})
+        logs = run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment)
         model.epoch_ += 1
-        logs = sums.result()
         if validation:
             logs.update({f"val_{k}": v for k, v in model._evaluate_encoded(*validation).items()})
         logs["lr"], logs["time"] = lr, time.perf_counter() - started
@@ -130,6 +161,43 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
     for hook in hooks:
         hook.on_train_end()
     return history
+
+
+def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment) -> dict:
+    """One pass over the training rows; returns the epoch's cost and metric."""
+    params, grads = model.parameters(), model._live_gradients()
+    sums = EpochMetrics(model.loss.activation.name)
+    for batch, index in enumerate(epoch_batches(model, X.shape[0], batch_size, full)):
+        if index is None:  # augment gets a copy: it may write in place, and X is the caller's
+            Xb, Yb = (full if augment is None else full.copy()), Y
+        else:
+            Xb, Yb = model._batch_input(X, index), Y[index]
+        if augment is not None:
+            Xb = augment(Xb, model.rng)
+        loss, a = model._train_pass(Xb, Yb)
+        model._update_state()
+        optimizer.step(params, grads, lr)
+        sums.add(loss, a, Yb)
+        if callbacks:
+            cost = loss + model._penalty(Xb.shape[0])
+            for hook in callbacks:
+                hook.on_batch_end(batch, {"cost": cost})
+    logs = sums.result()
+    logs["cost"] += model._penalty(X.shape[0])
+    return logs
+
+
+def epoch_batches(model, n_rows, batch_size, full):
+    """The epoch's row indices per batch (None: the prepared full batch).
+
+    With batch norm, a trailing batch of one row joins the batch before it.
+    """
+    if full is not None:
+        return [None]
+    batches = minibatch_indices(n_rows, batch_size, model.rng)
+    if len(batches) > 1 and batches[-1].shape[0] == 1 and any(model.config["batch_norm"]):
+        batches[-2:] = [np.concatenate(batches[-2:])]
+    return batches
 
 
 def _full_batch(X, batch_size, model):

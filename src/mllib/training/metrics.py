@@ -26,11 +26,15 @@ def n_correct(a: np.ndarray, Y: np.ndarray, kind: str) -> float:
 
 
 class EpochMetrics:
-    """Sums over the batches of an epoch: cost, accuracy or R².
+    """Sums over the batches of an epoch: data loss, accuracy or R².
 
-    The cost is the batch costs weighted by batch size, as Keras reports it.
-    R² is 1 − SS_res/SS_tot averaged over outputs, with SS_tot from the
-    running sums Σy and Σy².
+    ``cost`` is the batches' data loss weighted by batch size (the caller
+    adds the penalty). R² is 1 − SS_res/SS_tot averaged over outputs. SS_tot
+    is merged batch by batch from each batch's mean and M2 = Σ(y − ȳ)² by
+    Chan et al.'s parallel formula, in float64, so that targets with a large
+    mean keep their precision (Σy² − (Σy)²/n would cancel it away):
+
+        δ = ȳ_b − ȳ,   ȳ ← ȳ + δ·n_b/n,   M2 ← M2 + M2_b + δ²·n_a·n_b/n.
     """
 
     def __init__(self, kind: str):
@@ -38,25 +42,28 @@ class EpochMetrics:
         self.n = 0
         self.cost = 0.0
         self.correct = 0.0
-        self.ss_res = self.sum_y = self.sum_y2 = 0.0
+        self.ss_res = self.mean_y = self.m2_y = 0.0
 
     def add(self, cost: float, a: np.ndarray, Y: np.ndarray) -> None:
-        n = a.shape[0]
-        self.n += n
-        self.cost += cost * n
-        if self.kind == "linear":
-            r = a - Y
-            self.ss_res = self.ss_res + np.einsum("ij,ij->j", r, r, dtype=np.float64)
-            self.sum_y = self.sum_y + Y.sum(axis=0, dtype=np.float64)
-            self.sum_y2 = self.sum_y2 + np.einsum("ij,ij->j", Y, Y, dtype=np.float64)
-        else:
+        n_a, n_b = self.n, a.shape[0]
+        self.n += n_b
+        self.cost += cost * n_b
+        if self.kind != "linear":
             self.correct += n_correct(a, Y, self.kind)
+            return
+        r = a - Y
+        self.ss_res = self.ss_res + np.einsum("ij,ij->j", r, r, dtype=np.float64)
+        mean_b = Y.mean(axis=0, dtype=np.float64)
+        centered = Y - mean_b
+        m2_b = np.einsum("ij,ij->j", centered, centered, dtype=np.float64)
+        delta = mean_b - self.mean_y
+        self.mean_y = self.mean_y + delta * (n_b / self.n)
+        self.m2_y = self.m2_y + m2_b + delta ** 2 * (n_a * n_b / self.n)
 
     def result(self) -> dict:
         logs = {"cost": float(self.cost / self.n)}
         if self.kind == "linear":
-            ss_tot = self.sum_y2 - self.sum_y ** 2 / self.n
-            logs["r2"] = float(np.mean(_r2(self.ss_res, ss_tot)))
+            logs["r2"] = float(np.mean(_r2(self.ss_res, self.m2_y)))
         else:
             logs["accuracy"] = float(self.correct / self.n)
         return logs

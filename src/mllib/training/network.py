@@ -10,7 +10,8 @@ from ..nn.regularizers import LpRegularizer
 from ..data import Standardizer
 from . import checkpoint
 from .config import DTYPES, normalize_config
-from .fit import check_fit_arguments, resolve_optimizer, run_epochs, split_validation
+from .fit import (check_batch_norm, check_callbacks, check_fit_arguments, log_names,
+                  resolve_optimizer, run_epochs, split_validation)
 from .metrics import EpochMetrics, predicted_codes
 from .targets import TargetEncoder
 
@@ -56,6 +57,17 @@ class NeuralNetwork:
         Fit a :class:`~mllib.data.Standardizer` on the first training data
         and apply it to every input afterwards (notes §4).
 
+    Attributes
+    ----------
+    fitted : bool
+        Set by :meth:`fit` and by :func:`mllib.load`. ``predict``,
+        ``predict_proba`` and ``evaluate`` need it; ``forward``,
+        ``gradients`` and ``cost`` work on an unfitted network.
+    epoch_ : int
+        Epochs trained so far; the learning-rate schedule's position.
+    optimizer_ : Optimizer or None
+        The optimizer of the last ``fit``, with its state.
+
     Examples
     --------
     >>> import numpy as np, mllib
@@ -82,6 +94,7 @@ class NeuralNetwork:
         self.standardizer_ = None
         self.optimizer_ = None
         self.epoch_ = 0
+        self.fitted = False   # set by fit and by load; predict and evaluate need it
         self.stop_training = False
         self.layers = []
         self._named = []
@@ -156,6 +169,11 @@ class NeuralNetwork:
         self._require_built()
         return {f"{k}{l}": v for l, layer in self._named for k, v in layer.state.items()}
 
+    def _require_fitted(self):
+        if not self.fitted:
+            raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit first "
+                               "(or mllib.load a saved model)")
+
     def _require_built(self):
         if not self.built:
             raise RuntimeError("the network has no weights yet: nodes[0] is None and it has "
@@ -190,17 +208,18 @@ class NeuralNetwork:
         return sum(layer.penalty(n_samples) for _, layer in self._named)
 
     def _train_pass(self, X, Y):
-        """One training-mode forward and backward pass: ``(cost, a[L])``.
+        """One training-mode forward and backward pass: ``(data loss, a[L])``.
 
-        The gradients are left in the layers' ``grads`` (see ``_live_gradients``).
+        The data loss is J without the penalty. The gradients, penalty term
+        included, are left in the layers' ``grads`` (see ``_live_gradients``).
         """
         z = self._logits(X, training=True)
         a = self.loss.activation.forward(z)
-        cost = self.loss.cost(z, Y) + self._penalty(X.shape[0])
+        loss = self.loss.cost(z, Y)
         delta = self.loss.delta(a, Y)
         for layer in reversed(self.layers[self._first:]):
             delta = layer.backward(delta)
-        return cost, a
+        return loss, a
 
     def _update_state(self):
         for _, layer in self._named:
@@ -214,7 +233,8 @@ class NeuralNetwork:
         frozen); batch-norm running statistics are left as they are.
         """
         X, Y = self._check_data(X, y)
-        cost, _ = self._train_pass(X, Y)
+        loss, _ = self._train_pass(X, Y)
+        cost = loss + self._penalty(X.shape[0])
         return cost, {k: v.copy() for k, v in self._live_gradients().items()}
 
     def cost(self, X, y, *, training=True) -> float:
@@ -228,8 +248,12 @@ class NeuralNetwork:
         return self.loss.cost(z, Y) + self._penalty(X.shape[0])
 
     def forward(self, X) -> np.ndarray:
-        """Inference-mode output ``a[L]`` of shape ``(n_samples, n[L])``."""
-        X = self._check_X(X)
+        """Inference-mode output ``a[L]`` of shape ``(n_samples, n[L])``.
+
+        X is converted to the model's dtype chunk by chunk, never whole. This
+        works on an unfitted network too (gradient checks use it).
+        """
+        X = self._check_X(X, convert=False)
         self._require_built()
         out = np.empty((X.shape[0], self.config["nodes"][-1]), dtype=self.dtype)
         for start in range(0, X.shape[0], CHUNK):
@@ -251,13 +275,21 @@ class NeuralNetwork:
             Any array that supports row indexing, ``np.memmap`` included:
             mini-batches are gathered from it, it is never copied whole.
         y : array_like
-            Labels of any kind for classifiers, floats for regression.
-        optimizer : {"adam", "momentum", "rmsprop", "gd"} or Optimizer
+            Labels of any kind for classifiers, ``(N,)`` or one column
+            ``(N, 1)``; one-hot or 0/1 rows ``(N, n[L])``; floats for
+            regression. The classes are fixed by the first fit; see
+            :mod:`mllib.training.targets` for how ``nodes[L]`` decides them.
+        optimizer : {"adam", "momentum", "rmsprop", "gd"}, config dict or Optimizer
+            A name or dict equal to the current ``optimizer_`` continues it;
+            another one starts fresh. An instance is used as given; one that
+            has trained another model already is refused.
         learning_rate : float, optional
             α0; 0.001 for Adam and RMSProp, 0.01 for the others by default.
         epochs : int
         batch_size : int, optional
-            None is full-batch gradient descent; 1 is stochastic.
+            None is full-batch gradient descent; 1 is stochastic. With batch
+            norm, a last batch of one row joins the batch before it, and
+            ``batch_size=1`` is refused.
         lr_decay : str, tuple, Schedule or callable, optional
             α(epoch), e.g. ``"rational:1.0"`` for α0/(1 + epoch).
         validation_data : (X_dev, y_dev), optional
@@ -265,42 +297,69 @@ class NeuralNetwork:
             The last fraction of the rows, kept out of training, as in Keras.
         callbacks : list of Callback
         augment : callable, optional
-            ``augment(X_batch, rng) -> X_batch``, applied to every batch.
+            ``augment(X_batch, rng) -> X_batch``, applied to every batch; it
+            may write in place, it never sees the caller's X.
         verbose : {0, 1, 2}
 
         Returns
         -------
         History
-            Per-epoch cost and accuracy (or r2), with ``val_`` entries for
-            the dev data.
+            Per epoch: ``cost``, the cost J on the N training rows, that is
+            the batches' mean data loss (weighted by batch size, each taken
+            in training mode before its step) plus λ/(2N) Σ|W|^p with the
+            weights at the end of the epoch; ``accuracy`` (or ``r2``) over
+            the batches; ``val_cost`` and ``val_accuracy`` (or ``val_r2``),
+            ``evaluate`` on the dev data, so ``val_cost`` is
+            ``cost(X_dev, y_dev, training=False)``; ``lr`` and ``time``.
 
-        The optimizer's state, the epoch (so the schedule's position) and the
-        Generator carry over between calls: ``fit(epochs=6)`` gives the same
-        bits as ``fit(epochs=3)`` twice.
+        Everything is checked before the model changes: a call that raises
+        leaves it as it was. The optimizer's state, the epoch (so the
+        schedule's position) and the Generator carry over between calls:
+        ``fit(epochs=6)`` gives the same bits as ``fit(epochs=3)`` twice.
         """
         callbacks = list(callbacks)
         check_fit_arguments(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                             validation_split=validation_split, callbacks=callbacks,
                             augment=augment, verbose=verbose)
+        plan = self._plan_fit(X, y, validation_data, validation_split, batch_size)
+        opt, schedule = resolve_optimizer(self, optimizer, learning_rate, lr_decay)
+        check_callbacks(callbacks, log_names(self, plan["validation"]))
+        # Everything is checked: only now does the model change.
+        self.targets, self.standardizer_, self.optimizer_ = plan["targets"], plan["scaler"], opt
+        if not self.built:
+            self._build(plan["X"].shape[1], plan["n_out"])
+        self.fitted = True
+        return run_epochs(self, plan["X"], plan["Y"], epochs=epochs, batch_size=batch_size,
+                          optimizer=opt, schedule=schedule, validation=plan["validation"],
+                          callbacks=callbacks, augment=augment, verbose=verbose)
+
+    def _plan_fit(self, X, y, validation_data, validation_split, batch_size) -> dict:
+        """Check the data of ``fit`` and prepare what it needs, on local variables only."""
         X = self._check_X(X, convert=False)
         y = np.asarray(y)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}")
-        opt, schedule = resolve_optimizer(self, optimizer, learning_rate, lr_decay)
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has shape {y.shape}")
         X, y, X_dev, y_dev = split_validation(X, y, validation_data, validation_split)
-        self.targets.fit(y)
-        Y = self._targets(y)
-        validation = None
+        check_batch_norm(self, X.shape[0], batch_size)
+        targets = self.targets.fitted(y, self.config["nodes"][-1])
+        n_out = self.config["nodes"][-1] or targets.n_outputs(y)
+        plan = {"X": X, "Y": targets.transform(y, n_out, self.dtype), "targets": targets,
+                "n_out": n_out, "validation": None, "scaler": self.standardizer_}
         if X_dev is not None:
-            X_dev = self._check_X(X_dev, convert=False)
-            validation = (X_dev, self._targets(y_dev))
-        self._build_for(X, y)
-        if self.standardize and self.standardizer_ is None:
-            self.standardizer_ = Standardizer().fit(X)
-        self.optimizer_ = opt
-        return run_epochs(self, X, Y, epochs=epochs, batch_size=batch_size, optimizer=opt,
-                          schedule=schedule, validation=validation, callbacks=callbacks,
-                          augment=augment, verbose=verbose)
+            X_dev = self._check_X(X_dev, convert=False, name="X_dev")
+            if X_dev.shape[1] != X.shape[1]:
+                raise ValueError(f"X_dev has {X_dev.shape[1]} features but X has {X.shape[1]}")
+            y_dev = np.asarray(y_dev)
+            if y_dev.ndim == 0 or y_dev.shape[0] != X_dev.shape[0]:
+                raise ValueError(f"X_dev has {X_dev.shape[0]} rows but y_dev has shape "
+                                 f"{y_dev.shape}")
+            try:
+                plan["validation"] = (X_dev, targets.transform(y_dev, n_out, self.dtype))
+            except ValueError as err:
+                raise ValueError(f"y_dev: {err}") from None
+        if self.standardize and plan["scaler"] is None:
+            plan["scaler"] = Standardizer().fit(X)
+        return plan
 
     def predict_proba(self, X) -> np.ndarray:
         """Inference-mode outputs of a classifier: a[L] = P(y = 1 | x) for a
@@ -308,10 +367,12 @@ class NeuralNetwork:
         if not self.targets.is_classifier:
             raise AttributeError("predict_proba is for sigmoid and softmax outputs; "
                                  "this network has a linear output, use predict")
+        self._require_fitted()
         return self.forward(X)
 
     def predict(self, X) -> np.ndarray:
         """Predicted labels (in the labels' own kind) or regression values."""
+        self._require_fitted()
         a = self.forward(X)
         kind = self.loss.activation.name
         if kind == "linear":
@@ -319,7 +380,12 @@ class NeuralNetwork:
         return self.targets.decode(predicted_codes(a, kind))
 
     def evaluate(self, X, y) -> dict:
-        """Inference-mode ``{"cost": J, "accuracy": ...}`` (or ``"r2"``) on ``(X, y)``."""
+        """Inference-mode ``{"cost": J, "accuracy": ...}`` (or ``"r2"``) on ``(X, y)``.
+
+        ``cost`` is ``cost(X, y, training=False)``: the mean data loss plus
+        λ/(2N) Σ|W|^p with N the rows of X.
+        """
+        self._require_fitted()
         X, Y = self._check_data(X, y, convert=False)
         return self._evaluate_encoded(X, Y)
 
@@ -358,21 +424,21 @@ class NeuralNetwork:
             batch = self.standardizer_.transform(batch)
         return batch
 
-    def _check_X(self, X, convert=True):
+    def _check_X(self, X, convert=True, name="X"):
         if not isinstance(X, np.ndarray):
             X = np.asarray(X)
         if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
         if X.shape[0] == 0:
-            raise ValueError("X has no rows")
+            raise ValueError(f"{name} has no rows")
         if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool) \
                 or np.issubdtype(X.dtype, np.complexfloating):
-            raise ValueError(f"X must be real numbers, got dtype {X.dtype}")
+            raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
         if self.n_features is not None and X.shape[1] != self.n_features:
-            raise ValueError(f"X has {X.shape[1]} features, but the network expects "
+            raise ValueError(f"{name} has {X.shape[1]} features, but the network expects "
                              f"nodes[0] = {self.n_features}")
         if not _all_finite(X):
-            raise ValueError("X contains NaN or infinite values")
+            raise ValueError(f"{name} contains NaN or infinite values")
         return np.asarray(X, dtype=self.dtype) if convert else X
 
     def _check_data(self, X, y, convert=True):

@@ -3,14 +3,28 @@
 The output activator decides what ``y`` may be:
 
 - sigmoid, one unit: two classes of any kind (ints, strings, bools), encoded
-  as 0/1 in sorted order; several units: a 0/1 matrix (multi-label).
+  as 0/1 in sorted order; several units: a 0/1 matrix (multi-label) of shape
+  ``(N, n[L])``.
 - softmax: class labels of any kind, one-hot encoded (notes §10), or one-hot
   rows already.
 - linear: floats, ``(N,)`` or ``(N, k)``.
 
-Class labels are learned by :meth:`TargetEncoder.fit` on the first training
-data and reused afterwards; before that, 0/1 and integer labels are taken as
-codes, so that ``gradients(X, y)`` works on an untrained network.
+A single column of labels, ``(N, 1)`` as ``df[["label"]]`` gives, is read as
+``(N,)`` for a softmax output and for a one-unit sigmoid output.
+
+The classes are fixed by :meth:`TargetEncoder.fitted` on the first training
+labels and reused afterwards:
+
+- when the output width is given (``nodes[L]``, or 2 classes for sigmoid)
+  and the labels are numbers (ints, bools, integer-valued floats) that all
+  lie in ``[0, width)``, the classes are ``0, 1, ..., width − 1``, so that
+  a class missing from the training data keeps its output unit;
+- otherwise they are the distinct labels, sorted, and their number must be
+  the output width (when it is given);
+- fewer than two distinct labels are refused.
+
+Before that, 0/1 and integer labels are taken as codes, so that
+``gradients(X, y)`` works on an untrained network.
 """
 
 from __future__ import annotations
@@ -23,42 +37,66 @@ from ..data import ClassEncoder
 class TargetEncoder:
     """Turns labels into ``(n_samples, n_out)`` targets for one output kind."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, classes=None):
         self.kind = kind
-        self.classes = None   # a fitted ClassEncoder, or None
+        self.classes = classes   # a fitted ClassEncoder, or None
 
     @property
     def is_classifier(self) -> bool:
         return self.kind in ("sigmoid", "softmax")
 
+    def labels(self, y, n_out) -> np.ndarray:
+        """``y`` as an array; one column of labels becomes ``(N,)`` for a classifier."""
+        y = np.asarray(y)
+        if self.is_classifier and y.ndim == 2 and y.shape[1] == 1 \
+                and (self.kind == "softmax" or n_out in (None, 1)):
+            return y[:, 0]
+        return y
+
     def n_outputs(self, y) -> int:
         """The output width that ``y`` calls for (used when nodes[L] is None)."""
-        y = np.asarray(y)
+        y = self.labels(y, None)
         if self.kind == "softmax" and y.ndim == 1:
             if self.classes is not None:
                 return len(self.classes.classes_)
             return len(np.unique(y))
-        if self.kind == "sigmoid" and y.ndim == 1:
-            return 1
         return 1 if y.ndim == 1 else y.shape[1]
 
-    def fit(self, y) -> None:
-        """Learn the class labels from the first training targets."""
-        y = np.asarray(y)
+    def fitted(self, y, n_out) -> "TargetEncoder":
+        """An encoder with the classes fixed for training on ``y``; ``self`` is unchanged.
+
+        ``n_out`` is ``nodes[L]`` (None: from the data). Returns ``self`` when
+        there is nothing to learn: classes known already, regression, or 2-D
+        targets. Raises ValueError when the labels do not fit the output.
+        """
+        y = self.labels(y, n_out)
         if not self.is_classifier or y.ndim != 1 or self.classes is not None:
-            return
-        encoder = ClassEncoder()
-        encoder.fit(y)
-        if self.kind == "sigmoid" and len(encoder.classes_) > 2:
+            return self
+        _check_sigmoid_width(self.kind, n_out, y)
+        found = ClassEncoder().fit(y).classes_
+        if len(found) < 2:
+            raise ValueError(f"y has only one class, {found[0].item()!r}; a classifier "
+                             "needs at least 2 classes to train on")
+        width = 2 if self.kind == "sigmoid" else n_out
+        if width is not None and _are_codes(found, width):
+            classes = _code_classes(found.dtype, width)
+        elif self.kind == "sigmoid" and len(found) != 2:
             raise ValueError(
-                f"a sigmoid output takes two classes, but y has {len(encoder.classes_)}: "
-                f"{_preview(encoder.classes_)}; use a softmax output for more")
-        self.classes = encoder
+                f"a sigmoid output takes two classes, but y has {len(found)}: "
+                f"{_preview(found)}; use a softmax output for more")
+        elif width is not None and len(found) != width:
+            raise ValueError(f"y has {len(found)} classes, {_preview(found)}, but the output "
+                             f"has nodes[L]={width} units; give nodes[L]={len(found)} or "
+                             "None, or integer labels in [0, nodes[L])")
+        else:
+            classes = found
+        return TargetEncoder(self.kind, ClassEncoder.from_state({"classes": classes}))
 
     def transform(self, y, n_out: int, dtype) -> np.ndarray:
         """``y`` as targets of shape ``(n_samples, n_out)`` in ``dtype``."""
-        y = np.asarray(y)
+        y = self.labels(y, n_out)
         if y.ndim == 1 and self.is_classifier:
+            _check_sigmoid_width(self.kind, n_out, y)
             codes = self._codes(y, n_out)
             if self.kind == "sigmoid":
                 return codes.astype(dtype).reshape(-1, 1)
@@ -97,6 +135,30 @@ class TargetEncoder:
         return codes if self.classes is None else self.classes.decode(codes)
 
 
+def _check_sigmoid_width(kind, n_out, y):
+    """A 1-D y of labels fits one sigmoid unit only; several units need a 0/1 matrix."""
+    if kind == "sigmoid" and n_out not in (None, 1):
+        raise ValueError(f"a sigmoid output with nodes[L]={n_out} needs y of shape "
+                         f"(n_samples, {n_out}), got {y.shape}")
+
+
+def _are_codes(classes, width) -> bool:
+    """Whether sorted labels are numbers that all lie in [0, width) (bools: width 2)."""
+    if classes.dtype == bool:
+        return width == 2
+    if classes.dtype.kind not in "iuf":
+        return False
+    return bool(classes[0] >= 0 and classes[-1] < width
+                and np.array_equal(classes, np.floor(classes)))
+
+
+def _code_classes(dtype, width):
+    """The classes 0..width−1 in the labels' own kind (a dtype wide enough to hold them)."""
+    if dtype == bool:
+        return np.array([False, True])
+    return np.arange(width).astype(np.promote_types(dtype, np.min_scalar_type(width - 1)))
+
+
 def _integer_codes(y):
     if y.dtype == bool:
         return y.astype(np.int64)
@@ -111,5 +173,5 @@ def _integer_codes(y):
 
 
 def _preview(values, n=5):
-    shown = ", ".join(repr(v) for v in list(values)[:n])
+    shown = ", ".join(repr(v) for v in np.asarray(values).tolist()[:n])
     return f"[{shown}{', ...' if len(values) > n else ''}]"

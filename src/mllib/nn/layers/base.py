@@ -17,6 +17,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def check_rng(rng, owner: str) -> np.random.Generator:
+    """``rng`` itself if it is a ``numpy.random.Generator``, else ValueError.
+
+    Layers that draw random numbers take the model's Generator and never make
+    their own, so that a seed fixes every draw.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{owner} needs rng, a numpy.random.Generator such as "
+                         f"np.random.default_rng(seed), got {rng!r}")
+    return rng
+
+
 class Layer:
     """Base class: a layer without parameters or state."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._validation import check_int, check_positive, check_real
 from .base import Layer
 
 
@@ -41,14 +42,9 @@ class BatchNorm(Layer):
 
     def __init__(self, n_units, *, epsilon=1e-5, momentum=0.9, dtype=np.float32):
         super().__init__()
-        if not isinstance(n_units, (int, np.integer)) or n_units < 1:
-            raise ValueError(f"BatchNorm n_units must be a positive integer, got {n_units!r}")
-        epsilon, momentum = float(epsilon), float(momentum)
-        if not (np.isfinite(epsilon) and epsilon > 0):
-            raise ValueError(f"bn_epsilon must be > 0, got {epsilon!r}")
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"bn_momentum must be in [0, 1), got {momentum!r}")
-        self.n_units, self.epsilon, self.momentum = int(n_units), epsilon, momentum
+        self.n_units = n_units = check_int("BatchNorm n_units", n_units, 1)
+        self.epsilon = check_positive("bn_epsilon", epsilon)
+        self.momentum = check_real("bn_momentum", momentum, 0.0, 1.0, high_open=True)
         self.params["gamma"] = np.ones(n_units, dtype=dtype)
         self.params["beta"] = np.zeros(n_units, dtype=dtype)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._validation import check_int
 from ..init import get_initializer
-from .base import Layer
+from .base import Layer, check_rng
 
 
 class Dense(Layer):
@@ -22,6 +23,7 @@ class Dense(Layer):
     regularizer : LpRegularizer, optional
         Adds λ/(2N) Σ|W|^p to the cost and its gradient to ``grads["W"]``.
     rng : numpy.random.Generator
+        Draws the initial weights; required, so that a seed fixes them.
     dtype : numpy dtype
 
     Notes
@@ -37,11 +39,9 @@ class Dense(Layer):
     def __init__(self, n_in, n_out, *, bias=True, init="he", regularizer=None,
                  rng=None, dtype=np.float32):
         super().__init__()
-        for name, value in (("n_in", n_in), ("n_out", n_out)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Dense {name} must be a positive integer, got {value!r}")
-        rng = np.random.default_rng() if rng is None else rng
-        self.n_in, self.n_out, self.bias = int(n_in), int(n_out), bool(bias)
+        self.n_in, self.n_out = check_int("Dense n_in", n_in, 1), check_int("Dense n_out", n_out, 1)
+        rng = check_rng(rng, "Dense")
+        self.bias = bool(bias)
         self.regularizer = regularizer
         self.input_grad = True
         self.params["W"] = get_initializer(init)((self.n_out, self.n_in), rng, dtype)

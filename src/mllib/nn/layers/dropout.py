@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from .base import Layer
+from ..._validation import check_real
+from .base import Layer, check_rng
 
 
 class Dropout(Layer):
@@ -19,15 +18,19 @@ class Dropout(Layer):
     The mask of the last training pass, already divided by keep_prob, is
     ``self.mask``. Setting ``self.frozen = True`` reuses it instead of drawing
     a new one while its shape fits, which a gradient check needs.
+
+    Parameters
+    ----------
+    keep_prob : float in (0, 1]
+    rng : numpy.random.Generator
+        Draws the masks; required (the model's Generator), so that a seed
+        fixes every mask.
     """
 
     def __init__(self, keep_prob, *, rng=None):
         super().__init__()
-        keep_prob = float(keep_prob)
-        if not 0.0 < keep_prob <= 1.0:
-            raise ValueError(f"keep_prob must be in (0, 1], got {keep_prob!r}")
-        self.keep_prob = keep_prob
-        self.rng = np.random.default_rng() if rng is None else rng
+        self.keep_prob = check_real("keep_prob", keep_prob, 0.0, 1.0, low_open=True)
+        self.rng = check_rng(rng, "Dropout")
         self.mask = None
         self.frozen = False
         self._mask_used = None

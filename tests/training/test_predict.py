@@ -1,0 +1,75 @@
+"""Prediction needs a fitted network and converts X chunk by chunk; augment never
+writes into the caller's X."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import mllib
+
+
+def data(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    return X, (X[:, 0] > 0).astype(int)
+
+
+def net(**kwargs):
+    return mllib.NeuralNetwork(nodes=[3, 4, 1], activators=["tanh", "sigmoid"], seed=0,
+                               **kwargs)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "forward"])
+def test_predicting_converts_x_chunk_by_chunk(method):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20000, 50))  # float64; the network computes in float32
+    model = mllib.NeuralNetwork(nodes=[50, 8, 1], activators=["relu", "sigmoid"])
+    model.fit(X[:100], (X[:100, 0] > 0).astype(int), epochs=1)
+    getattr(model, method)(X[:10])  # warm up lazily allocated buffers
+    tracemalloc.start()
+    try:
+        getattr(model, method)(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.25 * X.nbytes
+
+
+def test_predict_and_evaluate_need_a_fitted_network(tmp_path):
+    X, y = data()
+    model = net(dtype="float64")
+    for call in (lambda: model.predict(X), lambda: model.predict_proba(X),
+                 lambda: model.evaluate(X, y)):
+        with pytest.raises(RuntimeError, match="not fitted yet; call fit first"):
+            call()
+    # Gradient checks use these on an unfitted network.
+    assert model.forward(X).shape == (40, 1)
+    cost, grads = model.gradients(X, y)
+    assert model.cost(X, y) == pytest.approx(cost) and set(grads) == {"W1", "b1", "W2", "b2"}
+    with pytest.raises(ValueError, match="rows"):
+        model.fit(X, y[:-1], epochs=1)
+    assert not model.fitted
+    model.fit(X, y, epochs=0)
+    assert model.fitted and model.predict(X).shape == (40,)
+    model.save(tmp_path / "fitted.npz")
+    np.testing.assert_array_equal(mllib.load(tmp_path / "fitted.npz").predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("dtype, standardize", [("float64", False), ("float32", False),
+                                                ("float64", True)])
+def test_full_batch_augment_never_writes_into_the_callers_x(dtype, standardize):
+    X, y = data()
+    original = X.copy()
+    seen = []
+
+    def shift_in_place(batch, rng):
+        seen.append(batch.copy())
+        batch += 1.0
+        return batch
+
+    net(dtype=dtype, standardize=standardize).fit(X, y, epochs=3, augment=shift_in_place)
+    np.testing.assert_array_equal(X, original)
+    assert len(seen) == 3
+    for batch in seen[1:]:  # every epoch starts from the same, unshifted rows
+        np.testing.assert_array_equal(batch, seen[0])

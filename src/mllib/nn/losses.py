@@ -31,6 +31,10 @@ class Loss:
         """J = (1/N) Σ_j L(g(z_j), y_j), from the logits."""
         raise NotImplementedError
 
+    def forward(self, z: np.ndarray, y: np.ndarray):
+        """``(J, a)``: the cost and the output ``a = g(z)`` in one pass where possible."""
+        return self.cost(z, y), self.activation.forward(z)
+
     def delta(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """∂J/∂z = (a − y)/N, where ``a = self.activation.forward(z)``."""
         return (a - y) * (1.0 / a.shape[0])
@@ -67,10 +71,17 @@ class CategoricalCrossEntropy(Loss):
     activation = Softmax()
 
     def cost(self, z, y):
+        return self.forward(z, y)[0]
+
+    def forward(self, z, y):
+        # One exp serves both: a = e^{s}/Σe^{s} and log a = s − log Σe^{s}.
         shifted = z - z.max(axis=1, keepdims=True)
         with np.errstate(under="ignore"):
-            log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return float(-(y * (shifted - log_norm)).sum() / z.shape[0])
+            e = np.exp(shifted)
+            norm = e.sum(axis=1, keepdims=True)
+            shifted -= np.log(norm)
+            e /= norm
+        return float(-np.einsum("ij,ij->", y, shifted) / z.shape[0]), e
 
 
 class SquaredError(Loss):

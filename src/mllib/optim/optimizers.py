@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import check_positive, check_real
+from .flat import pack, tiled_base
 
 
 def _unit(name: str, value) -> float:
@@ -40,24 +41,59 @@ class Optimizer:
         self.t = 0
         self._state: dict[str, dict[str, np.ndarray]] = {s: {} for s in self._slots}
         self._scratch: dict[np.dtype, np.ndarray] = {}
+        self._checked = None   # the (params, grads) arrays last validated
 
     def step(self, params: dict, grads: dict, lr: float) -> None:
         """Update every ``params[k]`` in place from ``grads[k]``; ``t += 1``.
 
-        Everything is validated before any array or counter changes.
+        Everything is validated before any array or counter changes. When the
+        parameters, the gradients and the state each tile one flat buffer (see
+        :mod:`mllib.optim.flat`), the update runs once over those buffers.
         """
         lr = check_real("lr", lr, 0.0)
-        self._check_step(params, grads)
+        arrays = (list(params.values()), [grads.get(k) for k in params])
+        if not _same_arrays(arrays, self._checked):
+            self._check_step(params, grads)
+            self._checked = arrays
         self.t += 1
-        for key, p in params.items():
+        flat = self._flat(list(params), *arrays)
+        groups = [flat] if flat is not None else [
+            ({s: self._slot(s, k, p) for s in self._slots}, p, grads[k])
+            for k, p in params.items()]
+        for state, p, g in groups:
             buf = self._buffer(p)
-            d, scale = self._direction(key, p, grads[key], buf)
+            d, scale = self._direction(state, g, buf)
             np.multiply(d, lr * scale, out=buf)
             np.subtract(p, buf, out=p)
 
-    def _direction(self, key, p, g, buf):
-        """Return ``(d, c)`` with the update ``θ -= lr·c·d``; ``buf`` is free scratch."""
+    def _direction(self, state, g, buf):
+        """Return ``(d, c)`` with the update ``θ -= lr·c·d``.
+
+        ``state`` maps each slot name to this parameter's state array (or the
+        flat one); ``buf`` is free scratch of g's shape.
+        """
         raise NotImplementedError
+
+    def _flat(self, keys, ps, gs):
+        """``(state, p, g)`` over flat buffers, or None where the layout is not flat.
+
+        State made per parameter (new, or loaded by ``set_state``) is copied
+        into one flat buffer per slot first, in the parameters' order.
+        """
+        p_flat, g_flat = tiled_base(ps), tiled_base(gs)
+        if p_flat is None or g_flat is None:
+            return None
+        state = {}
+        for slot in self._slots:
+            held = self._state[slot]
+            views = [held.get(k) for k in keys]
+            base = tiled_base(views) if all(v is not None for v in views) else None
+            if base is None:
+                old = [held.get(k, np.zeros(p.shape, p.dtype)) for k, p in zip(keys, ps)]
+                self._state[slot] = dict(zip(keys, pack(old, p_flat.dtype)))
+                base = self._state[slot][keys[0]].base
+            state[slot] = base
+        return state, p_flat, g_flat
 
     def _check_step(self, params, grads) -> None:
         if params.keys() != grads.keys():
@@ -123,6 +159,7 @@ class Optimizer:
             new[slot][key] = value.copy()
         self._check_slots_agree(new)
         self.t, self._state = int(t), new
+        self._checked = None
 
     def _check_slots_agree(self, new) -> None:
         first = self._slots[0] if self._slots else None
@@ -135,6 +172,10 @@ class Optimizer:
                 if a.shape != b.shape or a.dtype != b.dtype:
                     raise ValueError(f"state {slot}.{key} is {a.shape} {a.dtype} "
                                      f"but {first}.{key} is {b.shape} {b.dtype}")
+
+    def __getstate__(self):
+        # Scratch space and the validation cache are rebuilt on the next step.
+        return {**self.__dict__, "_scratch": {}, "_checked": None}
 
     def __repr__(self):
         args = ", ".join(f"{h}={getattr(self, h)!r}" for h in self._hyper)
@@ -149,7 +190,7 @@ class GradientDescent(Optimizer):
 
     name = "gd"
 
-    def _direction(self, key, p, g, buf):
+    def _direction(self, state, g, buf):
         return g, 1.0
 
 
@@ -186,8 +227,8 @@ class Momentum(Optimizer):
         self.beta1 = _unit("beta1", beta1)
         super().__init__()
 
-    def _direction(self, key, p, g, buf):
-        v = self._slot("v", key, p)
+    def _direction(self, state, g, buf):
+        v = state["v"]
         v *= self.beta1
         v += np.multiply(g, 1.0 - self.beta1, out=buf)
         return v, 1.0
@@ -242,8 +283,8 @@ class RMSProp(Optimizer):
         self.epsilon = check_positive("epsilon", epsilon)
         super().__init__()
 
-    def _direction(self, key, p, g, buf):
-        s = self._slot("s", key, p)
+    def _direction(self, state, g, buf):
+        s = state["s"]
         s *= self.beta2
         np.multiply(g, g, out=buf)
         buf *= 1.0 - self.beta2
@@ -292,8 +333,8 @@ class Adam(Optimizer):
         self.epsilon = check_positive("epsilon", epsilon)
         super().__init__()
 
-    def _direction(self, key, p, g, buf):
-        m, v = self._slot("m", key, p), self._slot("v", key, p)
+    def _direction(self, state, g, buf):
+        m, v = state["m"], state["v"]
         m *= self.beta1
         m += np.multiply(g, 1.0 - self.beta1, out=buf)
         v *= self.beta2
@@ -304,6 +345,14 @@ class Adam(Optimizer):
         np.sqrt(v, out=buf)
         buf += self.epsilon * root_c2
         return np.divide(m, buf, out=buf), root_c2 / (1.0 - self.beta1 ** self.t)
+
+
+def _same_arrays(arrays, checked) -> bool:
+    """Whether ``arrays`` are the very arrays validated last time (no copies)."""
+    if checked is None:
+        return False
+    return all(len(new) == len(old) and all(a is b for a, b in zip(new, old))
+               for new, old in zip(arrays, checked))
 
 
 _OPTIMIZERS = {"gd": GradientDescent, "sgd": GradientDescent, "momentum": Momentum,

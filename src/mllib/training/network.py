@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data import Standardizer
 from ..nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
 from ..nn.losses import loss_for_output
 from ..nn.regularizers import LpRegularizer
-from ..data import Standardizer
+from ..optim.flat import pack
 from . import checkpoint
 from .config import DTYPES, normalize_config
 from .fit import (check_batch_norm, check_callbacks, check_fit_arguments, log_names,
@@ -140,6 +141,20 @@ class NeuralNetwork:
         self._first = next(i for i, layer in enumerate(layers) if isinstance(layer, Dense))
         layers[self._first].input_grad = False
         self.layers, self._named = layers, named
+        self._pack_parameters()
+
+    def _pack_parameters(self):
+        """Make all parameters, and all gradients, views of one flat buffer each.
+
+        The optimizer then updates every parameter in a few large NumPy calls
+        (:mod:`mllib.optim.flat`) instead of a loop over small arrays.
+        """
+        for attribute in ("params", "grads"):
+            arrays = [(layer, k, a) for _, layer in self._named
+                      for k, a in getattr(layer, attribute).items()]
+            views = pack([a for _, _, a in arrays], self.dtype)
+            for (layer, k, _), view in zip(arrays, views):
+                getattr(layer, attribute)[k] = view
 
     def _build_for(self, X, y=None):
         """Build the layers once the data gives the widths left as None."""
@@ -214,8 +229,7 @@ class NeuralNetwork:
         included, are left in the layers' ``grads`` (see ``_live_gradients``).
         """
         z = self._logits(X, training=True)
-        a = self.loss.activation.forward(z)
-        loss = self.loss.cost(z, Y)
+        loss, a = self.loss.forward(z, Y)
         delta = self.loss.delta(a, Y)
         for layer in reversed(self.layers[self._first:]):
             delta = layer.backward(delta)
@@ -394,7 +408,7 @@ class NeuralNetwork:
         for start in range(0, X.shape[0], CHUNK):
             rows = slice(start, start + CHUNK)
             z = self._logits(self._batch_input(X, rows), training=False)
-            sums.add(self.loss.cost(z, Y[rows]), self.loss.activation.forward(z), Y[rows])
+            sums.add(*self.loss.forward(z, Y[rows]), Y[rows])
         logs = sums.result()
         logs["cost"] += self._penalty(X.shape[0])
         return logs
@@ -464,11 +478,11 @@ class NeuralNetwork:
 def _all_finite(X) -> bool:
     """Whether every entry of X is finite, without a temporary as large as X.
 
-    A float64 sum is finite when every entry is (X may be a memmap, so this
+    A sum in X's own dtype is finite when every entry is (X may be a memmap, so this
     streams through it once); only if it is not, because of NaN, ±inf or an
     overflow of huge finite values, are the rows checked chunk by chunk.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)):
+        if np.isfinite(np.add.reduce(X, axis=None)):
             return True
     return all(np.isfinite(X[start:start + CHUNK]).all() for start in range(0, X.shape[0], CHUNK))

@@ -56,7 +56,8 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         if training:
-            mean = x.mean(axis=0)
+            mean = x.sum(axis=0)
+            mean *= 1.0 / x.shape[0]
             centered = x - mean
             var = np.einsum("ij,ij->j", centered, centered) / x.shape[0]
             inv_std = 1.0 / np.sqrt(var + self.epsilon)
@@ -68,7 +69,9 @@ class BatchNorm(Layer):
             inv_std = 1.0 / np.sqrt(self.state["running_var"] + self.epsilon)
             x_hat = (x - self.state["running_mean"]) * inv_std
         self._cache = (training, inv_std, x_hat)
-        return x_hat * self.params["gamma"] + self.params["beta"]
+        out = x_hat * self.params["gamma"]
+        out += self.params["beta"]
+        return out
 
     def backward(self, delta):
         training, inv_std, x_hat = self._cache
@@ -78,8 +81,9 @@ class BatchNorm(Layer):
         if not training:
             # Inference mode is the affine map γ ⊙ (U − running_mean)/√(running_var + ε) + β.
             return delta * (self.params["gamma"] * inv_std)
-        dx = delta - self.grads["beta"] / n
-        dx -= x_hat * (self.grads["gamma"] / n)
+        dx = x_hat * (self.grads["gamma"] / -n)
+        dx += delta
+        dx -= self.grads["beta"] / n
         dx *= self.params["gamma"] * inv_std
         return dx
 

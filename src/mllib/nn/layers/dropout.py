@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..._validation import check_real
 from .base import Layer, check_rng
 
@@ -40,8 +42,11 @@ class Dropout(Layer):
             self._mask_used = None
             return x
         if not (self.frozen and self.mask is not None and self.mask.shape == x.shape):
-            keep = self.rng.random(x.shape, dtype=x.dtype) < self.keep_prob
-            self.mask = keep.astype(x.dtype) * x.dtype.type(1.0 / self.keep_prob)
+            # D = [u < keep_prob] / keep_prob, built in the array of the uniforms u.
+            mask = self.rng.random(x.shape, dtype=x.dtype)
+            np.less(mask, self.keep_prob, out=mask)
+            mask *= 1.0 / self.keep_prob
+            self.mask = mask
         self._mask_used = self.mask
         return x * self.mask
 

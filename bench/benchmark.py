@@ -251,6 +251,7 @@ def case_wide(n, runs):
     achieved = epoch_flops(n) / statistics.median(times["wide_mllib"]) / 1e9
     return {
         "seconds": medians(times),
+        "all_seconds": times,
         "mllib/torch": median_ratio(times["wide_mllib"], times["wide_torch"]),
         "mllib/sklearn": median_ratio(times["wide_mllib"], times["wide_sklearn"]),
         "mllib_gflops": achieved,
@@ -262,8 +263,8 @@ def case_wide(n, runs):
 
 def case_pair(runs, mllib_name, torch_name, **options):
     times = alternate(runs, [mllib_name, torch_name], **options)
-    return {"seconds": medians(times), "mllib/torch": median_ratio(times[mllib_name],
-                                                                   times[torch_name])}
+    return {"seconds": medians(times), "all_seconds": times,
+            "mllib/torch": median_ratio(times[mllib_name], times[torch_name])}
 
 
 MEMMAP_CHILD = """

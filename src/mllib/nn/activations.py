@@ -56,7 +56,11 @@ class Sigmoid(Activation):
 
     def forward(self, z):
         with np.errstate(under="ignore"):
-            e = np.exp(-np.abs(z))
+            return self.from_exp(z, np.exp(-np.abs(z)))
+
+    @staticmethod
+    def from_exp(z, e):
+        """σ(z) from ``e = e^{-|z|}``: 1/(1 + e) for z ≥ 0, e/(1 + e) below."""
         a = np.where(z >= 0, 1.0, e)
         a /= 1.0 + e
         return a.astype(z.dtype, copy=False)

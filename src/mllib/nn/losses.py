@@ -54,10 +54,16 @@ class BinaryCrossEntropy(Loss):
     activation = Sigmoid()
 
     def cost(self, z, y):
+        return self.forward(z, y)[0]
+
+    def forward(self, z, y):
+        # One e^{−|z|} serves both σ(z) and log(1 + e^{−|z|}).
         with np.errstate(under="ignore"):
-            softplus = np.log1p(np.exp(-np.abs(z)))
-        loss = np.maximum(z, 0) - z * y + softplus
-        return float(loss.sum() / z.shape[0])
+            e = np.exp(-np.abs(z))
+            loss = np.log1p(e)
+        loss += np.maximum(z, 0)
+        loss -= z * y
+        return float(loss.sum() / z.shape[0]), Sigmoid.from_exp(z, e)
 
 
 class CategoricalCrossEntropy(Loss):

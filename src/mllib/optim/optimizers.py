@@ -42,6 +42,7 @@ class Optimizer:
         self._state: dict[str, dict[str, np.ndarray]] = {s: {} for s in self._slots}
         self._scratch: dict[np.dtype, np.ndarray] = {}
         self._checked = None   # the (params, grads) arrays last validated
+        self._groups = None    # (state, param, grad) triples to update, for those arrays
 
     def step(self, params: dict, grads: dict, lr: float) -> None:
         """Update every ``params[k]`` in place from ``grads[k]``; ``t += 1``.
@@ -54,13 +55,15 @@ class Optimizer:
         arrays = (list(params.values()), [grads.get(k) for k in params])
         if not _same_arrays(arrays, self._checked):
             self._check_step(params, grads)
-            self._checked = arrays
+            self._checked, self._groups = arrays, None
         self.t += 1
-        flat = self._flat(list(params), *arrays)
-        groups = [flat] if flat is not None else [
-            ({s: self._slot(s, k, p) for s in self._slots}, p, grads[k])
-            for k, p in params.items()]
-        for state, p, g in groups:
+        if self._groups is None:
+            # Worked out once for these arrays: the loop below is the hot path.
+            flat = self._flat(list(params), *arrays)
+            self._groups = [flat] if flat is not None else [
+                ({s: self._slot(s, k, p) for s in self._slots}, p, grads[k])
+                for k, p in params.items()]
+        for state, p, g in self._groups:
             buf = self._buffer(p)
             d, scale = self._direction(state, g, buf)
             np.multiply(d, lr * scale, out=buf)
@@ -175,7 +178,7 @@ class Optimizer:
 
     def __getstate__(self):
         # Scratch space and the validation cache are rebuilt on the next step.
-        return {**self.__dict__, "_scratch": {}, "_checked": None}
+        return {**self.__dict__, "_scratch": {}, "_checked": None, "_groups": None}
 
     def __repr__(self):
         args = ", ".join(f"{h}={getattr(self, h)!r}" for h in self._hyper)

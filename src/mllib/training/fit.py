@@ -144,12 +144,14 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
         hook.on_train_begin({"epochs": epochs, "initial_epoch": model.epoch_,
                              "metrics": log_names(model, validation)})
     full = _full_batch(X, batch_size, model)
+    live = model.parameters(), model._live_gradients()
     for _ in range(epochs):
         epoch, started = model.epoch_, time.perf_counter()
         lr = float(schedule(epoch))
         for hook in hooks:
             hook.on_epoch_begin(epoch)
-        logs = run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment)
+        logs = run_epoch(model, X, Y, full, batch_size, (optimizer, *live), lr, callbacks,
+                         augment)
         model.epoch_ += 1
         if validation:
             logs.update({f"val_{k}": v for k, v in model._evaluate_encoded(*validation).items()})
@@ -163,9 +165,12 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
     return history
 
 
-def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment) -> dict:
-    """One pass over the training rows; returns the epoch's cost and metric."""
-    params, grads = model.parameters(), model._live_gradients()
+def run_epoch(model, X, Y, full, batch_size, stepper, lr, callbacks, augment) -> dict:
+    """One pass over the training rows; returns the epoch's cost and metric.
+
+    ``stepper`` is ``(optimizer, params, grads)``, the live dicts made once per fit.
+    """
+    optimizer, params, grads = stepper
     sums = EpochMetrics(model.loss.activation.name)
     for batch, index in enumerate(epoch_batches(model, X.shape[0], batch_size, full)):
         if index is None:  # augment gets a copy: it may write in place, and X is the caller's

@@ -64,7 +64,7 @@ class Dense(Layer):
         if self.regularizer is not None:
             self.regularizer.add_gradient(W, self.grads["W"], x.shape[0])
         if self.bias:
-            np.sum(delta, axis=0, out=self.grads["b"])
+            np.add.reduce(delta, axis=0, out=self.grads["b"])
         return delta @ W if self.input_grad else None
 
     def penalty(self, n_samples):

@@ -42,13 +42,22 @@ class Dropout(Layer):
             self._mask_used = None
             return x
         if not (self.frozen and self.mask is not None and self.mask.shape == x.shape):
-            # D = [u < keep_prob] / keep_prob, built in the array of the uniforms u.
-            mask = self.rng.random(x.shape, dtype=x.dtype)
-            np.less(mask, self.keep_prob, out=mask)
-            mask *= 1.0 / self.keep_prob
-            self.mask = mask
+            self.mask = self._draw_mask(x.shape, x.dtype)
         self._mask_used = self.mask
         return x * self.mask
+
+    def _draw_mask(self, shape, dtype):
+        """D = [u < keep_prob] / keep_prob, for u uniform on the 32-bit integers.
+
+        Raw generator output, two 32-bit draws per 64-bit word, is about twice
+        as fast as drawing floats, and compared with ⌊keep_prob · 2³²⌋ it keeps
+        each unit with a probability within 2⁻³² of keep_prob.
+        """
+        n = int(np.prod(shape))
+        u = self.rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
+        threshold = np.uint32(min(int(self.keep_prob * 2.0**32), 2**32 - 1))
+        keep = (u < threshold).reshape(shape)
+        return np.multiply(keep, dtype.type(1.0 / self.keep_prob), dtype=dtype)
 
     def backward(self, delta):
         if self._mask_used is None:

@@ -54,5 +54,8 @@ def reference(kind, hyper, params, grads, lrs):
                 m_hat = m[k] / (1 - hyper["beta1"] ** t)
                 v_hat = v[k] / (1 - hyper["beta2"] ** t)
                 theta[k] = theta[k] - lr * m_hat / (np.sqrt(v_hat) + hyper["epsilon"])
-    state = {"momentum": {"v": m}, "rmsprop": {"s": v}, "adam": {"m": m, "v": v}}.get(kind, {})
+    # Adam keeps the undamped sums m/(1 − β1) and v/(1 − β2) (see its docstring).
+    adam = {"m": {k: a / (1 - hyper.get("beta1", 0)) for k, a in m.items()},
+            "v": {k: a / (1 - hyper.get("beta2", 0)) for k, a in v.items()}}
+    state = {"momentum": {"v": m}, "rmsprop": {"s": v}, "adam": adam}.get(kind, {})
     return theta, state

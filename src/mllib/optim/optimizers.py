@@ -320,10 +320,15 @@ class Adam(Optimizer):
         v̂^{t} = v^{t} / (1 − β2^t)
         θ^{t} = θ^{t-1} − α m̂^{t} / (√v̂^{t} + ε)
 
-    exactly as the notes' text and code (and PyTorch's ``Adam``). The code
-    evaluates the last line as the equal
-    θ − α (√(1 − β2^t)/(1 − β1^t)) · m / (√v + ε √(1 − β2^t)), which saves a
-    pass over the arrays.
+    exactly as the notes' text and code (and PyTorch's ``Adam``). To save
+    passes over the arrays, the state holds the undamped sums
+    M = m/(1 − β1) and V = v/(1 − β2), updated as M ← β1 M + g and
+    V ← β2 V + g², and the last line is evaluated as the equal
+
+        θ^{t} = θ^{t-1} − α c · M / (√V + ε/k),
+        k = √((1 − β2)/(1 − β2^t)),   c = (1 − β1)/((1 − β1^t) k).
+
+    So ``get_state()["m.W1"]`` is M for W1, not m; m = (1 − β1)·M.
     """
 
     name = "adam"
@@ -337,17 +342,15 @@ class Adam(Optimizer):
         super().__init__()
 
     def _direction(self, state, g, buf):
-        m, v = state["m"], state["v"]
-        m *= self.beta1
-        m += np.multiply(g, 1.0 - self.beta1, out=buf)
-        v *= self.beta2
-        np.multiply(g, g, out=buf)
-        buf *= 1.0 - self.beta2
-        v += buf
-        root_c2 = math.sqrt(1.0 - self.beta2 ** self.t)
-        np.sqrt(v, out=buf)
-        buf += self.epsilon * root_c2
-        return np.divide(m, buf, out=buf), root_c2 / (1.0 - self.beta1 ** self.t)
+        M, V = state["m"], state["v"]
+        M *= self.beta1
+        M += g
+        V *= self.beta2
+        V += np.multiply(g, g, out=buf)
+        k = math.sqrt((1.0 - self.beta2) / (1.0 - self.beta2 ** self.t))
+        np.sqrt(V, out=buf)
+        buf += self.epsilon / k
+        return np.divide(M, buf, out=buf), (1.0 - self.beta1) / ((1.0 - self.beta1 ** self.t) * k)
 
 
 def _same_arrays(arrays, checked) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
+from .._validation import check_int, check_real
 
 
 class Callback:
@@ -106,13 +106,11 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor="val_cost", patience=0, min_delta=0.0,
                  restore_best_weights=False, mode="auto"):
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
-            raise ValueError(f"patience must be a non-negative integer, got {patience!r}")
-        if not np.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        patience = check_int("patience", patience, 0)
+        min_delta = check_real("min_delta", min_delta, 0.0)
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.restore_best_weights = bool(restore_best_weights)
         if mode == "auto":
             mode = "max" if monitor.endswith(("accuracy", "r2")) else "min"

@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 
+from .._validation import check_int, check_positive, check_real
 from ..nn.activations import Activation, get_activation
 from ..nn.init import get_initializer
 from ..nn.losses import LOSS_FOR_OUTPUT
@@ -46,14 +47,13 @@ def normalize_config(*, nodes, activators, bias=True, keep_probs=None, batch_nor
     lp_reg, lambda_ = _regularization(lp_reg, lambda_)
     bn_epsilon, bn_momentum = _bn_options(bn_epsilon, bn_momentum)
     get_initializer(init)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_int("seed", seed, 0)
     dtype_name = _dtype_name(dtype)
     return {
         "nodes": nodes, "activators": acts, "bias": bias, "keep_probs": keep,
         "batch_norm": bn, "lp_reg": lp_reg, "lambda_": lambda_, "init": init,
         "bn_epsilon": bn_epsilon, "bn_momentum": bn_momentum,
-        "seed": int(seed), "dtype": dtype_name,
+        "seed": seed, "dtype": dtype_name,
     }
 
 
@@ -66,10 +66,8 @@ def _check_nodes(nodes):
     for l, n in enumerate(nodes):
         if l in (0, last) and n is None:
             checked.append(None)
-        elif isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise ValueError(f"nodes[{l}] must be a positive integer, got {n!r}")
         else:
-            checked.append(int(n))
+            checked.append(check_int(f"nodes[{l}]", n, 1))
     return checked
 
 
@@ -110,13 +108,12 @@ def _keep_probs(keep_probs, L):
         if len(keep) != L + 1:
             raise ValueError(f"keep_probs has length {len(keep)}; expected L + 1 = {L + 1} "
                              "(index 0 is the input)")
-    for l, p in enumerate(keep):
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 < p <= 1.0:
-            raise ValueError(f"keep_probs[{l}] must be in (0, 1], got {p!r}")
+    keep = [check_real(f"keep_probs[{l}]", p, 0.0, 1.0, low_open=True)
+            for l, p in enumerate(keep)]
     if keep[L] != 1.0:
         raise ValueError(f"keep_probs[{L}] = {keep[L]!r}: dropout on the output layer is not "
                          "allowed; it must be 1.0")
-    return [float(p) for p in keep]
+    return keep
 
 
 def _batch_norm(batch_norm, L):
@@ -140,20 +137,12 @@ def _batch_norm(batch_norm, L):
 def _regularization(lp_reg, lambda_):
     if isinstance(lp_reg, bool) or lp_reg not in (0, 1, 2):
         raise ValueError(f"lp_reg must be 0, 1 or 2, got {lp_reg!r}")
-    if isinstance(lambda_, bool) or not isinstance(lambda_, numbers.Real) \
-            or not np.isfinite(lambda_) or lambda_ < 0:
-        raise ValueError(f"lambda_ must be a finite number >= 0, got {lambda_!r}")
-    return int(lp_reg), float(lambda_)
+    return int(lp_reg), check_real("lambda_", lambda_, 0.0)
 
 
 def _bn_options(epsilon, momentum):
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) \
-            or not np.isfinite(epsilon) or epsilon <= 0:
-        raise ValueError(f"bn_epsilon must be a finite number > 0, got {epsilon!r}")
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) \
-            or not 0.0 <= momentum < 1.0:
-        raise ValueError(f"bn_momentum must be in [0, 1), got {momentum!r}")
-    return float(epsilon), float(momentum)
+    return (check_positive("bn_epsilon", epsilon),
+            check_real("bn_momentum", momentum, 0.0, 1.0, high_open=True))
 
 
 def _dtype_name(dtype):

@@ -23,11 +23,11 @@ and the epoch's logs.
 
 from __future__ import annotations
 
-import numbers
 import time
 
 import numpy as np
 
+from .._validation import check_int, check_positive, check_real
 from ..data import minibatch_indices
 from ..optim import Optimizer, get_optimizer, make_schedule
 from .callbacks import Callback, History, ProgressLogger
@@ -39,15 +39,10 @@ DEFAULT_LEARNING_RATE = {"gd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam":
 def check_fit_arguments(*, epochs, batch_size, validation_data, validation_split,
                         callbacks, augment, verbose):
     """Reject bad arguments before anything about the model changes."""
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if batch_size is not None and (isinstance(batch_size, bool)
-                                   or not isinstance(batch_size, numbers.Integral)
-                                   or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
-            or not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    check_int("epochs", epochs, 0)
+    if batch_size is not None:
+        check_int("batch_size", batch_size, 1)
+    check_real("validation_split", validation_split, 0.0, 1.0, high_open=True)
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
     if validation_data is not None and (not isinstance(validation_data, (tuple, list))
@@ -108,10 +103,7 @@ def resolve_optimizer(model, optimizer, learning_rate, lr_decay):
             candidate = current
     if learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATE.get(candidate.name, 0.01)
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) \
-            or not np.isfinite(learning_rate) or learning_rate <= 0:
-        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}")
-    return candidate, make_schedule(lr_decay, float(learning_rate))
+    return candidate, make_schedule(lr_decay, check_positive("learning_rate", learning_rate))
 
 
 def _has_state(optimizer) -> bool:

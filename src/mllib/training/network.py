@@ -350,9 +350,7 @@ class NeuralNetwork:
     def _plan_fit(self, X, y, validation_data, validation_split, batch_size) -> dict:
         """Check the data of ``fit`` and prepare what it needs, on local variables only."""
         X = self._check_X(X, convert=False)
-        y = np.asarray(y)
-        if y.ndim == 0 or y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has shape {y.shape}")
+        y = _rows_of(y, X, "X", "y")
         X, y, X_dev, y_dev = split_validation(X, y, validation_data, validation_split)
         check_batch_norm(self, X.shape[0], batch_size)
         targets = self.targets.fitted(y, self.config["nodes"][-1])
@@ -363,10 +361,7 @@ class NeuralNetwork:
             X_dev = self._check_X(X_dev, convert=False, name="X_dev")
             if X_dev.shape[1] != X.shape[1]:
                 raise ValueError(f"X_dev has {X_dev.shape[1]} features but X has {X.shape[1]}")
-            y_dev = np.asarray(y_dev)
-            if y_dev.ndim == 0 or y_dev.shape[0] != X_dev.shape[0]:
-                raise ValueError(f"X_dev has {X_dev.shape[0]} rows but y_dev has shape "
-                                 f"{y_dev.shape}")
+            y_dev = _rows_of(y_dev, X_dev, "X_dev", "y_dev")
             try:
                 plan["validation"] = (X_dev, targets.transform(y_dev, n_out, self.dtype))
             except ValueError as err:
@@ -457,9 +452,7 @@ class NeuralNetwork:
 
     def _check_data(self, X, y, convert=True):
         X = self._check_X(X, convert)
-        y = np.asarray(y)
-        if y.ndim == 0 or y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has shape {y.shape}")
+        y = _rows_of(y, X, "X", "y")
         self._build_for(X, y)
         if convert and self.standardizer_ is not None:
             X = self.standardizer_.transform(X)
@@ -473,6 +466,14 @@ class NeuralNetwork:
         cfg = self.config
         acts = [g.name for g in cfg["activators"][1:]]
         return f"NeuralNetwork(nodes={cfg['nodes']}, activators={acts})"
+
+
+def _rows_of(y, X, x_name, y_name) -> np.ndarray:
+    """``y`` as an array with one entry (or row) per row of ``X``, else ValueError."""
+    y = np.asarray(y)
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"{x_name} has {X.shape[0]} rows but {y_name} has shape {y.shape}")
+    return y
 
 
 def _all_finite(X) -> bool:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import preview
 from ..data import ClassEncoder
 
 
@@ -83,9 +84,9 @@ class TargetEncoder:
         elif self.kind == "sigmoid" and len(found) != 2:
             raise ValueError(
                 f"a sigmoid output takes two classes, but y has {len(found)}: "
-                f"{_preview(found)}; use a softmax output for more")
+                f"{preview(found, 5)}; use a softmax output for more")
         elif width is not None and len(found) != width:
-            raise ValueError(f"y has {len(found)} classes, {_preview(found)}, but the output "
+            raise ValueError(f"y has {len(found)} classes, {preview(found, 5)}, but the output "
                              f"has nodes[L]={width} units; give nodes[L]={len(found)} or "
                              "None, or integer labels in [0, nodes[L])")
         else:
@@ -170,8 +171,3 @@ def _integer_codes(y):
             return codes
     raise ValueError("before fit, class labels must be integer codes (0/1 for sigmoid); "
                      f"got dtype {y.dtype}. fit() accepts labels of any kind")
-
-
-def _preview(values, n=5):
-    shown = ", ".join(repr(v) for v in np.asarray(values).tolist()[:n])
-    return f"[{shown}{', ...' if len(values) > n else ''}]"

@@ -21,6 +21,7 @@ Usage:
   python bench/benchmark.py            # full run (several minutes)
   python bench/benchmark.py --quick    # tiny sizes, proves the script works
   python bench/benchmark.py --json out.json
+  python bench/benchmark.py --cases 12  # only the wide network (cases 1 and 2)
 
 Needs: pip install -e ".[test]" (torch==2.13.0 and scikit-learn).
 """
@@ -241,7 +242,8 @@ def medians(times):
 
 
 def case_wide(n, runs):
-    names = ["wide_mllib", "wide_torch", "wide_sklearn", "wide_mllib_bn_dropout", "matmul"]
+    # Case 2 runs right after case 1, so that their ratio compares neighbours in time.
+    names = ["wide_mllib", "wide_mllib_bn_dropout", "wide_torch", "wide_sklearn", "matmul"]
     times = {name: [] for name in names}
     for _ in range(runs):
         for name in names:
@@ -308,11 +310,20 @@ def machine():
             "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
 
 
+def _case_numbers(text):
+    if not text or set(text) - set("12345"):
+        raise argparse.ArgumentTypeError(f"cases are digits from 1 to 5, such as 12, got {text!r}")
+    return set(text)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
     parser.add_argument("--runs", type=int, default=5, help="alternating runs per case")
     parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--cases", default="12345", type=_case_numbers,
+                        help="which cases to run, e.g. 12 for the wide network alone "
+                             "(default: all of 12345)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=60000, help=argparse.SUPPRESS)
     parser.add_argument("--iterations", type=int, default=10000, help=argparse.SUPPRESS)
@@ -323,19 +334,25 @@ def main(argv=None):
         return 0
     n, runs, iterations = (2048, 1, 200) if args.quick else (60000, args.runs, 10000)
     memmap = (384 << 20, 256 << 20) if args.quick else (2 << 30, 1 << 30)
+    cases = [  # (the case numbers it reports, its key in the results, how to run it)
+        ("12", "case1_2_wide", lambda: case_wide(n, runs)),
+        ("3", "case3_flower", lambda: case_pair(runs, "flower_mllib", "flower_torch",
+                                                iterations=iterations)),
+        ("4", "case4_inference", lambda: case_pair(max(runs, 3), "infer_mllib", "infer_torch",
+                                                   n=n)),
+        ("5", "case5_memory", lambda: run_worker("memory", n=n)),
+        ("5", "case5_memmap", lambda: case_memmap(*memmap)),
+    ]
     results = {"machine": machine(), "quick": args.quick, "runs": runs}
-    results["case1_2_wide"] = case_wide(n, runs)
-    results["case3_flower"] = case_pair(runs, "flower_mllib", "flower_torch",
-                                        iterations=iterations)
-    results["case4_inference"] = case_pair(max(runs, 3), "infer_mllib", "infer_torch", n=n)
-    results["case5_memory"] = run_worker("memory", n=n)
-    results["case5_memmap"] = case_memmap(*memmap)
+    for numbers, name, run in cases:
+        if args.cases & set(numbers):
+            results[name] = run()
     text = json.dumps(results, indent=2)
     print(text)
     if args.json:
         with open(args.json, "w") as handle:
             handle.write(text + "\n")
-    return 0 if results["case5_memmap"]["completed"] else 1
+    return 0 if results.get("case5_memmap", {"completed": True})["completed"] else 1
 
 
 if __name__ == "__main__":

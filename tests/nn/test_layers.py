@@ -226,6 +226,19 @@ def test_dropout_draws_from_its_generator_a_new_mask_each_training_pass():
     np.testing.assert_array_equal(twin.mask, mask1)
 
 
+@pytest.mark.parametrize("keep_prob", [0.8, 204.5 / 256, 0.002, 0.999])
+def test_dropout_keeps_each_unit_with_probability_keep_prob(keep_prob):
+    # The mask compares a random byte first and draws 24 more bits only on a
+    # tie. With keep_prob = 204.5/256 a missing or wrong tie-break moves the
+    # kept fraction by 1/512, about ten standard deviations here; 0.002 is
+    # decided by ties alone, and 0.999 by a threshold byte of 255.
+    layer = Dropout(keep_prob, rng=np.random.default_rng(3))
+    n = 1 << 22
+    layer.forward(np.ones((n // 64, 64), dtype=np.float32), training=True)
+    kept = np.count_nonzero(layer.mask) / n
+    assert abs(kept - keep_prob) < 5 * np.sqrt(keep_prob * (1 - keep_prob) / n)
+
+
 def test_dropout_applies_the_forward_mask_in_backward():
     layer = Dropout(0.5, rng=np.random.default_rng(0))
     rng = np.random.default_rng(1)

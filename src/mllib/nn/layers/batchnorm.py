@@ -56,44 +56,50 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         if training:
-            mean = x.sum(axis=0)
-            mean *= 1.0 / x.shape[0]
+            n = x.shape[0]
+            mean = np.add.reduce(x, axis=0)
+            mean *= 1.0 / n
             centered = x - mean
-            var = np.einsum("ij,ij->j", centered, centered) / x.shape[0]
-            inv_std = 1.0 / np.sqrt(var + self.epsilon)
-            x_hat = centered
-            x_hat *= inv_std
-            self._batch = (mean, var, inv_std, x_hat)
+            var = np.einsum("ij,ij->j", centered, centered)
+            var *= 1.0 / n
+            inv_std = var + self.epsilon
+            np.sqrt(inv_std, out=inv_std)
+            np.reciprocal(inv_std, out=inv_std)
+            self._batch = (mean, var)
             self._pending = True
         else:
             inv_std = 1.0 / np.sqrt(self.state["running_var"] + self.epsilon)
-            x_hat = (x - self.state["running_mean"]) * inv_std
-        self._cache = (training, inv_std, x_hat)
-        out = x_hat * self.params["gamma"]
+            centered = x - self.state["running_mean"]
+        # Ẑ is never formed: γ ⊙ Ẑ + β = (U − μ) ⊙ (γ / √(σ² + ε)) + β saves a pass.
+        self._cache = (training, inv_std, centered)
+        out = centered * (self.params["gamma"] * inv_std)
         out += self.params["beta"]
         return out
 
     def backward(self, delta):
-        training, inv_std, x_hat = self._cache
+        # With Ẑ = (U − μ) ⊙ inv_std, Σ δ ⊙ Ẑ = inv_std ⊙ Σ δ ⊙ (U − μ).
+        training, inv_std, centered = self._cache
         n = delta.shape[0]
-        np.einsum("ij,ij->j", delta, x_hat, out=self.grads["gamma"])
-        np.sum(delta, axis=0, out=self.grads["beta"])
+        d_gamma, d_beta = self.grads["gamma"], self.grads["beta"]
+        np.einsum("ij,ij->j", delta, centered, out=d_gamma)
+        d_gamma *= inv_std
+        np.add.reduce(delta, axis=0, out=d_beta)
+        scale = self.params["gamma"] * inv_std
         if not training:
             # Inference mode is the affine map γ ⊙ (U − running_mean)/√(running_var + ε) + β.
-            return delta * (self.params["gamma"] * inv_std)
-        dx = x_hat * (self.grads["gamma"] / -n)
+            return delta * scale
+        dx = centered * (d_gamma * inv_std / -n)
         dx += delta
-        dx -= self.grads["beta"] / n
-        dx *= self.params["gamma"] * inv_std
+        dx -= d_beta / n
+        dx *= scale
         return dx
 
     def update_state(self):
         if not self._pending:
             return
         self._pending = False
-        mean, var = self._batch[0], self._batch[1]
         m = self.momentum
-        for key, batch_value in (("running_mean", mean), ("running_var", var)):
+        for key, batch_value in zip(("running_mean", "running_var"), self._batch):
             running = self.state[key]
             running *= m
             running += (1.0 - m) * batch_value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..._validation import check_real
@@ -47,17 +49,26 @@ class Dropout(Layer):
         return x * self.mask
 
     def _draw_mask(self, shape, dtype):
-        """D = [u < keep_prob] / keep_prob, for u uniform on the 32-bit integers.
+        """D = [u < t] / keep_prob, for u uniform on the 32-bit integers and t = ⌊keep_prob · 2³²⌋.
 
-        Raw generator output, two 32-bit draws per 64-bit word, is about twice
-        as fast as drawing floats, and compared with ⌊keep_prob · 2³²⌋ it keeps
-        each unit with a probability within 2⁻³² of keep_prob.
+        Each unit is kept with probability t / 2³², within 2⁻³² of keep_prob.
+        The comparison is made a byte at a time, which draws a quarter of the
+        random bits that comparing whole 32-bit words would: write
+        t = hi · 2²⁴ + lo and u = u₁ · 2²⁴ + u₂ with u₁ a random byte. Then
+        u < t exactly when u₁ < hi, or u₁ = hi and u₂ < lo; only the units
+        that tie, one in 256, need the 24 further bits u₂.
         """
-        n = int(np.prod(shape))
-        u = self.rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n]
-        threshold = np.uint32(min(int(self.keep_prob * 2.0**32), 2**32 - 1))
-        keep = (u < threshold).reshape(shape)
-        return np.multiply(keep, dtype.type(1.0 / self.keep_prob), dtype=dtype)
+        n = math.prod(shape)
+        hi, lo = divmod(min(int(self.keep_prob * 2.0**32), 2**32 - 1), 2**24)
+        bits = self.rng.bit_generator
+        u1 = bits.random_raw((n + 7) // 8).view(np.uint8)[:n]
+        keep = u1 < np.uint8(hi)
+        ties = np.flatnonzero(u1 == np.uint8(hi))
+        if ties.size:
+            keep[ties] = (bits.random_raw(ties.size) >> np.uint64(40)) < lo
+        mask = keep.reshape(shape).astype(dtype)
+        mask *= 1.0 / self.keep_prob
+        return mask
 
     def backward(self, delta):
         if self._mask_used is None:

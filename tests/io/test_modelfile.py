@@ -48,6 +48,29 @@ def test_presets_come_back_as_their_class(tmp_path):
     np.testing.assert_array_equal(back.predict(X), model.predict(X))
 
 
+def test_a_model_saved_before_any_fit_comes_back_unfitted(tmp_path):
+    X, y = np.eye(3), np.array([0, 1, 1])
+    net = mllib.NeuralNetwork(nodes=[3, 2, 1], activators=["tanh", "sigmoid"], seed=0)
+    net.cost(X, y)  # builds the layers without fitting
+    net.save(tmp_path / "unfitted.npz")
+    back = mllib.load(tmp_path / "unfitted.npz")
+    assert back.fitted is False
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        back.predict(X)
+    np.testing.assert_array_equal(back.get_weights()["W1"], net.get_weights()["W1"])
+    back.fit(X, y, epochs=1)
+    assert back.fitted
+
+
+def test_a_file_without_the_fitted_field_loads_as_fitted(tmp_path):
+    # Files from before the field existed were always of fitted models.
+    net, path, X, _ = trained(tmp_path)
+    header, arrays = read_model_file(path)
+    del header["fitted"]
+    write_model_file(path, header, arrays)
+    np.testing.assert_array_equal(mllib.load(path).predict(X), net.predict(X))
+
+
 def test_file_is_readable_without_pickle(tmp_path):
     _, path, _, _ = trained(tmp_path)
     with np.load(path, allow_pickle=False) as archive:

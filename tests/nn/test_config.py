@@ -45,6 +45,8 @@ BAD_CONFIGS = [
     (dict(activators=["softmax", "sigmoid"]), r"softmax is only allowed on the output layer.*layer 1"),
     (dict(activators=["swish", "sigmoid"]), r"activators\[1\].*unknown activation 'swish'"),
     (dict(activators=["relu", "relu"]), r"output activator 'relu' has no paired loss"),
+    (dict(nodes=[3, 4, 1], activators=["relu", "softmax"]),
+     r"softmax output needs nodes\[L\] >= 2, got nodes\[L\] = 1.*'sigmoid' for two classes"),
     (dict(activators=["relu", "tanh"]), r"output activator 'tanh' has no paired loss"),
     (dict(activators=["relu", {"name": "leaky_relu", "beta": 1.5}]), r"beta"),
     # regularization

@@ -52,6 +52,7 @@ def to_checkpoint(model):
         "config": cfg,
         "standardize": model.standardize,
         "epoch": model.epoch_,
+        "fitted": model.fitted,
         "rng": _jsonable(model.rng.bit_generator.state),
         "optimizer": None if model.optimizer_ is None else model.optimizer_.get_config(),
         "has_classes": model.targets.classes is not None,
@@ -86,7 +87,8 @@ def from_checkpoint(header, arrays, classes):
     if header["has_standardizer"]:
         model.standardizer_ = Standardizer.from_state(_group(arrays, "standardizer"))
     model.epoch_ = int(header["epoch"])
-    model.fitted = True
+    # Files written before "fitted" was recorded were always of fitted models.
+    model.fitted = bool(header.get("fitted", True))
     model.rng.bit_generator.state = header["rng"]
     return model
 

@@ -40,6 +40,9 @@ def normalize_config(*, nodes, activators, bias=True, keep_probs=None, batch_nor
             f"output activator {acts[L].name!r} has no paired loss; "
             f"use one of {sorted(LOSS_FOR_OUTPUT)}"
         )
+    if acts[L].name == "softmax" and nodes[L] == 1:
+        raise ValueError("a softmax output needs nodes[L] >= 2, got nodes[L] = 1: one unit "
+                         "always outputs 1; use 'sigmoid' for two classes")
     bias = _per_layer("bias", bias, L, allow_input_entry=True)
     bias = [False] + [_boolean("bias", b, l) for l, b in enumerate(bias[1:], start=1)]
     keep = _keep_probs(keep_probs, L)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validation import check_int, check_positive, check_real
-from .base import Layer
+from .base import Layer, column_sums
 
 
 class BatchNorm(Layer):
@@ -57,7 +57,7 @@ class BatchNorm(Layer):
     def forward(self, x, training=False):
         if training:
             n = x.shape[0]
-            mean = np.add.reduce(x, axis=0)
+            mean = column_sums(x)
             mean *= 1.0 / n
             centered = x - mean
             var = np.einsum("ij,ij->j", centered, centered)
@@ -83,7 +83,7 @@ class BatchNorm(Layer):
         d_gamma, d_beta = self.grads["gamma"], self.grads["beta"]
         np.einsum("ij,ij->j", delta, centered, out=d_gamma)
         d_gamma *= inv_std
-        np.add.reduce(delta, axis=0, out=d_beta)
+        column_sums(delta, out=d_beta)
         scale = self.params["gamma"] * inv_std
         if not training:
             # Inference mode is the affine map γ ⊙ (U − running_mean)/√(running_var + ε) + β.

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..._validation import check_int
 from ..init import get_initializer
-from .base import Layer, check_rng
+from .base import Layer, check_rng, column_sums
 
 
 class Dense(Layer):
@@ -64,7 +64,7 @@ class Dense(Layer):
         if self.regularizer is not None:
             self.regularizer.add_gradient(W, self.grads["W"], x.shape[0])
         if self.bias:
-            np.add.reduce(delta, axis=0, out=self.grads["b"])
+            column_sums(delta, out=self.grads["b"])
         return delta @ W if self.input_grad else None
 
     def penalty(self, n_samples):

@@ -2,9 +2,10 @@
 
 Runs of the contenders alternate (A B A B ...), and medians and ratios are
 reported, because shared machines are noisy. Each run is a fresh worker
-process that times only the work itself after a warm-up: in one process,
-PyTorch's idle OpenMP threads would spin on the two cores while NumPy's
-BLAS threads work, and slow down whichever contender ran next.
+process that warms up, then times only the work itself, three times
+(--repeat), and reports the median. Workers are separate processes because
+in one process PyTorch's idle OpenMP threads would spin on the two cores
+while NumPy's BLAS threads work, and slow down whichever contender ran next.
 
 Cases (see bench/RESULTS.md for the latest figures):
   1. wide network 784-256-128-10, ReLU, softmax + CE, Adam 1e-3, batch 128,
@@ -64,7 +65,7 @@ def alternate(runs, workers, **options):
 
 def run_worker(name, **options):
     """Run one timed worker in a fresh process; returns its JSON result."""
-    command = [sys.executable, os.path.abspath(__file__), "--worker", name]
+    command = [sys.executable, os.path.abspath(__file__), "--worker", name, "--repeat", str(REPEAT)]
     for key, value in options.items():
         command += [f"--{key}", str(value)]
     done = subprocess.run(command, capture_output=True, text=True)
@@ -73,10 +74,18 @@ def run_worker(name, **options):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+DEFAULT_REPEAT = 3
+REPEAT = DEFAULT_REPEAT  # timed repetitions in each worker, which reports their median
+
+
 def timed(function):
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
+    """Median seconds of REPEAT calls: one slow call does not decide a run."""
+    times = []
+    for _ in range(REPEAT):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 # -- contenders ---------------------------------------------------------------
@@ -310,6 +319,12 @@ def machine():
             "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
 
 
+def _positive_int(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
 def _case_numbers(text):
     if not text or set(text) - set("12345"):
         raise argparse.ArgumentTypeError(f"cases are digits from 1 to 5, such as 12, got {text!r}")
@@ -319,15 +334,20 @@ def _case_numbers(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
-    parser.add_argument("--runs", type=int, default=5, help="alternating runs per case")
+    parser.add_argument("--runs", type=_positive_int, default=5, help="alternating runs per case")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--cases", default="12345", type=_case_numbers,
                         help="which cases to run, e.g. 12 for the wide network alone "
                              "(default: all of 12345)")
+    parser.add_argument("--repeat", type=_positive_int, default=DEFAULT_REPEAT,
+                        help="timed repetitions inside each run, of which the run reports the "
+                             f"median (default {DEFAULT_REPEAT}; 1 with --quick)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=60000, help=argparse.SUPPRESS)
     parser.add_argument("--iterations", type=int, default=10000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global REPEAT
+    REPEAT = 1 if args.quick and not args.worker else args.repeat
     if args.worker:
         result = worker(args.worker, args.n, args.iterations)
         print(json.dumps(result if isinstance(result, dict) else {"seconds": result}))

@@ -5,6 +5,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -23,3 +25,25 @@ def test_quick_benchmark_runs_every_case(tmp_path):
     assert results["case5_memory"]["peak_bytes"] > 0
     memmap = results["case5_memmap"]
     assert memmap["completed"] and memmap["file_bytes"] > memmap["rlimit_data_bytes"]
+
+
+def test_cases_selects_what_runs(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "benchmark.py"), "--quick",
+                           "--cases", "3", "--json", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(out.read_text())
+    assert {key for key in results if key.startswith("case")} == {"case3_flower"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--cases", "7"], "cases are digits from 1 to 5, such as 12, got '7'"),
+    (["--runs", "0"], "--runs: must be a positive integer, got '0'"),
+    (["--repeat", "x"], "--repeat: must be a positive integer, got 'x'"),
+])
+def test_bad_options_are_refused_before_any_run(args, message):
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "benchmark.py"), *args],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert message in done.stderr

@@ -80,12 +80,18 @@ REPEAT = DEFAULT_REPEAT  # timed repetitions in each worker, which reports their
 
 def timed(function):
     """Median seconds of REPEAT calls: one slow call does not decide a run."""
-    times = []
+    return interleaved([function])[0]
+
+
+def interleaved(functions):
+    """Median seconds of REPEAT calls of each function, called in turn (A B A B ...)."""
+    times = [[] for _ in functions]
     for _ in range(REPEAT):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for function, seconds in zip(functions, times):
+            start = time.perf_counter()
+            function()
+            seconds.append(time.perf_counter() - start)
+    return [statistics.median(seconds) for seconds in times]
 
 
 # -- contenders ---------------------------------------------------------------
@@ -206,11 +212,14 @@ def worker(name, n, iterations):
     X, y = wide_data(n)
     small = slice(0, 512)
     if name == "wide_mllib":
+        # Cases 1 and 2 alternate epoch by epoch in one process, so that their
+        # ratio compares epochs run moments apart, whatever the machine's load.
+        with_bn = {"batch_norm": True, "keep": 0.8}
         mllib_wide(X[small], y[small])
-        return timed(lambda: mllib_wide(X, y))
-    if name == "wide_mllib_bn_dropout":
-        mllib_wide(X[small], y[small], batch_norm=True, keep=0.8)
-        return timed(lambda: mllib_wide(X, y, batch_norm=True, keep=0.8))
+        mllib_wide(X[small], y[small], **with_bn)
+        plain, bn_dropout = interleaved([lambda: mllib_wide(X, y),
+                                         lambda: mllib_wide(X, y, **with_bn)])
+        return {"seconds": plain, "bn_dropout_seconds": bn_dropout}
     if name == "wide_torch":
         torch_wide(X[small], y[small], mllib_batch_order(512))
         order = mllib_batch_order(n)
@@ -251,15 +260,19 @@ def medians(times):
 
 
 def case_wide(n, runs):
-    # Case 2 runs right after case 1, so that their ratio compares neighbours in time.
-    names = ["wide_mllib", "wide_mllib_bn_dropout", "wide_torch", "wide_sklearn", "matmul"]
-    times = {name: [] for name in names}
+    names = ["wide_mllib", "wide_torch", "wide_sklearn"]
+    times = {name: [] for name in [*names, "wide_mllib_bn_dropout"]}
+    gflops = []
     for _ in range(runs):
         for name in names:
             result = run_worker(name, n=n)
-            times[name].append(result["seconds"] if name != "matmul" else result["gflops"])
-    peak = statistics.median(times.pop("matmul"))
+            times[name].append(result["seconds"])
+            if name == "wide_mllib":
+                times["wide_mllib_bn_dropout"].append(result["bn_dropout_seconds"])
+        gflops.append(run_worker("matmul")["gflops"])
+    peak = statistics.median(gflops)
     achieved = epoch_flops(n) / statistics.median(times["wide_mllib"]) / 1e9
+    paired = [b / a for a, b in zip(times["wide_mllib"], times["wide_mllib_bn_dropout"])]
     return {
         "seconds": medians(times),
         "all_seconds": times,
@@ -269,6 +282,7 @@ def case_wide(n, runs):
         "numpy_matmul_gflops": peak,
         "fraction_of_matmul": achieved / peak,
         "bn_dropout/plain": median_ratio(times["wide_mllib_bn_dropout"], times["wide_mllib"]),
+        "bn_dropout/plain, per run": paired,
     }
 
 

@@ -102,7 +102,9 @@ class BatchNorm(Layer):
         for key, batch_value in zip(("running_mean", "running_var"), self._batch):
             running = self.state[key]
             running *= m
-            running += (1.0 - m) * batch_value
+            batch_value *= 1.0 - m  # in place: the batch statistics are used up here
+            running += batch_value
+        self._batch = None
 
     def get_config(self):
         return {"n_units": self.n_units, "epsilon": self.epsilon, "momentum": self.momentum}

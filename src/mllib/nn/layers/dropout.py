@@ -65,7 +65,8 @@ class Dropout(Layer):
         keep = u1 < np.uint8(hi)
         ties = np.flatnonzero(u1 == np.uint8(hi))
         if ties.size:
-            keep[ties] = (bits.random_raw(ties.size) >> np.uint64(40)) < lo
+            # u₂ < lo for u₂ the top 24 bits of a fresh 64-bit word w: w < lo · 2⁴⁰.
+            keep[ties] = bits.random_raw(ties.size) < np.uint64(lo << 40)
         mask = keep.reshape(shape).astype(dtype)
         mask *= 1.0 / self.keep_prob
         return mask

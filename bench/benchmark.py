@@ -1,11 +1,13 @@
 """Side-by-side benchmark: mllib against PyTorch (CPU) and scikit-learn.
 
 Runs of the contenders alternate (A B A B ...), and medians and ratios are
-reported, because shared machines are noisy. Each run is a fresh worker
-process that warms up, then times only the work itself, three times
-(--repeat), and reports the median. Workers are separate processes because
-in one process PyTorch's idle OpenMP threads would spin on the two cores
-while NumPy's BLAS threads work, and slow down whichever contender ran next.
+reported, because shared machines are noisy: their speed changes from one
+minute to the next. Each contender lives in its own worker process, which
+prepares its data and warms up once and then, on each turn, times only the
+work itself. The processes are kept apart because in one process PyTorch's
+idle OpenMP threads would spin on the two cores while NumPy's BLAS threads
+work, and slow down whichever contender ran next; they are kept alive so
+that the contenders take turns seconds apart, under the same load.
 
 Cases (see bench/RESULTS.md for the latest figures):
   1. wide network 784-256-128-10, ReLU, softmax + CE, Adam 1e-3, batch 128,
@@ -54,44 +56,74 @@ def median_ratio(times_a, times_b):
     return statistics.median(times_a) / statistics.median(times_b)
 
 
-def alternate(runs, workers, **options):
-    """Run each worker ``runs`` times, alternating; returns name -> [seconds]."""
-    times = {name: [] for name in workers}
-    for _ in range(runs):
-        for name in workers:
-            times[name].append(run_worker(name, **options)["seconds"])
-    return times
+PAUSE = 0.2  # seconds between turns, so that PyTorch's idle OpenMP threads stop spinning
 
 
-def run_worker(name, **options):
-    """Run one timed worker in a fresh process; returns its JSON result."""
-    command = [sys.executable, os.path.abspath(__file__), "--worker", name, "--repeat", str(REPEAT)]
-    for key, value in options.items():
-        command += [f"--{key}", str(value)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"worker {name} failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+class Contender:
+    """A worker process that prepares one contender once, then runs it on each request.
+
+    Keeping contenders in their own processes stops PyTorch's idle OpenMP
+    threads from slowing NumPy's BLAS threads; keeping the processes alive
+    lets the contenders take turns run by run, seconds apart.
+    """
+
+    def __init__(self, name, **options):
+        self.name = name
+        self._errors = tempfile.TemporaryFile("w+")
+        command = [sys.executable, os.path.abspath(__file__), "--serve", name]
+        for key, value in options.items():
+            command += [f"--{key}", str(value)]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._errors, text=True)
+        self._answer()  # it reports once it is ready
+
+    def run(self) -> dict:
+        self._process.stdin.write("run\n")
+        self._process.stdin.flush()
+        return self._answer()
+
+    def _answer(self) -> dict:
+        line = self._process.stdout.readline()
+        if not line:
+            self._process.wait()
+            self._errors.seek(0)
+            raise RuntimeError(f"worker {self.name} failed:\n{self._errors.read()[-2000:]}")
+        return json.loads(line)
+
+    def close(self):
+        self._process.stdin.close()
+        self._process.wait()
+        self._errors.close()
 
 
-DEFAULT_REPEAT = 3
-REPEAT = DEFAULT_REPEAT  # timed repetitions in each worker, which reports their median
+def alternate(runs, names, **options):
+    """Run each contender ``runs`` times, taking turns; returns name -> [result]."""
+    contenders = []
+    try:
+        for name in names:
+            contenders.append(Contender(name, **options))
+        results = {name: [] for name in names}
+        for _ in range(runs):
+            for contender in contenders:
+                results[contender.name].append(contender.run())
+                time.sleep(PAUSE)
+        return results
+    finally:
+        for contender in contenders:
+            contender.close()
+
+
+def seconds_of(results):
+    return {name: [r["seconds"] for r in runs] for name, runs in results.items()}
 
 
 def timed(function):
-    """Median seconds of REPEAT calls: one slow call does not decide a run."""
-    return interleaved([function])[0]
-
-
-def interleaved(functions):
-    """Median seconds of REPEAT calls of each function, called in turn (A B A B ...)."""
-    times = [[] for _ in functions]
-    for _ in range(REPEAT):
-        for function, seconds in zip(functions, times):
-            start = time.perf_counter()
-            function()
-            seconds.append(time.perf_counter() - start)
-    return [statistics.median(seconds) for seconds in times]
+    """A function that calls ``function`` once and returns ``{"seconds": ...}``."""
+    def run():
+        start = time.perf_counter()
+        function()
+        return {"seconds": time.perf_counter() - start}
+    return run
 
 
 # -- contenders ---------------------------------------------------------------
@@ -200,26 +232,23 @@ def torch_predict(model, X):
         return torch.softmax(model(torch.from_numpy(X)), dim=1)
 
 
-def worker(name, n, iterations):
-    """Warm up, then time the work of one contender; returns seconds (or a dict)."""
+def prepare(name, n, iterations):
+    """Warm up one contender; returns a function that does its work once."""
     if name.startswith("flower"):
         X, y = make_flower(400, seed=1)
         run = flower_mllib if name == "flower_mllib" else flower_torch
         run(X, y, 50)
         return timed(lambda: run(X, y, iterations))
     if name == "matmul":
-        return {"gflops": matmul_gflops()}
+        return lambda: {"gflops": matmul_gflops()}
     X, y = wide_data(n)
     small = slice(0, 512)
     if name == "wide_mllib":
-        # Cases 1 and 2 alternate epoch by epoch in one process, so that their
-        # ratio compares epochs run moments apart, whatever the machine's load.
-        with_bn = {"batch_norm": True, "keep": 0.8}
         mllib_wide(X[small], y[small])
-        mllib_wide(X[small], y[small], **with_bn)
-        plain, bn_dropout = interleaved([lambda: mllib_wide(X, y),
-                                         lambda: mllib_wide(X, y, **with_bn)])
-        return {"seconds": plain, "bn_dropout_seconds": bn_dropout}
+        return timed(lambda: mllib_wide(X, y))
+    if name == "wide_mllib_bn_dropout":
+        mllib_wide(X[small], y[small], batch_norm=True, keep=0.8)
+        return timed(lambda: mllib_wide(X, y, batch_norm=True, keep=0.8))
     if name == "wide_torch":
         torch_wide(X[small], y[small], mllib_batch_order(512))
         order = mllib_batch_order(n)
@@ -236,8 +265,18 @@ def worker(name, n, iterations):
         torch_predict(model, X[small])
         return timed(lambda: torch_predict(model, X))
     if name == "memory":
-        return memory(X, y)
+        return lambda: memory(X, y)
     raise ValueError(f"unknown worker {name!r}")
+
+
+def serve(name, n, iterations):
+    """The worker's side of :class:`Contender`: one JSON line per request."""
+    work = prepare(name, n, iterations)
+    print(json.dumps({"ready": name}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "run":
+            break
+        print(json.dumps(work()), flush=True)
 
 
 def memory(X, y):
@@ -260,36 +299,31 @@ def medians(times):
 
 
 def case_wide(n, runs):
-    names = ["wide_mllib", "wide_torch", "wide_sklearn"]
-    times = {name: [] for name in [*names, "wide_mllib_bn_dropout"]}
-    gflops = []
-    for _ in range(runs):
-        for name in names:
-            result = run_worker(name, n=n)
-            times[name].append(result["seconds"])
-            if name == "wide_mllib":
-                times["wide_mllib_bn_dropout"].append(result["bn_dropout_seconds"])
-        gflops.append(run_worker("matmul")["gflops"])
-    peak = statistics.median(gflops)
-    achieved = epoch_flops(n) / statistics.median(times["wide_mllib"]) / 1e9
-    paired = [b / a for a, b in zip(times["wide_mllib"], times["wide_mllib_bn_dropout"])]
+    plain, bn = "wide_mllib", "wide_mllib_bn_dropout"
+    results = alternate(runs, [plain, bn, "wide_torch", "wide_sklearn", "matmul"], n=n)
+    peak = statistics.median(r["gflops"] for r in results.pop("matmul"))
+    times = seconds_of(results)
+    achieved = epoch_flops(n) / statistics.median(times[plain]) / 1e9
     return {
         "seconds": medians(times),
         "all_seconds": times,
-        "mllib/torch": median_ratio(times["wide_mllib"], times["wide_torch"]),
-        "mllib/sklearn": median_ratio(times["wide_mllib"], times["wide_sklearn"]),
+        "mllib/torch": median_ratio(times[plain], times["wide_torch"]),
+        "mllib/sklearn": median_ratio(times[plain], times["wide_sklearn"]),
         "mllib_gflops": achieved,
         "numpy_matmul_gflops": peak,
         "fraction_of_matmul": achieved / peak,
-        "bn_dropout/plain": median_ratio(times["wide_mllib_bn_dropout"], times["wide_mllib"]),
-        "bn_dropout/plain, per run": paired,
+        "bn_dropout/plain": median_ratio(times[bn], times[plain]),
     }
 
 
 def case_pair(runs, mllib_name, torch_name, **options):
-    times = alternate(runs, [mllib_name, torch_name], **options)
+    times = seconds_of(alternate(runs, [mllib_name, torch_name], **options))
     return {"seconds": medians(times), "all_seconds": times,
             "mllib/torch": median_ratio(times[mllib_name], times[torch_name])}
+
+
+def case_memory(n):
+    return alternate(1, ["memory"], n=n)["memory"][0]
 
 
 MEMMAP_CHILD = """
@@ -348,23 +382,18 @@ def _case_numbers(text):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
-    parser.add_argument("--runs", type=_positive_int, default=5, help="alternating runs per case")
+    parser.add_argument("--runs", type=_positive_int, default=9,
+                        help="turns each contender takes, alternating (default 9)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--cases", default="12345", type=_case_numbers,
                         help="which cases to run, e.g. 12 for the wide network alone "
                              "(default: all of 12345)")
-    parser.add_argument("--repeat", type=_positive_int, default=DEFAULT_REPEAT,
-                        help="timed repetitions inside each run, of which the run reports the "
-                             f"median (default {DEFAULT_REPEAT}; 1 with --quick)")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=60000, help=argparse.SUPPRESS)
     parser.add_argument("--iterations", type=int, default=10000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    global REPEAT
-    REPEAT = 1 if args.quick and not args.worker else args.repeat
-    if args.worker:
-        result = worker(args.worker, args.n, args.iterations)
-        print(json.dumps(result if isinstance(result, dict) else {"seconds": result}))
+    if args.serve:
+        serve(args.serve, args.n, args.iterations)
         return 0
     n, runs, iterations = (2048, 1, 200) if args.quick else (60000, args.runs, 10000)
     memmap = (384 << 20, 256 << 20) if args.quick else (2 << 30, 1 << 30)
@@ -374,7 +403,7 @@ def main(argv=None):
                                                 iterations=iterations)),
         ("4", "case4_inference", lambda: case_pair(max(runs, 3), "infer_mllib", "infer_torch",
                                                    n=n)),
-        ("5", "case5_memory", lambda: run_worker("memory", n=n)),
+        ("5", "case5_memory", lambda: case_memory(n)),
         ("5", "case5_memmap", lambda: case_memmap(*memmap)),
     ]
     results = {"machine": machine(), "quick": args.quick, "runs": runs}

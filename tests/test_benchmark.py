@@ -1,5 +1,6 @@
 """The benchmark is not a timed test: this only proves that its --quick mode still runs."""
 
+import importlib.util
 import json
 import pathlib
 import subprocess
@@ -40,10 +41,18 @@ def test_cases_selects_what_runs(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--cases", "7"], "cases are digits from 1 to 5, such as 12, got '7'"),
     (["--runs", "0"], "--runs: must be a positive integer, got '0'"),
-    (["--repeat", "x"], "--repeat: must be a positive integer, got 'x'"),
+    (["--runs", "x"], "--runs: must be a positive integer, got 'x'"),
 ])
 def test_bad_options_are_refused_before_any_run(args, message):
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "benchmark.py"), *args],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert message in done.stderr
+
+
+def test_a_failing_worker_is_reported_with_its_error():
+    spec = importlib.util.spec_from_file_location("benchmark", ROOT / "bench" / "benchmark.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    with pytest.raises(RuntimeError, match=r"(?s)worker no_such failed.*unknown worker 'no_such'"):
+        benchmark.alternate(1, ["no_such"], n=64)

@@ -85,14 +85,17 @@ class Contender:
     def _answer(self) -> dict:
         line = self._process.stdout.readline()
         if not line:
-            self._process.wait()
             self._errors.seek(0)
-            raise RuntimeError(f"worker {self.name} failed:\n{self._errors.read()[-2000:]}")
+            errors = self._errors.read()[-2000:]
+            self.close()
+            raise RuntimeError(f"worker {self.name} failed:\n{errors}")
         return json.loads(line)
 
     def close(self):
+        """End the worker (it exits when its input closes) and release its files."""
         self._process.stdin.close()
         self._process.wait()
+        self._process.stdout.close()
         self._errors.close()
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import mllib
+from mllib.training.network import CHUNK
 
 
 def data(n=40, seed=0):
@@ -34,6 +35,33 @@ def test_predicting_converts_x_chunk_by_chunk(method):
     finally:
         tracemalloc.stop()
     assert peak < 0.25 * X.nbytes
+
+
+@pytest.mark.parametrize("row", [0, CHUNK + 5])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_predicting_refuses_nan_and_infinity_in_any_chunk(row, value):
+    X, y = data()
+    model = net()
+    model.fit(X, y, epochs=2)
+    X_big = np.tile(X, (CHUNK // len(X) + 2, 1))
+    X_big[row, 1] = value
+    for method in (model.predict, model.predict_proba):
+        with pytest.raises(ValueError, match="X contains NaN or infinite values"):
+            method(X_big)
+
+
+def test_huge_finite_values_are_not_mistaken_for_infinity():
+    # Their sum, 4.5e38, overflows float32, but every entry is finite, and so
+    # is every pre-activation, at most 5e37 · 6 < 3.4e38 with the row sums of
+    # |W1| below 6.
+    X, y = data()
+    model = net()
+    model.fit(X, y, epochs=2)
+    assert np.abs(model.get_weights()["W1"]).sum(axis=1).max() < 6
+    huge = np.full((3, 3), 5e37, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        assert np.isinf(huge.sum())
+    np.testing.assert_array_equal(model.predict_proba(huge), model.predict_proba(huge[:1])[[0, 0, 0]])
 
 
 def test_predict_and_evaluate_need_a_fitted_network(tmp_path):

@@ -267,11 +267,15 @@ class NeuralNetwork:
         X is converted to the model's dtype chunk by chunk, never whole. This
         works on an unfitted network too (gradient checks use it).
         """
-        X = self._check_X(X, convert=False)
+        X = self._check_X(X, convert=False, finite=False)
         self._require_built()
         out = np.empty((X.shape[0], self.config["nodes"][-1]), dtype=self.dtype)
         for start in range(0, X.shape[0], CHUNK):
             rows = slice(start, start + CHUNK)
+            # Checked chunk by chunk, while the chunk is in cache: nothing has
+            # changed if a later chunk is refused.
+            if not _all_finite(X[rows]):
+                raise ValueError("X contains NaN or infinite values")
             out[rows] = self.loss.activation.forward(
                 self._logits(self._batch_input(X, rows), training=False))
         return out
@@ -433,7 +437,7 @@ class NeuralNetwork:
             batch = self.standardizer_.transform(batch)
         return batch
 
-    def _check_X(self, X, convert=True, name="X"):
+    def _check_X(self, X, convert=True, name="X", finite=True):
         if not isinstance(X, np.ndarray):
             X = np.asarray(X)
         if X.ndim != 2:
@@ -446,7 +450,7 @@ class NeuralNetwork:
         if self.n_features is not None and X.shape[1] != self.n_features:
             raise ValueError(f"{name} has {X.shape[1]} features, but the network expects "
                              f"nodes[0] = {self.n_features}")
-        if not _all_finite(X):
+        if finite and not _all_finite(X):
             raise ValueError(f"{name} contains NaN or infinite values")
         return np.asarray(X, dtype=self.dtype) if convert else X
 

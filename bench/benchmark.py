@@ -56,6 +56,16 @@ def median_ratio(times_a, times_b):
     return statistics.median(times_a) / statistics.median(times_b)
 
 
+def turn_ratios(times_a, times_b):
+    """The ratio of each round's two turns, and their median.
+
+    Turns of one round run seconds apart, so their ratio holds even when the
+    machine's speed changes between rounds, which the ratio of medians does not.
+    """
+    ratios = [a / b for a, b in zip(times_a, times_b)]
+    return {"median": statistics.median(ratios), "each": ratios}
+
+
 PAUSE = 0.2  # seconds between turns, so that PyTorch's idle OpenMP threads stop spinning
 
 
@@ -316,13 +326,17 @@ def case_wide(n, runs):
         "numpy_matmul_gflops": peak,
         "fraction_of_matmul": achieved / peak,
         "bn_dropout/plain": median_ratio(times[bn], times[plain]),
+        "per_round": {"mllib/torch": turn_ratios(times[plain], times["wide_torch"]),
+                      "mllib/sklearn": turn_ratios(times[plain], times["wide_sklearn"]),
+                      "bn_dropout/plain": turn_ratios(times[bn], times[plain])},
     }
 
 
 def case_pair(runs, mllib_name, torch_name, **options):
     times = seconds_of(alternate(runs, [mllib_name, torch_name], **options))
     return {"seconds": medians(times), "all_seconds": times,
-            "mllib/torch": median_ratio(times[mllib_name], times[torch_name])}
+            "mllib/torch": median_ratio(times[mllib_name], times[torch_name]),
+            "per_round": {"mllib/torch": turn_ratios(times[mllib_name], times[torch_name])}}
 
 
 def case_memory(n):

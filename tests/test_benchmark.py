@@ -21,6 +21,7 @@ def test_quick_benchmark_runs_every_case(tmp_path):
     assert set(wide["seconds"]) == {"wide_mllib", "wide_torch", "wide_sklearn",
                                     "wide_mllib_bn_dropout"}
     assert all(seconds > 0 for seconds in wide["seconds"].values())
+    assert wide["per_round"]["bn_dropout/plain"]["median"] > 0
     for case in ("case3_flower", "case4_inference"):
         assert results[case]["mllib/torch"] > 0
     assert results["case5_memory"]["peak_bytes"] > 0

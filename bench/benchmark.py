@@ -85,26 +85,45 @@ class Contender:
             command += [f"--{key}", str(value)]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=self._errors, text=True)
-        self._answer()  # it reports once it is ready
+        ready = self._answer()
+        if ready != {"ready": name}:
+            self._fail(f"said {ready!r} instead of being ready")
 
     def run(self) -> dict:
-        self._process.stdin.write("run\n")
-        self._process.stdin.flush()
+        try:
+            self._process.stdin.write("run\n")
+            self._process.stdin.flush()
+        except OSError:  # it has died since its last answer
+            self._fail("stopped")
         return self._answer()
 
     def _answer(self) -> dict:
         line = self._process.stdout.readline()
         if not line:
-            self._errors.seek(0)
-            errors = self._errors.read()[-2000:]
-            self.close()
-            raise RuntimeError(f"worker {self.name} failed:\n{errors}")
-        return json.loads(line)
+            self._fail("stopped")
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            self._fail(f"wrote {line[:200]!r} instead of a JSON result")
+
+    def _fail(self, what):
+        self._errors.seek(0)
+        errors = self._errors.read()[-2000:]
+        self.close()
+        raise RuntimeError(f"worker {self.name} {what} (exit status {self._process.returncode}):"
+                           f"\n{errors}")
 
     def close(self):
         """End the worker (it exits when its input closes) and release its files."""
-        self._process.stdin.close()
-        self._process.wait()
+        try:
+            self._process.stdin.close()
+        except OSError:  # a request it never read
+            pass
+        try:
+            self._process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
         self._process.stdout.close()
         self._errors.close()
 
@@ -116,8 +135,10 @@ def alternate(runs, names, **options):
         for name in names:
             contenders.append(Contender(name, **options))
         results = {name: [] for name in names}
-        for _ in range(runs):
-            for contender in contenders:
+        for turn in range(runs):
+            # Each round starts one contender later, so that none always goes first.
+            shift = turn % len(contenders)
+            for contender in contenders[shift:] + contenders[:shift]:
                 results[contender.name].append(contender.run())
                 time.sleep(PAUSE)
         return results
@@ -202,7 +223,7 @@ def epoch_flops(n):
     return 3 * 2 * n * sum(a * b for a, b in zip(WIDE[:-1], WIDE[1:]))
 
 
-# -- workers: each runs in its own process and prints {"seconds": ...} -------------
+# -- workers: each runs in its own process and answers one JSON line a turn -------
 
 def wide_data(n):
     rng = np.random.default_rng(0)

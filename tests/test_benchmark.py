@@ -51,9 +51,25 @@ def test_bad_options_are_refused_before_any_run(args, message):
     assert message in done.stderr
 
 
-def test_a_failing_worker_is_reported_with_its_error():
+def load_benchmark():
     spec = importlib.util.spec_from_file_location("benchmark", ROOT / "bench" / "benchmark.py")
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
-    with pytest.raises(RuntimeError, match=r"(?s)worker no_such failed.*unknown worker 'no_such'"):
+    return benchmark
+
+
+def test_a_worker_that_fails_to_start_is_reported_with_its_error():
+    benchmark = load_benchmark()
+    with pytest.raises(RuntimeError, match=r"(?s)worker no_such stopped \(exit status 1\)"
+                                           r".*unknown worker 'no_such'"):
         benchmark.alternate(1, ["no_such"], n=64)
+
+
+def test_a_worker_that_dies_between_turns_is_reported():
+    benchmark = load_benchmark()
+    contender = benchmark.Contender("matmul")
+    assert contender.run()["gflops"] > 0
+    contender._process.kill()
+    contender._process.wait()
+    with pytest.raises(RuntimeError, match=r"worker matmul stopped \(exit status -9\)"):
+        contender.run()

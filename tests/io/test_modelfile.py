@@ -63,7 +63,7 @@ def test_a_model_saved_before_any_fit_comes_back_unfitted(tmp_path):
 
 
 def test_a_file_without_the_fitted_field_loads_as_fitted(tmp_path):
-    # Files from before the field existed were always of fitted models.
+    # Files from before the field existed always loaded as fitted; they still do.
     net, path, X, _ = trained(tmp_path)
     header, arrays = read_model_file(path)
     del header["fitted"]

@@ -17,6 +17,7 @@ import pytest
 import mllib
 from mllib.nn.activations import get_activation
 from mllib.nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
+from mllib.nn.layers.base import column_sums
 from mllib.gradcheck import numerical_gradient, relative_error
 from mllib.nn.regularizers import LpRegularizer
 
@@ -192,6 +193,16 @@ def test_activation_layer_gradients(spec, n):
     errors, _ = layer_gradcheck(layer, x, G)
     assert set(errors) == {"input"}
     assert errors["input"] < GRAD_TOL, errors
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_sums_are_the_sums_over_the_rows(dtype):
+    a = np.array([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], dtype=dtype)
+    np.testing.assert_array_equal(column_sums(a), [5.0, 3.0, -3.0])
+    assert column_sums(a).dtype == dtype
+    out = np.full(3, np.nan, dtype=dtype)
+    assert column_sums(a[:1], out=out) is out
+    np.testing.assert_array_equal(out, [1.0, -2.0, 3.0])
 
 
 # -- Dropout --------------------------------------------------------------------

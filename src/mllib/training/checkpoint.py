@@ -87,7 +87,7 @@ def from_checkpoint(header, arrays, classes):
     if header["has_standardizer"]:
         model.standardizer_ = Standardizer.from_state(_group(arrays, "standardizer"))
     model.epoch_ = int(header["epoch"])
-    # Files written before "fitted" was recorded were always of fitted models.
+    # Files written before "fitted" was recorded always loaded as fitted; they still do.
     model.fitted = bool(header.get("fitted", True))
     model.rng.bit_generator.state = header["rng"]
     return model

@@ -274,8 +274,7 @@ class NeuralNetwork:
             rows = slice(start, start + CHUNK)
             # Checked chunk by chunk, while the chunk is in cache: nothing has
             # changed if a later chunk is refused.
-            if not _all_finite(X[rows]):
-                raise ValueError("X contains NaN or infinite values")
+            _require_finite(X[rows], "X")
             out[rows] = self.loss.activation.forward(
                 self._logits(self._batch_input(X, rows), training=False))
         return out
@@ -450,8 +449,8 @@ class NeuralNetwork:
         if self.n_features is not None and X.shape[1] != self.n_features:
             raise ValueError(f"{name} has {X.shape[1]} features, but the network expects "
                              f"nodes[0] = {self.n_features}")
-        if finite and not _all_finite(X):
-            raise ValueError(f"{name} contains NaN or infinite values")
+        if finite:
+            _require_finite(X, name)
         return np.asarray(X, dtype=self.dtype) if convert else X
 
     def _check_data(self, X, y, convert=True):
@@ -478,6 +477,11 @@ def _rows_of(y, X, x_name, y_name) -> np.ndarray:
     if y.ndim == 0 or y.shape[0] != X.shape[0]:
         raise ValueError(f"{x_name} has {X.shape[0]} rows but {y_name} has shape {y.shape}")
     return y
+
+
+def _require_finite(X, name) -> None:
+    if not _all_finite(X):
+        raise ValueError(f"{name} contains NaN or infinite values")
 
 
 def _all_finite(X) -> bool:

@@ -1,4 +1,7 @@
-"""The benchmark is not a timed test: this only proves that its --quick mode still runs."""
+"""The benchmark is not a timed test: this only proves that its --quick mode still runs.
+
+Only that smoke test runs by default; the others are marked ``bench`` and run with
+``--run-bench`` or ``-m bench`` (see conftest.py)."""
 
 import importlib.util
 import json
@@ -29,6 +32,7 @@ def test_quick_benchmark_runs_every_case(tmp_path):
     assert memmap["completed"] and memmap["file_bytes"] > memmap["rlimit_data_bytes"]
 
 
+@pytest.mark.bench
 def test_cases_selects_what_runs(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "benchmark.py"), "--quick",
@@ -39,6 +43,7 @@ def test_cases_selects_what_runs(tmp_path):
     assert {key for key in results if key.startswith("case")} == {"case3_flower"}
 
 
+@pytest.mark.bench
 @pytest.mark.parametrize("args, message", [
     (["--cases", "7"], "cases are digits from 1 to 5, such as 12, got '7'"),
     (["--runs", "0"], "--runs: must be a positive integer, got '0'"),
@@ -58,6 +63,7 @@ def load_benchmark():
     return benchmark
 
 
+@pytest.mark.bench
 def test_a_worker_that_fails_to_start_is_reported_with_its_error():
     benchmark = load_benchmark()
     with pytest.raises(RuntimeError, match=r"(?s)worker no_such stopped \(exit status 1\)"
@@ -65,6 +71,7 @@ def test_a_worker_that_fails_to_start_is_reported_with_its_error():
         benchmark.alternate(1, ["no_such"], n=64)
 
 
+@pytest.mark.bench
 def test_a_worker_that_dies_between_turns_is_reported():
     benchmark = load_benchmark()
     contender = benchmark.Contender("matmul")

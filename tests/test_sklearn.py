@@ -25,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mllib
-from mllib.optim import Momentum
+from mllib.optim import Momentum, ParameterSet
 from mllib.sklearn import LogisticRegression, MLPClassifier, MLPRegressor, SoftmaxRegression
 from mllib.sklearn._base import make_optimizer
 
@@ -244,10 +244,12 @@ def test_sgd_is_sklearns_heavy_ball_momentum(mu):
     A = A @ A.T + np.eye(4)
     optimizer, rate = make_optimizer("sgd", 0.05, mu, 0.9, 0.999, 1e-8)
     assert isinstance(optimizer, Momentum) == (mu > 0)
-    theta = {"W": rng.normal(size=(4, 1))}
+    theta, grads = {"W": rng.normal(size=(4, 1))}, {"W": np.zeros((4, 1))}
+    store = ParameterSet.from_arrays(theta, grads)
     expected, velocity = theta["W"].copy(), np.zeros((4, 1))
     for _ in range(20):
-        optimizer.step(theta, {"W": A @ theta["W"]}, rate)
+        np.matmul(A, theta["W"], out=grads["W"])
+        optimizer.step(store, rate)
         velocity = mu * velocity - 0.05 * (A @ expected)
         expected = expected + velocity
     np.testing.assert_allclose(theta["W"], expected, rtol=1e-12, atol=1e-14)

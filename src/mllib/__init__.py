@@ -2,9 +2,13 @@
 
 Every backward pass is derived by hand and checked against central
 differences (:mod:`mllib.gradcheck`). The layers of the package, from the
-bottom up: ``nn`` and ``optim`` (the math, NumPy only), ``data`` and ``io``
-(NumPy only), ``training``, ``tuning``, and the interfaces: ``cli``,
-``sklearn``, ``plots`` and ``datasets``.
+bottom up, each importing only those below it:
+
+- ``nn`` (layers, activations, losses), ``optim`` (the parameter store,
+  optimizers, schedules) and ``data`` (splits, scaling, batches): NumPy only;
+- ``io``: model files and the registry of model classes;
+- ``training``: ``NeuralNetwork`` and its presets, the fit loop, callbacks;
+- the interfaces: ``cli``, ``sklearn``, ``plots`` and ``datasets``.
 """
 
 from . import gradcheck, nn

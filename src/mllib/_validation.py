@@ -1,4 +1,4 @@
-"""Argument checks shared by every layer of mllib; standard library only.
+"""Argument checks shared by every layer of mllib; NumPy and the standard library only.
 
 Each check returns the value as a plain ``int`` or ``float``, or raises
 ``ValueError`` naming the argument and quoting the value received. Booleans
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
+
+import numpy as np
 
 
 def is_int(value) -> bool:
@@ -62,3 +64,23 @@ def preview(values, n: int = 10) -> str:
     head = head.tolist() if hasattr(head, "tolist") else list(head)
     shown = ", ".join(repr(v) for v in head[:n])
     return f"[{shown}{', ...' if len(head) > n else ''}]"
+
+
+def check_rng(rng, name: str = "rng") -> np.random.Generator:
+    """``rng`` itself if it is a ``numpy.random.Generator``, else ValueError.
+
+    Code that draws random numbers takes a Generator and never makes its own
+    or uses the global ``np.random`` state, so that a seed fixes every draw.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{name} must be a numpy.random.Generator such as "
+                         f"np.random.default_rng(seed), got {rng!r}")
+    return rng
+
+
+def isatty(stream) -> bool:
+    """Whether ``stream`` is a terminal; False for streams without ``isatty`` or closed ones."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

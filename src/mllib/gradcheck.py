@@ -13,13 +13,12 @@ is small (below about 1e-7 in float64). Two equal zero vectors count as an
 error of 0.
 
 Only NumPy is imported; :func:`check_gradients` works with any model that
-has ``parameters()``, ``gradients(X, y)`` and ``cost(X, y)``, such as
-:class:`mllib.NeuralNetwork`.
+has ``parameters()``, ``gradients(X, y)``, ``cost(X, y)`` and
+``frozen_masks()`` (a context in which its random draws stay fixed), such
+as :class:`mllib.NeuralNetwork`.
 """
 
 from __future__ import annotations
-
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -98,7 +97,7 @@ def check_gradients(model, X, y, eps=1e-6) -> dict:
         ``{"W1": relative error, "b1": ..., ...}``.
     """
     model.gradients(X, y)  # builds the layers if needed and draws the masks
-    with _frozen_dropout(model):
+    with model.frozen_masks():
         # Every pass from here on reuses those masks.
         _, grads = model.gradients(X, y)
         errors = {}
@@ -106,15 +105,3 @@ def check_gradients(model, X, y, eps=1e-6) -> dict:
             numeric = numerical_gradient(lambda: model.cost(X, y), array, eps)
             errors[name] = relative_error(numeric, grads[name])
     return errors
-
-
-@contextmanager
-def _frozen_dropout(model):
-    layers = [layer for layer in getattr(model, "layers", []) if hasattr(layer, "frozen")]
-    for layer in layers:
-        layer.frozen = True
-    try:
-        yield
-    finally:
-        for layer in layers:
-            layer.frozen = False

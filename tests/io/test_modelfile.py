@@ -75,7 +75,7 @@ def test_file_is_readable_without_pickle(tmp_path):
     _, path, _, _ = trained(tmp_path)
     with np.load(path, allow_pickle=False) as archive:
         header = json.loads(archive["__header__"].tobytes())
-        assert header["format"] == "mllib-model" and header["version"] == 1
+        assert header["format"] == "mllib-model" and header["version"] == 2
         assert all(archive[name].dtype != object for name in archive.files)
 
 

@@ -17,7 +17,6 @@ import pytest
 import mllib
 from mllib.nn.activations import get_activation
 from mllib.nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
-from mllib.nn.layers.base import column_sums
 from mllib.gradcheck import numerical_gradient, relative_error
 from mllib.nn.regularizers import LpRegularizer
 
@@ -56,13 +55,20 @@ def test_dense_forward_is_the_notes_affine_map_transposed():
     np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-15)
 
 
-def test_dense_without_input_gradient_skips_it():
-    layer = Dense(3, 2, rng=np.random.default_rng(0), dtype=np.float64)
-    layer.input_grad = False
-    x, G = np.ones((4, 3)), np.ones((4, 2))
+def test_dense_backward_params_stores_the_same_gradients_as_backward():
+    rng = np.random.default_rng(0)
+    layer = Dense(3, 2, regularizer=LpRegularizer(2, 0.3), rng=rng, dtype=np.float64)
+    x, G = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
     layer.forward(x, training=True)
-    assert layer.backward(G) is None
-    np.testing.assert_allclose(layer.grads["W"], G.T @ x)
+    dx = layer.backward(G)
+    np.testing.assert_allclose(dx, G @ layer.params["W"], rtol=1e-15)
+    full = {k: g.copy() for k, g in layer.grads.items()}
+    for g in layer.grads.values():
+        g[...] = np.nan
+    assert layer.backward_params(G) is None
+    for k, g in full.items():
+        np.testing.assert_array_equal(layer.grads[k], g)
+    np.testing.assert_allclose(full["W"], G.T @ x + 0.3 / 4 * layer.params["W"], rtol=1e-14)
 
 
 # -- BatchNorm ----------------------------------------------------------------------
@@ -195,23 +201,13 @@ def test_activation_layer_gradients(spec, n):
     assert errors["input"] < GRAD_TOL, errors
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_column_sums_are_the_sums_over_the_rows(dtype):
-    a = np.array([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], dtype=dtype)
-    np.testing.assert_array_equal(column_sums(a), [5.0, 3.0, -3.0])
-    assert column_sums(a).dtype == dtype
-    out = np.full(3, np.nan, dtype=dtype)
-    assert column_sums(a[:1], out=out) is out
-    np.testing.assert_array_equal(out, [1.0, -2.0, 3.0])
-
-
 # -- Dropout --------------------------------------------------------------------
 
 @pytest.mark.parametrize("keep_prob, n", [(0.5, 17), (0.8, 2), (1.0, 5)])
 def test_dropout_gradients_with_frozen_mask(keep_prob, n):
     rng = np.random.default_rng(0)
     layer = Dropout(keep_prob, rng=np.random.default_rng(1))
-    layer.frozen = True
+    layer.freeze()
     x, G = rng.normal(size=(n, 6)), rng.normal(size=(n, 6))
     errors, dx = layer_gradcheck(layer, x, G)
     assert errors["input"] < GRAD_TOL
@@ -239,10 +235,8 @@ def test_dropout_draws_from_its_generator_a_new_mask_each_training_pass():
 
 @pytest.mark.parametrize("keep_prob", [0.8, 204.5 / 256, 0.002, 0.999])
 def test_dropout_keeps_each_unit_with_probability_keep_prob(keep_prob):
-    # The mask compares a random byte first and draws 24 more bits only on a
-    # tie. With keep_prob = 204.5/256 a missing or wrong tie-break moves the
-    # kept fraction by 1/512, about ten standard deviations here; 0.002 is
-    # decided by ties alone, and 0.999 by a threshold byte of 255.
+    # 0.002 and 0.999 are the extremes of the threshold t = ⌊keep_prob · 2³²⌋;
+    # 204.5/256 lies between two multiples of 1/256.
     layer = Dropout(keep_prob, rng=np.random.default_rng(3))
     n = 1 << 22
     layer.forward(np.ones((n // 64, 64), dtype=np.float32), training=True)
@@ -298,7 +292,7 @@ def test_dropout_rejects_keep_prob_outside_0_1(keep_prob):
                          ids=["None", "int", "RandomState"])
 def test_layers_that_draw_need_a_generator(make, rng):
     # A layer never makes its own Generator: one seeded by the model fixes every draw.
-    with pytest.raises(ValueError, match=r"needs rng, a numpy\.random\.Generator"):
+    with pytest.raises(ValueError, match=r"rng must be a numpy\.random\.Generator"):
         make(rng)
 
 

@@ -1,11 +1,14 @@
 """Helpers shared by the tests in tests/optim: a random problem and the notes' formulas.
 
-Everything here is deterministic (fixed seeds) and written without mllib.
+Everything here is deterministic (fixed seeds). The formulas are written without mllib;
+``step`` and ``run`` drive an optimizer through a ParameterSet bound to plain dicts.
 """
 
 import math
 
 import numpy as np
+
+from mllib.optim import ParameterSet
 
 SHAPES = {"W1": (5, 3), "b1": (5,), "gamma1": (5,), "W2": (2, 5)}
 N_STEPS = 50
@@ -25,9 +28,19 @@ def make_problem(seed=0, n_steps=N_STEPS, dtype=np.float64):
     return params, grads, lrs
 
 
+def step(opt, params, grads, lr):
+    """``opt.step`` on a store bound to ``params``, whose entries become the store's views."""
+    opt.step(ParameterSet.from_arrays(params, dict(grads)), lr)
+
+
 def run(opt, params, grads, lrs):
+    """Step through the gradients ``grads[t]``; ``params`` is updated (and bound) in place."""
+    live = {k: np.zeros_like(p) for k, p in params.items()}
+    store = ParameterSet.from_arrays(params, live)
     for g, lr in zip(grads, lrs):
-        opt.step(params, g, lr)
+        for k, view in live.items():
+            view[...] = g[k]
+        opt.step(store, lr)
     return params
 
 
@@ -54,8 +67,5 @@ def reference(kind, hyper, params, grads, lrs):
                 m_hat = m[k] / (1 - hyper["beta1"] ** t)
                 v_hat = v[k] / (1 - hyper["beta2"] ** t)
                 theta[k] = theta[k] - lr * m_hat / (np.sqrt(v_hat) + hyper["epsilon"])
-    # Adam keeps the undamped sums m/(1 − β1) and v/(1 − β2) (see its docstring).
-    adam = {"m": {k: a / (1 - hyper.get("beta1", 0)) for k, a in m.items()},
-            "v": {k: a / (1 - hyper.get("beta2", 0)) for k, a in v.items()}}
-    state = {"momentum": {"v": m}, "rmsprop": {"s": v}, "adam": adam}.get(kind, {})
+    state = {"momentum": {"v": m}, "rmsprop": {"s": v}, "adam": {"m": m, "v": v}}.get(kind, {})
     return theta, state

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from mllib.optim import Adam, GradientDescent, Momentum, RMSProp, get_optimizer
 
-from _optim_testing import N_STEPS, SHAPES, make_problem, reference, run
+from _optim_testing import N_STEPS, SHAPES, make_problem, reference, run, step
 
 CASES = [
     ("gd", {}),
@@ -46,7 +46,7 @@ def test_first_steps_worked_by_hand():
         (RMSProp(), -lr * g / (np.sqrt(0.1) * np.abs(g) + 1e-8)),          # default β2 = 0.9
     ]:
         p = {"w": np.zeros(3)}
-        opt.step(p, {"w": g}, lr)
+        step(opt, p, {"w": g}, lr)
         np.testing.assert_allclose(p["w"], expected, rtol=1e-15, err_msg=opt.name)
 
 
@@ -54,7 +54,7 @@ def test_rmsprops_default_first_step_is_about_three_learning_rates():
     # No bias correction: step 1 is lr·g/(√(1 − β2)|g| + ε), about lr/√(1 − β2) in each
     # coordinate: 3.16·lr with the notes' and Keras' β2 = 0.9; Adam's 0.999 gives 31.6·lr.
     p = {"w": np.zeros(2)}
-    RMSProp().step(p, {"w": np.array([5.0, -0.02])}, 0.01)
+    step(RMSProp(), p, {"w": np.array([5.0, -0.02])}, 0.01)
     np.testing.assert_allclose(p["w"], [-0.01 / np.sqrt(0.1), 0.01 / np.sqrt(0.1)], rtol=1e-5)
 
 
@@ -64,7 +64,7 @@ def test_rmsprops_default_first_step_is_about_three_learning_rates():
 def test_adams_first_step_has_length_lr_whatever_the_betas(beta1, beta2, g):
     # Bias correction makes m̂¹ = g and v̂¹ = g², so the first step is lr·g/(|g| + ε).
     p = {"w": np.array([1.0])}
-    Adam(beta1, beta2).step(p, {"w": np.array([g])}, 0.01)
+    step(Adam(beta1, beta2), p, {"w": np.array([g])}, 0.01)
     assert p["w"][0] == pytest.approx(1.0 - 0.01 * g / (abs(g) + 1e-8), rel=1e-12)
 
 
@@ -112,7 +112,7 @@ B = np.array([1.0, -2.0])
 def descend(opt, grad, x0, lr, steps):
     p = {"x": np.array(x0, dtype=np.float64)}
     for _ in range(steps):
-        opt.step(p, {"x": grad(p["x"])}, lr)
+        step(opt, p, {"x": grad(p["x"])}, lr)
     return p["x"]
 
 
@@ -146,3 +146,23 @@ def test_rmsprop_with_the_default_beta2_circles_the_minimum_within_half_a_step(l
 def test_finds_the_rosenbrock_minimum(kind, lr, steps, tol):
     x = descend(get_optimizer(kind), rosenbrock_grad, [-1.5, 2.0], lr, steps)
     np.testing.assert_allclose(x, [1.0, 1.0], atol=tol)
+
+
+def test_adam_state_is_torchs_exp_avg_and_exp_avg_sq():
+    params, grads, lrs = make_problem(seed=5, n_steps=30)
+    tensors = {k: torch.tensor(p, dtype=torch.float64) for k, p in params.items()}
+    reference_opt = torch.optim.Adam(list(tensors.values()), betas=(0.8, 0.95), eps=1e-7)
+    for g_t, lr in zip(grads, lrs):
+        for k, tensor in tensors.items():
+            tensor.grad = torch.tensor(g_t[k])
+        reference_opt.param_groups[0]["lr"] = lr
+        reference_opt.step()
+    opt = Adam(0.8, 0.95, 1e-7)
+    run(opt, params, grads, lrs)
+    state = opt.get_state()
+    assert int(state["t"]) == 30
+    for k, tensor in tensors.items():
+        torch_state = reference_opt.state[tensor]
+        np.testing.assert_allclose(state[f"m.{k}"], torch_state["exp_avg"].numpy(), rtol=1e-13)
+        np.testing.assert_allclose(state[f"v.{k}"], torch_state["exp_avg_sq"].numpy(), rtol=1e-13)
+        np.testing.assert_allclose(params[k], tensor.detach().numpy(), rtol=1e-12, atol=1e-14)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import mllib
-from mllib.training.network import CHUNK
+from mllib.training.inputs import CHUNK
 
 
 def data(n=40, seed=0):

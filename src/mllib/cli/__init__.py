@@ -31,6 +31,7 @@ import importlib
 import sys
 import traceback
 
+from .._validation import isatty
 from .errors import CLIError, one_line
 
 __all__ = ["CLIError", "main"]
@@ -92,7 +93,7 @@ def main(argv=None) -> int:
 def _fail(message: str, status: int, fresh_line=False) -> int:
     """Print ``mllib: message`` as one line on stderr and return ``status``."""
     stream = sys.stderr
-    if fresh_line and _isatty(stream):
+    if fresh_line and isatty(stream):
         stream.write("\n")  # a progress bar may have left the cursor mid-line
     print(f"mllib: {message}", file=stream, flush=True)
     return status
@@ -103,13 +104,6 @@ def _os_message(err: OSError) -> str:
     if err.strerror and err.filename is not None:
         return f"{err.strerror}: {str(err.filename)!r}"
     return one_line(err)
-
-
-def _isatty(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _silence_stdout():

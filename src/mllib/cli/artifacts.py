@@ -47,7 +47,7 @@ class Run:
     @property
     def metric(self) -> str:
         """The score logged beside the cost: "accuracy" or "r2"."""
-        return "accuracy" if self.model.targets.is_classifier else "r2"
+        return "accuracy" if self.model.targets_.is_classifier else "r2"
 
 
 def write_all(out_dir: Path, run: Run) -> list:
@@ -74,7 +74,7 @@ def write_json(path: Path, document) -> None:
 def metrics(run: Run) -> dict:
     """The contents of metrics.json."""
     model, stopper = run.model, run.stopper
-    classes = model.targets.classes
+    classes = model.targets_.classes
     return {
         **{name: run.scores[name] for name in ("train", "dev", "test")},
         "metric": run.metric,
@@ -107,7 +107,7 @@ def write_plots(out_dir: Path, run: Run) -> list:
     if run.history.epoch:
         plots.plot_cost(run.history, out_dir / "cost.png")
         written.append("cost.png")
-    if not run.model.targets.is_classifier:
+    if not run.model.targets_.is_classifier:
         return written
     X, y, model = run.data.X, run.data.y, run.model
     name = next(part for part in ("test", "dev", "train") if run.parts[part].size)

@@ -69,7 +69,7 @@ def run_predict(args) -> int:
     model = load_model(args.model)
     prep, _, X = encoded_inputs(model, args)
     if args.proba:
-        if not model.targets.is_classifier:
+        if not model.targets_.is_classifier:
             raise CLIError("--proba needs a classifier; this model predicts numbers")
         table = pd.DataFrame(probabilities(model, X), columns=class_names(model))
     else:
@@ -99,7 +99,7 @@ def probabilities(model, X) -> np.ndarray:
 
 def class_names(model) -> list:
     """Column names for :func:`probabilities`: the labels, as text."""
-    classes = model.targets.classes
+    classes = model.targets_.classes
     if classes is None:
         width = max(2, model.config["nodes"][-1])
         return [str(code) for code in range(width)]

@@ -1,13 +1,13 @@
 """Array and Generator checks shared by the modules of :mod:`mllib.data`.
 
-Scalar checks are in :mod:`mllib._validation`, shared with the other layers.
+Scalar and Generator checks are in :mod:`mllib._validation`, shared with the other layers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_rng
 
 
 def make_rng(rng=None, seed=None) -> np.random.Generator:
@@ -21,14 +21,6 @@ def make_rng(rng=None, seed=None) -> np.random.Generator:
     if rng is not None:
         return check_rng(rng)
     return np.random.default_rng(None if seed is None else check_int("seed", seed, 0))
-
-
-def check_rng(rng, name: str = "rng") -> np.random.Generator:
-    """``rng`` itself if it is a ``numpy.random.Generator``, else ValueError."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"{name} must be a numpy.random.Generator "
-                         f"(np.random.default_rng(seed)), got {type(rng).__name__}")
-    return rng
 
 
 def as_2d(name: str, X) -> np.ndarray:

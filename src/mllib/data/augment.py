@@ -16,7 +16,8 @@ import math
 import numpy as np
 
 from .._validation import check_int, check_real, is_int
-from ._checks import as_2d, check_rng
+from .._validation import check_rng
+from ._checks import as_2d
 
 
 def flip_images(images) -> np.ndarray:

@@ -20,8 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .._validation import check_int
-from ._checks import as_2d, check_rng, make_rng
+from .._validation import check_int, check_rng
+from ._checks import as_2d, make_rng
 
 #: Above this many samples the notes switch to the large-data ratios.
 LARGE_DATASET = 10_000

@@ -1,11 +1,11 @@
 """The mllib model file: a versioned ``.npz`` archive, with nothing pickled.
 
-Layout (format version 1)
+Layout (format version 2)
 -------------------------
 A model file is a ZIP archive written by :func:`numpy.savez_compressed`:
 
 - ``__header__``: UTF-8 JSON as a ``uint8`` array. It holds
-  ``{"format": "mllib-model", "version": 1, "mllib_version": ..., ...}``
+  ``{"format": "mllib-model", "version": 2, "mllib_version": ..., ...}``
   plus whatever the model puts there (class, configuration, epoch,
   optimizer settings, Generator state, label kind).
 - every other entry is a numeric or fixed-width unicode array named by a
@@ -30,7 +30,9 @@ import numpy as np
 from .._version import __version__
 
 FORMAT = "mllib-model"
-VERSION = 1
+# 2: the model's constructor arguments in "config"; Adam's state is the notes'
+# m and v. Version 1 files are still read (mllib.training.state upgrades them).
+VERSION = 2
 HEADER_KEY = "__header__"
 
 

@@ -1,14 +1,16 @@
-"""Optimizers and learning-rate schedules (notes §7).
+"""Optimizers, learning-rate schedules and the parameter store they update (notes §7).
 
 This package imports NumPy and the standard library, nothing else.
 """
 
-from .optimizers import Adam, GradientDescent, Momentum, Optimizer, RMSProp, get_optimizer
+from .base import Optimizer
+from .optimizers import Adam, GradientDescent, Momentum, RMSProp, get_optimizer
 from .schedules import (Constant, Exponential, FunctionSchedule, Piecewise, Rational, Root,
                         Schedule, make_schedule)
+from .store import ParameterSet
 
 __all__ = [
-    "Adam", "GradientDescent", "Momentum", "Optimizer", "RMSProp", "get_optimizer",
-    "Constant", "Exponential", "FunctionSchedule", "Piecewise", "Rational", "Root",
-    "Schedule", "make_schedule",
+    "Adam", "GradientDescent", "Momentum", "Optimizer", "ParameterSet", "RMSProp",
+    "get_optimizer", "Constant", "Exponential", "FunctionSchedule", "Piecewise", "Rational",
+    "Root", "Schedule", "make_schedule",
 ]

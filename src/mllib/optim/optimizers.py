@@ -1,188 +1,33 @@
 """Optimizers (notes §7): gradient descent, momentum, RMSProp and Adam.
 
-``opt.step(params, grads, lr)`` updates the live arrays in place, keeping state
-per parameter under its qualified name (``"W2"``, ``"gamma1"``), created on
-first use in the parameter's dtype. Each class computes only a direction d;
-the learning rate is applied in one place, ``Optimizer.step``: θ -= α·d. The
-step counter t is 1 during the first step, as the notes' ``iter = epoch·B + k``.
-Updates use ufuncs with ``out=`` and one reused scratch buffer, so a step
-allocates no array of parameter size.
+Each class states the notes' update once, in ``_update``, on one block of the
+flat buffers of a parameter store; :class:`~mllib.optim.base.Optimizer` does
+the rest (see there). ``opt.step(store, lr)`` updates ``store.values`` in
+place; the state holds the notes' own quantities: momentum's v, RMSProp's s,
+Adam's m and v.
+
+>>> import numpy as np
+>>> from mllib.optim import ParameterSet
+>>> params, grads = {"w": np.array([1.0])}, {"w": np.array([0.5])}
+>>> store = ParameterSet.from_arrays(params, grads)
+>>> RMSProp().step(store, lr=0.01)
+>>> params["w"].round(4)    # 1 − 0.01 · 0.5/(√0.1 · 0.5)
+array([0.9684])
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 
 from .._validation import check_positive, check_real
-from .flat import pack, tiled_base
+from .base import Optimizer
 
 
 def _unit(name: str, value) -> float:
     """A moving-average weight β: a number in [0, 1)."""
     return check_real(name, value, 0.0, 1.0, high_open=True)
-
-
-class Optimizer:
-    """Base class: validation, the step counter, state bookkeeping and ``θ -= lr·d``.
-
-    Subclasses set ``name``, ``_slots`` (the names of their per-parameter
-    state arrays) and ``_hyper`` (the constructor arguments), and implement
-    ``_direction``.
-    """
-
-    name = "optimizer"
-    _slots: tuple[str, ...] = ()
-    _hyper: tuple[str, ...] = ()
-
-    def __init__(self):
-        self.t = 0
-        self._state: dict[str, dict[str, np.ndarray]] = {s: {} for s in self._slots}
-        self._scratch: dict[np.dtype, np.ndarray] = {}
-        self._checked = None   # the (params, grads) arrays last validated
-        self._groups = None    # (state, param, grad) triples to update, for those arrays
-
-    def step(self, params: dict, grads: dict, lr: float) -> None:
-        """Update every ``params[k]`` in place from ``grads[k]``; ``t += 1``.
-
-        Everything is validated before any array or counter changes. When the
-        parameters, the gradients and the state each tile one flat buffer (see
-        :mod:`mllib.optim.flat`), the update runs once over those buffers.
-        """
-        lr = check_real("lr", lr, 0.0)
-        arrays = (list(params.values()), [grads.get(k) for k in params])
-        if not _same_arrays(arrays, self._checked):
-            self._check_step(params, grads)
-            self._checked, self._groups = arrays, None
-        self.t += 1
-        if self._groups is None:
-            # Worked out once for these arrays: the loop below is the hot path.
-            flat = self._flat(list(params), *arrays)
-            self._groups = [flat] if flat is not None else [
-                ({s: self._slot(s, k, p) for s in self._slots}, p, grads[k])
-                for k, p in params.items()]
-        for state, p, g in self._groups:
-            buf = self._buffer(p)
-            d, scale = self._direction(state, g, buf)
-            np.multiply(d, lr * scale, out=buf)
-            np.subtract(p, buf, out=p)
-
-    def _direction(self, state, g, buf):
-        """Return ``(d, c)`` with the update ``θ -= lr·c·d``.
-
-        ``state`` maps each slot name to this parameter's state array (or the
-        flat one); ``buf`` is free scratch of g's shape.
-        """
-        raise NotImplementedError
-
-    def _flat(self, keys, ps, gs):
-        """``(state, p, g)`` over flat buffers, or None where the layout is not flat.
-
-        State made per parameter (new, or loaded by ``set_state``) is copied
-        into one flat buffer per slot first, in the parameters' order.
-        """
-        p_flat, g_flat = tiled_base(ps), tiled_base(gs)
-        if p_flat is None or g_flat is None:
-            return None
-        state = {}
-        for slot in self._slots:
-            held = self._state[slot]
-            views = [held.get(k) for k in keys]
-            base = tiled_base(views) if all(v is not None for v in views) else None
-            if base is None:
-                old = [held.get(k, np.zeros(p.shape, p.dtype)) for k, p in zip(keys, ps)]
-                self._state[slot] = dict(zip(keys, pack(old, p_flat.dtype)))
-                base = self._state[slot][keys[0]].base
-            state[slot] = base
-        return state, p_flat, g_flat
-
-    def _check_step(self, params, grads) -> None:
-        if params.keys() != grads.keys():
-            raise ValueError(f"grads keys {sorted(grads)} differ from params keys {sorted(params)}")
-        known = self._state[self._slots[0]] if self._slots else None
-        if known and known.keys() != params.keys():
-            raise ValueError(f"{self.name} holds state for {sorted(known)}, "
-                             f"but step got params {sorted(params)}")
-        for key, p in params.items():
-            g = grads[key]
-            if not (isinstance(p, np.ndarray) and p.dtype.kind == "f" and p.flags.writeable):
-                raise ValueError(f"params[{key!r}] must be a writeable float ndarray, got {p!r}")
-            if not isinstance(g, np.ndarray) or g.shape != p.shape or g.dtype != p.dtype:
-                raise ValueError(f"grads[{key!r}] must be an ndarray of shape {p.shape} and dtype "
-                                 f"{p.dtype}, got {getattr(g, 'shape', type(g))} "
-                                 f"{getattr(g, 'dtype', '')}")
-            for slot in self._slots:
-                s = self._state[slot].get(key)
-                if s is not None and (s.shape != p.shape or s.dtype != p.dtype):
-                    raise ValueError(f"state {slot}.{key} has shape {s.shape} and dtype "
-                                     f"{s.dtype}, but params[{key!r}] has {p.shape} {p.dtype}")
-
-    def _slot(self, slot: str, key: str, p: np.ndarray) -> np.ndarray:
-        state = self._state[slot]
-        if key not in state:
-            state[key] = np.zeros(p.shape, dtype=p.dtype)
-        return state[key]
-
-    def _buffer(self, p: np.ndarray) -> np.ndarray:
-        # One flat scratch array per dtype, grown to the largest parameter.
-        flat = self._scratch.get(p.dtype)
-        if flat is None or flat.size < p.size:
-            flat = self._scratch[p.dtype] = np.empty(p.size, dtype=p.dtype)
-        return flat[:p.size].reshape(p.shape)
-
-    def get_config(self) -> dict:
-        """JSON-serializable hyperparameters, including ``"name"``."""
-        return {"name": self.name, **{h: getattr(self, h) for h in self._hyper}}
-
-    def get_state(self) -> dict[str, np.ndarray]:
-        """Flat copy of the state: ``{"t": array(t), "<slot>.<param>": array, ...}``."""
-        out = {"t": np.array(self.t, dtype=np.int64)}
-        for slot in self._slots:
-            out.update({f"{slot}.{k}": v.copy() for k, v in self._state[slot].items()})
-        return out
-
-    def set_state(self, state: dict) -> None:
-        """Load what :meth:`get_state` returned; the inverse of it, validated first."""
-        t = state.get("t") if isinstance(state, Mapping) else None
-        if t is None or np.ndim(t) != 0 or np.asarray(t).dtype.kind not in "iu" or t < 0:
-            raise ValueError(f"state must hold 't', a non-negative integer scalar, got {t!r}")
-        new = {s: {} for s in self._slots}
-        for name, value in state.items():
-            slot, _, key = name.partition(".")
-            if name == "t":
-                continue
-            if slot not in new or not key:
-                raise ValueError(f"unknown state key {name!r} for {self.name}; "
-                                 f"expected 't' or '<slot>.<param>' with slot in {self._slots}")
-            value = np.asarray(value)
-            if value.dtype.kind != "f":
-                raise ValueError(f"state {name!r} must be a float array, got dtype {value.dtype}")
-            new[slot][key] = value.copy()
-        self._check_slots_agree(new)
-        self.t, self._state = int(t), new
-        self._checked = None
-
-    def _check_slots_agree(self, new) -> None:
-        first = self._slots[0] if self._slots else None
-        for slot in self._slots[1:]:
-            if new[slot].keys() != new[first].keys():
-                raise ValueError(f"state {slot}.* holds {sorted(new[slot])} "
-                                 f"but {first}.* holds {sorted(new[first])}")
-            for key, a in new[slot].items():
-                b = new[first][key]
-                if a.shape != b.shape or a.dtype != b.dtype:
-                    raise ValueError(f"state {slot}.{key} is {a.shape} {a.dtype} "
-                                     f"but {first}.{key} is {b.shape} {b.dtype}")
-
-    def __getstate__(self):
-        # Scratch space and the validation cache are rebuilt on the next step.
-        return {**self.__dict__, "_scratch": {}, "_checked": None, "_groups": None}
-
-    def __repr__(self):
-        args = ", ".join(f"{h}={getattr(self, h)!r}" for h in self._hyper)
-        return f"{type(self).__name__}({args})"
 
 
 class GradientDescent(Optimizer):
@@ -193,8 +38,13 @@ class GradientDescent(Optimizer):
 
     name = "gd"
 
-    def _direction(self, state, g, buf):
-        return g, 1.0
+    def _scalars(self, lr):
+        return {"lr": lr}
+
+    def _update(self, p, g, *, buf, lr):
+        # θ ← θ − α g
+        np.multiply(g, lr, out=buf)
+        p -= buf
 
 
 class Momentum(Optimizer):
@@ -230,11 +80,16 @@ class Momentum(Optimizer):
         self.beta1 = _unit("beta1", beta1)
         super().__init__()
 
-    def _direction(self, state, g, buf):
-        v = state["v"]
+    def _scalars(self, lr):
+        return {"lr": lr}
+
+    def _update(self, p, g, v, *, buf, lr):
+        # v ← β1 v + (1 − β1) g
         v *= self.beta1
         v += np.multiply(g, 1.0 - self.beta1, out=buf)
-        return v, 1.0
+        # θ ← θ − α v
+        np.multiply(v, lr, out=buf)
+        p -= buf
 
 
 class RMSProp(Optimizer):
@@ -268,13 +123,7 @@ class RMSProp(Optimizer):
     a minimum that keeps it about α long, so with a constant α the iterates
     circle the minimum within about α/2: decay the rate to converge further.
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> w = np.array([1.0])
-    >>> RMSProp().step({"w": w}, {"w": np.array([0.5])}, lr=0.01)
-    >>> w.round(4)    # 1 − 0.01 · 0.5/(√0.1 · 0.5)
-    array([0.9684])
+    The module's example steps RMSProp once by hand.
     """
 
     name = "rmsprop"
@@ -286,15 +135,21 @@ class RMSProp(Optimizer):
         self.epsilon = check_positive("epsilon", epsilon)
         super().__init__()
 
-    def _direction(self, state, g, buf):
-        s = state["s"]
+    def _scalars(self, lr):
+        return {"lr": lr}
+
+    def _update(self, p, g, s, *, buf, lr):
+        # s ← β2 s + (1 − β2) g²
         s *= self.beta2
         np.multiply(g, g, out=buf)
         buf *= 1.0 - self.beta2
         s += buf
+        # θ ← θ − α g / (√s + ε)
         np.sqrt(s, out=buf)
         buf += self.epsilon
-        return np.divide(g, buf, out=buf), 1.0
+        np.divide(g, buf, out=buf)
+        buf *= lr
+        p -= buf
 
 
 class Adam(Optimizer):
@@ -320,15 +175,13 @@ class Adam(Optimizer):
         v̂^{t} = v^{t} / (1 − β2^t)
         θ^{t} = θ^{t-1} − α m̂^{t} / (√v̂^{t} + ε)
 
-    exactly as the notes' text and code (and PyTorch's ``Adam``). To save
-    passes over the arrays, the state holds the undamped sums
-    M = m/(1 − β1) and V = v/(1 − β2), updated as M ← β1 M + g and
-    V ← β2 V + g², and the last line is evaluated as the equal
+    exactly as the notes' text and code, and PyTorch's ``Adam``: the state
+    holds m and v (PyTorch's ``exp_avg`` and ``exp_avg_sq``). As in
+    scikit-learn's Adam, the two bias corrections fold into one scalar step
+    size, so no m̂ or v̂ is formed: with c = √(1 − β2^t), the last line is
+    the equal
 
-        θ^{t} = θ^{t-1} − α c · M / (√V + ε/k),
-        k = √((1 − β2)/(1 − β2^t)),   c = (1 − β1)/((1 − β1^t) k).
-
-    So ``get_state()["m.W1"]`` is M for W1, not m; m = (1 − β1)·M.
+        θ^{t} = θ^{t-1} − α c/(1 − β1^t) · m^{t} / (√v^{t} + c ε).
     """
 
     name = "adam"
@@ -341,24 +194,25 @@ class Adam(Optimizer):
         self.epsilon = check_positive("epsilon", epsilon)
         super().__init__()
 
-    def _direction(self, state, g, buf):
-        M, V = state["m"], state["v"]
-        M *= self.beta1
-        M += g
-        V *= self.beta2
-        V += np.multiply(g, g, out=buf)
-        k = math.sqrt((1.0 - self.beta2) / (1.0 - self.beta2 ** self.t))
-        np.sqrt(V, out=buf)
-        buf += self.epsilon / k
-        return np.divide(M, buf, out=buf), (1.0 - self.beta1) / ((1.0 - self.beta1 ** self.t) * k)
+    def _scalars(self, lr):
+        c = math.sqrt(1.0 - self.beta2 ** self.t)
+        return {"step": lr * c / (1.0 - self.beta1 ** self.t), "eps": c * self.epsilon}
 
-
-def _same_arrays(arrays, checked) -> bool:
-    """Whether ``arrays`` are the very arrays validated last time (no copies)."""
-    if checked is None:
-        return False
-    return all(len(new) == len(old) and all(a is b for a, b in zip(new, old))
-               for new, old in zip(arrays, checked))
+    def _update(self, p, g, m, v, *, buf, step, eps):
+        # m ← β1 m + (1 − β1) g
+        m *= self.beta1
+        m += np.multiply(g, 1.0 - self.beta1, out=buf)
+        # v ← β2 v + (1 − β2) g²
+        v *= self.beta2
+        np.multiply(g, g, out=buf)
+        buf *= 1.0 - self.beta2
+        v += buf
+        # θ ← θ − α m̂ / (√v̂ + ε), as step · m / (√v + eps)
+        np.sqrt(v, out=buf)
+        buf += eps
+        np.divide(m, buf, out=buf)
+        buf *= step
+        p -= buf
 
 
 _OPTIMIZERS = {"gd": GradientDescent, "sgd": GradientDescent, "momentum": Momentum,

@@ -281,7 +281,7 @@ class ClassifierOutputs:
 
     def _record(self, history, stopper):
         super()._record(history, stopper)
-        self.classes_ = self.model_.targets.classes.classes_
+        self.classes_ = self.model_.targets_.classes.classes_
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), in the order of ``classes_``."""

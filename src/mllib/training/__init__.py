@@ -1,7 +1,7 @@
 """Training: the network of the notes, its presets, the fit loop and callbacks."""
 
+from ..io import load_model as load
 from .callbacks import Callback, EarlyStopping, History, LambdaCallback, ProgressLogger
-from .checkpoint import load
 from .network import NeuralNetwork
 from .presets import LogisticRegression, SoftmaxRegression
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-from .._validation import check_int, check_real
+from .._validation import check_int, check_real, isatty
 
 
 class Callback:
@@ -179,7 +179,7 @@ class ProgressLogger(Callback):
         self.first = (logs or {}).get("initial_epoch", 0)
         stream = self.stream or sys.stderr
         self._stream = stream
-        if self.verbose == 1 and _isatty(stream):
+        if self.verbose == 1 and isatty(stream):
             try:
                 from tqdm.auto import tqdm
             except ImportError:
@@ -218,9 +218,3 @@ def _milestone(done, total):
     step = max(1, total // 10)
     return done == total or done % step == 0
 
-
-def _isatty(stream):
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False

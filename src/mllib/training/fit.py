@@ -17,8 +17,11 @@ training rows: the batches' mean data loss, weighted by batch size, plus
 the penalty λ/(2N) Σ|W|^p with the weights at the end of the epoch.
 ``val_cost`` is J on the dev rows in inference mode, as ``evaluate`` gives.
 
-The loop is split into argument checks, preparation of the data, one epoch,
-and the epoch's logs.
+The loop is split into argument checks, one epoch, and the epoch's logs.
+It uses only the model's training protocol (see ``NeuralNetwork``):
+``store``, ``rng_``, ``epoch_``, ``stop_training``, ``output_kind``,
+``needs_two_rows``, ``batch_input``, ``train_step``, ``update_state``,
+``penalty`` and ``evaluate_targets``.
 """
 
 from __future__ import annotations
@@ -57,21 +60,9 @@ def check_fit_arguments(*, epochs, batch_size, validation_data, validation_split
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
 
 
-def check_batch_norm(model, n_rows, batch_size):
-    """Batch norm needs at least two rows in every batch (the variance of one is 0)."""
-    if not any(model.config["batch_norm"]):
-        return
-    if batch_size == 1:
-        raise ValueError("batch_size=1 cannot train a network with batch norm: a batch of "
-                         "one row has variance 0; use batch_size >= 2")
-    if n_rows < 2:
-        raise ValueError(f"the training set has {n_rows} row; a network with batch norm "
-                         "needs at least 2 rows to train on")
-
-
 def log_names(model, validation) -> list:
     """The keys of the epoch logs that ``fit`` writes."""
-    metric = "r2" if model.loss.activation.name == "linear" else "accuracy"
+    metric = "r2" if model.output_kind == "linear" else "accuracy"
     names = ["cost", metric] + (["val_cost", f"val_{metric}"] if validation else [])
     return names + ["lr", "time"]
 
@@ -110,20 +101,6 @@ def _has_state(optimizer) -> bool:
     return optimizer.t > 0 or len(optimizer.get_state()) > 1
 
 
-def split_validation(X, y, validation_data, validation_split):
-    """Training rows and dev rows; a split takes the last rows, as Keras does."""
-    if validation_data is not None:
-        return X, y, validation_data[0], validation_data[1]
-    if not validation_split:
-        return X, y, None, None
-    n_dev = int(round(X.shape[0] * validation_split))
-    if n_dev < 1 or n_dev >= X.shape[0]:
-        raise ValueError(f"validation_split={validation_split} leaves {n_dev} of "
-                         f"{X.shape[0]} rows for validation")
-    cut = X.shape[0] - n_dev
-    return X[:cut], y[:cut], X[cut:], y[cut:]
-
-
 def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,
                callbacks, augment, verbose):
     """Train for ``epochs`` more epochs; returns the History of this call."""
@@ -136,17 +113,16 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
         hook.on_train_begin({"epochs": epochs, "initial_epoch": model.epoch_,
                              "metrics": log_names(model, validation)})
     full = _full_batch(X, batch_size, model)
-    live = model.parameters(), model._live_gradients()
+    optimizer.init(model.store)
     for _ in range(epochs):
         epoch, started = model.epoch_, time.perf_counter()
         lr = float(schedule(epoch))
         for hook in hooks:
             hook.on_epoch_begin(epoch)
-        logs = run_epoch(model, X, Y, full, batch_size, (optimizer, *live), lr, callbacks,
-                         augment)
+        logs = run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment)
         model.epoch_ += 1
         if validation:
-            logs.update({f"val_{k}": v for k, v in model._evaluate_encoded(*validation).items()})
+            logs.update({f"val_{k}": v for k, v in model.evaluate_targets(*validation).items()})
         logs["lr"], logs["time"] = lr, time.perf_counter() - started
         for hook in hooks:
             hook.on_epoch_end(epoch, logs)
@@ -157,30 +133,27 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
     return history
 
 
-def run_epoch(model, X, Y, full, batch_size, stepper, lr, callbacks, augment) -> dict:
-    """One pass over the training rows; returns the epoch's cost and metric.
-
-    ``stepper`` is ``(optimizer, params, grads)``, the live dicts made once per fit.
-    """
-    optimizer, params, grads = stepper
-    sums = EpochMetrics(model.loss.activation.name)
+def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment) -> dict:
+    """One pass over the training rows; returns the epoch's cost and metric."""
+    store = model.store
+    sums = EpochMetrics(model.output_kind)
     for batch, index in enumerate(epoch_batches(model, X.shape[0], batch_size, full)):
         if index is None:  # augment gets a copy: it may write in place, and X is the caller's
             Xb, Yb = (full if augment is None else full.copy()), Y
         else:
-            Xb, Yb = model._batch_input(X, index), Y[index]
+            Xb, Yb = model.batch_input(X, index), Y[index]
         if augment is not None:
-            Xb = augment(Xb, model.rng)
-        loss, a = model._train_pass(Xb, Yb)
-        model._update_state()
-        optimizer.step(params, grads, lr)
+            Xb = augment(Xb, model.rng_)
+        loss, a = model.train_step(Xb, Yb)
+        model.update_state()
+        optimizer.step(store, lr)
         sums.add(loss, a, Yb)
         if callbacks:
-            cost = loss + model._penalty(Xb.shape[0])
+            cost = loss + model.penalty(Xb.shape[0])
             for hook in callbacks:
                 hook.on_batch_end(batch, {"cost": cost})
     logs = sums.result()
-    logs["cost"] += model._penalty(X.shape[0])
+    logs["cost"] += model.penalty(X.shape[0])
     return logs
 
 
@@ -191,8 +164,8 @@ def epoch_batches(model, n_rows, batch_size, full):
     """
     if full is not None:
         return [None]
-    batches = minibatch_indices(n_rows, batch_size, model.rng)
-    if len(batches) > 1 and batches[-1].shape[0] == 1 and any(model.config["batch_norm"]):
+    batches = minibatch_indices(n_rows, batch_size, model.rng_)
+    if len(batches) > 1 and batches[-1].shape[0] == 1 and model.needs_two_rows:
         batches[-2:] = [np.concatenate(batches[-2:])]
     return batches
 
@@ -201,4 +174,4 @@ def _full_batch(X, batch_size, model):
     """The whole (prepared) X when one batch covers it, to skip the gathers."""
     if batch_size is not None and batch_size < X.shape[0]:
         return None
-    return model._batch_input(X, slice(None))
+    return model.batch_input(X, slice(None))

@@ -1,26 +1,34 @@
-"""The L-layer network of the notes (§3, §5, §9, §10), built from their config keys."""
+"""The L-layer network of the notes (§3, §5, §9, §10), built from their config keys.
+
+:class:`NeuralNetwork` is the user's object: it owns the configuration, the
+label targets, the standardizer, prediction and the model file. The layers,
+their parameter store and the passes over them are a :class:`~.stack.LayerStack`,
+reached through the methods of :class:`~.model.StackModel`; fit planning and
+input checks live in :mod:`.plan` and :mod:`.inputs`. The training loop
+(:mod:`.fit`) uses only public methods of the model.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..data import Standardizer
-from ..nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
+from ..io import register_model, save_model
 from ..nn.losses import loss_for_output
-from ..nn.regularizers import LpRegularizer
-from ..optim.flat import pack
-from . import checkpoint
+from . import state as model_state
 from .config import DTYPES, normalize_config
-from .fit import (check_batch_norm, check_callbacks, check_fit_arguments, log_names,
-                  resolve_optimizer, run_epochs, split_validation)
-from .metrics import EpochMetrics, predicted_codes
+from .fit import check_callbacks, check_fit_arguments, log_names, resolve_optimizer, run_epochs
+from .chunks import evaluate_in_chunks, forward_in_chunks
+from .inputs import check_X, rows_of
+from .metrics import predicted_codes
+from .model import StackModel
+from .plan import plan_fit
+from .stack import LayerStack, build_layers
+from .summary import summary_table
 from .targets import TargetEncoder
 
-# Rows per chunk when predicting or evaluating, to bound temporary memory.
-CHUNK = 4096
 
-
-class NeuralNetwork:
+@register_model
+class NeuralNetwork(StackModel):
     """An L-layer feed-forward network, configured as in the notes.
 
     Layer ``l = 1..L`` is ``Dense(n[l-1] → n[l])``, then batch norm if
@@ -60,14 +68,25 @@ class NeuralNetwork:
 
     Attributes
     ----------
-    fitted : bool
+    Names that end in ``_`` change as the model trains.
+
+    fitted_ : bool
         Set by :meth:`fit` and by :func:`mllib.load`. ``predict``,
         ``predict_proba`` and ``evaluate`` need it; ``forward``,
         ``gradients`` and ``cost`` work on an unfitted network.
+        (``fitted`` is an alias.)
     epoch_ : int
         Epochs trained so far; the learning-rate schedule's position.
     optimizer_ : Optimizer or None
         The optimizer of the last ``fit``, with its state.
+    targets_ : TargetEncoder
+        How labels become targets; the classes are fixed by the first fit.
+        (``targets`` is an alias.)
+    standardizer_ : Standardizer or None
+    rng_ : numpy.random.Generator
+        The model's one Generator, seeded by ``seed``. (``rng`` is an alias.)
+    store : ParameterSet, once built
+        Every parameter and gradient, as views into two flat buffers.
 
     Examples
     --------
@@ -88,156 +107,87 @@ class NeuralNetwork:
             bn_epsilon=bn_epsilon, bn_momentum=bn_momentum, seed=seed, dtype=dtype)
         self.dtype = np.dtype(DTYPES[self.config["dtype"]])
         self.L = len(self.config["nodes"]) - 1
-        self.loss = loss_for_output(self.config["activators"][self.L].name)
-        self.rng = np.random.default_rng(self.config["seed"])
-        self.targets = TargetEncoder(self.loss.activation.name)
         self.standardize = bool(standardize)
+        self._loss = loss_for_output(self.config["activators"][self.L].name)
+        self.rng_ = np.random.default_rng(self.config["seed"])
+        self.targets_ = TargetEncoder(self._loss.activation.name)
         self.standardizer_ = None
         self.optimizer_ = None
         self.epoch_ = 0
-        self.fitted = False   # set by fit and by load; predict and evaluate need it
+        self.fitted_ = False
         self.stop_training = False
-        self.layers = []
-        self._named = []
+        self._stack = None
         if None not in (self.config["nodes"][0], self.config["nodes"][-1]):
-            self._build(self.config["nodes"][0])
+            self.build(self.config["nodes"][0])
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        register_model(cls)   # so that mllib.load finds every model class by name
 
     # -- construction -------------------------------------------------------
 
-    @property
-    def built(self) -> bool:
-        return bool(self.layers)
+    n_features = property(lambda self: self.config["nodes"][0])
 
     @property
-    def n_features(self):
-        return self.config["nodes"][0]
+    def loss(self):
+        """The output activation fused with its loss (:mod:`mllib.nn.losses`)."""
+        return self._loss
 
-    def _build(self, n0, n_out=None):
-        cfg, dtype = self.config, self.dtype
-        cfg["nodes"][0] = int(n0)
-        if cfg["nodes"][-1] is None:
-            cfg["nodes"][-1] = int(n_out)
-        reg = LpRegularizer(cfg["lp_reg"], cfg["lambda_"]) if cfg["lp_reg"] and cfg["lambda_"] else None
-        layers, named = [], []
-        if cfg["keep_probs"][0] < 1.0:
-            layers.append(Dropout(cfg["keep_probs"][0], rng=self.rng))
-        for l in range(1, self.L + 1):
-            bn = cfg["batch_norm"][l]
-            dense = Dense(cfg["nodes"][l - 1], cfg["nodes"][l], bias=cfg["bias"][l] and not bn,
-                          init=cfg["init"], regularizer=reg, rng=self.rng, dtype=dtype)
-            layers.append(dense)
-            named.append((l, dense))
-            if l == self.L:
-                break
-            if bn:
-                norm = BatchNorm(cfg["nodes"][l], epsilon=cfg["bn_epsilon"],
-                                 momentum=cfg["bn_momentum"], dtype=dtype)
-                layers.append(norm)
-                named.append((l, norm))
-            layers.append(ActivationLayer(cfg["activators"][l]))
-            if cfg["keep_probs"][l] < 1.0:
-                layers.append(Dropout(cfg["keep_probs"][l], rng=self.rng))
-        # The input needs no gradient: backward stops at the first Dense.
-        self._first = next(i for i, layer in enumerate(layers) if isinstance(layer, Dense))
-        layers[self._first].input_grad = False
-        self.layers, self._named = layers, named
-        self._pack_parameters()
+    # Aliases of the fitted attributes' older names.
+    fitted = property(lambda self: self.fitted_)
+    targets = property(lambda self: self.targets_)
+    rng = property(lambda self: self.rng_)
 
-    def _pack_parameters(self):
-        """Make all parameters, and all gradients, views of one flat buffer each.
+    def build(self, n_features, n_outputs=None) -> None:
+        """Create the layers for ``n_features`` inputs (and ``n_outputs`` if nodes[L] is None).
 
-        The optimizer then updates every parameter in a few large NumPy calls
-        (:mod:`mllib.optim.flat`) instead of a loop over small arrays.
+        ``fit``, ``gradients`` and ``cost`` call this with the data's widths;
+        a built network only accepts its own widths again.
         """
-        for attribute in ("params", "grads"):
-            arrays = [(layer, k, a) for _, layer in self._named
-                      for k, a in getattr(layer, attribute).items()]
-            views = pack([a for _, _, a in arrays], self.dtype)
-            for (layer, k, _), view in zip(arrays, views):
-                getattr(layer, attribute)[k] = view
-
-    def _build_for(self, X, y=None):
-        """Build the layers once the data gives the widths left as None."""
+        nodes = self.config["nodes"]
+        n_outputs = nodes[-1] if n_outputs is None else n_outputs
         if self.built:
+            if (n_features, n_outputs) != (nodes[0], nodes[-1]):
+                raise ValueError(f"the network is built for nodes[0] = {nodes[0]} and nodes[L] "
+                                 f"= {nodes[-1]}, not {n_features} and {n_outputs}")
             return
-        if self.config["nodes"][-1] is None:
-            if y is None:
-                raise RuntimeError("nodes[L] is None: the output width is taken from y, "
-                                   "so the network must see targets first")
-            n_out = self.targets.n_outputs(y)
-        else:
-            n_out = None
-        self._build(X.shape[1], n_out)
+        if nodes[0] is not None and n_features != nodes[0]:
+            raise ValueError(f"n_features is {n_features}, but nodes[0] = {nodes[0]}")
+        if n_outputs is None:
+            raise ValueError("nodes[L] is None: give n_outputs")
+        nodes[0], nodes[-1] = int(n_features), int(n_outputs)
+        layers, named = build_layers(self.config, self.rng_, self.dtype)
+        self._stack = LayerStack(layers, named, self._loss, self.dtype)
 
-    # -- parameters ---------------------------------------------------------
-
-    def parameters(self) -> dict:
-        """``{"W1": ..., "b1": ..., "gamma1": ..., ...}``: the live arrays."""
-        self._require_built()
-        return {f"{k}{l}": v for l, layer in self._named for k, v in layer.params.items()}
-
-    def _live_gradients(self) -> dict:
-        return {f"{k}{l}": v for l, layer in self._named for k, v in layer.grads.items()}
-
-    def state(self) -> dict:
-        """Untrained state: ``{"running_mean1": ..., "running_var1": ...}``."""
-        self._require_built()
-        return {f"{k}{l}": v for l, layer in self._named for k, v in layer.state.items()}
+    def _build_for(self, X, y):
+        """Build the layers once the data gives the widths left as None."""
+        if not self.built:
+            self.build(X.shape[1], self.config["nodes"][-1] or self.targets_.n_outputs(y))
 
     def _require_fitted(self):
-        if not self.fitted:
+        if not self.fitted_:
             raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit first "
                                "(or mllib.load a saved model)")
 
-    def _require_built(self):
-        if not self.built:
-            raise RuntimeError("the network has no weights yet: nodes[0] is None and it has "
-                               "seen no data; call fit, gradients or cost first")
+    # -- the training protocol (used by the loop in mllib.training.fit) ---------
 
-    def get_weights(self) -> dict:
-        """A copy of every parameter and running statistic, by qualified name."""
-        return {k: v.copy() for k, v in {**self.parameters(), **self.state()}.items()}
+    # The output activation: "sigmoid", "softmax" or "linear".
+    output_kind = property(lambda self: self._loss.activation.name)
+    # Whether every training batch needs two rows or more (batch norm).
+    needs_two_rows = property(lambda self: any(self.config["batch_norm"]))
 
-    def set_weights(self, weights: dict) -> None:
-        """Copy ``weights`` (as from :meth:`get_weights`) into the live arrays."""
-        live = {**self.parameters(), **self.state()}
-        if set(weights) != set(live):
-            raise ValueError(f"weights have keys {sorted(weights)}, expected {sorted(live)}")
-        for name, value in weights.items():
-            value = np.asarray(value)
-            if value.shape != live[name].shape:
-                raise ValueError(f"weights[{name!r}] has shape {value.shape}, "
-                                 f"expected {live[name].shape}")
-        for name, value in weights.items():
-            live[name][...] = value
+    def batch_input(self, X, rows):
+        """Rows of X in the model's dtype, standardized if the model standardizes."""
+        batch = np.asarray(X[rows], dtype=self.dtype)
+        if self.standardizer_ is not None:
+            batch = self.standardizer_.transform(batch)
+        return batch
+
+    def evaluate_targets(self, X, Y) -> dict:
+        """:meth:`evaluate` on checked X and encoded targets Y, chunk by chunk."""
+        return evaluate_in_chunks(self, X, Y)
 
     # -- passes -------------------------------------------------------------
-
-    def _logits(self, X, training):
-        z = X
-        for layer in self.layers:
-            z = layer.forward(z, training)
-        return z
-
-    def _penalty(self, n_samples):
-        return sum(layer.penalty(n_samples) for _, layer in self._named)
-
-    def _train_pass(self, X, Y):
-        """One training-mode forward and backward pass: ``(data loss, a[L])``.
-
-        The data loss is J without the penalty. The gradients, penalty term
-        included, are left in the layers' ``grads`` (see ``_live_gradients``).
-        """
-        z = self._logits(X, training=True)
-        loss, a = self.loss.forward(z, Y)
-        delta = self.loss.delta(a, Y)
-        for layer in reversed(self.layers[self._first:]):
-            delta = layer.backward(delta)
-        return loss, a
-
-    def _update_state(self):
-        for _, layer in self._named:
-            layer.update_state()
 
     def gradients(self, X, y):
         """Cost and gradients of one training-mode pass over ``(X, y)`` as one batch.
@@ -247,9 +197,9 @@ class NeuralNetwork:
         frozen); batch-norm running statistics are left as they are.
         """
         X, Y = self._check_data(X, y)
-        loss, _ = self._train_pass(X, Y)
-        cost = loss + self._penalty(X.shape[0])
-        return cost, {k: v.copy() for k, v in self._live_gradients().items()}
+        loss, _ = self.train_step(X, Y)
+        cost = loss + self.penalty(X.shape[0])
+        return cost, {k: v.copy() for k, v in self.store.grad_views.items()}
 
     def cost(self, X, y, *, training=True) -> float:
         """The cost J of :meth:`gradients`, without the backward pass.
@@ -258,8 +208,7 @@ class NeuralNetwork:
         and batch norm with its running statistics.
         """
         X, Y = self._check_data(X, y)
-        z = self._logits(X, training=training)
-        return self.loss.cost(z, Y) + self._penalty(X.shape[0])
+        return self._loss.cost(self.logits(X, training=training), Y) + self.penalty(X.shape[0])
 
     def forward(self, X) -> np.ndarray:
         """Inference-mode output ``a[L]`` of shape ``(n_samples, n[L])``.
@@ -267,17 +216,9 @@ class NeuralNetwork:
         X is converted to the model's dtype chunk by chunk, never whole. This
         works on an unfitted network too (gradient checks use it).
         """
-        X = self._check_X(X, convert=False, finite=False)
+        X = check_X(X, n_features=self.n_features, finite=False)
         self._require_built()
-        out = np.empty((X.shape[0], self.config["nodes"][-1]), dtype=self.dtype)
-        for start in range(0, X.shape[0], CHUNK):
-            rows = slice(start, start + CHUNK)
-            # Checked chunk by chunk, while the chunk is in cache: nothing has
-            # changed if a later chunk is refused.
-            _require_finite(X[rows], "X")
-            out[rows] = self.loss.activation.forward(
-                self._logits(self._batch_input(X, rows), training=False))
-        return out
+        return forward_in_chunks(self, X)
 
     # -- training and prediction ----------------------------------------------
 
@@ -338,45 +279,22 @@ class NeuralNetwork:
         check_fit_arguments(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                             validation_split=validation_split, callbacks=callbacks,
                             augment=augment, verbose=verbose)
-        plan = self._plan_fit(X, y, validation_data, validation_split, batch_size)
+        plan = plan_fit(self, X, y, validation_data, validation_split, batch_size)
         opt, schedule = resolve_optimizer(self, optimizer, learning_rate, lr_decay)
-        check_callbacks(callbacks, log_names(self, plan["validation"]))
+        check_callbacks(callbacks, log_names(self, plan.validation))
         # Everything is checked: only now does the model change.
-        self.targets, self.standardizer_, self.optimizer_ = plan["targets"], plan["scaler"], opt
+        self.targets_, self.standardizer_, self.optimizer_ = plan.targets, plan.standardizer, opt
         if not self.built:
-            self._build(plan["X"].shape[1], plan["n_out"])
-        self.fitted = True
-        return run_epochs(self, plan["X"], plan["Y"], epochs=epochs, batch_size=batch_size,
-                          optimizer=opt, schedule=schedule, validation=plan["validation"],
+            self.build(plan.X.shape[1], plan.n_out)
+        self.fitted_ = True
+        return run_epochs(self, plan.X, plan.Y, epochs=epochs, batch_size=batch_size,
+                          optimizer=opt, schedule=schedule, validation=plan.validation,
                           callbacks=callbacks, augment=augment, verbose=verbose)
-
-    def _plan_fit(self, X, y, validation_data, validation_split, batch_size) -> dict:
-        """Check the data of ``fit`` and prepare what it needs, on local variables only."""
-        X = self._check_X(X, convert=False)
-        y = _rows_of(y, X, "X", "y")
-        X, y, X_dev, y_dev = split_validation(X, y, validation_data, validation_split)
-        check_batch_norm(self, X.shape[0], batch_size)
-        targets = self.targets.fitted(y, self.config["nodes"][-1])
-        n_out = self.config["nodes"][-1] or targets.n_outputs(y)
-        plan = {"X": X, "Y": targets.transform(y, n_out, self.dtype), "targets": targets,
-                "n_out": n_out, "validation": None, "scaler": self.standardizer_}
-        if X_dev is not None:
-            X_dev = self._check_X(X_dev, convert=False, name="X_dev")
-            if X_dev.shape[1] != X.shape[1]:
-                raise ValueError(f"X_dev has {X_dev.shape[1]} features but X has {X.shape[1]}")
-            y_dev = _rows_of(y_dev, X_dev, "X_dev", "y_dev")
-            try:
-                plan["validation"] = (X_dev, targets.transform(y_dev, n_out, self.dtype))
-            except ValueError as err:
-                raise ValueError(f"y_dev: {err}") from None
-        if self.standardize and plan["scaler"] is None:
-            plan["scaler"] = Standardizer().fit(X)
-        return plan
 
     def predict_proba(self, X) -> np.ndarray:
         """Inference-mode outputs of a classifier: a[L] = P(y = 1 | x) for a
         sigmoid output, softmax rows that sum to 1 for a softmax output."""
-        if not self.targets.is_classifier:
+        if not self.targets_.is_classifier:
             raise AttributeError("predict_proba is for sigmoid and softmax outputs; "
                                  "this network has a linear output, use predict")
         self._require_fitted()
@@ -386,10 +304,9 @@ class NeuralNetwork:
         """Predicted labels (in the labels' own kind) or regression values."""
         self._require_fitted()
         a = self.forward(X)
-        kind = self.loss.activation.name
-        if kind == "linear":
+        if self.output_kind == "linear":
             return a[:, 0] if a.shape[1] == 1 else a
-        return self.targets.decode(predicted_codes(a, kind))
+        return self.targets_.decode(predicted_codes(a, self.output_kind))
 
     def evaluate(self, X, y) -> dict:
         """Inference-mode ``{"cost": J, "accuracy": ...}`` (or ``"r2"``) on ``(X, y)``.
@@ -399,17 +316,9 @@ class NeuralNetwork:
         """
         self._require_fitted()
         X, Y = self._check_data(X, y, convert=False)
-        return self._evaluate_encoded(X, Y)
+        return self.evaluate_targets(X, Y)
 
-    def _evaluate_encoded(self, X, Y) -> dict:
-        sums = EpochMetrics(self.loss.activation.name)
-        for start in range(0, X.shape[0], CHUNK):
-            rows = slice(start, start + CHUNK)
-            z = self._logits(self._batch_input(X, rows), training=False)
-            sums.add(*self.loss.forward(z, Y[rows]), Y[rows])
-        logs = sums.result()
-        logs["cost"] += self._penalty(X.shape[0])
-        return logs
+    # -- saving ---------------------------------------------------------------
 
     def save(self, path) -> None:
         """Write everything needed to predict and to continue training to ``path``.
@@ -417,81 +326,38 @@ class NeuralNetwork:
         The file is an ``.npz`` archive with a JSON header and nothing pickled;
         read it back with :func:`mllib.load`. See :mod:`mllib.io.modelfile`.
         """
-        checkpoint.save(self, path)
+        save_model(self, path)
+
+    def get_config(self) -> dict:
+        """The constructor's arguments, JSON-serializable: ``type(self)(**get_config())``."""
+        return model_state.network_config(self)
+
+    def get_state(self) -> tuple[dict, dict]:
+        """``(header, arrays)``: the model as JSON-serializable data and named arrays."""
+        return model_state.get_state(self)
+
+    @classmethod
+    def from_state(cls, header: dict, arrays: dict):
+        """The model that :meth:`get_state` described; ValueError if it is inconsistent."""
+        return model_state.from_state(cls, header, arrays)
 
     def summary(self, file=None) -> str:
         """Print (and return) a table of layers, output shapes and parameter counts."""
-        from .summary import summary_table
-
+        self._require_built()
         text = summary_table(self)
         print(text, file=file)
         return text
 
     # -- input checks -------------------------------------------------------
 
-    def _batch_input(self, X, rows):
-        """Rows of X in the model's dtype, standardized if the model standardizes."""
-        batch = np.asarray(X[rows], dtype=self.dtype)
-        if self.standardizer_ is not None:
-            batch = self.standardizer_.transform(batch)
-        return batch
-
-    def _check_X(self, X, convert=True, name="X", finite=True):
-        if not isinstance(X, np.ndarray):
-            X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
-        if X.shape[0] == 0:
-            raise ValueError(f"{name} has no rows")
-        if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool) \
-                or np.issubdtype(X.dtype, np.complexfloating):
-            raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
-        if self.n_features is not None and X.shape[1] != self.n_features:
-            raise ValueError(f"{name} has {X.shape[1]} features, but the network expects "
-                             f"nodes[0] = {self.n_features}")
-        if finite:
-            _require_finite(X, name)
-        return np.asarray(X, dtype=self.dtype) if convert else X
-
     def _check_data(self, X, y, convert=True):
-        X = self._check_X(X, convert)
-        y = _rows_of(y, X, "X", "y")
+        X = check_X(X, n_features=self.n_features)
+        y = rows_of(y, X)
         self._build_for(X, y)
-        if convert and self.standardizer_ is not None:
-            X = self.standardizer_.transform(X)
-        return X, self._targets(y)
-
-    def _targets(self, y) -> np.ndarray:
-        return self.targets.transform(y, self.config["nodes"][-1] or self.targets.n_outputs(y),
-                                      self.dtype)
+        if convert:
+            X = self.batch_input(X, slice(None))
+        return X, self.targets_.transform(y, self.config["nodes"][-1], self.dtype)
 
     def __repr__(self):
-        cfg = self.config
-        acts = [g.name for g in cfg["activators"][1:]]
-        return f"NeuralNetwork(nodes={cfg['nodes']}, activators={acts})"
-
-
-def _rows_of(y, X, x_name, y_name) -> np.ndarray:
-    """``y`` as an array with one entry (or row) per row of ``X``, else ValueError."""
-    y = np.asarray(y)
-    if y.ndim == 0 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"{x_name} has {X.shape[0]} rows but {y_name} has shape {y.shape}")
-    return y
-
-
-def _require_finite(X, name) -> None:
-    if not _all_finite(X):
-        raise ValueError(f"{name} contains NaN or infinite values")
-
-
-def _all_finite(X) -> bool:
-    """Whether every entry of X is finite, without a temporary as large as X.
-
-    A sum in X's own dtype is finite when every entry is (X may be a memmap, so this
-    streams through it once); only if it is not, because of NaN, ±inf or an
-    overflow of huge finite values, are the rows checked chunk by chunk.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(X, axis=None)):
-            return True
-    return all(np.isfinite(X[start:start + CHUNK]).all() for start in range(0, X.shape[0], CHUNK))
+        acts = [g.name for g in self.config["activators"][1:]]
+        return f"NeuralNetwork(nodes={self.config['nodes']}, activators={acts})"

@@ -30,6 +30,9 @@ class LogisticRegression(NeuralNetwork):
                          lambda_=lambda_, init=init, seed=seed, dtype=dtype,
                          standardize=standardize)
 
+    def get_config(self):
+        return _preset_config(self)
+
 
 class SoftmaxRegression(NeuralNetwork):
     """a = softmax(x Wᵀ + b) over C classes, on the cross-entropy (notes §10).
@@ -43,3 +46,13 @@ class SoftmaxRegression(NeuralNetwork):
         super().__init__(nodes=[None, n_classes], activators=["softmax"], lp_reg=lp_reg,
                          lambda_=lambda_, init=init, seed=seed, dtype=dtype,
                          standardize=standardize)
+        self.n_classes = n_classes
+
+    def get_config(self):
+        return {**_preset_config(self), "n_classes": self.n_classes}
+
+
+def _preset_config(model) -> dict:
+    """The arguments the presets share, from the model's configuration."""
+    keys = ("lp_reg", "lambda_", "init", "seed", "dtype")
+    return {**{k: model.config[k] for k in keys}, "standardize": model.standardize}

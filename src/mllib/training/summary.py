@@ -6,8 +6,7 @@ from ..nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
 
 
 def summary_table(model) -> str:
-    """The rows of ``model.summary()``, one per layer, then the totals."""
-    model._require_built()
+    """The rows of ``model.summary()``, one per layer, then the totals (of a built model)."""
     rows, trainable, untrained = [], 0, 0
     width, l = model.config["nodes"][0], 0
     for layer in model.layers:

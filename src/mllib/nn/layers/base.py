@@ -7,6 +7,15 @@
   serves every layer. Untrained state (batch-norm running statistics) lives in
   ``state`` and optimizers never see it.
 - ``penalty(n_samples)`` is the layer's share of the regularization term R.
+- ``backward_params(delta)`` stores the parameter gradients only. A network
+  calls it on its first layer, whose ∂J/∂(input) nobody needs.
+- ``freeze(True)`` holds the layer's random draws (dropout masks) fixed until
+  ``freeze(False)``, so that a gradient check sees a deterministic function.
+
+A network binds ``params`` and ``grads`` to views of its parameter store
+(:class:`mllib.optim.ParameterSet`): a layer updates its gradients in place,
+and if it assigns a new array instead, the store copies it in (slower, but
+correct).
 
 Arrays are ``(n_samples, n_features)``: one example per row. The notes put one
 example per column, so every formula here is the notes' formula transposed.
@@ -15,27 +24,6 @@ example per column, so every formula here is the notes' formula transposed.
 from __future__ import annotations
 
 import numpy as np
-
-
-def check_rng(rng, owner: str) -> np.random.Generator:
-    """``rng`` itself if it is a ``numpy.random.Generator``, else ValueError.
-
-    Layers that draw random numbers take the model's Generator and never make
-    their own, so that a seed fixes every draw.
-    """
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"{owner} needs rng, a numpy.random.Generator such as "
-                         f"np.random.default_rng(seed), got {rng!r}")
-    return rng
-
-
-def column_sums(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Σ over the rows of the 2-D ``a``, computed as the BLAS product 1ᵀ a.
-
-    On a (128, 256) float32 batch this is two to three times as fast as
-    ``np.add.reduce(a, axis=0)``, and it is on every training step.
-    """
-    return np.matmul(np.ones(a.shape[0], dtype=a.dtype), a, out=out)
 
 
 class Layer:
@@ -52,8 +40,15 @@ class Layer:
     def backward(self, delta: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def backward_params(self, delta: np.ndarray) -> None:
+        """Store ∂J/∂(param) in ``grads``, as :meth:`backward` does, without ∂J/∂(input)."""
+        self.backward(delta)
+
     def penalty(self, n_samples: int) -> float:
         return 0.0
+
+    def freeze(self, frozen: bool = True) -> None:
+        """Hold random draws fixed while ``frozen``; layers without randomness ignore it."""
 
     def update_state(self) -> None:
         """Fold the last training batch into the untrained state (if any).

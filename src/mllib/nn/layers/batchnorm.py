@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validation import check_int, check_positive, check_real
-from .base import Layer, column_sums
+from ..fast import column_sums
+from .base import Layer
 
 
 class BatchNorm(Layer):
@@ -57,38 +58,35 @@ class BatchNorm(Layer):
     def forward(self, x, training=False):
         if training:
             n = x.shape[0]
-            mean = column_sums(x)
+            mean = column_sums(x)                              # μ = (1/N) Σ U
             mean *= 1.0 / n
-            centered = x - mean
-            var = np.einsum("ij,ij->j", centered, centered)
+            x_hat = x - mean
+            var = np.einsum("ij,ij->j", x_hat, x_hat)          # σ² = (1/N) Σ (U − μ)²
             var *= 1.0 / n
-            inv_std = var + self.epsilon
-            np.sqrt(inv_std, out=inv_std)
-            np.reciprocal(inv_std, out=inv_std)
             self._batch = (mean, var)
             self._pending = True
         else:
-            inv_std = 1.0 / np.sqrt(self.state["running_var"] + self.epsilon)
-            centered = x - self.state["running_mean"]
-        # Ẑ is never formed: γ ⊙ Ẑ + β = (U − μ) ⊙ (γ / √(σ² + ε)) + β saves a pass.
-        self._cache = (training, inv_std, centered)
-        out = centered * (self.params["gamma"] * inv_std)
+            mean, var = self.state["running_mean"], self.state["running_var"]
+            x_hat = x - mean
+        inv_std = 1.0 / np.sqrt(var + self.epsilon)
+        x_hat *= inv_std                                       # Ẑ = (U − μ) / √(σ² + ε)
+        self._cache = (training, inv_std, x_hat)
+        out = x_hat * self.params["gamma"]                     # Z̃ = γ ⊙ Ẑ + β
         out += self.params["beta"]
         return out
 
     def backward(self, delta):
-        # With Ẑ = (U − μ) ⊙ inv_std, Σ δ ⊙ Ẑ = inv_std ⊙ Σ δ ⊙ (U − μ).
-        training, inv_std, centered = self._cache
+        training, inv_std, x_hat = self._cache
         n = delta.shape[0]
         d_gamma, d_beta = self.grads["gamma"], self.grads["beta"]
-        np.einsum("ij,ij->j", delta, centered, out=d_gamma)
-        d_gamma *= inv_std
-        column_sums(delta, out=d_beta)
+        np.einsum("ij,ij->j", delta, x_hat, out=d_gamma)      # ∂J/∂γ = Σ δ ⊙ Ẑ
+        column_sums(delta, out=d_beta)                         # ∂J/∂β = Σ δ
         scale = self.params["gamma"] * inv_std
         if not training:
             # Inference mode is the affine map γ ⊙ (U − running_mean)/√(running_var + ε) + β.
             return delta * scale
-        dx = centered * (d_gamma * inv_std / -n)
+        # ∂J/∂U = γ/√(σ² + ε) ⊙ (δ − mean(δ) − Ẑ ⊙ mean(δ ⊙ Ẑ))
+        dx = x_hat * (d_gamma / -n)
         dx += delta
         dx -= d_beta / n
         dx *= scale

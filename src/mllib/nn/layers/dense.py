@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_int
+from ..._validation import check_int, check_rng
+from ..fast import column_sums
 from ..init import get_initializer
-from .base import Layer, check_rng, column_sums
+from .base import Layer
 
 
 class Dense(Layer):
@@ -32,18 +33,17 @@ class Dense(Layer):
 
         ∂J/∂W = δᵀ X  (+ ∂R/∂W),    ∂J/∂b = Σ_rows δ,    ∂J/∂X = δ W.
 
-    ``input_grad = False`` skips ∂J/∂X, which the first layer of a network
-    never needs.
+    :meth:`backward_params` computes the first two only, for the first layer
+    of a network, which needs no ∂J/∂X.
     """
 
     def __init__(self, n_in, n_out, *, bias=True, init="he", regularizer=None,
                  rng=None, dtype=np.float32):
         super().__init__()
         self.n_in, self.n_out = check_int("Dense n_in", n_in, 1), check_int("Dense n_out", n_out, 1)
-        rng = check_rng(rng, "Dense")
+        rng = check_rng(rng, "Dense rng")
         self.bias = bool(bias)
         self.regularizer = regularizer
-        self.input_grad = True
         self.params["W"] = get_initializer(init)((self.n_out, self.n_in), rng, dtype)
         self.grads["W"] = np.zeros_like(self.params["W"])
         if self.bias:
@@ -59,13 +59,16 @@ class Dense(Layer):
         return z
 
     def backward(self, delta):
-        x, W = self._x, self.params["W"]
-        np.matmul(delta.T, x, out=self.grads["W"])
+        self.backward_params(delta)
+        return delta @ self.params["W"]           # ∂J/∂X = δ W
+
+    def backward_params(self, delta):
+        x = self._x
+        np.matmul(delta.T, x, out=self.grads["W"])  # ∂J/∂W = δᵀ X
         if self.regularizer is not None:
-            self.regularizer.add_gradient(W, self.grads["W"], x.shape[0])
+            self.regularizer.add_gradient(self.params["W"], self.grads["W"], x.shape[0])
         if self.bias:
-            column_sums(delta, out=self.grads["b"])
-        return delta @ W if self.input_grad else None
+            column_sums(delta, out=self.grads["b"])  # ∂J/∂b = Σ_rows δ
 
     def penalty(self, n_samples):
         if self.regularizer is None:

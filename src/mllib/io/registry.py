@@ -1,0 +1,47 @@
+"""Model classes by name, so that a model file can say which class to rebuild.
+
+A model class registers itself (``@register_model``, or through a base class
+that registers its subclasses) and provides ``get_state() -> (header, arrays)``
+and ``from_state(header, arrays)``. :func:`save_model` and :func:`load_model`
+need nothing else, so this package imports no model code.
+"""
+
+from __future__ import annotations
+
+from .modelfile import ModelFileError, read_model_file, write_model_file
+
+_MODELS: dict[str, type] = {}
+
+
+def register_model(cls: type) -> type:
+    """Record ``cls`` under its name for :func:`load_model`; returns ``cls``."""
+    _MODELS[cls.__name__] = cls
+    return cls
+
+
+def save_model(model, path) -> None:
+    """Write ``model.get_state()`` to ``path``, with the model's class name."""
+    name = type(model).__name__
+    if _MODELS.get(name) is not type(model):
+        raise ValueError(f"{name} is not a registered model class; mllib.load could not "
+                         "rebuild it (see mllib.io.registry)")
+    header, arrays = model.get_state()
+    write_model_file(path, {"class": name, **header}, arrays)
+
+
+def load_model(path):
+    """Read a model saved by ``model.save(path)``.
+
+    Raises ``FileNotFoundError`` for a missing file and :class:`ModelFileError`
+    (a ``ValueError``) for a file that is not an mllib model or is damaged.
+    """
+    header, arrays = read_model_file(path)
+    cls = _MODELS.get(header.get("class"))
+    if cls is None:
+        raise ModelFileError(f"unknown model class {header.get('class')!r} in model file")
+    try:
+        return cls.from_state(header, arrays)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as err:
+        raise ModelFileError(f"{str(path)!r} is damaged or inconsistent: {err}") from None

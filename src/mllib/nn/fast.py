@@ -1,0 +1,66 @@
+"""The speed tricks of the layers, in one place, each beside the plain form it equals.
+
+Every function here returns what its plain form returns (the same bits, or
+within rounding where the order of a sum differs); ``tests/nn/test_fast.py``
+compares each with its plain form. The figures are from this project's
+machines (float32, a 128×256 batch, the benchmark's hidden layer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def column_sums(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Σ over the rows of the 2-D ``a``; the plain form is ``a.sum(axis=0)``.
+
+    Computed as the BLAS product 1ᵀ a: 2.9 µs against 6.9 µs for
+    ``np.add.reduce`` on a 128×256 float32 batch. It is on every training
+    step, in every Dense bias and batch-norm layer. BLAS sums in another
+    order, so the two agree to rounding, not bit for bit.
+    """
+    return np.matmul(np.ones(a.shape[0], dtype=a.dtype), a, out=out)
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    """max(z, 0) elementwise; the plain form is ``np.maximum(z, 0)``, with the same bits.
+
+    Taken against a row of zeros rather than the scalar 0, which NumPy's
+    ``maximum`` handles at half the speed: 9.1 µs against 17.2 µs on a
+    128×256 float32 batch.
+    """
+    return np.maximum(z, np.zeros(z.shape[-1:], dtype=z.dtype))
+
+
+def bernoulli(rng: np.random.Generator, p: float, shape) -> np.ndarray:
+    """A boolean array of i.i.d. Bernoulli(p) entries, as ``u < t`` for 32-bit uniforms u.
+
+    The plain form draws one uniform 32-bit integer u per entry and keeps it
+    when u < t, t = ⌊p · 2³²⌋, so P(True) = t / 2³², within 2⁻³² of p. This
+    draws a quarter of those bits: with u = u₁ · 2²⁴ + u₂ for a random byte u₁,
+    u < t exactly when u₁ < t₁, or u₁ = t₁ and u₂ < t₂ (t = t₁ · 2²⁴ + t₂), so
+    only the ties, one entry in 256, need the 24 further bits u₂
+    (:func:`below_threshold`). A 128×256 mask takes 41 µs this way, 83 µs with
+    whole 32-bit words, and 159 µs with ``rng.random(dtype=np.float32) < p``.
+    """
+    n = int(np.prod(shape, dtype=np.int64))
+    t = min(int(p * 2.0**32), 2**32 - 1)
+    bits = rng.bit_generator
+    u1 = bits.random_raw((n + 7) // 8).view(np.uint8)[:n]
+    # u₂: the top 24 bits of a fresh 64-bit word per tie.
+    keep = below_threshold(u1, lambda k: bits.random_raw(k) >> np.uint64(40), t)
+    return keep.reshape(shape)
+
+
+def below_threshold(u1: np.ndarray, tails, t: int) -> np.ndarray:
+    """[u < t] for u = u₁ · 2²⁴ + u₂, given the top bytes ``u1`` (uint8).
+
+    ``tails(k)`` returns the 24-bit low parts u₂ of the k entries whose top
+    byte ties with t's; no others are needed.
+    """
+    t1, t2 = divmod(t, 2**24)
+    keep = u1 < np.uint8(t1)
+    ties = np.flatnonzero(u1 == np.uint8(t1))
+    if ties.size:
+        keep[ties] = tails(ties.size) < np.uint64(t2)
+    return keep

@@ -1,0 +1,174 @@
+"""The optimizer protocol: state in the store's layout, ``init(store)`` and ``step(store, lr)``.
+
+An optimizer updates a parameter store (:class:`~mllib.optim.ParameterSet`, or
+anything with the same attributes): ``store.values`` and ``store.grads``, two
+1-D buffers of ``store.size`` elements; ``store.views(buffer)``, which names
+the parts of a buffer of that size; ``store.shapes`` and ``store.dtype``; and
+``store.sync()``. Nothing else about memory is assumed.
+
+``init(store)`` makes the state: one buffer per slot (Adam's ``m`` and ``v``),
+laid out as the store, so that ``get_state()`` can name its parts ``"m.W1"``,
+``"v.b2"``. ``step(store, lr)`` then applies the subclass's ``_update``, the
+notes' formulas written once, to aligned blocks of the buffers
+(:mod:`mllib.optim.blocks`). A step allocates nothing of parameter size: the
+scratch space is one block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._validation import check_real
+from .blocks import BLOCK, blockwise
+from .store import views_of
+
+
+class Optimizer:
+    """Base class: validation, the step counter t, state in the store's layout.
+
+    Subclasses set ``name``, ``_slots`` (the names of their state buffers) and
+    ``_hyper`` (the constructor arguments), and implement ``_scalars(lr)``,
+    the step's scalar coefficients, and ``_update(p, g, *slots, buf, **scalars)``
+    on one block. The counter t is 1 during the first step, as the notes'
+    ``iter = epoch·B + k``.
+    """
+
+    name = "optimizer"
+    _slots: tuple[str, ...] = ()
+    _hyper: tuple[str, ...] = ()
+    #: Elements per block of the update (:mod:`mllib.optim.blocks`); the
+    #: results have the same bits whatever it is.
+    block_size = BLOCK
+
+    def __init__(self):
+        self.t = 0
+        self._layout = None    # (shapes, dtype) of the store the state is laid out for
+        self._state = {}       # slot -> 1-D buffer of the store's size
+        self._loaded = None    # {slot: {name: array}} from set_state, until init
+        self._scratch = None
+
+    # -- the protocol ---------------------------------------------------------
+
+    def init(self, store) -> None:
+        """Make the state for ``store``, or keep it if it is laid out for it already.
+
+        State loaded by :meth:`set_state` is placed into the new buffers; it
+        must name exactly the store's parameters, with their shapes.
+        """
+        layout = (dict(store.shapes), np.dtype(store.dtype))
+        if self._layout is not None:
+            if self._layout != layout:
+                raise ValueError(f"{self.name} holds state for parameters "
+                                 f"{_describe(self._layout)}, not {_describe(layout)}")
+            return
+        loaded = self._loaded or {slot: {} for slot in self._slots}
+        for slot, arrays in loaded.items():
+            if arrays and (arrays.keys() != store.shapes.keys() or any(
+                    np.shape(a) != store.shapes[k] for k, a in arrays.items())):
+                raise ValueError(f"state {slot}.* holds {_describe((_shapes(arrays), ''))}, but "
+                                 f"the parameters are {_describe(layout)}")
+        self._state = {slot: store.flat(loaded[slot]) if loaded[slot]
+                       else np.zeros(store.size, dtype=store.dtype) for slot in self._slots}
+        self._layout, self._loaded = layout, None
+
+    def step(self, store, lr: float) -> None:
+        """Update ``store.values`` in place from ``store.grads``; ``t += 1``.
+
+        The first step on a store calls :meth:`init`. Everything is checked
+        before any array or counter changes.
+        """
+        lr = check_real("lr", lr, 0.0)
+        self.init(store)
+        store.sync()
+        self.t += 1
+        scalars = self._scalars(lr)
+        update = self._update
+
+        def block(p, g, *rest):
+            update(p, g, *rest[:-1], buf=rest[-1], **scalars)
+
+        blockwise(block, [store.values, store.grads, *self._state.values()],
+                  self._scratch_for(store), self.block_size)
+
+    def _scalars(self, lr: float) -> dict:
+        """The step's scalar coefficients, passed to ``_update`` by name."""
+        raise NotImplementedError
+
+    def _update(self, p, g, *slots, buf, **scalars) -> None:
+        """One block of the update, in place: θ, g, the slots' state and scratch."""
+        raise NotImplementedError
+
+    # -- configuration and state ----------------------------------------------
+
+    def get_config(self) -> dict:
+        """JSON-serializable hyperparameters, including ``"name"``."""
+        return {"name": self.name, **{h: getattr(self, h) for h in self._hyper}}
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """A copy of the state: ``{"t": array(t), "<slot>.<param>": array, ...}``."""
+        out = {"t": np.array(self.t, dtype=np.int64)}
+        for slot in self._slots:
+            if self._layout is not None:
+                arrays = views_of(self._state[slot], self._layout[0])
+            else:
+                arrays = (self._loaded or {}).get(slot, {})
+            out.update({f"{slot}.{k}": np.array(a) for k, a in arrays.items()})
+        return out
+
+    def set_state(self, state: Mapping) -> None:
+        """Load what :meth:`get_state` returned, validated first.
+
+        The arrays are placed into the store's layout by the next
+        :meth:`init` (or :meth:`step`), which checks their names and shapes.
+        """
+        t = state.get("t") if isinstance(state, Mapping) else None
+        if t is None or np.ndim(t) != 0 or np.asarray(t).dtype.kind not in "iu" or t < 0:
+            raise ValueError(f"state must hold 't', a non-negative integer scalar, got {t!r}")
+        loaded = {s: {} for s in self._slots}
+        for name, value in state.items():
+            if name == "t":
+                continue
+            slot, _, key = name.partition(".")
+            if slot not in loaded or not key:
+                raise ValueError(f"unknown state key {name!r} for {self.name}; "
+                                 f"expected 't' or '<slot>.<param>' with slot in {self._slots}")
+            value = np.asarray(value)
+            if value.dtype.kind != "f":
+                raise ValueError(f"state {name!r} must be a float array, got dtype {value.dtype}")
+            loaded[slot][key] = value.copy()
+        self._check_slots_agree(loaded)
+        self.t, self._loaded = int(t), loaded
+        self._layout, self._state, self._scratch = None, {}, None
+
+    def _check_slots_agree(self, loaded) -> None:
+        first = self._slots[0] if self._slots else None
+        for slot in self._slots[1:]:
+            if _shapes(loaded[slot]) != _shapes(loaded[first]):
+                raise ValueError(f"state {slot}.* holds {_describe((_shapes(loaded[slot]), ''))} "
+                                 f"but {first}.* holds {_describe((_shapes(loaded[first]), ''))}")
+
+    def __getstate__(self):
+        # The scratch block is made again by the next step.
+        return {**self.__dict__, "_scratch": None}
+
+    def _scratch_for(self, store) -> np.ndarray:
+        size = min(self.block_size, store.size)
+        if self._scratch is None or self._scratch.size < size:
+            self._scratch = np.empty(size, dtype=store.dtype)
+        return self._scratch
+
+    def __repr__(self):
+        args = ", ".join(f"{h}={getattr(self, h)!r}" for h in self._hyper)
+        return f"{type(self).__name__}({args})"
+
+
+def _shapes(arrays) -> dict:
+    return {k: np.shape(a) for k, a in arrays.items()}
+
+
+def _describe(layout) -> str:
+    shapes, dtype = layout
+    listed = ", ".join(f"{k} {s}" for k, s in sorted(shapes.items()))
+    return f"[{listed}]" + (f" {dtype}" if dtype != "" else "")

@@ -1,0 +1,38 @@
+"""Inference over X a chunk of rows at a time, so that temporary memory stays bounded.
+
+X may be an ``np.memmap`` larger than memory: each chunk is read, converted to
+the model's dtype, standardized and passed through the network on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .inputs import CHUNK, require_finite
+from .metrics import EpochMetrics
+
+
+def chunks(n_rows):
+    """Row slices of at most CHUNK rows covering ``range(n_rows)``."""
+    return (slice(start, start + CHUNK) for start in range(0, n_rows, CHUNK))
+
+
+def forward_in_chunks(model, X) -> np.ndarray:
+    """Inference-mode a[L] for every row of X, checked for NaN and ±inf chunk by chunk."""
+    out = np.empty((X.shape[0], model.config["nodes"][-1]), dtype=model.dtype)
+    for rows in chunks(X.shape[0]):
+        # Checked while the chunk is in cache; nothing has changed if a later chunk is refused.
+        require_finite(X[rows], "X")
+        out[rows] = model.loss.activation.forward(model.logits(model.batch_input(X, rows)))
+    return out
+
+
+def evaluate_in_chunks(model, X, Y) -> dict:
+    """Inference-mode ``{"cost": J, metric: ...}`` over X and its encoded targets Y."""
+    sums = EpochMetrics(model.output_kind)
+    for rows in chunks(X.shape[0]):
+        z = model.logits(model.batch_input(X, rows))
+        sums.add(*model.loss.forward(z, Y[rows]), Y[rows])
+    logs = sums.result()
+    logs["cost"] += model.penalty(X.shape[0])
+    return logs

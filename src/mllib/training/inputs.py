@@ -1,0 +1,61 @@
+"""Checks of the arrays a user passes to a network: X, y and their rows.
+
+Each check raises ValueError naming the argument, before anything changes.
+X may be an ``np.memmap`` larger than memory: nothing here copies it whole.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Rows per chunk when predicting, evaluating or checking X, to bound temporary memory.
+CHUNK = 4096
+
+
+def check_X(X, *, n_features=None, name="X", finite=True) -> np.ndarray:
+    """``X`` as a 2-D array of real numbers with rows, in its own dtype.
+
+    ``n_features`` (when not None) is the width the network expects;
+    ``finite=False`` leaves the NaN/infinity check to the caller.
+    """
+    if not isinstance(X, np.ndarray):
+        X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} has no rows")
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool) \
+            or np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be real numbers, got dtype {X.dtype}")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(f"{name} has {X.shape[1]} features, but the network expects "
+                         f"nodes[0] = {n_features}")
+    if finite:
+        require_finite(X, name)
+    return X
+
+
+def rows_of(y, X, x_name="X", y_name="y") -> np.ndarray:
+    """``y`` as an array with one entry (or row) per row of ``X``, else ValueError."""
+    y = np.asarray(y)
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"{x_name} has {X.shape[0]} rows but {y_name} has shape {y.shape}")
+    return y
+
+
+def require_finite(X, name) -> None:
+    if not all_finite(X):
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def all_finite(X) -> bool:
+    """Whether every entry of X is finite, without a temporary as large as X.
+
+    A sum in X's own dtype is finite when every entry is (X may be a memmap, so this
+    streams through it once); only if it is not, because of NaN, ±inf or an
+    overflow of huge finite values, are the rows checked chunk by chunk.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(X, axis=None)):
+            return True
+    return all(np.isfinite(X[start:start + CHUNK]).all() for start in range(0, X.shape[0], CHUNK))

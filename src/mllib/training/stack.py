@@ -1,0 +1,129 @@
+"""The layers of an L-layer network, their parameter store, and the passes over them.
+
+:func:`build_layers` turns a checked configuration (:mod:`.config`) into the
+layer list of the notes: for l = 1..L, ``Dense`` then batch norm, the
+activator and dropout, with dropout on the input first if ``keep_probs[0] < 1``.
+:class:`LayerStack` owns those layers and one :class:`~mllib.optim.ParameterSet`
+that holds every parameter and gradient; it knows nothing of labels, inputs
+or training loops.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+from ..nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
+from ..nn.regularizers import LpRegularizer
+from ..optim import ParameterSet
+
+
+def build_layers(config, rng, dtype):
+    """``(layers, named)``: every layer in order, and ``(l, layer)`` for those with parameters."""
+    reg = None
+    if config["lp_reg"] and config["lambda_"]:
+        reg = LpRegularizer(config["lp_reg"], config["lambda_"])
+    nodes, L = config["nodes"], len(config["nodes"]) - 1
+    layers, named = [], []
+    if config["keep_probs"][0] < 1.0:
+        layers.append(Dropout(config["keep_probs"][0], rng=rng))
+    for l in range(1, L + 1):
+        bn = config["batch_norm"][l]
+        dense = Dense(nodes[l - 1], nodes[l], bias=config["bias"][l] and not bn,
+                      init=config["init"], regularizer=reg, rng=rng, dtype=dtype)
+        layers.append(dense)
+        named.append((l, dense))
+        if l == L:
+            break
+        if bn:
+            norm = BatchNorm(nodes[l], epsilon=config["bn_epsilon"],
+                             momentum=config["bn_momentum"], dtype=dtype)
+            layers.append(norm)
+            named.append((l, norm))
+        layers.append(ActivationLayer(config["activators"][l]))
+        if config["keep_probs"][l] < 1.0:
+            layers.append(Dropout(config["keep_probs"][l], rng=rng))
+    return layers, named
+
+
+class LayerStack:
+    """Layers run in order, with a loss on the last one's output.
+
+    Parameters
+    ----------
+    layers : list of Layer
+    named : list of (int, Layer)
+        The layers with parameters, by the notes' layer number l: layer l's
+        ``W`` is named ``"W{l}"``.
+    loss : Loss
+        Fused with the output activation (:mod:`mllib.nn.losses`).
+    dtype : numpy dtype
+    """
+
+    def __init__(self, layers, named, loss, dtype):
+        self.layers, self.named, self.loss = layers, named, loss
+        self.store = ParameterSet.from_layers(named, dtype)
+        # Backward stops at the first layer with parameters: nothing needs ∂J/∂X.
+        self._first = next((i for i, layer in enumerate(layers) if layer.params), len(layers))
+
+    def logits(self, X, training):
+        """z[L], the last layer's output before the output activation."""
+        z = X
+        for layer in self.layers:
+            z = layer.forward(z, training)
+        return z
+
+    def train_step(self, X, Y):
+        """One training-mode forward and backward pass: ``(data loss, a[L])``.
+
+        The data loss is J without the penalty. The gradients, the penalty's
+        included, are left in the store's ``grads`` buffer.
+        """
+        loss, a = self.loss.forward(self.logits(X, training=True), Y)
+        delta = self.loss.delta(a, Y)
+        for layer in reversed(self.layers[self._first + 1:]):
+            delta = layer.backward(delta)
+        if self._first < len(self.layers):
+            self.layers[self._first].backward_params(delta)
+        return loss, a
+
+    def update_state(self) -> None:
+        """Fold the last training batch into the untrained state (batch norm)."""
+        for _, layer in self.named:
+            layer.update_state()
+
+    def penalty(self, n_samples) -> float:
+        """λ/(2N) Σ_l Σ |W[l]|^p for a batch of N = ``n_samples`` rows."""
+        return sum(layer.penalty(n_samples) for _, layer in self.named)
+
+    def state(self) -> dict:
+        """Untrained state by name: ``{"running_mean1": ..., "running_var1": ...}``."""
+        return {f"{k}{l}": v for l, layer in self.named for k, v in layer.state.items()}
+
+    def get_weights(self) -> dict:
+        """A copy of every parameter and running statistic, by name."""
+        return {k: v.copy() for k, v in {**self.store.params, **self.state()}.items()}
+
+    def set_weights(self, weights: dict) -> None:
+        """Copy ``weights`` into the live arrays; every name and shape is checked first."""
+        live = {**self.store.params, **self.state()}
+        if set(weights) != set(live):
+            raise ValueError(f"weights have keys {sorted(weights)}, expected {sorted(live)}")
+        for name, value in weights.items():
+            if np.shape(value) != live[name].shape:
+                raise ValueError(f"weights[{name!r}] has shape {np.shape(value)}, "
+                                 f"expected {live[name].shape}")
+        for name, value in weights.items():
+            live[name][...] = value
+
+    @contextmanager
+    def frozen(self):
+        """Hold every random draw (dropout masks) fixed inside the block."""
+        for layer in self.layers:
+            layer.freeze(True)
+        try:
+            yield
+        finally:
+            for layer in self.layers:
+                layer.freeze(False)

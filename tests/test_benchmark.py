@@ -80,3 +80,15 @@ def test_a_worker_that_dies_between_turns_is_reported():
     contender._process.wait()
     with pytest.raises(RuntimeError, match=r"worker matmul stopped \(exit status -9\)"):
         contender.run()
+
+
+@pytest.mark.bench
+def test_copies_script_times_every_copy_against_the_original():
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "copies.py"), "--rows", "300",
+                           "--rounds", "2"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "one epoch of 300 rows, median of 2 rounds"
+    assert [line.split()[0] for line in lines[1:]] == ["original", "deepcopy", "pickle",
+                                                       "save/load"]
+    assert "1.000 × original" in lines[1]

@@ -8,6 +8,8 @@ machines (float32, a 128×256 batch, the benchmark's hidden layer).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -43,7 +45,7 @@ def bernoulli(rng: np.random.Generator, p: float, shape) -> np.ndarray:
     (:func:`below_threshold`). A 128×256 mask takes 41 µs this way, 83 µs with
     whole 32-bit words, and 159 µs with ``rng.random(dtype=np.float32) < p``.
     """
-    n = int(np.prod(shape, dtype=np.int64))
+    n = math.prod(shape)
     t = min(int(p * 2.0**32), 2**32 - 1)
     bits = rng.bit_generator
     u1 = bits.random_raw((n + 7) // 8).view(np.uint8)[:n]

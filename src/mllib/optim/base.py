@@ -44,7 +44,7 @@ class Optimizer:
 
     def __init__(self):
         self.t = 0
-        self._layout = None    # (shapes, dtype) of the store the state is laid out for
+        self._layout = None    # store.layout of the store the state is laid out for
         self._state = {}       # slot -> 1-D buffer of the store's size
         self._loaded = None    # {slot: {name: array}} from set_state, until init
         self._scratch = None
@@ -57,21 +57,20 @@ class Optimizer:
         State loaded by :meth:`set_state` is placed into the new buffers; it
         must name exactly the store's parameters, with their shapes.
         """
-        layout = (dict(store.shapes), np.dtype(store.dtype))
         if self._layout is not None:
-            if self._layout != layout:
+            if self._layout != store.layout:
                 raise ValueError(f"{self.name} holds state for parameters "
-                                 f"{_describe(self._layout)}, not {_describe(layout)}")
+                                 f"{_describe(self._layout)}, not {_describe(store.layout)}")
             return
         loaded = self._loaded or {slot: {} for slot in self._slots}
         for slot, arrays in loaded.items():
             if arrays and (arrays.keys() != store.shapes.keys() or any(
                     np.shape(a) != store.shapes[k] for k, a in arrays.items())):
                 raise ValueError(f"state {slot}.* holds {_describe((_shapes(arrays), ''))}, but "
-                                 f"the parameters are {_describe(layout)}")
+                                 f"the parameters are {_describe(store.layout)}")
         self._state = {slot: store.flat(loaded[slot]) if loaded[slot]
                        else np.zeros(store.size, dtype=store.dtype) for slot in self._slots}
-        self._layout, self._loaded = layout, None
+        self._layout, self._loaded = store.layout, None
 
     def step(self, store, lr: float) -> None:
         """Update ``store.values`` in place from ``store.grads``; ``t += 1``.
@@ -111,7 +110,7 @@ class Optimizer:
         out = {"t": np.array(self.t, dtype=np.int64)}
         for slot in self._slots:
             if self._layout is not None:
-                arrays = views_of(self._state[slot], self._layout[0])
+                arrays = views_of(self._state[slot], dict(self._layout[0]))
             else:
                 arrays = (self._loaded or {}).get(slot, {})
             out.update({f"{slot}.{k}": np.array(a) for k, a in arrays.items()})
@@ -169,6 +168,7 @@ def _shapes(arrays) -> dict:
 
 
 def _describe(layout) -> str:
+    """``[W1 (5, 3), b1 (5,)] float64`` for a layout ``(shapes, dtype)``; dtype may be ''."""
     shapes, dtype = layout
-    listed = ", ".join(f"{k} {s}" for k, s in sorted(shapes.items()))
-    return f"[{listed}]" + (f" {dtype}" if dtype != "" else "")
+    listed = ", ".join(f"{k} {s}" for k, s in sorted(dict(shapes).items()))
+    return f"[{listed}]" + (f" {np.dtype(dtype).name}" if dtype != "" else "")

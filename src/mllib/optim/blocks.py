@@ -28,6 +28,9 @@ def blockwise(update, arrays, scratch: np.ndarray, block: int = BLOCK) -> None:
     of at least ``min(block, length)`` elements, free for ``update`` to use.
     """
     n = arrays[0].shape[0]
+    if n <= block:   # the common case of a small model: no slicing at all
+        update(*arrays, scratch[:n] if scratch.shape[0] > n else scratch)
+        return
     for start in range(0, n, block):
         stop = min(start + block, n)
         update(*(a[start:stop] for a in arrays), scratch[:stop - start])

@@ -65,6 +65,8 @@ class ParameterSet:
         if self.dtype.kind != "f":
             raise ValueError(f"a ParameterSet holds floats, got dtype {self.dtype}")
         self.shapes = {str(k): tuple(int(n) for n in s) for k, s in shapes.items()}
+        # What an optimizer's state must match: names, shapes and dtype, compared in one go.
+        self.layout = (tuple(self.shapes.items()), self.dtype.str)
         self.size = sum(math.prod(s) for s in self.shapes.values())
         self.values = np.zeros(self.size, dtype=self.dtype)
         self.grads = np.zeros(self.size, dtype=self.dtype)
@@ -74,6 +76,7 @@ class ParameterSet:
     def _make_views(self):
         self.params = self.views(self.values)
         self.grad_views = self.views(self.grads)
+        self._bound = []      # (dict, key, view) for each binding, for sync
 
     @property
     def names(self) -> list:
@@ -147,8 +150,10 @@ class ParameterSet:
         self._rebind()
 
     def _rebind(self):
-        for table, key, name, kind in self._bindings:
-            table[key] = self._view(name, kind)
+        self._bound = [(table, key, self._view(name, kind))
+                       for table, key, name, kind in self._bindings]
+        for table, key, view in self._bound:
+            table[key] = view
 
     def _view(self, name, kind):
         return self.params[name] if kind == "value" else self.grad_views[name]
@@ -160,27 +165,30 @@ class ParameterSet:
         replacement is checked before any is copied, so a ValueError (wrong
         shape, not real numbers, missing) leaves the store as it was.
         """
-        replaced = []
-        for table, key, name, kind in self._bindings:
-            view = self._view(name, kind)
+        for table, key, view in self._bound:
+            if table.get(key) is not view:
+                break
+        else:
+            return   # the usual case: every layer wrote in place
+        replaced = [(table, key, view) for table, key, view in self._bound
+                    if table.get(key) is not view]
+        for (table, key, view), (_, _, name, kind) in zip(self._bound, self._bindings):
             new = table.get(key)
-            if new is view:
-                continue
-            if not isinstance(new, np.ndarray) or new.shape != view.shape \
-                    or new.dtype.kind not in "fiu":
+            if new is not view and (not isinstance(new, np.ndarray) or new.shape != view.shape
+                                    or new.dtype.kind not in "fiu"):
                 what = "params" if kind == "value" else "grads"
                 raise ValueError(f"{what}[{key!r}] of {name} must be a real array of shape "
                                  f"{view.shape}, got {getattr(new, 'shape', type(new).__name__)}")
-            replaced.append((table, key, view, new))
-        for table, key, view, new in replaced:
-            view[...] = new
+        for table, key, view in replaced:
+            view[...] = table[key]
             table[key] = view
 
     # -- copies and pickles ---------------------------------------------------
 
     def __getstate__(self):
         # The views are rebuilt from the buffers; NumPy would pickle each as a copy.
-        return {k: v for k, v in self.__dict__.items() if k not in ("params", "grad_views")}
+        return {k: v for k, v in self.__dict__.items()
+                if k not in ("params", "grad_views", "_bound")}
 
     def __setstate__(self, state):
         self.__dict__.update(state)

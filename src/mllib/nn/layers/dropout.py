@@ -47,7 +47,7 @@ class Dropout(Layer):
         if not (self.frozen and self.mask is not None and self.mask.shape == x.shape):
             D = bernoulli(self.rng, self.keep_prob, x.shape)
             self.mask = D.astype(x.dtype)
-            self.mask /= self.keep_prob
+            self.mask *= 1.0 / self.keep_prob   # D ∈ {0, 1}: the bits of D / keep_prob
         self._mask_used = self.mask
         return x * self.mask
 

@@ -54,19 +54,55 @@ def test_a_callable_init_is_refused_at_save_time_and_nothing_is_written(tmp_path
 class WideNetwork(mllib.NeuralNetwork):
     """A user's subclass: registered by defining it, rebuilt through its own constructor."""
 
-    def __init__(self, width=5, **kwargs):
-        kwargs.setdefault("nodes", [None, width, 1])
-        kwargs.setdefault("activators", ["relu", "sigmoid"])
-        super().__init__(**kwargs)
+    def __init__(self, width=5, seed=0):
+        super().__init__(nodes=[None, width, 1], activators=["relu", "sigmoid"], seed=seed)
         self.width = width
+
+    def get_config(self):
+        return {"width": self.width, "seed": self.config["seed"]}
+
+
+class NeuralNetwork(mllib.NeuralNetwork):
+    """A user's class that shares the name of mllib's, without its own get_config."""
+
+    def __init__(self, depth):
+        super().__init__(nodes=[None] + [3] * depth + [1],
+                         activators=["tanh"] * depth + ["sigmoid"])
 
 
 def test_a_subclass_is_registered_and_comes_back_as_itself(tmp_path):
     net = WideNetwork(width=7, seed=2)
     net.fit(*xor_data(), epochs=1)
     net.save(tmp_path / "wide.npz")
+    header, _ = read_model_file(tmp_path / "wide.npz")
+    assert header["class"] == f"{__name__}.WideNetwork"
     back = mllib.load(tmp_path / "wide.npz")
-    assert type(back) is WideNetwork and back.config["nodes"] == [2, 7, 1]
+    assert type(back) is WideNetwork and back.width == 7 and back.config["nodes"] == [2, 7, 1]
+    np.testing.assert_array_equal(back.predict(xor_data()[0]), net.predict(xor_data()[0]))
+
+
+def test_a_users_class_of_the_same_name_does_not_replace_mllibs(tmp_path):
+    plain = mllib.NeuralNetwork(nodes=[2, 3, 1], activators=["relu", "sigmoid"])
+    plain.fit(*xor_data(), epochs=1)
+    plain.save(tmp_path / "plain.npz")
+    assert type(mllib.load(tmp_path / "plain.npz")) is mllib.NeuralNetwork
+    mine = NeuralNetwork(depth=2)
+    mine.fit(*xor_data(), epochs=1)
+    with pytest.raises(ValueError, match=r"get_config\(\) returns arguments its constructor "
+                                         r"does not take.*override"):
+        mine.save(tmp_path / "mine.npz")
+    assert not (tmp_path / "mine.npz").exists()
+
+
+def test_get_state_is_a_snapshot_that_later_training_does_not_change():
+    X, y = xor_data()
+    net = mllib.NeuralNetwork(nodes=[None, 4, 1], activators=["tanh", "sigmoid"], seed=1)
+    net.fit(X, y, epochs=2)
+    header, arrays = net.get_state()
+    frozen = {k: v.copy() for k, v in arrays.items()}
+    net.fit(X, y, epochs=2)
+    assert all(np.array_equal(arrays[k], v) for k, v in frozen.items())
+    assert mllib.NeuralNetwork.from_state(header, arrays).epoch_ == 2
 
 
 def test_an_unknown_class_in_a_file_is_reported(tmp_path):
@@ -90,10 +126,12 @@ def test_optimizer_state_that_does_not_fit_the_weights_is_reported(tmp_path):
 
 
 # -- files of format 1, written by mllib 0.1.0 before the parameter store ----------------
-# tests/io/data/make_v1_files.py wrote them with that version, and recorded what the same
-# model did in that version when trained on for two more epochs.
+# tests/io/data/make_v1_files.py wrote them with the two releases of that version (v1a:
+# the first, with Adam's m and v; v1: the second, with undamped sums), and recorded what
+# the same model did in that release when trained on for two more epochs.
 
-@pytest.mark.parametrize("name", ["v1_adam_network", "v1_logistic"])
+@pytest.mark.parametrize("name", ["v1_adam_network", "v1_logistic", "v1a_adam_network",
+                                  "v1a_logistic"])
 def test_a_format_1_file_loads_and_trains_on_as_it_did(name):
     header, _ = read_model_file(DATA / f"{name}.npz")
     assert header["version"] == 1

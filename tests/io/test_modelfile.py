@@ -33,9 +33,9 @@ def test_round_trip_keeps_everything(tmp_path):
     assert back.optimizer_.get_config() == net.optimizer_.get_config()
     for name, value in net.optimizer_.get_state().items():
         np.testing.assert_array_equal(back.optimizer_.get_state()[name], value)
-    assert back.rng.bit_generator.state == net.rng.bit_generator.state
+    assert back.rng_.bit_generator.state == net.rng_.bit_generator.state
     np.testing.assert_array_equal(back.standardizer_.mean_, net.standardizer_.mean_)
-    assert list(back.targets.classes.classes_) == ["cat", "dog", "eel"]
+    assert list(back.targets_.classes.classes_) == ["cat", "dog", "eel"]
 
 
 def test_presets_come_back_as_their_class(tmp_path):
@@ -54,12 +54,12 @@ def test_a_model_saved_before_any_fit_comes_back_unfitted(tmp_path):
     net.cost(X, y)  # builds the layers without fitting
     net.save(tmp_path / "unfitted.npz")
     back = mllib.load(tmp_path / "unfitted.npz")
-    assert back.fitted is False
+    assert back.fitted_ is False
     with pytest.raises(RuntimeError, match="not fitted yet"):
         back.predict(X)
     np.testing.assert_array_equal(back.get_weights()["W1"], net.get_weights()["W1"])
     back.fit(X, y, epochs=1)
-    assert back.fitted
+    assert back.fitted_
 
 
 def test_a_file_without_the_fitted_field_loads_as_fitted(tmp_path):

@@ -129,7 +129,7 @@ def test_layers_are_built_in_the_notes_order():
             if isinstance(layer, ActivationLayer)] == ["relu", "tanh"]
     assert net.loss.activation.name == "softmax"
     # dropout layers share the model's one Generator
-    assert all(layer.rng is net.rng for layer in net.layers if isinstance(layer, Dropout))
+    assert all(layer.rng is net.rng_ for layer in net.layers if isinstance(layer, Dropout))
 
 
 def test_parameter_names_shapes_and_batch_norm_without_bias():

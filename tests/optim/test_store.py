@@ -15,7 +15,7 @@ from _optim_testing import make_problem, run
 
 def test_views_tile_the_buffers_in_order():
     store = ParameterSet({"W1": (2, 3), "b1": (2,), "W2": (1, 2)}, np.float32)
-    assert store.size == 10 and store.names == ["W1", "b1", "W2"]
+    assert store.size == 10 and list(store.shapes) == ["W1", "b1", "W2"]
     store.values[...] = np.arange(10)
     np.testing.assert_array_equal(store.params["W1"], [[0, 1, 2], [3, 4, 5]])
     np.testing.assert_array_equal(store.params["b1"], [6, 7])
@@ -110,7 +110,7 @@ def _trained():
 def _assert_bound(net):
     """Every layer's parameter and gradient is its store's view, and nothing else."""
     store = net.store
-    for l, layer in net._stack.named:
+    for l, layer in net.stack.named:
         for k in layer.params:
             assert layer.params[k] is store.params[f"{k}{l}"]
             assert layer.grads[k] is store.grad_views[f"{k}{l}"]
@@ -139,3 +139,31 @@ def test_a_copy_keeps_the_layout_and_trains_on_to_the_same_bits(remake, tmp_path
         np.testing.assert_array_equal(twin.get_weights()[name], value, err_msg=name)
     a, b = net.optimizer_.get_state(), twin.optimizer_.get_state()
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_names_must_be_unique_and_shapes_non_negative_integers():
+    dense = Dense(2, 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="two layers have a parameter named W1"):
+        ParameterSet.from_layers([(1, dense), (1, Dense(2, 2, rng=np.random.default_rng(1)))],
+                                 np.float32)
+    for bad in [(2, -1), (2.5,), (True,)]:
+        with pytest.raises(ValueError, match=r"the shape of W must be non-negative integers"):
+            ParameterSet({"W": bad}, np.float32)
+
+
+def test_what_a_layer_assigned_is_seen_by_get_weights_and_copies_before_any_step():
+    net = _trained()
+    dense = net.layers[[type(layer) for layer in net.layers].index(Dense)]
+    dense.params["W"] = np.full_like(dense.params["W"], 0.5)       # assigned, not written in
+    assert np.all(net.get_weights()["W1"] == 0.5)
+    assert np.all(pickle.loads(pickle.dumps(net)).get_weights()["W1"] == 0.5)
+    assert dense.params["W"] is net.store.params["W1"]
+    assert np.all(net.parameters()["W1"] == 0.5)
+
+
+def test_parameters_is_a_new_dict_of_the_live_arrays():
+    net = _trained()
+    params = net.parameters()
+    params["W1"] = np.zeros(3)
+    assert net.parameters()["W1"].shape == (8, 4)
+    assert net.parameters()["W1"] is net.store.params["W1"]

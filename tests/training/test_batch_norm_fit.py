@@ -56,6 +56,6 @@ def test_batch_norm_refuses_batches_of_one_row(n, batch_size, match):
     before = net.get_weights()
     with pytest.raises(ValueError, match=match):
         net.fit(X, y, epochs=1, batch_size=batch_size)
-    assert net.epoch_ == 0 and net.optimizer_ is None and net.targets.classes is None
+    assert net.epoch_ == 0 and net.optimizer_ is None and net.targets_.classes is None
     for name, value in before.items():
         np.testing.assert_array_equal(net.get_weights()[name], value)

@@ -20,16 +20,16 @@ def classifier(seed=0):
 
 def snapshot(net):
     """What a failed fit must not change."""
-    classes = net.targets.classes
+    classes = net.targets_.classes
     return {
-        "targets": net.targets,
+        "targets": net.targets_,
         "classes": None if classes is None else classes.classes_.tolist(),
         "standardizer": net.standardizer_,
         "optimizer": net.optimizer_,
         "optimizer_state": None if net.optimizer_ is None else net.optimizer_.get_state(),
-        "epoch": net.epoch_, "fitted": net.fitted, "nodes": list(net.config["nodes"]),
+        "epoch": net.epoch_, "fitted": net.fitted_, "nodes": list(net.config["nodes"]),
         "weights": net.get_weights() if net.built else None,
-        "rng": net.rng.bit_generator.state,
+        "rng": net.rng_.bit_generator.state,
     }
 
 

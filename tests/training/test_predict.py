@@ -81,9 +81,9 @@ def test_predict_and_evaluate_need_a_fitted_network(tmp_path):
     assert model.cost(X, y) == pytest.approx(cost) and set(grads) == {"W1", "b1", "W2", "b2"}
     with pytest.raises(ValueError, match="rows"):
         model.fit(X, y[:-1], epochs=1)
-    assert not model.fitted
+    assert not model.fitted_
     model.fit(X, y, epochs=0)
-    assert model.fitted and model.predict(X).shape == (40,)
+    assert model.fitted_ and model.predict(X).shape == (40,)
     model.save(tmp_path / "fitted.npz")
     np.testing.assert_array_equal(mllib.load(tmp_path / "fitted.npz").predict(X), model.predict(X))
 
@@ -105,3 +105,43 @@ def test_full_batch_augment_never_writes_into_the_callers_x(dtype, standardize):
     assert len(seen) == 3
     for batch in seen[1:]:  # every epoch starts from the same, unshifted rows
         np.testing.assert_array_equal(batch, seen[0])
+
+
+def test_the_fitted_attributes_older_names_are_aliases():
+    X, y = data()
+    model = net()
+    model.fit(X, y, epochs=1)
+    assert model.fitted is model.fitted_ is True
+    assert model.targets is model.targets_ and model.rng is model.rng_
+    model.fitted = False    # code written for the older names may still assign them
+    assert model.fitted_ is False
+
+
+def test_build_checks_its_widths_before_it_changes_the_model():
+    soft = mllib.SoftmaxRegression()
+    state = soft.rng_.bit_generator.state
+    for args, match in [((3, 1), r"n_outputs must be an integer >= 2, got 1"),
+                        ((0, 3), r"n_features must be a positive integer, got 0"),
+                        ((2.7, 3), r"n_features must be a positive integer"),
+                        ((3,), r"nodes\[L\] is None: give n_outputs")]:
+        with pytest.raises(ValueError, match=match):
+            soft.build(*args)
+        assert not soft.built and soft.config["nodes"] == [None, None]
+        assert soft.rng_.bit_generator.state == state
+    soft.build(3, 4)
+    assert soft.config["nodes"] == [3, 4] and soft.parameters()["W1"].shape == (4, 3)
+    with pytest.raises(ValueError, match=r"n_features is 5, but the network has nodes\[0\] = 3"):
+        soft.build(5, 4)
+
+
+def test_frozen_masks_restores_what_each_layer_had():
+    model = mllib.NeuralNetwork(nodes=[3, 4, 1], activators=["relu", "sigmoid"],
+                                keep_probs=[0.5, 0.5, 1])
+    first, second = [layer for layer in model.layers if layer.frozen is False][:2]
+    first.freeze()
+    with model.frozen_masks():
+        assert all(layer.frozen for layer in model.layers)
+        with model.frozen_masks():
+            pass
+        assert all(layer.frozen for layer in model.layers)
+    assert first.frozen and not second.frozen

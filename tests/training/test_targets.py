@@ -28,7 +28,7 @@ def test_a_sigmoid_output_of_two_units_refuses_a_1d_y():
         net.fit(X, y, epochs=1)
     with pytest.raises(ValueError, match=r"nodes\[L\]=2"):
         net.gradients(X, y)
-    assert net.targets.classes is None and net.optimizer_ is None
+    assert net.targets_.classes is None and net.optimizer_ is None
     net.fit(X, np.stack([y, 1 - y], axis=1), epochs=1)  # multi-label 0/1 rows are fine
 
 
@@ -37,7 +37,7 @@ def test_integer_labels_keep_every_unit_of_a_fixed_softmax_width():
     y = np.where(X[:, 0] > 0, 2, 0)  # class 1 never occurs in training
     net = softmax_net(3)
     net.fit(X, y, epochs=2)
-    assert net.targets.classes.classes_.tolist() == [0, 1, 2]
+    assert net.targets_.classes.classes_.tolist() == [0, 1, 2]
     net.parameters()["b1"][:] = [0.0, 100.0, 0.0]  # make unit 1 win everywhere
     assert net.predict(X).tolist() == [1] * len(X)
     assert net.predict_proba(X).shape == (len(X), 3)
@@ -54,7 +54,7 @@ def test_sigmoid_classes(y_of, classes):
     X = blobs()
     net = sigmoid_net()
     net.fit(X, y_of(X[:, 0] > 0), epochs=1)
-    assert net.targets.classes.classes_.tolist() == classes
+    assert net.targets_.classes.classes_.tolist() == classes
 
 
 def test_a_single_class_is_refused_by_name():
@@ -62,7 +62,7 @@ def test_a_single_class_is_refused_by_name():
     for net, y in ((sigmoid_net(), np.full(60, "yes")), (softmax_net(None), np.zeros(60, int))):
         with pytest.raises(ValueError, match="only one class, 'yes'|only one class, 0"):
             net.fit(X, y, epochs=1)
-        assert net.targets.classes is None and net.optimizer_ is None and net.epoch_ == 0
+        assert net.targets_.classes is None and net.optimizer_ is None and net.epoch_ == 0
 
 
 def test_labels_that_are_not_codes_must_match_the_width():
@@ -75,7 +75,7 @@ def test_labels_that_are_not_codes_must_match_the_width():
         net.fit(X, np.where(X[:, 0] > 0, 5, 4), epochs=1)   # ints outside [0, 3)
     with pytest.raises(ValueError, match="two classes, but y has 3"):
         sigmoid_net().fit(X, np.digitize(X[:, 0], [-0.5, 0.5]), epochs=1)
-    assert net.targets.classes is None and net.optimizer_ is None
+    assert net.targets_.classes is None and net.optimizer_ is None
 
 
 def test_a_width_left_to_the_data_takes_the_classes_found():
@@ -83,7 +83,7 @@ def test_a_width_left_to_the_data_takes_the_classes_found():
     net = softmax_net(None)
     net.fit(X, np.where(X[:, 0] > 0, 2, 0), epochs=1)
     assert net.config["nodes"][-1] == 2
-    assert net.targets.classes.classes_.tolist() == [0, 2]
+    assert net.targets_.classes.classes_.tolist() == [0, 2]
     assert set(net.predict(X)) <= {0, 2}
     names = np.array(["a", "b", "c"])[np.digitize(X[:, 0], [-0.5, 0.5])]
     strings = softmax_net(None)
@@ -99,7 +99,7 @@ def test_a_single_column_of_labels_is_read_as_labels(make):
     flat, column = make(), make()
     flat.fit(X, y, epochs=2)
     column.fit(X, y[:, None], epochs=2, validation_data=(X[:10], y[:10, None]))
-    assert column.targets.classes.classes_.tolist() == ["no", "yes"]
+    assert column.targets_.classes.classes_.tolist() == ["no", "yes"]
     np.testing.assert_array_equal(column.predict(X), flat.predict(X))
     assert column.evaluate(X, y[:, None]) == flat.evaluate(X, y)
 

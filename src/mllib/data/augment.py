@@ -15,8 +15,7 @@ import math
 
 import numpy as np
 
-from .._validation import check_int, check_real, is_int
-from .._validation import check_rng
+from .._validation import check_int, check_real, check_rng, is_int
 from ._checks import as_2d
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
-from .._validation import check_rng
+from .._validation import check_int, check_rng
 
 
 def minibatch_indices(n_samples, batch_size, rng, shuffle=True) -> list[np.ndarray]:

@@ -4,6 +4,10 @@ A model class registers itself (``@register_model``, or through a base class
 that registers its subclasses) and provides ``get_state() -> (header, arrays)``
 and ``from_state(header, arrays)``. :func:`save_model` and :func:`load_model`
 need nothing else, so this package imports no model code.
+
+mllib's own classes are registered under their bare names (``"NeuralNetwork"``);
+any other class under ``module.qualname``, so that a user's class never takes
+the place of mllib's, nor of another user's class of the same name.
 """
 
 from __future__ import annotations
@@ -13,15 +17,22 @@ from .modelfile import ModelFileError, read_model_file, write_model_file
 _MODELS: dict[str, type] = {}
 
 
+def model_name(cls: type) -> str:
+    """The name a model file gives ``cls``."""
+    if cls.__module__.split(".")[0] == "mllib":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def register_model(cls: type) -> type:
-    """Record ``cls`` under its name for :func:`load_model`; returns ``cls``."""
-    _MODELS[cls.__name__] = cls
+    """Record ``cls`` under :func:`model_name` for :func:`load_model`; returns ``cls``."""
+    _MODELS[model_name(cls)] = cls
     return cls
 
 
 def save_model(model, path) -> None:
     """Write ``model.get_state()`` to ``path``, with the model's class name."""
-    name = type(model).__name__
+    name = model_name(type(model))
     if _MODELS.get(name) is not type(model):
         raise ValueError(f"{name} is not a registered model class; mllib.load could not "
                          "rebuild it (see mllib.io.registry)")

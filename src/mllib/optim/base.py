@@ -2,9 +2,11 @@
 
 An optimizer updates a parameter store (:class:`~mllib.optim.ParameterSet`, or
 anything with the same attributes): ``store.values`` and ``store.grads``, two
-1-D buffers of ``store.size`` elements; ``store.views(buffer)``, which names
-the parts of a buffer of that size; ``store.shapes`` and ``store.dtype``; and
-``store.sync()``. Nothing else about memory is assumed.
+1-D buffers of ``store.size`` elements in ``store.dtype``; ``store.shapes``,
+the parameters' names and shapes in buffer order, and ``store.layout``, the
+same with the dtype, as one comparable value; ``store.flat(arrays)``, a
+buffer made from named arrays; and ``store.sync()``. Nothing else about memory
+is assumed.
 
 ``init(store)`` makes the state: one buffer per slot (Adam's ``m`` and ``v``),
 laid out as the store, so that ``get_state()`` can name its parts ``"m.W1"``,
@@ -51,23 +53,35 @@ class Optimizer:
 
     # -- the protocol ---------------------------------------------------------
 
-    def init(self, store) -> None:
-        """Make the state for ``store``, or keep it if it is laid out for it already.
+    @property
+    def has_state(self) -> bool:
+        """Whether the optimizer has stepped, or holds state laid out or loaded."""
+        return self.t > 0 or self._layout is not None or bool(self._loaded)
 
-        State loaded by :meth:`set_state` is placed into the new buffers; it
-        must name exactly the store's parameters, with their shapes.
-        """
+    def check(self, store) -> None:
+        """Raise ValueError unless this optimizer's state can serve ``store``; change nothing."""
         if self._layout is not None:
             if self._layout != store.layout:
                 raise ValueError(f"{self.name} holds state for parameters "
                                  f"{_describe(self._layout)}, not {_describe(store.layout)}")
             return
-        loaded = self._loaded or {slot: {} for slot in self._slots}
-        for slot, arrays in loaded.items():
+        for slot, arrays in (self._loaded or {}).items():
             if arrays and (arrays.keys() != store.shapes.keys() or any(
                     np.shape(a) != store.shapes[k] for k, a in arrays.items())):
                 raise ValueError(f"state {slot}.* holds {_describe((_shapes(arrays), ''))}, but "
                                  f"the parameters are {_describe(store.layout)}")
+
+    def init(self, store) -> None:
+        """Make the state for ``store``, or keep it if it is laid out for it already.
+
+        State loaded by :meth:`set_state` is placed into the new buffers, in
+        the store's dtype; it must name exactly the store's parameters, with
+        their shapes (:meth:`check`).
+        """
+        self.check(store)
+        if self._layout is not None:
+            return
+        loaded = self._loaded or {slot: {} for slot in self._slots}
         self._state = {slot: store.flat(loaded[slot]) if loaded[slot]
                        else np.zeros(store.size, dtype=store.dtype) for slot in self._slots}
         self._layout, self._loaded = store.layout, None
@@ -106,7 +120,11 @@ class Optimizer:
         return {"name": self.name, **{h: getattr(self, h) for h in self._hyper}}
 
     def get_state(self) -> dict[str, np.ndarray]:
-        """A copy of the state: ``{"t": array(t), "<slot>.<param>": array, ...}``."""
+        """A copy of the state: ``{"t": array(t), "<slot>.<param>": array, ...}``.
+
+        Between :meth:`set_state` and the next :meth:`init`, the arrays are
+        the loaded ones, in their own dtype.
+        """
         out = {"t": np.array(self.t, dtype=np.int64)}
         for slot in self._slots:
             if self._layout is not None:

@@ -64,7 +64,7 @@ class ParameterSet:
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise ValueError(f"a ParameterSet holds floats, got dtype {self.dtype}")
-        self.shapes = {str(k): tuple(int(n) for n in s) for k, s in shapes.items()}
+        self.shapes = {str(k): _shape(k, s) for k, s in shapes.items()}
         # What an optimizer's state must match: names, shapes and dtype, compared in one go.
         self.layout = (tuple(self.shapes.items()), self.dtype.str)
         self.size = sum(math.prod(s) for s in self.shapes.values())
@@ -77,10 +77,6 @@ class ParameterSet:
         self.params = self.views(self.values)
         self.grad_views = self.views(self.grads)
         self._bound = []      # (dict, key, view) for each binding, for sync
-
-    @property
-    def names(self) -> list:
-        return list(self.shapes)
 
     def views(self, buffer: np.ndarray) -> dict:
         """``{name: view}`` of a 1-D ``buffer`` of this store's size, in its layout."""
@@ -126,8 +122,13 @@ class ParameterSet:
         layer 2 is ``"W2"``); its current values and gradients are copied into
         the store.
         """
-        shapes = {f"{k}{l}": np.shape(a) for l, layer in named_layers
-                  for k, a in layer.params.items()}
+        shapes = {}
+        for l, layer in named_layers:
+            for k, a in layer.params.items():
+                if f"{k}{l}" in shapes:
+                    raise ValueError(f"two layers have a parameter named {k}{l}; each name "
+                                     "must be unique")
+                shapes[f"{k}{l}"] = np.shape(a)
         store = cls(shapes, dtype)
         for l, layer in named_layers:
             for k, a in layer.params.items():
@@ -186,7 +187,10 @@ class ParameterSet:
     # -- copies and pickles ---------------------------------------------------
 
     def __getstate__(self):
-        # The views are rebuilt from the buffers; NumPy would pickle each as a copy.
+        # What a layer assigned since the last step goes into the copy too. The views
+        # are rebuilt from the buffers. (The layers' own dicts still pickle their
+        # entries, as copies: a pickle holds each parameter twice, a model file once.)
+        self.sync()
         return {k: v for k, v in self.__dict__.items()
                 if k not in ("params", "grad_views", "_bound")}
 
@@ -204,3 +208,11 @@ class _Holder:
 
     def __init__(self, params, grads):
         self.params, self.grads = params, grads
+
+
+def _shape(name, shape) -> tuple:
+    dims = tuple(shape)
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
+               for n in dims):
+        raise ValueError(f"the shape of {name} must be non-negative integers, got {shape!r}")
+    return tuple(int(n) for n in dims)

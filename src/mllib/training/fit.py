@@ -19,9 +19,9 @@ the penalty λ/(2N) Σ|W|^p with the weights at the end of the epoch.
 
 The loop is split into argument checks, one epoch, and the epoch's logs.
 It uses only the model's training protocol (see ``NeuralNetwork``):
-``store``, ``rng_``, ``epoch_``, ``stop_training``, ``output_kind``,
-``needs_two_rows``, ``batch_input``, ``train_step``, ``update_state``,
-``penalty`` and ``evaluate_targets``.
+``built``, ``store``, ``optimizer_``, ``rng_``, ``epoch_``, ``stop_training``,
+``output_kind``, ``needs_two_rows``, ``batch_input``, ``train_step``,
+``update_state``, ``penalty`` and ``evaluate_targets``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def resolve_optimizer(model, optimizer, learning_rate, lr_decay):
     """
     current = model.optimizer_
     if isinstance(optimizer, Optimizer):
-        if optimizer is not current and _has_state(optimizer):
+        if optimizer is not current and optimizer.has_state:
             raise ValueError(f"this {type(optimizer).__name__} instance already trained another "
                              f"model (t={optimizer.t}); pass a new one or a name")
         candidate = optimizer
@@ -92,13 +92,11 @@ def resolve_optimizer(model, optimizer, learning_rate, lr_decay):
         candidate = get_optimizer(optimizer)
         if current is not None and candidate.get_config() == current.get_config():
             candidate = current
+    if model.built:
+        candidate.check(model.store)
     if learning_rate is None:
         learning_rate = DEFAULT_LEARNING_RATE.get(candidate.name, 0.01)
     return candidate, make_schedule(lr_decay, check_positive("learning_rate", learning_rate))
-
-
-def _has_state(optimizer) -> bool:
-    return optimizer.t > 0 or len(optimizer.get_state()) > 1
 
 
 def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,

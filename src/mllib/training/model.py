@@ -45,7 +45,8 @@ class StackModel:
 
     def parameters(self) -> dict:
         """``{"W1": ..., "b1": ..., "gamma1": ..., ...}``: the live arrays."""
-        return self.store.params
+        self.store.sync()
+        return dict(self.store.params)
 
     def state(self) -> dict:
         """Untrained state: ``{"running_mean1": ..., "running_var1": ...}``."""

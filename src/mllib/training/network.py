@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_int
 from ..io import register_model, save_model
 from ..nn.losses import loss_for_output
 from . import state as model_state
@@ -133,10 +134,10 @@ class NeuralNetwork(StackModel):
         """The output activation fused with its loss (:mod:`mllib.nn.losses`)."""
         return self._loss
 
-    # Aliases of the fitted attributes' older names.
-    fitted = property(lambda self: self.fitted_)
-    targets = property(lambda self: self.targets_)
-    rng = property(lambda self: self.rng_)
+    # The fitted attributes' older names, kept as aliases.
+    fitted = property(lambda self: self.fitted_, lambda self, v: setattr(self, "fitted_", v))
+    targets = property(lambda self: self.targets_, lambda self, v: setattr(self, "targets_", v))
+    rng = property(lambda self: self.rng_, lambda self, v: setattr(self, "rng_", v))
 
     def build(self, n_features, n_outputs=None) -> None:
         """Create the layers for ``n_features`` inputs (and ``n_outputs`` if nodes[L] is None).
@@ -146,18 +147,21 @@ class NeuralNetwork(StackModel):
         """
         nodes = self.config["nodes"]
         n_outputs = nodes[-1] if n_outputs is None else n_outputs
-        if self.built:
-            if (n_features, n_outputs) != (nodes[0], nodes[-1]):
-                raise ValueError(f"the network is built for nodes[0] = {nodes[0]} and nodes[L] "
-                                 f"= {nodes[-1]}, not {n_features} and {n_outputs}")
-            return
-        if nodes[0] is not None and n_features != nodes[0]:
-            raise ValueError(f"n_features is {n_features}, but nodes[0] = {nodes[0]}")
         if n_outputs is None:
             raise ValueError("nodes[L] is None: give n_outputs")
-        nodes[0], nodes[-1] = int(n_features), int(n_outputs)
-        layers, named = build_layers(self.config, self.rng_, self.dtype)
+        n_features = check_int("n_features", n_features, 1)
+        n_outputs = check_int("n_outputs", n_outputs, 2 if self.output_kind == "softmax" else 1)
+        for name, given, fixed in (("n_features", n_features, nodes[0]),
+                                   ("n_outputs", n_outputs, nodes[-1])):
+            if fixed is not None and given != fixed:
+                raise ValueError(f"{name} is {given}, but the network has "
+                                 f"nodes[{0 if name == 'n_features' else 'L'}] = {fixed}")
+        if self.built:
+            return
+        config = {**self.config, "nodes": [n_features, *nodes[1:-1], n_outputs]}
+        layers, named = build_layers(config, self.rng_, self.dtype)
         self._stack = LayerStack(layers, named, self._loss, self.dtype)
+        nodes[0], nodes[-1] = n_features, n_outputs
 
     def _build_for(self, X, y):
         """Build the layers once the data gives the widths left as None."""

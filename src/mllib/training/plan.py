@@ -69,7 +69,7 @@ def split_validation(X, y, validation_data, validation_split):
 
 def check_batch_norm(model, n_rows, batch_size):
     """Batch norm needs at least two rows in every batch (the variance of one is 0)."""
-    if not any(model.config["batch_norm"]):
+    if not model.needs_two_rows:
         return
     if batch_size == 1:
         raise ValueError("batch_size=1 cannot train a network with batch norm: a batch of "

@@ -86,6 +86,7 @@ class LayerStack:
             delta = layer.backward(delta)
         if self._first < len(self.layers):
             self.layers[self._first].backward_params(delta)
+        self.store.sync()   # a layer that assigned new arrays: into the store with them
         return loss, a
 
     def update_state(self) -> None:
@@ -103,6 +104,7 @@ class LayerStack:
 
     def get_weights(self) -> dict:
         """A copy of every parameter and running statistic, by name."""
+        self.store.sync()
         return {k: v.copy() for k, v in {**self.store.params, **self.state()}.items()}
 
     def set_weights(self, weights: dict) -> None:
@@ -120,10 +122,11 @@ class LayerStack:
     @contextmanager
     def frozen(self):
         """Hold every random draw (dropout masks) fixed inside the block."""
+        before = [layer.frozen for layer in self.layers]
         for layer in self.layers:
             layer.freeze(True)
         try:
             yield
         finally:
-            for layer in self.layers:
-                layer.freeze(False)
+            for layer, frozen in zip(self.layers, before):
+                layer.freeze(frozen)

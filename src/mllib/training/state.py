@@ -38,8 +38,15 @@ def get_state(model) -> tuple[dict, dict]:
                          "'small', 'zeros') to save the model, or keep its get_weights()")
     store = model.store
     nodes = model.config["nodes"]
+    config = model.get_config()
+    try:
+        inspect.signature(type(model)).bind(**config)
+    except TypeError as err:
+        raise ValueError(f"{type(model).__name__}.get_config() returns arguments its "
+                         f"constructor does not take ({err}); a subclass with arguments of "
+                         "its own overrides get_config to return them") from None
     header = {
-        "config": model.get_config(),
+        "config": config,
         "n_features": nodes[0],
         "n_outputs": nodes[-1],
         "epoch": model.epoch_,
@@ -49,8 +56,8 @@ def get_state(model) -> tuple[dict, dict]:
         "has_classes": model.targets_.classes is not None,
         "has_standardizer": model.standardizer_ is not None,
     }
-    arrays = {f"params/{k}": v for k, v in store.params.items()}
-    arrays.update({f"state/{k}": v for k, v in model.state().items()})
+    arrays = {f"params/{k}": v for k, v in model.get_weights().items() if k in store.shapes}
+    arrays.update({f"state/{k}": v.copy() for k, v in model.state().items()})
     if model.optimizer_ is not None:
         arrays.update({f"optimizer/{k}": v for k, v in model.optimizer_.get_state().items()})
     if model.targets_.classes is not None:
@@ -86,8 +93,10 @@ def from_state(cls, header, arrays):
 def upgrade_v1(cls, header, arrays):
     """A format-1 ``(header, arrays)`` in the form of format 2.
 
-    Format 1 kept the network's whole configuration for every class, and
-    Adam's state as the undamped sums M = m/(1 − β1) and V = v/(1 − β2).
+    Format 1 kept the network's whole configuration for every class. Its
+    Adam state was the notes' m and v in the files of mllib 0.1.0 as first
+    released, and the undamped sums M = m/(1 − β1) and V = v/(1 − β2) in the
+    later ones, which are the files whose header records ``"fitted"``.
     """
     config = {**header["config"], "standardize": header["standardize"]}
     nodes = config["nodes"]
@@ -97,7 +106,7 @@ def upgrade_v1(cls, header, arrays):
     config = {k: v for k, v in config.items() if k in accepted}
     header = {**header, "config": config, "n_features": nodes[0], "n_outputs": nodes[-1]}
     optimizer = header["optimizer"]
-    if optimizer is not None and optimizer.get("name") == "adam":
+    if optimizer is not None and optimizer.get("name") == "adam" and "fitted" in header:
         hyper = get_optimizer(optimizer)
         factor = {"m": 1.0 - hyper.beta1, "v": 1.0 - hyper.beta2}
         arrays = {k: _damped(k, v, factor) for k, v in arrays.items()}

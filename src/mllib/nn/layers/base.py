@@ -29,6 +29,8 @@ import numpy as np
 class Layer:
     """Base class: a layer without parameters or state."""
 
+    frozen = False   # see freeze
+
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
@@ -48,7 +50,8 @@ class Layer:
         return 0.0
 
     def freeze(self, frozen: bool = True) -> None:
-        """Hold random draws fixed while ``frozen``; layers without randomness ignore it."""
+        """Hold random draws fixed while ``frozen``; layers without randomness draw nothing."""
+        self.frozen = bool(frozen)
 
     def update_state(self) -> None:
         """Fold the last training batch into the untrained state (if any).

@@ -34,11 +34,7 @@ class Dropout(Layer):
         self.keep_prob = check_real("keep_prob", keep_prob, 0.0, 1.0, low_open=True)
         self.rng = check_rng(rng, "Dropout rng")
         self.mask = None
-        self.frozen = False
         self._mask_used = None
-
-    def freeze(self, frozen=True):
-        self.frozen = bool(frozen)
 
     def forward(self, x, training=False):
         if not training or self.keep_prob == 1.0:

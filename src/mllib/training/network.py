@@ -17,6 +17,7 @@ from ..io import register_model, save_model
 from ..nn.losses import loss_for_output
 from . import state as model_state
 from .config import DTYPES, normalize_config
+from .diagnosis import diagnose
 from .fit import check_callbacks, check_fit_arguments, log_names, resolve_optimizer, run_epochs
 from .chunks import evaluate_in_chunks, forward_in_chunks
 from .inputs import check_X, rows_of
@@ -321,6 +322,19 @@ class NeuralNetwork(StackModel):
         self._require_fitted()
         X, Y = self._check_data(X, y, convert=False)
         return self.evaluate_targets(X, Y)
+
+    def diagnose(self, train, dev, *, bayes_error=0.0, tolerance=0.05):
+        """Bias and variance from the errors on ``train`` and ``dev``, two ``(X, y)`` pairs.
+
+        The error is 1 − accuracy (1 − R² for a linear output), in inference
+        mode; see :func:`mllib.training.diagnosis.diagnose` for the rules.
+        """
+        errors = [1.0 - self.evaluate(X, y)[self._metric] for X, y in (train, dev)]
+        return diagnose(*errors, bayes_error=bayes_error, tolerance=tolerance)
+
+    @property
+    def _metric(self) -> str:
+        return "r2" if self.output_kind == "linear" else "accuracy"
 
     # -- saving ---------------------------------------------------------------
 

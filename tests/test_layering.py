@@ -4,9 +4,9 @@ The math (``nn``, ``optim``) imports NumPy, the standard library, itself and
 the shared argument checks, nothing more; ``data`` likewise; ``io`` may add
 ``nn`` and ``optim``; ``training`` may use all of these but never ``tune`` or
 the interfaces (``cli``, ``sklearn``, ``plots``, ``datasets``); ``tune`` may use
-``training`` and below. No
-module of these layers imports a third-party package other than NumPy, not
-even inside a function (``OPTIONAL`` lists the known exceptions). The shared
+``training`` and below. No module of these layers imports a third-party
+package other than NumPy, not even inside a function (``OPTIONAL`` lists the
+known exceptions). The shared
 ``mllib._validation`` imports NumPy and the standard library, ``mllib._version``
 the standard library only.
 

@@ -1,104 +1,27 @@
 """The ``mllib`` argument parser, its option table and the settings it resolves.
 
-Every hyperparameter is one :class:`Option`: a command-line flag and a
-config-file key of the same name (``--learning-rate`` is the key
-``learning_rate``). A run's settings are, from weakest to strongest, the
-command's defaults, the ``--config`` JSON file, then the flags given.
+Every hyperparameter is one :class:`~mllib.tune.settings.Setting`: a
+command-line flag and a config-file key of the same name (``--learning-rate``
+is the key ``learning_rate``). The network and training settings are
+:mod:`mllib.tune.settings`'s; the data options are the command line's own. A
+run's settings are, from weakest to strongest, the command's defaults, the
+``--config`` JSON file, then the flags given.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
-from . import values
+from ..tune import values
+from ..tune.settings import SETTINGS
+from ..tune.settings import Setting as Option
 from .errors import CLIError, one_line
 
 
-@dataclass(frozen=True)
-class Option:
-    """One hyperparameter: its key, parser, help, default and group.
-
-    ``group`` is "network" (also a gradcheck option), "training" or "data".
-    """
-
-    key: str
-    parse: Callable
-    help: str
-    default: Any = None
-    group: str = "network"
-    metavar: str | None = None
-    boolean: bool = False
-    aliases: tuple = ()
-
-    @property
-    def flag(self) -> str:
-        """``--learning-rate`` for the key ``learning_rate``."""
-        return "--" + self.key.replace("_", "-")
-
-
-def _lp_reg(value):
-    p = values.integer(value)
-    if p not in (0, 1, 2):
-        raise ValueError(f"expected 0, 1 or 2, got {value!r}")
-    return p
-
-
-ACTIVATIONS = "tanh, relu, leaky_relu, sigmoid or linear"
 OPTIONS = (
-    Option("hidden", values.hidden, "widths of the hidden layers, e.g. 64,32 ('' for none: "
-           "logistic or softmax regression)", [16], metavar="N,N,..."),
-    Option("nodes", values.nodes, "the notes' full list n0,n1,...,nL instead of --hidden; n0 "
-           "is the number of input columns after encoding", None, metavar="N,N,..."),
-    Option("activation", values.names, f"hidden activator: {ACTIVATIONS}; one name for all "
-           "hidden layers or one per layer", "tanh", metavar="NAME[,NAME...]"),
-    Option("output", values.choice("auto", "sigmoid", "softmax", "linear"),
-           "output activator; auto: sigmoid for 2 classes, softmax for more, linear for "
-           "numbers", "auto", metavar="{auto,sigmoid,softmax,linear}"),
-    Option("init", values.choice("auto", "he", "xavier", "small"),
-           "weight initialization; auto: he for relu layers, xavier otherwise", "auto",
-           metavar="{auto,he,xavier,small}"),
-    Option("keep_prob", values.keep_prob, "dropout keep probability of the hidden layers, or "
-           "the notes' keep_probs list of L+1 (index 0: input)", 1.0, metavar="P",
-           aliases=("keep_probs",)),
-    Option("batch_norm", values.batch_norm, "batch-normalize the hidden layers", False,
-           boolean=True),
-    Option("bn_momentum", values.real, "momentum m of the batch-norm running statistics",
-           0.9, metavar="M"),
-    Option("bn_epsilon", values.positive_real, "epsilon of batch norm", 1e-5, metavar="EPS"),
-    Option("lp_reg", _lp_reg, "p of the L1/L2 penalty (lambda/2N) sum |W|^p", 2,
-           metavar="{1,2}"),
-    Option("lambda", values.non_negative_real, "regularization strength lambda (0: none)",
-           0.0, metavar="LAMBDA", aliases=("lambda_",)),
-    Option("seed", lambda v: values.integer(v, 0), "seed of the weights, dropout, shuffling "
-           "and the data split", 0, metavar="N"),
-    Option("dtype", values.choice("float32", "float64"), "floating-point type", "float32",
-           group="training", metavar="{float32,float64}"),
-    Option("standardize", values.boolean, "standardize the inputs with training statistics",
-           True, group="training", boolean=True),
-    Option("optimizer", values.choice("adam", "momentum", "rmsprop", "gd", "sgd"),
-           "optimizer", "adam", group="training", metavar="{adam,momentum,rmsprop,gd}"),
-    Option("learning_rate", values.positive_real, "learning rate alpha0", 0.01,
-           group="training", metavar="ALPHA"),
-    Option("beta1", values.real, "beta1 of momentum and Adam (default: 0.9)", None,
-           group="training", metavar="B"),
-    Option("beta2", values.real, "beta2 of RMSProp and Adam (default: 0.9 for RMSProp, 0.999 for Adam)", None,
-           group="training", metavar="B"),
-    Option("epsilon", values.positive_real, "epsilon of RMSProp and Adam (default: 1e-8)",
-           None, group="training", metavar="EPS"),
-    Option("epochs", lambda v: values.integer(v, 0), "passes over the training set", 500,
-           group="training", metavar="N"),
-    Option("batch_size", values.batch_size, "rows per mini-batch, or 'full'", 64,
-           group="training", metavar="N"),
-    Option("lr_decay", values.optional_text, "learning-rate schedule: constant, rational:1.0, "
-           "exponential:0.95, root:1.0 or step:10=0.5,20=0.1", None, group="training",
-           metavar="SPEC"),
-    Option("early_stopping", values.optional_int, "stop when the dev cost has not improved "
-           "for this many epochs, and keep the best weights", None, group="training",
-           metavar="PATIENCE"),
+    *SETTINGS,
     Option("target", values.optional_text, "the column to predict (needed with a CSV)", None,
            group="data", metavar="COLUMN"),
     Option("dataset", values.optional_text, "train on a built-in dataset instead of a CSV",

@@ -1,65 +1,27 @@
-"""From resolved settings to a network and an optimizer, as train and gradcheck build them."""
+"""From resolved settings to a network and an optimizer, as train and gradcheck build them.
+
+The work is :mod:`mllib.tune.settings`'s; here its ValueErrors become
+:class:`CLIError`, which the command prints as one line.
+"""
 
 from __future__ import annotations
 
-from .. import NeuralNetwork
-from ..optim import get_optimizer, make_schedule
-from .errors import CLIError, usage_errors
-
-RELU_LIKE = ("relu", "leaky_relu")
-
-
-def layer_sizes(settings, n_in=None, n_out=None) -> list:
-    """``nodes`` as the notes write it: ``settings["nodes"]``, or ``[n_in, *hidden, n_out]``.
-
-    An ``n_in`` or ``n_out`` of None is taken from the data at the first fit.
-    """
-    if settings["nodes"] is not None:
-        return list(settings["nodes"])
-    return [n_in, *settings["hidden"], n_out]
-
-
-def hidden_activators(settings, n_hidden: int) -> list:
-    """One activator name per hidden layer, from one name or a list of them."""
-    names = settings["activation"]
-    if isinstance(names, str):
-        return [names] * n_hidden
-    if len(names) != n_hidden:
-        raise CLIError(f"activation lists {len(names)} names ({','.join(names)}) for "
-                       f"{n_hidden} hidden layer(s)")
-    return list(names)
-
-
-def network_config(settings, output, n_in=None, n_out=None) -> dict:
-    """The keyword arguments of :class:`mllib.NeuralNetwork` that ``settings`` describe."""
-    nodes = layer_sizes(settings, n_in, n_out)
-    hidden = hidden_activators(settings, len(nodes) - 2)
-    init = settings["init"]
-    if init == "auto":
-        init = "he" if any(name in RELU_LIKE for name in hidden) else "xavier"
-    return {
-        "nodes": nodes, "activators": [*hidden, output], "keep_probs": settings["keep_prob"],
-        "batch_norm": settings["batch_norm"], "lp_reg": settings["lp_reg"],
-        "lambda_": settings["lambda"], "init": init, "bn_epsilon": settings["bn_epsilon"],
-        "bn_momentum": settings["bn_momentum"], "seed": settings["seed"],
-    }
+from ..tune import settings as run_settings
+from .errors import usage_errors
 
 
 def build_network(settings, output, *, dtype=None, standardize=False, n_in=None, n_out=None):
     """A :class:`mllib.NeuralNetwork`; its ValueErrors become :class:`CLIError`."""
-    config = network_config(settings, output, n_in, n_out)
+    settings = {**settings, "dtype": dtype or settings.get("dtype") or "float32",
+                "standardize": standardize}
     with usage_errors("invalid network"):
-        return NeuralNetwork(**config, dtype=dtype or settings["dtype"], standardize=standardize)
+        return run_settings.build_network(settings, output, n_in=n_in, n_out=n_out)
 
 
 def build_optimizer(settings):
     """The optimizer of ``settings``, with the learning-rate schedule checked too."""
-    hyper = {key: settings[key] for key in ("beta1", "beta2", "epsilon")
-             if settings[key] is not None}
     with usage_errors("invalid optimizer settings"):
-        optimizer = get_optimizer(settings["optimizer"], **hyper)
-        make_schedule(settings["lr_decay"], settings["learning_rate"])
-    return optimizer
+        return run_settings.build_optimizer(settings)
 
 
 def describe(model) -> dict:

@@ -85,6 +85,8 @@ class NeuralNetwork(StackModel):
         How labels become targets; the classes are fixed by the first fit.
         (``targets`` is an alias.)
     standardizer_ : Standardizer or None
+    history_ : History
+        What the last call of :meth:`fit` returned.
     rng_ : numpy.random.Generator
         The model's one Generator, seeded by ``seed``. (``rng`` is an alias.)
     store : ParameterSet, once built
@@ -292,9 +294,10 @@ class NeuralNetwork(StackModel):
         if not self.built:
             self.build(plan.X.shape[1], plan.n_out)
         self.fitted_ = True
-        return run_epochs(self, plan.X, plan.Y, epochs=epochs, batch_size=batch_size,
-                          optimizer=opt, schedule=schedule, validation=plan.validation,
-                          callbacks=callbacks, augment=augment, verbose=verbose)
+        self.history_ = run_epochs(self, plan.X, plan.Y, epochs=epochs, batch_size=batch_size,
+                                   optimizer=opt, schedule=schedule, validation=plan.validation,
+                                   callbacks=callbacks, augment=augment, verbose=verbose)
+        return self.history_
 
     def predict_proba(self, X) -> np.ndarray:
         """Inference-mode outputs of a classifier: a[L] = P(y = 1 | x) for a

@@ -1,0 +1,72 @@
+"""Settings: resolving a dict of them, and fit(settings, train) as a trial runs it."""
+
+import numpy as np
+import pytest
+
+import mllib
+from mllib.datasets import make_flower
+from mllib.tune.settings import defaults, fit, resolve
+
+
+def test_resolve_parses_text_and_json_values_and_fills_defaults():
+    s = resolve({"learning-rate": "0.1", "hidden": "8,4", "lambda_": 0.5, "batch_size": None})
+    assert s["learning_rate"] == 0.1 and s["hidden"] == [8, 4] and s["lambda"] == 0.5
+    assert s["batch_size"] is None                    # None is full batch for batch_size
+    assert resolve({"epochs": None})["epochs"] == defaults()["epochs"] == 500
+    assert resolve({"nodes": [2, 3, 1]})["hidden"] is None
+
+
+@pytest.mark.parametrize("settings, match", [
+    ({"learning_rat": 0.1}, r"unknown setting 'learning_rat'; the settings are: hidden, "),
+    ({"learning_rate": -1}, r"learning_rate: expected a number > 0, got -1"),
+    ({"hidden": [4], "nodes": [2, 4, 1]}, r"give hidden or nodes, not both"),
+    ({"optimizer": "gd", "beta1": 0.9}, r"beta1=0\.9 is not a setting of optimizer 'gd'"),
+    ({"optimizer": "momentum", "beta2": 0.99}, r"beta2=0\.99 is not a setting of optimizer "
+                                               r"'momentum'; it takes \['beta1'\]"),
+    ({"lp_reg": 3}, r"lp_reg: expected 0, 1 or 2, got 3"),
+])
+def test_bad_settings_are_refused_naming_the_key(settings, match):
+    with pytest.raises(ValueError, match=match):
+        resolve(settings)
+
+
+def test_fit_builds_the_network_the_settings_describe():
+    X, y = make_flower(200, seed=0)
+    settings = {"hidden": [6], "activation": "relu", "epochs": 4, "batch_size": 32,
+                "learning_rate": 0.02, "lambda": 0.1, "optimizer": "momentum", "beta1": 0.8}
+    model = fit(settings, (X, y), seed=5)
+    by_hand = mllib.NeuralNetwork(nodes=[None, 6, 1], activators=["relu", "sigmoid"], init="he",
+                                  lp_reg=2, lambda_=0.1, seed=5, standardize=True)
+    by_hand.fit(X, y, optimizer={"name": "momentum", "beta1": 0.8}, learning_rate=0.02,
+                epochs=4, batch_size=32)
+    for name, value in by_hand.get_weights().items():
+        np.testing.assert_array_equal(model.get_weights()[name], value, err_msg=name)
+    assert model.history_.history["cost"] == by_hand.history_.history["cost"]
+
+
+def test_fit_is_a_pure_function_of_settings_seed_and_data():
+    X, y = make_flower(120, seed=2)
+    a = fit({"hidden": [3], "epochs": 3}, (X, y), seed=1)
+    b = fit({"hidden": [3], "epochs": 3}, (X, y), seed=1)
+    c = fit({"hidden": [3], "epochs": 3}, (X, y), seed=2)
+    assert all(np.array_equal(a.get_weights()[k], v) for k, v in b.get_weights().items())
+    assert not np.array_equal(a.get_weights()["W1"], c.get_weights()["W1"])
+
+
+def test_fit_chooses_the_output_from_the_labels():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    assert fit({"hidden": [], "epochs": 1}, (X, X[:, 0] > 0)).output_kind == "sigmoid"
+    assert fit({"hidden": [], "epochs": 1}, (X, np.arange(30) % 3)).output_kind == "softmax"
+    assert fit({"hidden": [], "epochs": 1}, (X, X[:, 0] * 2.0)).output_kind == "linear"
+
+
+def test_early_stopping_needs_validation_data():
+    X, y = make_flower(60, seed=0)
+    with pytest.raises(ValueError, match="early_stopping needs validation data"):
+        fit({"early_stopping": 3, "epochs": 2}, (X, y))
+    # A rate this large makes the dev cost rise within a few epochs, and training stops there.
+    model = fit({"early_stopping": 1, "epochs": 50, "learning_rate": 50.0, "optimizer": "gd"},
+                (X, y), validation=(X, y))
+    costs = model.history_.history["val_cost"]
+    assert model.epoch_ == len(costs) < 50 and costs[-1] > costs[-2]

@@ -38,7 +38,9 @@ SHARED = ("mllib._validation", "mllib._version")
 STDLIB_ONLY = ("mllib._version",)      # not even NumPy
 # Known exceptions, each an optional extra imported inside a function and guarded
 # by ``except ImportError``: (module, third-party package).
-OPTIONAL = {("mllib.training.callbacks", "tqdm")}   # ProgressLogger's bar, if installed
+OPTIONAL = {("mllib.training.callbacks", "tqdm"),   # ProgressLogger's bar, if installed
+            ("mllib.tune.backends", "threadpoolctl"),  # one BLAS thread per worker, if installed
+            ("mllib.tune.result", "pandas")}       # SearchResult.table
 
 # The mllib modules each layer may import (a prefix allows its submodules too);
 # the most specific key that names a module or one of its packages applies.

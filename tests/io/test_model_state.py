@@ -146,3 +146,18 @@ def test_a_format_1_file_loads_and_trains_on_as_it_did(name):
             np.testing.assert_allclose(value, expected[f"after/{key}"], rtol=1e-9, atol=1e-12,
                                        err_msg=key)
     assert model.epoch_ == header["epoch"] + 2
+
+
+def test_a_model_travels_as_model_file_bytes_and_trains_on_to_the_same_bits():
+    X, y = xor_data()
+    net = mllib.NeuralNetwork(nodes=[None, 5, 1], activators=["relu", "sigmoid"],
+                              keep_probs=[1, 0.8, 1], seed=4)
+    net.fit(X, y, epochs=2, batch_size=16)
+    data = mllib.io.dumps_model(net)
+    assert data[:4] == b"PK\x03\x04" and b"pickle" not in data
+    twin = mllib.io.loads_model(data)
+    net.fit(X, y, epochs=2, batch_size=16)
+    twin.fit(X, y, epochs=2, batch_size=16)
+    assert all(np.array_equal(twin.get_weights()[k], v) for k, v in net.get_weights().items())
+    with pytest.raises(ModelFileError, match="not an mllib model file"):
+        mllib.io.loads_model(b"not a model")

@@ -20,6 +20,7 @@ a file under the real name.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -40,8 +41,7 @@ class ModelFileError(ValueError):
     """The file is not an mllib model, is damaged, or is of a newer version."""
 
 
-def write_model_file(path, header: dict, arrays: dict) -> None:
-    """Write ``header`` (JSON-serializable) and ``arrays`` to ``path``."""
+def _payload(header: dict, arrays: dict) -> dict:
     full_header = {"format": FORMAT, "version": VERSION, "mllib_version": __version__, **header}
     payload = {HEADER_KEY: np.frombuffer(json.dumps(full_header).encode("utf-8"), dtype=np.uint8)}
     for name, array in arrays.items():
@@ -49,6 +49,24 @@ def write_model_file(path, header: dict, arrays: dict) -> None:
         if array.dtype == object:
             raise ValueError(f"array {name!r} has dtype object, which cannot be saved without pickle")
         payload[name] = array
+    return payload
+
+
+def model_file_bytes(header: dict, arrays: dict) -> bytes:
+    """The bytes :func:`write_model_file` would write: a model file in memory."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **_payload(header, arrays))
+    return buffer.getvalue()
+
+
+def read_model_bytes(data: bytes, name="<bytes>") -> tuple[dict, dict]:
+    """:func:`read_model_file` for a model file held in memory."""
+    return _read(io.BytesIO(data), name)
+
+
+def write_model_file(path, header: dict, arrays: dict) -> None:
+    """Write ``header`` (JSON-serializable) and ``arrays`` to ``path``."""
+    payload = _payload(header, arrays)
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".mllib-", suffix=".tmp")
     try:
@@ -76,26 +94,31 @@ def read_model_file(path) -> tuple[dict, dict]:
     # The file is opened here, not by np.load, so that it is closed even when
     # the archive turns out to be damaged.
     with open(path, "rb") as handle:
-        if handle.read(4) != b"PK\x03\x04" and not _is_npy(handle):
-            raise ModelFileError(f"{path!r} is not an mllib model file (not an .npz archive)")
-        handle.seek(0)
-        try:
-            archive = np.load(handle, allow_pickle=False)
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-            raise ModelFileError(f"{path!r} is not a readable mllib model file: {err}") from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{path!r} is a single .npy array, not an mllib model file")
-        try:
-            if HEADER_KEY not in archive.files:
-                raise ModelFileError(f"{path!r} is not an mllib model file (no header)")
-            header = _parse_header(archive[HEADER_KEY], path)
-            arrays = {name: archive[name] for name in archive.files if name != HEADER_KEY}
-        except ModelFileError:
-            raise
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
-            raise ModelFileError(f"{path!r} is damaged: {err}") from None
-        finally:
-            archive.close()
+        return _read(handle, path)
+
+
+def _read(handle, path) -> tuple[dict, dict]:
+    """``(header, arrays)`` of the model file open in ``handle``; ``path`` names it in errors."""
+    if handle.read(4) != b"PK\x03\x04" and not _is_npy(handle):
+        raise ModelFileError(f"{path!r} is not an mllib model file (not an .npz archive)")
+    handle.seek(0)
+    try:
+        archive = np.load(handle, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ModelFileError(f"{path!r} is not a readable mllib model file: {err}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ModelFileError(f"{path!r} is a single .npy array, not an mllib model file")
+    try:
+        if HEADER_KEY not in archive.files:
+            raise ModelFileError(f"{path!r} is not an mllib model file (no header)")
+        header = _parse_header(archive[HEADER_KEY], path)
+        arrays = {name: archive[name] for name in archive.files if name != HEADER_KEY}
+    except ModelFileError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        raise ModelFileError(f"{path!r} is damaged: {err}") from None
+    finally:
+        archive.close()
     return header, arrays
 
 

@@ -12,7 +12,8 @@ the place of mllib's, nor of another user's class of the same name.
 
 from __future__ import annotations
 
-from .modelfile import ModelFileError, read_model_file, write_model_file
+from .modelfile import (ModelFileError, model_file_bytes, read_model_bytes, read_model_file,
+                        write_model_file)
 
 _MODELS: dict[str, type] = {}
 
@@ -32,12 +33,26 @@ def register_model(cls: type) -> type:
 
 def save_model(model, path) -> None:
     """Write ``model.get_state()`` to ``path``, with the model's class name."""
+    write_model_file(path, *_model_file(model))
+
+
+def _model_file(model) -> tuple[dict, dict]:
     name = model_name(type(model))
     if _MODELS.get(name) is not type(model):
         raise ValueError(f"{name} is not a registered model class; mllib.load could not "
                          "rebuild it (see mllib.io.registry)")
     header, arrays = model.get_state()
-    write_model_file(path, {"class": name, **header}, arrays)
+    return {"class": name, **header}, arrays
+
+
+def dumps_model(model) -> bytes:
+    """``model`` as the bytes of a model file, to send to another process (never a pickle)."""
+    return model_file_bytes(*_model_file(model))
+
+
+def loads_model(data: bytes):
+    """The model that :func:`dumps_model` wrote, checked as :func:`load_model` checks a file."""
+    return _rebuild(*read_model_bytes(data), "<model bytes>")
 
 
 def load_model(path):
@@ -46,7 +61,10 @@ def load_model(path):
     Raises ``FileNotFoundError`` for a missing file and :class:`ModelFileError`
     (a ``ValueError``) for a file that is not an mllib model or is damaged.
     """
-    header, arrays = read_model_file(path)
+    return _rebuild(*read_model_file(path), path)
+
+
+def _rebuild(header, arrays, path):
     cls = _MODELS.get(header.get("class"))
     if cls is None:
         raise ModelFileError(f"unknown model class {header.get('class')!r} in model file")

@@ -1,13 +1,25 @@
 """Choosing hyperparameters the notes' way (§4, §5, §8).
 
-Search spaces on the notes' scales (:mod:`.spaces`), the diagnosis of bias and
-variance (:func:`diagnose`, from :mod:`mllib.training.diagnosis`).
+- Search spaces on the notes' scales (:mod:`.spaces`): ``loguniform`` for rates,
+  ``one_minus_loguniform`` for moving-average weights β near 1.
+- :func:`random_search` and :func:`grid_search`, in this process or in local
+  worker processes, resumable from their ``out`` folder, with the same trial
+  table on every back-end (:mod:`.search`).
+- :func:`fit`: the network that a dict of settings describes, trained as a
+  trial trains it (:mod:`.settings`).
+- :func:`diagnose`: bias and variance from the train and dev errors, with the
+  notes' remedies (from :mod:`mllib.training.diagnosis`).
 
-This layer imports :mod:`mllib.training` and nothing above it.
+This layer imports :mod:`mllib.training` and nothing above it; pandas only
+for :meth:`SearchResult.table`.
 """
 
 from ..training.diagnosis import Diagnosis, diagnose
+from .result import SearchResult
+from .search import grid_search, random_search
+from .settings import fit
 from .spaces import Space, choice, fixed, loguniform, one_minus_loguniform, randint, uniform
 
-__all__ = ["Diagnosis", "Space", "choice", "diagnose", "fixed", "loguniform",
-           "one_minus_loguniform", "randint", "uniform"]
+__all__ = ["Diagnosis", "SearchResult", "Space", "choice", "diagnose", "fit", "fixed",
+           "grid_search", "loguniform", "one_minus_loguniform", "randint", "random_search",
+           "uniform"]

@@ -1,0 +1,88 @@
+"""The candidates of a search, all drawn up front from its seed, and their checks.
+
+Trial i's values depend only on the search's seed and i (a random search
+draws them from a Generator seeded by ``(seed, i, 0)``), so a search with
+``trials=n`` tries the first n candidates of the same search with more
+trials, and a search is extended by running it again with more. Trial i's
+own seed, for its weights, dropout and shuffling, is drawn from
+``(seed, i, 1)``: it does not depend on where, when or in what order the
+trial runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..training import NeuralNetwork
+from .settings import build_optimizer, canonical_key, choose_output, network_config, resolve
+from .spaces import as_space, fixed
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One trial to run: its number, its searched values, its full settings and its seed."""
+
+    trial: int
+    params: dict
+    settings: dict
+    seed: int
+
+
+def normalize(space, settings):
+    """``(space, settings)`` by canonical keys; ValueError for overlaps or a searched seed."""
+    if not isinstance(space, dict) or not space:
+        raise ValueError(f"space must be a non-empty dict of settings to search, got {space!r}")
+    space = {canonical_key(k): as_space(v) for k, v in space.items()}
+    settings = {canonical_key(k): v for k, v in (settings or {}).items()}
+    for key in ("seed",):
+        if key in space or key in settings:
+            raise ValueError(f"{key} is set by the search for each trial; give the search's "
+                             "seed= instead")
+    both = sorted(set(space) & set(settings))
+    if both:
+        raise ValueError(f"{', '.join(both)} is both searched (space) and fixed (settings)")
+    return space, settings
+
+
+def trial_seed(seed, trial) -> int:
+    """Trial ``trial``'s own seed, from the search's ``seed``."""
+    return int(np.random.SeedSequence([seed, trial, 1]).generate_state(1)[0])
+
+
+def random_candidates(space, settings, trials, seed) -> list:
+    """The first ``trials`` candidates of a random search."""
+    keys = sorted(space)
+    out = []
+    for trial in range(trials):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, trial, 0]))
+        params = {key: space[key].sample(rng, 1)[0] for key in keys}
+        out.append(_candidate(trial, params, space, settings, seed))
+    return out
+
+
+def grid_candidates(space, settings, points, seed) -> list:
+    """Every point of the grid, ``points`` values per searched key, in a fixed order."""
+    keys = sorted(space)
+    axes = [space[key].grid(points) for key in keys]
+    return [_candidate(trial, dict(zip(keys, values)), space, settings, seed)
+            for trial, values in enumerate(itertools.product(*axes))]
+
+
+def _candidate(trial, params, space, settings, seed) -> Candidate:
+    searched = {k: v for k, v in params.items() if not isinstance(space[k], fixed)}
+    return Candidate(trial, searched, {**settings, **params}, trial_seed(seed, trial))
+
+
+def check_candidates(candidates, y) -> None:
+    """Build each candidate's network and optimizer, untrained, so that bad settings
+    are refused before any trial runs; ValueError names the trial and its values."""
+    for c in candidates:
+        try:
+            resolved = resolve(c.settings)
+            build_optimizer(resolved)
+            NeuralNetwork(**network_config(resolved, choose_output(resolved["output"], y)))
+        except ValueError as err:
+            raise ValueError(f"trial {c.trial} {c.params}: {err}") from None

@@ -1,0 +1,105 @@
+"""A search's folder: what it searches, and each trial as it finishes, so that it can resume.
+
+``DIR/manifest.json`` records the search: its kind, space, settings, seed
+(and grid points) and a fingerprint of the data. ``DIR/trials.jsonl`` gets
+one JSON line per finished trial, written and flushed as the trial ends, and
+``DIR/models/trial-N.npz`` the model of each trial that succeeded. Running
+the same search into DIR again reads them back and runs only the trials that
+are missing; a search that differs is refused, naming what differs, unless
+``restart=True``, which clears DIR's trials first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def fingerprint(*arrays) -> str:
+    """SHA-256 of the arrays' shapes, dtypes and bytes: the same data gives the same text."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.shape}{a.dtype.str}".encode())
+        if a.dtype.kind in "OU":
+            digest.update(json.dumps(a.tolist()).encode())
+        else:
+            digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+class Journal:
+    """The folder of one search (see the module notes)."""
+
+    def __init__(self, out, manifest: dict, *, restart=False):
+        self.folder = Path(out)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ValueError(f"out={str(self.folder)!r} is a file, not a folder")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / "manifest.json"
+        if path.exists() and not restart:
+            _check_same(json.loads(path.read_text(encoding="utf-8")), manifest, self.folder)
+        elif path.exists():
+            self._clear()
+        _write_atomic(path, json.dumps(manifest, indent=2, sort_keys=True).encode())
+        (self.folder / "models").mkdir(exist_ok=True)
+
+    def _clear(self):
+        (self.folder / "trials.jsonl").unlink(missing_ok=True)
+        shutil.rmtree(self.folder / "models", ignore_errors=True)
+
+    def finished(self) -> dict:
+        """``{trial: row}`` of the trials recorded so far (a torn last line is ignored)."""
+        path = self.folder / "trials.jsonl"
+        rows = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue   # the line a killed process was writing
+                if row["status"] == "ok" and not self.model_path(row["trial"]).exists():
+                    continue   # its model was not written: run it again
+                rows[row["trial"]] = row
+        return rows
+
+    def model_path(self, trial) -> Path:
+        return self.folder / "models" / f"trial-{trial}.npz"
+
+    def record(self, row: dict, model: bytes | None) -> None:
+        """Write the trial's model, then its line; flushed, so a kill loses at most this trial."""
+        if model is not None:
+            _write_atomic(self.model_path(row["trial"]), model)
+        with open(self.folder / "trials.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row, sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def model(self, trial) -> bytes:
+        return self.model_path(trial).read_bytes()
+
+
+def _check_same(old, new, folder):
+    differ = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if differ:
+        raise ValueError(f"{str(folder)!r} holds another search: its {', '.join(differ)} "
+                         f"differ{'s' if len(differ) == 1 else ''} from this one's; use another "
+                         "out folder, or restart=True to start over in this one")
+
+
+def _write_atomic(path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mllib-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

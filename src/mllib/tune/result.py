@@ -1,0 +1,109 @@
+"""The outcome of a search: the trial table, the best trial and its model (notes §5).
+
+The notes' protocol: train every candidate on the training set, score it on
+the dev set, choose by dev error, and evaluate the chosen model on the test
+set once (step vi). :meth:`SearchResult.test` records that evaluation and
+warns when it is asked for again.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+from ..io import loads_model
+from ..training.diagnosis import diagnose
+
+COLUMNS = ("trial", "status", "train_error", "dev_error", "train_cost", "dev_cost", "epochs",
+           "seed", "seconds", "error")
+
+
+class SearchResult:
+    """Trials in trial order; the best one by dev error (ties: the lower trial number).
+
+    Attributes
+    ----------
+    trials : list of dict
+        One row per trial: ``trial``, ``params``, ``seed``, ``status`` ("ok" or
+        "failed"), ``error`` (a failure's reason), ``train_error``,
+        ``dev_error``, ``train_cost``, ``dev_cost``, ``epochs`` and
+        ``seconds``. An error is 1 − accuracy, or 1 − R² for a regressor.
+    best : dict or None
+        The ok trial with the lowest dev error; None if every trial failed.
+    test_result : dict or None
+        What :meth:`test` measured.
+    """
+
+    def __init__(self, trials, best_model: bytes | None, *, kind="random", rungs=None):
+        self.trials = sorted(trials, key=lambda row: row["trial"])
+        self.kind = kind
+        self.rungs = rungs
+        self.best = best_of(self.trials if rungs is None else rungs[-1])
+        self._best_model = best_model
+        self._model = None
+        self.test_result = None
+
+    @property
+    def best_model(self):
+        """The best trial's fitted network, trained on the training set only."""
+        if self.best is None:
+            raise ValueError("every trial failed; there is no best model")
+        if self._model is None:
+            self._model = loads_model(self._best_model)
+        return self._model
+
+    @property
+    def diagnosis(self):
+        """The best trial's bias and variance (:func:`mllib.tune.diagnose`)."""
+        if self.best is None:
+            raise ValueError("every trial failed; there is nothing to diagnose")
+        return diagnose(self.best["train_error"], self.best["dev_error"])
+
+    def test(self, X_test, y_test) -> dict:
+        """Evaluate the best model on the test set, once (notes §5, step vi).
+
+        Returns and records ``{"cost", "accuracy" or "r2", "error", "n"}``. A
+        second call warns: choosing by test results leaks the test set.
+        """
+        if self.test_result is not None:
+            warnings.warn("the test set has been used already: the notes' protocol evaluates "
+                          "the chosen model on it once (step vi)", UserWarning, stacklevel=2)
+        logs = {k: float(v) for k, v in self.best_model.evaluate(X_test, y_test).items()}
+        metric = "r2" if "r2" in logs else "accuracy"
+        self.test_result = {**logs, "error": 1.0 - logs[metric], "n": int(len(X_test))}
+        return dict(self.test_result)
+
+    def table(self):
+        """The trials as a pandas DataFrame: one column per searched key, then the scores."""
+        import pandas as pd
+
+        keys = sorted({k for row in self.trials for k in row["params"]})
+        records = [{**{k: _cell(row["params"].get(k)) for k in keys},
+                    **{c: row.get(c) for c in COLUMNS}} for row in self.trials]
+        return pd.DataFrame.from_records(records, columns=[*keys, *COLUMNS])
+
+    def save(self, directory) -> dict:
+        """Write ``trials.csv``, ``best.json`` and ``best_model.npz``; their paths by name."""
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {"trials": folder / "trials.csv", "best": folder / "best.json"}
+        self.table().to_csv(files["trials"], index=False)
+        best = None if self.best is None else {
+            **self.best, "diagnosis": self.diagnosis.to_dict(), "test": self.test_result}
+        files["best"].write_text(json.dumps(best, indent=2, sort_keys=True), encoding="utf-8")
+        if self.best is not None:
+            files["model"] = folder / "best_model.npz"
+            self.best_model.save(files["model"])
+        return files
+
+
+def best_of(rows):
+    """The ok row with the lowest dev error, ties to the lower trial number; or None."""
+    ok = [row for row in rows if row["status"] == "ok"]
+    return min(ok, key=lambda row: (row["dev_error"], row["trial"])) if ok else None
+
+
+def _cell(value):
+    """A table cell: lists as text, so that the column stays one value per row."""
+    return json.dumps(value) if isinstance(value, (list, dict)) else value

@@ -1,0 +1,141 @@
+"""Random and grid search over settings (notes §5 and §8), on any back-end, resumable.
+
+Every candidate is drawn before anything runs (:mod:`.candidates`) and
+checked by building its network and optimizer, so bad settings are refused
+up front with the key and value named. Trials are pure functions of their
+settings, seed and data (:mod:`.trial`), so the table is the same on every
+back-end and in any order of completion. With ``out=DIR`` every finished
+trial is recorded as it ends, and running the same search into DIR again runs
+only the missing ones (:mod:`.journal`).
+
+>>> import numpy as np
+>>> from mllib.datasets import make_flower
+>>> X, y = make_flower(200, seed=0)
+>>> result = random_search({"learning_rate": loguniform(1e-3, 1e-1)}, (X[:150], y[:150]),
+...                        (X[150:], y[150:]), trials=2, settings={"hidden": [4], "epochs": 5})
+>>> [row["status"] for row in result.trials]
+['ok', 'ok']
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .._validation import check_int
+from ..training.inputs import check_X, rows_of
+from .backends import get_backend
+from .candidates import check_candidates, grid_candidates, normalize, random_candidates
+from .journal import Journal, fingerprint
+from .result import SearchResult, best_of
+from .spaces import loguniform  # noqa: F401 - used by the module's example
+
+
+def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="serial",
+                  workers=None, out=None, restart=False) -> SearchResult:
+    """Try ``trials`` candidates drawn at random from ``space`` (notes §8).
+
+    Parameters
+    ----------
+    space : dict
+        Setting → space (:mod:`mllib.tune.spaces`); a plain list is a choice,
+        a plain value is fixed. The keys are those of ``mllib train --config``.
+    train, dev : (X, y)
+        Trials train on ``train`` and are chosen by their error on ``dev``.
+    trials : int
+    settings : dict, optional
+        Fixed settings for every trial; the rest take their defaults.
+    seed : int
+        Fixes every candidate and every trial's own seed.
+    backend : "serial" or "processes"
+    workers : int, optional
+        Processes for ``backend="processes"`` (default: the number of cores).
+    out : path, optional
+        A folder that records the search as it runs, so that it can resume.
+    restart : bool
+        Clear ``out`` of another search's trials instead of refusing it.
+    """
+    trials, seed = check_int("trials", trials, 1), check_int("seed", seed, 0)
+    space, settings = normalize(space, settings)
+    candidates = random_candidates(space, settings, trials, seed)
+    return _search("random", candidates, space, settings, seed, train, dev, backend, workers,
+                   out, restart)
+
+
+def grid_search(space, train, dev, *, points=3, settings=None, seed=0, backend="serial",
+                workers=None, out=None, restart=False) -> SearchResult:
+    """Try every combination of ``points`` values per searched setting, on its own scale.
+
+    A choice contributes its options, a fixed value itself; the other
+    parameters are as for :func:`random_search`.
+    """
+    points, seed = check_int("points", points, 1), check_int("seed", seed, 0)
+    space, settings = normalize(space, settings)
+    candidates = grid_candidates(space, settings, points, seed)
+    return _search("grid", candidates, space, settings, seed, train, dev, backend, workers,
+                   out, restart, points=points)
+
+
+def _search(kind, candidates, space, settings, seed, train, dev, backend, workers, out,
+            restart, **extra) -> SearchResult:
+    train, dev = check_data(train, "train"), check_data(dev, "dev")
+    check_candidates(candidates, train[1])
+    runner = get_backend(backend, workers)
+    journal, rows = None, {}
+    if out is not None:
+        manifest = {"kind": kind, "space": {k: s.to_json() for k, s in sorted(space.items())},
+                    "settings": settings, "seed": seed, "data": fingerprint(*train, *dev),
+                    **extra}
+        journal = Journal(out, plain(manifest), restart=restart)
+        rows = {t: row for t, row in journal.finished().items() if t < len(candidates)}
+    best = _BestModel(journal)
+    for row in rows.values():
+        best.offer(row, None)
+
+    def done(candidate, outcome):
+        rows[candidate.trial] = outcome.row
+        if journal is not None:
+            journal.record(plain(outcome.row), outcome.model)
+        best.offer(outcome.row, outcome.model)
+
+    tasks = [(c, None, None) for c in candidates if c.trial not in rows]
+    runner.run(tasks, train, dev, done)
+    return SearchResult(list(rows.values()), best.bytes(), kind=kind)
+
+
+class _BestModel:
+    """The model of the best trial so far, kept as bytes (or read back from the journal)."""
+
+    def __init__(self, journal):
+        self.journal, self.row, self.model = journal, None, None
+
+    def offer(self, row, model):
+        if best_of([r for r in (self.row, row) if r is not None]) is row:
+            self.row, self.model = row, model
+
+    def bytes(self):
+        if self.row is None:
+            return None
+        return self.model if self.model is not None else self.journal.model(self.row["trial"])
+
+
+def check_data(pair, name):
+    """``(X, y)`` checked as ``fit`` checks them, before any trial runs."""
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ValueError(f"{name} must be a pair (X, y), got {type(pair).__name__}")
+    X = check_X(pair[0], name=f"{name} X")
+    return X, rows_of(pair[1], X, f"{name} X", f"{name} y")
+
+
+def plain(value):
+    """``value`` as plain JSON data: NumPy scalars and arrays become Python numbers and lists."""
+    return json.loads(json.dumps(value, default=_to_python))
+
+
+def _to_python(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"{value!r} is not JSON data")

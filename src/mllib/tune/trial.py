@@ -1,0 +1,130 @@
+"""One trial of a search: a pure function of its settings, its seed and the data.
+
+:func:`run_trial` trains ``fit(settings, train, seed=seed)`` (or continues a
+model given as model-file bytes, for successive halving), scores it on the
+training and dev sets in inference mode, and returns a :class:`Outcome`: the
+trial's row of the table and the model as model-file bytes. Nothing in it
+depends on where or when it runs, so the row (all but ``seconds``) is the
+same on any back-end.
+
+A trial that raises, or whose cost stops being finite (it diverged), is
+recorded as failed with its reason; its errors and costs are None.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..io import dumps_model, loads_model
+from ..training import Callback
+from .settings import fit
+
+
+class Diverged(Exception):
+    """The training cost stopped being finite."""
+
+
+class StopOnNonFinite(Callback):
+    """Stop training at the first epoch whose cost is NaN or infinite."""
+
+    def __init__(self):
+        super().__init__()
+        self.reason = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        cost = (logs or {}).get("cost")
+        if cost is not None and not math.isfinite(cost):
+            self.reason = f"diverged: the training cost is {cost} at epoch {epoch + 1}"
+            self.model.stop_training = True
+
+
+@dataclass
+class Outcome:
+    """A finished trial: its row of the table, and its model (None if it failed)."""
+
+    row: dict
+    model: bytes | None = None
+
+
+def run_trial(trial, params, settings, seed, train, dev, *, epochs=None, state=None) -> Outcome:
+    """Train and score one trial.
+
+    Parameters
+    ----------
+    trial : int
+        The trial number, recorded in the row.
+    params : dict
+        The sampled values, recorded in the row; ``settings`` already holds them.
+    settings : dict
+        The full settings of the run (:mod:`.settings`).
+    seed : int
+        The trial's own seed.
+    train, dev : (X, y)
+    epochs : int, optional
+        Train to this many epochs in all (successive halving's budget);
+        default ``settings["epochs"]``.
+    state : bytes, optional
+        A model from an earlier rung, as model-file bytes, to continue.
+    """
+    started = time.perf_counter()
+    row = {"trial": trial, "params": params, "seed": seed, "status": "ok", "error": None,
+           "train_error": None, "dev_error": None, "train_cost": None, "dev_cost": None,
+           "epochs": None}
+    guard = StopOnNonFinite()
+    try:
+        with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore",
+                                                    divide="ignore", under="ignore"):
+            # Overflow on the way to a diverged cost is expected here; the guard reports it.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            model = _train(settings, seed, train, epochs, state, guard)
+            if guard.reason is not None:
+                raise Diverged(guard.reason)
+            row.update(_scores(model, train, dev))
+    except Exception as err:  # noqa: BLE001 - a failed trial is recorded, and the search goes on
+        row.update(status="failed", error=_reason(err))
+        return Outcome(_finish(row, started))
+    return Outcome(_finish(row, started), dumps_model(model))
+
+
+def _train(settings, seed, train, epochs, state, guard):
+    """A fitted model: a new one, or ``state`` trained on to ``epochs`` epochs in all."""
+    if state is None:
+        if epochs is not None:
+            settings = {**settings, "epochs": epochs}
+        return fit(settings, train, seed=seed, callbacks=[guard])
+    model = loads_model(state)
+    more = epochs - model.epoch_
+    if more > 0:
+        model.fit(*train, optimizer=model.optimizer_, learning_rate=settings["learning_rate"],
+                  epochs=more, batch_size=settings["batch_size"], lr_decay=settings["lr_decay"],
+                  callbacks=[guard])
+    return model
+
+
+def _scores(model, train, dev) -> dict:
+    """Errors (1 − accuracy, or 1 − R²) and costs on both sets; a non-finite one is a failure."""
+    metric = "r2" if model.output_kind == "linear" else "accuracy"
+    scores = {"epochs": int(model.epoch_)}
+    for name, (X, y) in (("train", train), ("dev", dev)):
+        logs = model.evaluate(X, y)
+        scores[f"{name}_error"] = 1.0 - float(logs[metric])
+        scores[f"{name}_cost"] = float(logs["cost"])
+    bad = [k for k, v in scores.items() if not math.isfinite(v)]
+    if bad:
+        raise Diverged(f"diverged: {', '.join(bad)} not finite")
+    return scores
+
+
+def _reason(err) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if isinstance(err, Diverged) else f"{type(err).__name__}: {text}"
+
+
+def _finish(row, started) -> dict:
+    row["seconds"] = time.perf_counter() - started
+    return row

@@ -1,0 +1,188 @@
+"""Random and grid search: candidates, pure trials, back-ends, failures, resume, results."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from mllib.datasets import make_flower
+from mllib.tune import (choice, fit, grid_search, loguniform, one_minus_loguniform,
+                        random_search)
+from mllib.tune.candidates import trial_seed
+
+X, Y = make_flower(240, seed=3)
+TRAIN, DEV = (X[:180], Y[:180]), (X[180:], Y[180:])
+SPACE = {"learning_rate": loguniform(1e-3, 3e-1), "beta1": one_minus_loguniform(0.5, 0.99),
+         "hidden": choice([[4], [8, 4]])}
+FIXED = {"epochs": 15, "batch_size": 32, "activation": "tanh"}
+
+
+def table(result):
+    """The trial table without the times, which are the only thing allowed to differ."""
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in result.trials]
+
+
+def test_a_trial_is_fit_of_its_settings_with_its_seed():
+    result = random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=7)
+    assert [row["trial"] for row in result.trials] == [0, 1, 2]
+    assert [row["seed"] for row in result.trials] == [trial_seed(7, t) for t in range(3)]
+    best = result.best
+    model = fit({**FIXED, **best["params"]}, TRAIN, seed=best["seed"])
+    for name, value in model.get_weights().items():
+        np.testing.assert_array_equal(result.best_model.get_weights()[name], value)
+    assert best["dev_error"] == pytest.approx(1 - model.evaluate(*DEV)["accuracy"], abs=0)
+    assert best == min((r for r in result.trials), key=lambda r: (r["dev_error"], r["trial"]))
+
+
+def test_more_trials_extend_the_same_candidates():
+    three = random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=1)
+    five = random_search(SPACE, TRAIN, DEV, trials=5, settings=FIXED, seed=1)
+    assert table(five)[:3] == table(three)
+    assert table(random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=2)) != table(three)
+
+
+def test_every_choice_is_drawn():
+    result = random_search({"hidden": choice([[2], [3], [4]]), "epochs": 1}, TRAIN, DEV,
+                           trials=30, seed=0)
+    drawn = [row["params"]["hidden"] for row in result.trials]
+    assert all(6 <= drawn.count(h) <= 14 for h in ([2], [3], [4])), drawn
+    assert all("epochs" not in row["params"] for row in result.trials)   # fixed, not sampled
+
+
+def test_two_processes_give_the_serial_table():
+    serial = random_search(SPACE, TRAIN, DEV, trials=8, settings=FIXED, seed=3)
+    parallel = random_search(SPACE, TRAIN, DEV, trials=8, settings=FIXED, seed=3,
+                             backend="processes", workers=2)
+    assert table(parallel) == table(serial)
+    assert all(row["status"] == "ok" for row in serial.trials)
+
+
+def test_grid_search_tries_every_point_on_each_scale():
+    result = grid_search({"learning_rate": loguniform(1e-3, 1e-1), "hidden": [[2], [4]]},
+                         TRAIN, DEV, points=3, settings={"epochs": 2})
+    params = [row["params"] for row in result.trials]
+    assert params == [{"hidden": h, "learning_rate": lr} for h in ([2], [4])
+                      for lr in (1e-3, 1e-2, 1e-1)]
+
+
+def test_a_diverging_trial_is_recorded_as_failed_and_the_others_complete():
+    result = grid_search({"learning_rate": [0.01, 1e6]}, TRAIN, DEV,
+                         settings={"optimizer": "gd", "epochs": 30, "hidden": [8],
+                                   "activation": "relu", "output": "linear", "batch_size": None})
+    ok, failed = result.trials
+    assert ok["status"] == "ok" and ok["dev_error"] is not None
+    assert failed["status"] == "failed" and failed["error"].startswith("diverged: ")
+    assert all(failed[k] is None for k in ("train_error", "dev_error", "train_cost", "dev_cost"))
+    assert result.best is ok
+
+
+@pytest.mark.parametrize("space, settings, match", [
+    ({"beta1": [0.9, 0.99]}, {"optimizer": "gd"}, r"trial 0 \{'beta1': 0\.9\}: beta1=0\.9 is "
+                                                   r"not a setting of optimizer 'gd'"),
+    ({"learning_rate": [0.1, -1.0]}, None, r"trial 1 \{'learning_rate': -1\.0\}: "
+                                           r"learning_rate: expected a number > 0"),
+    ({"activation": ["tanh", "swish"]}, None, r"trial 1 \{'activation': 'swish'\}"),
+    ({"seed": [1, 2]}, None, r"seed is set by the search"),
+    ({"epochs": [1, 2]}, {"epochs": 3}, r"epochs is both searched \(space\) and fixed"),
+    ({"learning_rat": [0.1]}, None, r"unknown setting 'learning_rat'"),
+    ({}, None, r"space must be a non-empty dict"),
+])
+def test_bad_settings_are_refused_before_anything_runs(space, settings, match, tmp_path):
+    with pytest.raises(ValueError, match=match):
+        grid_search(space, TRAIN, DEV, settings=settings, out=tmp_path / "s")
+    assert not (tmp_path / "s" / "trials.jsonl").exists()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: random_search(SPACE, TRAIN, DEV, trials=0), r"trials must be a positive integer"),
+    (lambda: random_search(SPACE, X, DEV, trials=1), r"train must be a pair \(X, y\)"),
+    (lambda: random_search(SPACE, TRAIN, (X[:5], Y[:4]), trials=1), r"dev X has 5 rows"),
+    (lambda: random_search(SPACE, TRAIN, DEV, trials=1, backend="gpu"), r"backend must be"),
+    (lambda: random_search(SPACE, TRAIN, DEV, trials=1, workers=2), r"workers=2 needs"),
+])
+def test_bad_arguments_are_refused(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_a_search_resumes_from_its_folder_and_runs_only_the_missing_trials(tmp_path):
+    out = tmp_path / "search"
+    whole = random_search(SPACE, TRAIN, DEV, trials=5, settings=FIXED, seed=4)
+    first = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, seed=4, out=out)
+    again = random_search(SPACE, TRAIN, DEV, trials=5, settings=FIXED, seed=4, out=out)
+    assert table(again) == table(whole)
+    lines = (out / "trials.jsonl").read_text().splitlines()
+    assert [json.loads(line)["trial"] for line in lines] == [0, 1, 2, 3, 4]
+    # The trials read back keep their recorded times.
+    assert [row["seconds"] for row in again.trials[:2]] == [row["seconds"] for row in first.trials]
+    np.testing.assert_array_equal(again.best_model.get_weights()["W1"],
+                                  whole.best_model.get_weights()["W1"])
+
+
+def test_another_search_in_the_same_folder_is_refused_unless_restarted(tmp_path):
+    out = tmp_path / "search"
+    random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, seed=4, out=out)
+    with pytest.raises(ValueError, match=r"holds another search: its seed differs"):
+        random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, seed=5, out=out)
+    with pytest.raises(ValueError, match=r"its data, settings differ"):
+        random_search(SPACE, (X[:100], Y[:100]), DEV, trials=1, settings={"epochs": 1}, seed=4,
+                      out=out)
+    redone = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, seed=5, out=out,
+                           restart=True)
+    assert len((out / "trials.jsonl").read_text().splitlines()) == 2
+    assert table(redone) == table(random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED,
+                                                seed=5))
+
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    from mllib.datasets import make_flower
+    from mllib.tune import choice, loguniform, random_search
+    X, Y = make_flower(240, seed=3)
+    random_search({"learning_rate": loguniform(1e-3, 3e-1), "hidden": choice([[16], [32]])},
+                  (X[:180], Y[:180]), (X[180:], Y[180:]), trials=40,
+                  settings={"epochs": 40, "batch_size": 16}, seed=9, out=sys.argv[1])
+""")
+
+
+def test_a_search_whose_process_is_killed_resumes_to_the_uninterrupted_table(tmp_path):
+    out = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-c", SCRIPT, str(out)])
+    journal = out / "trials.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if journal.exists() and len(journal.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    done_before = len(journal.read_text().splitlines())
+    assert 3 <= done_before < 40
+    space = {"learning_rate": loguniform(1e-3, 3e-1), "hidden": choice([[16], [32]])}
+    settings = {"epochs": 40, "batch_size": 16}
+    resumed = random_search(space, TRAIN, DEV, trials=40, settings=settings, seed=9, out=out)
+    rows = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert sorted(row["trial"] for row in rows) == list(range(40))   # none run twice
+    whole = random_search(space, TRAIN, DEV, trials=40, settings=settings, seed=9)
+    assert table(resumed) == table(whole)
+
+
+def test_the_result_tests_once_and_saves_its_files(tmp_path):
+    result = random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=6)
+    first = result.test(*DEV)
+    assert first["error"] == pytest.approx(result.best["dev_error"])
+    with pytest.warns(UserWarning, match="the test set has been used already"):
+        result.test(*DEV)
+    frame = result.table()
+    assert list(frame.columns[:3]) == ["beta1", "hidden", "learning_rate"]
+    assert frame["dev_error"].tolist() == [row["dev_error"] for row in result.trials]
+    files = result.save(tmp_path / "saved")
+    best = json.loads(files["best"].read_text())
+    assert best["trial"] == result.best["trial"] and best["diagnosis"]["verdict"]
+    assert best["test"]["n"] == len(DEV[0]) and files["model"].exists()

@@ -2,7 +2,8 @@
 
 - Search spaces on the notes' scales (:mod:`.spaces`): ``loguniform`` for rates,
   ``one_minus_loguniform`` for moving-average weights β near 1.
-- :func:`random_search` and :func:`grid_search`, in this process or in local
+- :func:`random_search`, :func:`grid_search` and :func:`successive_halving`
+  (over epochs), in this process or in local
   worker processes, resumable from their ``out`` folder, with the same trial
   table on every back-end (:mod:`.search`).
 - :func:`fit`: the network that a dict of settings describes, trained as a
@@ -15,6 +16,7 @@ for :meth:`SearchResult.table`.
 """
 
 from ..training.diagnosis import Diagnosis, diagnose
+from .halving import successive_halving
 from .result import SearchResult
 from .search import grid_search, random_search
 from .settings import fit
@@ -22,4 +24,4 @@ from .spaces import Space, choice, fixed, loguniform, one_minus_loguniform, rand
 
 __all__ = ["Diagnosis", "SearchResult", "Space", "choice", "diagnose", "fit", "fixed",
            "grid_search", "loguniform", "one_minus_loguniform", "randint", "random_search",
-           "uniform"]
+           "successive_halving", "uniform"]

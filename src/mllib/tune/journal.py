@@ -3,7 +3,9 @@
 ``DIR/manifest.json`` records the search: its kind, space, settings, seed
 (and grid points) and a fingerprint of the data. ``DIR/trials.jsonl`` gets
 one JSON line per finished trial, written and flushed as the trial ends, and
-``DIR/models/trial-N.npz`` the model of each trial that succeeded. Running
+``DIR/models/trial-N.npz`` the model of each trial that succeeded (in
+successive halving, of the last rung it finished: the state the next rung
+continues). Running
 the same search into DIR again reads them back and runs only the trials that
 are missing; a search that differs is refused, naming what differs, unless
 ``restart=True``, which clears DIR's trials first.
@@ -49,13 +51,26 @@ class Journal:
             self._clear()
         _write_atomic(path, json.dumps(manifest, indent=2, sort_keys=True).encode())
         (self.folder / "models").mkdir(exist_ok=True)
+        self._end_torn_line()
+
+    def _end_torn_line(self):
+        """After a kill mid-write, end the torn line, so that the next one starts afresh."""
+        path = self.folder / "trials.jsonl"
+        if path.exists() and path.stat().st_size:
+            with open(path, "rb+") as handle:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    handle.write(b"\n")
 
     def _clear(self):
         (self.folder / "trials.jsonl").unlink(missing_ok=True)
         shutil.rmtree(self.folder / "models", ignore_errors=True)
 
     def finished(self) -> dict:
-        """``{trial: row}`` of the trials recorded so far (a torn last line is ignored)."""
+        """``{(rung, trial): row}`` of the trials recorded so far; rung 0 but in halving.
+
+        A torn last line, written when the process was killed, is ignored.
+        """
         path = self.folder / "trials.jsonl"
         rows = {}
         if path.exists():
@@ -66,7 +81,7 @@ class Journal:
                     continue   # the line a killed process was writing
                 if row["status"] == "ok" and not self.model_path(row["trial"]).exists():
                     continue   # its model was not written: run it again
-                rows[row["trial"]] = row
+                rows[row.get("rung", 0), row["trial"]] = row
         return rows
 
     def model_path(self, trial) -> Path:

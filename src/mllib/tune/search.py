@@ -82,13 +82,10 @@ def _search(kind, candidates, space, settings, seed, train, dev, backend, worker
     train, dev = check_data(train, "train"), check_data(dev, "dev")
     check_candidates(candidates, train[1])
     runner = get_backend(backend, workers)
-    journal, rows = None, {}
-    if out is not None:
-        manifest = {"kind": kind, "space": {k: s.to_json() for k, s in sorted(space.items())},
-                    "settings": settings, "seed": seed, "data": fingerprint(*train, *dev),
-                    **extra}
-        journal = Journal(out, plain(manifest), restart=restart)
-        rows = {t: row for t, row in journal.finished().items() if t < len(candidates)}
+    journal = open_journal(out, restart, kind=kind, space=space, settings=settings, seed=seed,
+                           data=(*train, *dev), **extra)
+    rows = {} if journal is None else {
+        t: row for (_, t), row in journal.finished().items() if t < len(candidates)}
     best = _BestModel(journal)
     for row in rows.values():
         best.offer(row, None)
@@ -102,6 +99,15 @@ def _search(kind, candidates, space, settings, seed, train, dev, backend, worker
     tasks = [(c, None, None) for c in candidates if c.trial not in rows]
     runner.run(tasks, train, dev, done)
     return SearchResult(list(rows.values()), best.bytes(), kind=kind)
+
+
+def open_journal(out, restart, *, kind, space, settings, seed, data, **extra):
+    """The :class:`Journal` of ``out`` for this search, or None without ``out``."""
+    if out is None:
+        return None
+    manifest = {"kind": kind, "space": {k: s.to_json() for k, s in sorted(space.items())},
+                "settings": settings, "seed": seed, "data": fingerprint(*data), **extra}
+    return Journal(out, plain(manifest), restart=restart)
 
 
 class _BestModel:

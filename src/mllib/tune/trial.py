@@ -22,7 +22,7 @@ import numpy as np
 
 from ..io import dumps_model, loads_model
 from ..training import Callback
-from .settings import fit
+from .settings import fit, resolve
 
 
 class Diverged(Exception):
@@ -97,6 +97,7 @@ def _train(settings, seed, train, epochs, state, guard):
         if epochs is not None:
             settings = {**settings, "epochs": epochs}
         return fit(settings, train, seed=seed, callbacks=[guard])
+    settings = resolve(settings)
     model = loads_model(state)
     more = epochs - model.epoch_
     if more > 0:

@@ -1,0 +1,109 @@
+"""Successive halving over epochs: many candidates for a few epochs, the best for more.
+
+Rung k trains every survivor to its budget of epochs, min_epochs · factor^k
+(the last rung: max_epochs). The best 1/factor by dev error, ties to the lower
+trial number, go on to the next rung. A survivor continues from its exact
+state (weights, optimizer moments, schedule position, Generator), carried as
+model-file bytes, never a pickle; since ``fit`` continues bit-exactly, the
+winner equals a fresh run of its settings for ``max_epochs``, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .._validation import check_int, check_real
+from .backends import get_backend
+from .candidates import check_candidates, normalize, random_candidates
+from .result import SearchResult, best_of
+from .search import check_data, open_journal, plain
+
+
+def rung_budgets(min_epochs, max_epochs, factor) -> list:
+    """The epochs of each rung: min_epochs · factor^k for k < K, then max_epochs.
+
+    K = ⌊log_factor(max/min)⌋, the number of times factor fits between them,
+    but at least 1 when max > min, so that the first rung has min_epochs.
+    """
+    rungs = math.floor(math.log(max_epochs / min_epochs) / math.log(factor) + 1e-9)
+    if max_epochs > min_epochs:
+        rungs = max(rungs, 1)
+    return [int(round(min_epochs * factor ** k)) for k in range(rungs)] + [max_epochs]
+
+
+def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, factor=3,
+                       settings=None, seed=0, backend="serial", workers=None, out=None,
+                       restart=False) -> SearchResult:
+    """Random candidates from ``space``, trained rung by rung, the best 1/factor going on.
+
+    ``result.trials`` holds each trial's row from the last rung it reached
+    (with its ``"rung"``), ``result.rungs`` every rung's rows, and
+    ``result.best`` is the best of the last rung. The other parameters are
+    as for :func:`mllib.tune.random_search`; ``epochs`` and
+    ``early_stopping`` cannot be set, since the rungs decide the epochs.
+    """
+    trials, seed = check_int("trials", trials, 1), check_int("seed", seed, 0)
+    min_epochs = check_int("min_epochs", min_epochs, 1)
+    max_epochs = check_int("max_epochs", max_epochs, min_epochs)
+    factor = check_real("factor", factor, 1.0, low_open=True)
+    space, settings = normalize(space, settings)
+    for key in ("epochs", "early_stopping"):
+        if key in space or key in settings:
+            raise ValueError(f"{key} cannot be set in successive halving: the rungs give every "
+                             "trial its epochs (min_epochs ... max_epochs)")
+    train, dev = check_data(train, "train"), check_data(dev, "dev")
+    candidates = random_candidates(space, settings, trials, seed)
+    check_candidates(candidates, train[1])
+    runner = get_backend(backend, workers)
+    budgets = rung_budgets(min_epochs, max_epochs, factor)
+    journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
+                           seed=seed, data=(*train, *dev), budgets=budgets, factor=factor)
+    rungs, states = _Rungs(journal, runner, train, dev).run(candidates, budgets, factor)
+    final = {row["trial"]: row for rung in rungs for row in rung}
+    best = best_of(rungs[-1])
+    model = None if best is None else states.get(best["trial"]) or journal.model(best["trial"])
+    return SearchResult(list(final.values()), model, kind="halving", rungs=rungs)
+
+
+class _Rungs:
+    """Runs the rungs, reading back from the journal what a stopped run finished."""
+
+    def __init__(self, journal, runner, train, dev):
+        self.journal, self.runner, self.train, self.dev = journal, runner, train, dev
+        self.recorded = {} if journal is None else journal.finished()
+
+    def run(self, candidates, budgets, factor):
+        rungs, states, survivors = [], {}, list(candidates)
+        for k, budget in enumerate(budgets):
+            rows = self._rung(k, budget, survivors, states)
+            rungs.append(rows)
+            ok = sorted((r for r in rows if r["status"] == "ok"),
+                        key=lambda r: (r["dev_error"], r["trial"]))
+            keep = {r["trial"] for r in ok[:max(1, math.ceil(len(survivors) / factor))]}
+            survivors = [c for c in survivors if c.trial in keep]
+            states = {t: s for t, s in states.items() if t in keep}
+            if not survivors:
+                break
+        return rungs, states
+
+    def _rung(self, k, budget, survivors, states) -> list:
+        rows, tasks = {}, []
+        for c in survivors:
+            if (k, c.trial) in self.recorded:
+                rows[c.trial] = self.recorded[k, c.trial]
+                continue
+            state = states.get(c.trial)
+            if state is None and k > 0:
+                state = self.journal.model(c.trial)
+            tasks.append((c, budget, state))
+
+        def done(candidate, outcome):
+            row = {**outcome.row, "rung": k}
+            rows[candidate.trial] = row
+            if outcome.model is not None:
+                states[candidate.trial] = outcome.model
+            if self.journal is not None:
+                self.journal.record(plain(row), outcome.model)
+
+        self.runner.run(tasks, self.train, self.dev, done)
+        return [rows[c.trial] for c in survivors]

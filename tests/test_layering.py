@@ -40,6 +40,7 @@ STDLIB_ONLY = ("mllib._version",)      # not even NumPy
 # by ``except ImportError``: (module, third-party package).
 OPTIONAL = {("mllib.training.callbacks", "tqdm"),   # ProgressLogger's bar, if installed
             ("mllib.tune.backends", "threadpoolctl"),  # one BLAS thread per worker, if installed
+            ("mllib.tune.backends", "distributed"),    # the Dask back-end, when asked for
             ("mllib.tune.result", "pandas")}       # SearchResult.table
 
 # The mllib modules each layer may import (a prefix allows its submodules too);

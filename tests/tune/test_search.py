@@ -186,3 +186,16 @@ def test_the_result_tests_once_and_saves_its_files(tmp_path):
     best = json.loads(files["best"].read_text())
     assert best["trial"] == result.best["trial"] and best["diagnosis"]["verdict"]
     assert best["test"]["n"] == len(DEV[0]) and files["model"].exists()
+
+
+def test_on_trial_sees_each_row_as_it_finishes_but_not_those_read_back(tmp_path):
+    seen = []
+    first = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, seed=8,
+                          out=tmp_path / "s", on_trial=seen.append)
+    assert [row["trial"] for row in seen] == [0, 1] and seen == first.trials
+    seen.clear()
+    random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=8, out=tmp_path / "s",
+                  on_trial=seen.append)
+    assert [row["trial"] for row in seen] == [2]
+    with pytest.raises(ValueError, match="on_trial must be a callable or None, got 3"):
+        random_search(SPACE, TRAIN, DEV, trials=1, on_trial=3)

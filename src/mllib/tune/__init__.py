@@ -9,19 +9,21 @@
 - :func:`fit`: the network that a dict of settings describes, trained as a
   trial trains it (:mod:`.settings`).
 - :func:`diagnose`: bias and variance from the train and dev errors, with the
-  notes' remedies (from :mod:`mllib.training.diagnosis`).
+  notes' remedies (from :mod:`mllib.training.diagnosis`); :func:`learning_curve`,
+  the errors as the training set grows.
 
 This layer imports :mod:`mllib.training` and nothing above it; pandas only
 for :meth:`SearchResult.table`.
 """
 
 from ..training.diagnosis import Diagnosis, diagnose
+from .curves import LearningCurve, learning_curve
 from .halving import successive_halving
 from .result import SearchResult
 from .search import grid_search, random_search
 from .settings import fit
 from .spaces import Space, choice, fixed, loguniform, one_minus_loguniform, randint, uniform
 
-__all__ = ["Diagnosis", "SearchResult", "Space", "choice", "diagnose", "fit", "fixed",
-           "grid_search", "loguniform", "one_minus_loguniform", "randint", "random_search",
-           "successive_halving", "uniform"]
+__all__ = ["Diagnosis", "LearningCurve", "SearchResult", "Space", "choice", "diagnose", "fit",
+           "fixed", "grid_search", "learning_curve", "loguniform", "one_minus_loguniform",
+           "randint", "random_search", "successive_halving", "uniform"]

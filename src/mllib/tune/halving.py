@@ -16,7 +16,7 @@ from .._validation import check_int, check_real
 from .backends import get_backend
 from .candidates import check_candidates, normalize, random_candidates
 from .result import SearchResult, best_of
-from .search import check_data, open_journal, plain
+from .search import check_callable, check_data, open_journal, plain
 
 
 def rung_budgets(min_epochs, max_epochs, factor) -> list:
@@ -33,7 +33,7 @@ def rung_budgets(min_epochs, max_epochs, factor) -> list:
 
 def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, factor=3,
                        settings=None, seed=0, backend="serial", workers=None, out=None,
-                       restart=False) -> SearchResult:
+                       restart=False, on_trial=None) -> SearchResult:
     """Random candidates from ``space``, trained rung by rung, the best 1/factor going on.
 
     ``result.trials`` holds each trial's row from the last rung it reached
@@ -52,13 +52,14 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
             raise ValueError(f"{key} cannot be set in successive halving: the rungs give every "
                              "trial its epochs (min_epochs ... max_epochs)")
     train, dev = check_data(train, "train"), check_data(dev, "dev")
+    check_callable("on_trial", on_trial)
     candidates = random_candidates(space, settings, trials, seed)
     check_candidates(candidates, train[1])
     runner = get_backend(backend, workers)
     budgets = rung_budgets(min_epochs, max_epochs, factor)
     journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
                            seed=seed, data=(*train, *dev), budgets=budgets, factor=factor)
-    rungs, states = _Rungs(journal, runner, train, dev).run(candidates, budgets, factor)
+    rungs, states = _Rungs(journal, runner, train, dev, on_trial).run(candidates, budgets, factor)
     final = {row["trial"]: row for rung in rungs for row in rung}
     best = best_of(rungs[-1])
     model = None if best is None else states.get(best["trial"]) or journal.model(best["trial"])
@@ -68,8 +69,9 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
 class _Rungs:
     """Runs the rungs, reading back from the journal what a stopped run finished."""
 
-    def __init__(self, journal, runner, train, dev):
+    def __init__(self, journal, runner, train, dev, on_trial):
         self.journal, self.runner, self.train, self.dev = journal, runner, train, dev
+        self.on_trial = on_trial
         self.recorded = {} if journal is None else journal.finished()
 
     def run(self, candidates, budgets, factor):
@@ -104,6 +106,8 @@ class _Rungs:
                 states[candidate.trial] = outcome.model
             if self.journal is not None:
                 self.journal.record(plain(row), outcome.model)
+            if self.on_trial is not None:
+                self.on_trial(dict(row))
 
         self.runner.run(tasks, self.train, self.dev, done)
         return [rows[c.trial] for c in survivors]

@@ -33,7 +33,7 @@ from .spaces import loguniform  # noqa: F401 - used by the module's example
 
 
 def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="serial",
-                  workers=None, out=None, restart=False) -> SearchResult:
+                  workers=None, out=None, restart=False, on_trial=None) -> SearchResult:
     """Try ``trials`` candidates drawn at random from ``space`` (notes §8).
 
     Parameters
@@ -55,16 +55,19 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
         A folder that records the search as it runs, so that it can resume.
     restart : bool
         Clear ``out`` of another search's trials instead of refusing it.
+    on_trial : callable, optional
+        Called in this process with each trial's row as the trial finishes
+        (for progress reports), not for the rows read back from ``out``.
     """
     trials, seed = check_int("trials", trials, 1), check_int("seed", seed, 0)
     space, settings = normalize(space, settings)
     candidates = random_candidates(space, settings, trials, seed)
     return _search("random", candidates, space, settings, seed, train, dev, backend, workers,
-                   out, restart)
+                   out, restart, on_trial)
 
 
 def grid_search(space, train, dev, *, points=3, settings=None, seed=0, backend="serial",
-                workers=None, out=None, restart=False) -> SearchResult:
+                workers=None, out=None, restart=False, on_trial=None) -> SearchResult:
     """Try every combination of ``points`` values per searched setting, on its own scale.
 
     A choice contributes its options, a fixed value itself; the other
@@ -74,12 +77,13 @@ def grid_search(space, train, dev, *, points=3, settings=None, seed=0, backend="
     space, settings = normalize(space, settings)
     candidates = grid_candidates(space, settings, points, seed)
     return _search("grid", candidates, space, settings, seed, train, dev, backend, workers,
-                   out, restart, points=points)
+                   out, restart, on_trial, points=points)
 
 
 def _search(kind, candidates, space, settings, seed, train, dev, backend, workers, out,
-            restart, **extra) -> SearchResult:
+            restart, on_trial, **extra) -> SearchResult:
     train, dev = check_data(train, "train"), check_data(dev, "dev")
+    check_callable("on_trial", on_trial)
     check_candidates(candidates, train[1])
     runner = get_backend(backend, workers)
     journal = open_journal(out, restart, kind=kind, space=space, settings=settings, seed=seed,
@@ -95,6 +99,8 @@ def _search(kind, candidates, space, settings, seed, train, dev, backend, worker
         if journal is not None:
             journal.record(plain(outcome.row), outcome.model)
         best.offer(outcome.row, outcome.model)
+        if on_trial is not None:
+            on_trial(dict(outcome.row))
 
     tasks = [(c, None, None) for c in candidates if c.trial not in rows]
     runner.run(tasks, train, dev, done)
@@ -124,6 +130,11 @@ class _BestModel:
         if self.row is None:
             return None
         return self.model if self.model is not None else self.journal.model(self.row["trial"])
+
+
+def check_callable(name, value):
+    if value is not None and not callable(value):
+        raise ValueError(f"{name} must be a callable or None, got {value!r}")
 
 
 def check_data(pair, name):

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import mllib
+import mllib.tune
 from mllib.cli import main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -95,6 +96,21 @@ def test_train_writes_model_metrics_history_and_plots(trained):
     assert {"cost", "accuracy", "val_cost", "val_accuracy", "lr"} <= set(history.columns)
     prep = json.loads((trained / "preprocessing.json").read_text())
     assert prep["inputs"] == ["x1", "colour=blue", "colour=green", "colour=red", "x2"]
+    diagnosis = metrics["diagnosis"]
+    assert diagnosis["train_error"] == pytest.approx(1 - metrics["train"]["accuracy"])
+    assert diagnosis["dev_error"] == pytest.approx(1 - metrics["dev"]["accuracy"])
+    assert diagnosis == mllib.tune.diagnose(diagnosis["train_error"],
+                                            diagnosis["dev_error"]).to_dict()
+
+
+def test_train_prints_the_diagnosis_and_its_advice(tmp_path):
+    # A network without a hidden layer cannot fit the flower: high bias, and the remedy.
+    result = run_cli("train", "--hidden", "", "--epochs", "30", "--out", tmp_path / "r", "-q")
+    assert_ok(result)
+    lines = result.stdout.splitlines()
+    verdict = next(line for line in lines if line.startswith("diagnosis "))
+    assert verdict.startswith("diagnosis high bias (train error 0.")
+    assert any(line.startswith("  advice: High bias: ") for line in lines)
 
 
 def write_test_rows(trained, data_csv, path, columns=None):

@@ -5,7 +5,8 @@
 ``preprocessing.json``     how CSV columns become inputs; evaluate and predict
                            read it from beside the model file
 ``metrics.json``           cost and accuracy (or r2) on train/dev/test, the
-                           settings, the network, the optimizer, the data
+                           settings, the network, the optimizer, the data, and
+                           the diagnosis of bias and variance (notes §4)
 ``config.json``            the settings alone: ``mllib train --config`` takes it
 ``history.csv``            one row per epoch: cost, accuracy or r2, their dev
                            values, the learning rate and the seconds
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, plots
+from ..training.diagnosis import diagnose
 from . import csvdata
 from .build import describe
 
@@ -48,6 +50,14 @@ class Run:
     def metric(self) -> str:
         """The score logged beside the cost: "accuracy" or "r2"."""
         return "accuracy" if self.model.targets_.is_classifier else "r2"
+
+    @property
+    def diagnosis(self):
+        """Bias and variance from the train and dev errors (notes §4); None without a dev set."""
+        if not self.scores["dev"]:
+            return None
+        return diagnose(*(max(0.0, 1.0 - self.scores[part][self.metric])
+                          for part in ("train", "dev")))
 
 
 def write_all(out_dir: Path, run: Run) -> list:
@@ -88,6 +98,7 @@ def metrics(run: Run) -> dict:
         "config": run.settings,
         "network": describe(model),
         "optimizer": model.optimizer_.get_config(),
+        "diagnosis": None if run.diagnosis is None else run.diagnosis.to_dict(),
         "mllib_version": __version__,
     }
 
@@ -144,10 +155,15 @@ def summary(run: Run, out_dir: Path, files) -> str:
         else f" (stopped early; best epoch {run.stopper.best_epoch + 1})"
     scores = "  ".join(f"{part} {run.scores[part][run.metric]:.4f}"
                        for part in ("train", "dev", "test") if run.scores[part])
-    return "\n".join([
+    lines = [
         f"data     {run.data.source}: {sizes} rows, {run.data.X.shape[1]} input(s)",
         f"network  nodes {net['nodes']}, {activators}; {run.model.optimizer_.name}, "
         f"{epochs} epochs in {run.seconds:.1f} s{stopped}",
         f"{run.metric:<8} {scores}",
-        f"wrote    {out_dir}/: {', '.join(files)}",
-    ])
+    ]
+    diagnosis = run.diagnosis
+    if diagnosis is not None:
+        lines.append(f"diagnosis {diagnosis.verdict} (train error {diagnosis.train_error:.3f}, "
+                     f"dev error {diagnosis.dev_error:.3f})")
+        lines += [f"  advice: {advice}" for advice in diagnosis.advice]
+    return "\n".join(lines + [f"wrote    {out_dir}/: {', '.join(files)}"])

@@ -17,7 +17,8 @@ import numpy as np
 from ._validation import check_int
 
 __all__ = ["confusion_matrix", "plot_cost", "plot_decision_boundary",
-           "plot_confusion_matrix", "plot_learning_rate"]
+           "plot_confusion_matrix", "plot_learning_curve", "plot_learning_rate", "plot_rungs",
+           "plot_search"]
 
 
 def _new_figure(figsize=(6.4, 4.8)):
@@ -260,5 +261,78 @@ def plot_learning_rate(schedule, epochs, path=None):
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate α")
     ax.set_title("learning-rate schedule")
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_search(rows, key, path=None, *, scale="linear"):
+    """Dev error of each successful trial against the value it had for ``key``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        A search's ``trials`` (:class:`mllib.tune.SearchResult`).
+    key : str
+        A searched setting.
+    scale : {"linear", "log", "log1m"}
+        The space's scale: "log" puts the values on a log axis, "log1m" puts
+        1 − value on one (for β searched by ``one_minus_loguniform``). Values
+        that are not numbers (lists, names) are placed as categories.
+    """
+    ok = [row for row in rows if row["status"] == "ok" and key in row["params"]]
+    values = [row["params"][key] for row in ok]
+    errors = [row["dev_error"] for row in ok]
+    fig, ax = _new_figure()
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if numeric:
+        x = [1.0 - v for v in values] if scale == "log1m" else values
+        ax.scatter(x, errors)
+        if scale in ("log", "log1m"):
+            from matplotlib.ticker import NullFormatter
+
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())   # decades only: no crowded labels
+        ax.set_xlabel(f"1 − {key} (log scale)" if scale == "log1m"
+                      else f"{key}{' (log scale)' if scale == 'log' else ''}")
+    else:
+        names = sorted({str(v) for v in values})
+        ax.scatter([names.index(str(v)) for v in values], errors)
+        ax.set_xticks(range(len(names)), names)
+        ax.set_xlabel(key)
+    ax.set_ylabel("dev error")
+    ax.set_title(f"dev error against {key} ({len(ok)} trials)")
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_rungs(rungs, path=None):
+    """Successive halving: each trial's dev error per rung, a line through the rungs it reached."""
+    fig, ax = _new_figure()
+    trials = sorted({row["trial"] for rung in rungs for row in rung})
+    for trial in trials:
+        points = [(k, row["dev_error"]) for k, rung in enumerate(rungs) for row in rung
+                  if row["trial"] == trial and row["status"] == "ok"]
+        if points:
+            ax.plot(*zip(*points), marker="o", alpha=0.6)
+    budgets = [max((row["epochs"] for row in rung if row["epochs"]), default=None)
+               for rung in rungs]
+    ax.set_xticks(range(len(rungs)), [f"{k}: {b} epochs" if b else str(k)
+                                      for k, b in enumerate(budgets)])
+    ax.set_xlabel("rung")
+    ax.set_ylabel("dev error")
+    ax.set_title(f"successive halving: {len(trials)} trials")
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_learning_curve(curve, path=None):
+    """Train and dev error against the number of training rows (notes §4)."""
+    fig, ax = _new_figure()
+    ax.plot(curve.sizes, curve.train_error, marker="o", label="train")
+    ax.plot(curve.sizes, curve.dev_error, marker="o", label="dev")
+    ax.set_xlabel("training rows")
+    ax.set_ylabel("error")
+    ax.set_title(f"learning curve: {curve.diagnosis.verdict}")
+    ax.legend()
     ax.grid(alpha=0.3)
     return _finish(fig, path)

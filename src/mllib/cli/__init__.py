@@ -1,4 +1,4 @@
-"""The ``mllib`` command: train, evaluate, predict and gradcheck.
+"""The ``mllib`` command: train, evaluate, predict, gradcheck, tune and diagnose.
 
 ::
 
@@ -7,6 +7,11 @@
     mllib evaluate MODEL DATA.csv [--target COLUMN]
     mllib predict MODEL DATA.csv [--proba] [--out FILE]
     mllib gradcheck [--config FILE.json] [flags] [--threshold 1e-7]
+    mllib tune DATA.csv --target COLUMN --space SPACE.json [--settings FILE.json]
+               (--trials N | --grid [--points K] | --halving --trials N --min-epochs A
+               --max-epochs B) [--scheduler local|processes|tcp://...] [--workers K]
+               [--seed S] --out DIR
+    mllib diagnose DATA.csv --target COLUMN [--settings FILE.json] --out DIR
 
 Exit status: 0 on success; 1 when ``gradcheck`` finds a gradient above the
 threshold or on an unexpected error; 2 on bad usage or bad input, with one
@@ -18,11 +23,12 @@ file (``--learning-rate`` is ``learning_rate``); flags override the file,
 which overrides the defaults. ``train`` writes its settings as
 ``config.json``, which ``--config`` takes back.
 
-Modules: :mod:`.args` and :mod:`.values` (flags, config files, settings),
+Modules: :mod:`.args` (flags, config files, settings; their values are parsed by
+:mod:`mllib.tune.values`),
 :mod:`.csvdata` (reading and encoding CSV files), :mod:`.build` (network
 and optimizer from settings), :mod:`.train` and :mod:`.artifacts` (the
 train command and what it writes), :mod:`.commands` (evaluate, predict,
-gradcheck), :mod:`.errors` (the bad-usage error).
+gradcheck), :mod:`.tune` (tune and diagnose), :mod:`.errors` (the bad-usage error).
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ HANDLERS = {
     "evaluate": "commands:run_evaluate",
     "predict": "commands:run_predict",
     "gradcheck": "commands:run_gradcheck",
+    "tune": "tune:run_tune",
+    "diagnose": "tune:run_diagnose",
 }
 
 

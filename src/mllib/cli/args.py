@@ -265,6 +265,68 @@ def _add_gradcheck(sub):
     check.set_defaults(handler="gradcheck")
 
 
+def _data_arguments(parser, what):
+    from ..datasets import DATASETS
+
+    parser.add_argument("data", nargs="?", metavar="DATA.csv", help="CSV file with a header row")
+    parser.add_argument("--target", type=_argtype(values.text), metavar="COLUMN",
+                        help="the column to predict (needed with a CSV)")
+    parser.add_argument("--dataset", type=_argtype(values.text), metavar="NAME",
+                        help=f"{what} on a built-in dataset instead: {', '.join(DATASETS)}")
+    parser.add_argument("--settings", metavar="FILE.json",
+                        help="settings shared by every run, with the keys of train --config "
+                             "(network, training and data keys)")
+    parser.add_argument("--seed", type=_argtype(lambda v: values.integer(v, 0)), default=0,
+                        metavar="S", help="seed of the data split and of every run (default: 0)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    _common(parser)
+
+
+def _add_tune(sub):
+    tune = sub.add_parser(
+        "tune", help="search hyperparameters on a CSV file (random, grid or successive halving)",
+        description="Search the settings of SPACE.json, choose by dev error, test the best "
+                    "once, and write the trials, the best model and plots to --out. Running "
+                    "the same command again resumes an interrupted search.")
+    _data_arguments(tune, "search")
+    tune.add_argument("--space", required=True, metavar="SPACE.json",
+                      help='settings to search, e.g. {"learning_rate": {"loguniform": '
+                           '[1e-4, 0.1]}, "hidden": {"choice": [[32], [64, 32]]}}')
+    how = tune.add_argument_group("search")
+    how.add_argument("--trials", type=_argtype(lambda v: values.integer(v, 1)), metavar="N",
+                     help="candidates drawn at random (and for --halving)")
+    how.add_argument("--grid", action="store_true", help="every point of a grid instead")
+    how.add_argument("--points", type=_argtype(lambda v: values.integer(v, 1)), default=3,
+                     metavar="K", help="grid values per searched setting (default: 3)")
+    how.add_argument("--halving", action="store_true", help="successive halving over epochs")
+    how.add_argument("--min-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="A")
+    how.add_argument("--max-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="B")
+    how.add_argument("--factor", type=_argtype(values.positive_real), default=3.0, metavar="F",
+                     help="halving keeps the best 1/F of each rung (default: 3)")
+    where = tune.add_argument_group("where")
+    where.add_argument("--scheduler", default="local", metavar="local|processes|tcp://...",
+                       help="run trials here, in local processes, or on a Dask scheduler")
+    where.add_argument("--workers", type=_argtype(lambda v: values.integer(v, 1)),
+                       metavar="K", help="processes for --scheduler processes")
+    where.add_argument("--restart", action="store_true",
+                       help="start over in --out instead of refusing another search there")
+    where.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
+                       default=1, help="no line per finished trial")
+    tune.set_defaults(handler="tune")
+
+
+def _add_diagnose(sub):
+    diagnose = sub.add_parser(
+        "diagnose", help="draw a learning curve and read bias and variance (notes §4)",
+        description="Train the settings on growing shares of the training rows, plot train "
+                    "and dev error against the rows, and print the verdict with its advice.")
+    _data_arguments(diagnose, "diagnose")
+    diagnose.add_argument("--sizes", type=_argtype(values.sizes), default=[0.1, 0.25, 0.5, 0.75, 1.0],
+                          metavar="S,S,...", help="shares of the training rows "
+                          "(default: 0.1,0.25,0.5,0.75,1)")
+    diagnose.set_defaults(handler="diagnose")
+
+
 def build_parser() -> Parser:
     """The ``mllib`` parser with its subcommands train, evaluate, predict and gradcheck."""
     from .. import __version__
@@ -278,4 +340,6 @@ def build_parser() -> Parser:
     _add_train(sub)
     _add_apply(sub)
     _add_gradcheck(sub)
+    _add_tune(sub)
+    _add_diagnose(sub)
     return parser

@@ -105,7 +105,8 @@ def _check_same(old, new, folder):
     if differ:
         raise ValueError(f"{str(folder)!r} holds another search: its {', '.join(differ)} "
                          f"differ{'s' if len(differ) == 1 else ''} from this one's; use another "
-                         "out folder, or restart=True to start over in this one")
+                         "folder, or restart to start over in this one (restart=True; mllib "
+                         "tune --restart)")
 
 
 def _write_atomic(path, data: bytes) -> None:

@@ -172,3 +172,16 @@ def columns(value) -> list:
     if not all(isinstance(item, str) and item for item in items):
         raise ValueError(f"expected column names separated by commas, got {value!r}")
     return items
+
+
+def sizes(value) -> list:
+    """Training-set sizes: shares up to 1, or row counts above it (``"0.25,0.5,1"``, ``"50,100"``)."""
+    out = []
+    for item in _items(value):
+        number = real(item)
+        if number <= 0 or (number > 1 and number != int(number)):
+            raise ValueError(f"expected shares in (0, 1] or whole row counts, got {item!r}")
+        out.append(int(number) if number > 1 else number)
+    if not out:
+        raise ValueError("expected at least one size")
+    return out

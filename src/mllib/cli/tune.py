@@ -1,0 +1,226 @@
+"""``mllib tune`` and ``mllib diagnose``: searches and learning curves on a CSV file.
+
+Both load, split and encode the data exactly as ``train`` does, with the same
+data settings (``--settings FILE.json`` takes the keys of ``train --config``).
+``tune`` searches the settings of SPACE.json on the training rows, chooses by
+dev error, evaluates the chosen model on the test rows once, and writes into
+DIR:
+
+- ``trials.csv``, ``best.json`` (settings, errors, diagnosis, test metrics),
+  ``best_model.npz`` and ``preprocessing.json``;
+- ``dev_error_<key>.png`` per searched setting (log axes for log spaces, a
+  log(1 − β) axis for ``one_minus_loguniform``), and ``rungs.png`` for halving;
+- the search's own record (``manifest.json``, ``trials.jsonl``, ``models/``),
+  from which the same command resumes after an interruption.
+
+``diagnose`` trains the settings on growing shares of the training rows and
+writes ``learning_curve.png`` and ``diagnosis.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .. import plots
+from ..tune import (grid_search, learning_curve, random_search, spaces,
+                    successive_halving)
+from ..tune.settings import SETTING, canonical_key
+from . import csvdata
+from .args import defaults, read_config
+from .errors import CLIError, usage_errors
+from .train import choose_output, load_and_split
+
+SCHEDULERS = ("local", "processes")
+
+
+def run_tune(args) -> int:
+    """The ``tune`` subcommand; returns the exit status."""
+    _check_mode(args)
+    settings, given = _settings(args)
+    space = read_space(args.space)
+    data, parts = load_and_split(args, settings)
+    output = choose_output(settings["output"], data)
+    fixed = _fixed_settings(given, space, output, halving=args.halving)
+    backend = _backend(args.scheduler, args.workers)
+    train = (data.X[parts["train"]], data.y[parts["train"]])
+    dev = (data.X[parts["dev"]], data.y[parts["dev"]])
+    if dev[0].shape[0] == 0:
+        raise CLIError("a search chooses by dev error: set --validation-split above 0")
+    out = Path(args.out)
+    common = dict(settings=fixed, seed=args.seed, backend=backend, out=out,
+                  restart=args.restart, on_trial=_Progress(args, space))
+    with usage_errors("cannot search"):
+        if args.halving:
+            result = successive_halving(space, train, dev, trials=args.trials,
+                                        min_epochs=args.min_epochs, max_epochs=args.max_epochs,
+                                        factor=args.factor, **common)
+        elif args.grid:
+            result = grid_search(space, train, dev, points=args.points, **common)
+        else:
+            result = random_search(space, train, dev, trials=args.trials, **common)
+    if result.best is None:
+        print(f"mllib: every one of the {len(result.trials)} trials failed; see "
+              f"{out / 'trials.csv'}", file=sys.stderr)
+        result.table().to_csv(out / "trials.csv", index=False)
+        return 1
+    if parts["test"].size:
+        result.test(data.X[parts["test"]], data.y[parts["test"]])
+    result.save(out)
+    csvdata.save(data.prep, out / csvdata.FILENAME)
+    pictures = _plots(result, space, out)
+    print(_summary(result, out, pictures))
+    return 0
+
+
+def _check_mode(args):
+    """One way of searching, with what it needs."""
+    if args.grid and args.halving:
+        raise CLIError("give --grid or --halving, not both")
+    if args.grid and args.trials is not None:
+        raise CLIError("--grid tries every point; --trials is for random search and --halving")
+    if not args.grid and args.trials is None:
+        raise CLIError("give --trials N (random search or --halving) or --grid")
+    if args.halving and (args.min_epochs is None or args.max_epochs is None):
+        raise CLIError("--halving needs --min-epochs A and --max-epochs B")
+    if not args.halving and (args.min_epochs is not None or args.max_epochs is not None):
+        raise CLIError("--min-epochs and --max-epochs are for --halving")
+
+
+def read_space(path) -> dict:
+    """SPACE.json: ``{setting: {kind: arguments} | [options] | value}``, each space built."""
+    path = Path(path)
+    if not path.is_file():
+        raise CLIError(f"no such space file: {str(path)!r}")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CLIError(f"space file {str(path)!r} is not valid JSON: {err}") from None
+    if not isinstance(document, dict) or not document:
+        raise CLIError(f"space file {str(path)!r} must hold a JSON object of settings to search")
+    space = {}
+    with usage_errors(f"space file {str(path)!r}"):
+        for key, value in document.items():
+            name = canonical_key(key)
+            space[name] = spaces.from_json(name, value)
+    return space
+
+
+def _settings(args):
+    """The run's settings (defaults, then the file) and the keys the file gave."""
+    given = read_config(args.settings, "train") if args.settings else {}
+    for key in ("target", "dataset"):
+        if getattr(args, key, None) is not None:
+            given[key] = getattr(args, key)
+    settings = {**defaults("train"), **given, "seed": args.seed}
+    return settings, given
+
+
+def _fixed_settings(given, space, output, *, halving):
+    """What every trial shares: the file's network and training settings, and the output."""
+    fixed = {k: v for k, v in given.items() if k in SETTING and k not in space and k != "seed"}
+    if "nodes" in space:
+        fixed.pop("hidden", None)
+    if "hidden" in space:
+        fixed.pop("nodes", None)
+    if halving:
+        for key in ("epochs", "early_stopping"):
+            if key in fixed:
+                raise CLIError(f"--halving sets every trial's epochs: remove {key} from "
+                               "--settings and use --min-epochs and --max-epochs")
+    return {**fixed, "output": output}
+
+
+def _backend(scheduler, workers):
+    if scheduler == "local":
+        if workers is not None:
+            raise CLIError("--workers needs --scheduler processes (or a Dask cluster's own)")
+        return "serial"
+    if scheduler == "processes":
+        return "processes"
+    if "://" in scheduler:
+        if workers is not None:
+            raise CLIError("--workers is for --scheduler processes; a Dask cluster has its own")
+        return scheduler
+    raise CLIError(f"--scheduler must be local, processes or a Dask scheduler address such "
+                   f"as tcp://host:8786, got {scheduler!r}")
+
+
+class _Progress:
+    """One line per finished trial on stderr: trials done and the best dev error so far."""
+
+    def __init__(self, args, space):
+        self.verbose, self.done, self.best = args.verbose, 0, None
+        self.total = None if args.grid else args.trials
+
+    def __call__(self, row):
+        self.done += 1
+        if row["status"] == "ok" and (self.best is None or row["dev_error"] < self.best):
+            self.best = row["dev_error"]
+        if not self.verbose:
+            return
+        of = f"/{self.total}" if self.total and "rung" not in row else ""
+        rung = f" rung {row['rung']}" if "rung" in row else ""
+        score = (f"dev error {row['dev_error']:.4f}" if row["status"] == "ok"
+                 else f"failed: {row['error']}")
+        best = "none yet" if self.best is None else f"{self.best:.4f}"
+        print(f"mllib: trial {row['trial']}{rung} ({self.done}{of} done): {score}; "
+              f"best {best}", file=sys.stderr, flush=True)
+
+
+def _plots(result, space, out) -> list:
+    written = []
+    for key, space_of_key in sorted(space.items()):
+        if isinstance(space_of_key, spaces.fixed):
+            continue
+        name = f"dev_error_{key}.png"
+        plots.plot_search(result.trials, key, out / name, scale=space_of_key.scale)
+        written.append(name)
+    if result.rungs is not None:
+        plots.plot_rungs(result.rungs, out / "rungs.png")
+        written.append("rungs.png")
+    return written
+
+
+def _summary(result, out, pictures) -> str:
+    best, diagnosis = result.best, result.diagnosis
+    ok = sum(row["status"] == "ok" for row in result.trials)
+    lines = [f"trials   {ok} of {len(result.trials)} ok",
+             f"best     trial {best['trial']}: {json.dumps(best['params'])}",
+             f"errors   train {best['train_error']:.4f}  dev {best['dev_error']:.4f}",
+             f"diagnosis {diagnosis.verdict}"]
+    lines += [f"  advice: {advice}" for advice in diagnosis.advice]
+    if result.test_result is not None:
+        lines.append(f"test     error {result.test_result['error']:.4f} on "
+                     f"{result.test_result['n']} rows (measured once)")
+    files = ["trials.csv", "best.json", "best_model.npz", csvdata.FILENAME, *pictures]
+    return "\n".join(lines + [f"wrote    {out}/: {', '.join(files)}"])
+
+
+def run_diagnose(args) -> int:
+    """The ``diagnose`` subcommand: a learning curve and its verdict."""
+    settings, given = _settings(args)
+    data, parts = load_and_split(args, settings)
+    output = choose_output(settings["output"], data)
+    fixed = {**{k: v for k, v in given.items() if k in SETTING and k != "seed"},
+             "output": output}
+    train = (data.X[parts["train"]], data.y[parts["train"]])
+    dev = (data.X[parts["dev"]], data.y[parts["dev"]])
+    if dev[0].shape[0] == 0:
+        raise CLIError("a diagnosis needs a dev set: set --validation-split above 0")
+    with usage_errors("cannot diagnose"):
+        curve = learning_curve(fixed, train, dev, sizes=args.sizes, seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    plots.plot_learning_curve(curve, out / "learning_curve.png")
+    (out / "diagnosis.json").write_text(json.dumps(curve.to_dict(), indent=2) + "\n",
+                                        encoding="utf-8")
+    diagnosis = curve.diagnosis
+    for n, train_error, dev_error in zip(curve.sizes, curve.train_error, curve.dev_error):
+        print(f"rows {n:>6}  train error {train_error:.4f}  dev error {dev_error:.4f}")
+    print(f"diagnosis {diagnosis.verdict}")
+    for advice in diagnosis.advice:
+        print(f"  advice: {advice}")
+    print(f"wrote    {out}/: learning_curve.png, diagnosis.json")
+    return 0

@@ -92,3 +92,16 @@ def test_copies_script_times_every_copy_against_the_original():
     assert [line.split()[0] for line in lines[1:]] == ["original", "deepcopy", "pickle",
                                                        "save/load"]
     assert "1.000 × original" in lines[1]
+
+
+@pytest.mark.bench
+def test_tuning_benchmark_runs_every_back_end_and_checks_their_tables(tmp_path):
+    out = tmp_path / "tuning.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "tuning.py"), "--rounds", "1",
+                           "--rows", "3000", "--trials", "4", "--json", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert set(report["median_seconds"]) == {"serial", "processes", "dask"}
+    assert set(report["speedup"]) == {"processes", "dask"}
+    assert all(copies > 0 for copies in report["data_copies_per_worker"].values())

@@ -9,7 +9,8 @@ installed), so that parallel trials do not oversubscribe the cores.
 On Dask (:class:`Dask`), the data is not scattered, since scattered data dies
 with the worker that holds it: it is the result of a small task whose
 arguments the scheduler keeps, so that a lost copy is made again on another
-worker. A trial whose worker dies is run again elsewhere; one that keeps
+worker. It is then copied to every worker, so that trials spread over all of
+them instead of queueing where the one copy is. A trial whose worker dies is run again elsewhere; one that keeps
 killing workers (``KilledWorker``) is recorded as failed. Everything the
 search has learnt is held here, in the client, and in ``out``.
 """
@@ -19,7 +20,11 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import tempfile
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
 
 from .._validation import check_int
 from .trial import run_trial
@@ -70,7 +75,27 @@ _DATA = {}
 
 
 def _start_worker(train, dev):
-    _DATA["train"], _DATA["dev"] = train, dev
+    _DATA["train"], _DATA["dev"] = _mapped(train), _mapped(dev)
+
+
+def _mapped(pair):
+    """Arrays saved by _share come back memory-mapped, read-only; others as they came."""
+    return tuple(np.load(a, mmap_mode="r") if isinstance(a, str) else a for a in pair)
+
+
+def _share(pair, folder, name):
+    """Each array of ``pair`` as an .npy file in ``folder`` (its path), which every worker
+    maps instead of receiving a pickled copy; object arrays, which need pickle, as they are."""
+    shared = []
+    for i, array in enumerate(pair):
+        array = np.asarray(array)
+        if array.dtype.hasobject:
+            shared.append(array)
+            continue
+        path = os.path.join(folder, f"{name}{i}.npy")
+        np.save(path, array, allow_pickle=False)
+        shared.append(path)
+    return tuple(shared)
 
 
 def _run_in_worker(task):
@@ -88,7 +113,12 @@ def _one_blas_thread():
 
 
 class Processes:
-    """Trials in ``workers`` local processes, started fresh ("spawn") for each search."""
+    """Trials in ``workers`` local processes, started fresh ("spawn") for each search.
+
+    The data is written once to a temporary folder as .npy files, which every
+    worker maps read-only: the operating system shares one copy in its page
+    cache, and no worker unpickles a copy of its own.
+    """
 
     def __init__(self, workers):
         self.workers = workers
@@ -97,11 +127,14 @@ class Processes:
         if not tasks:
             return
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=context,
-                                 initializer=_start_worker, initargs=(train, dev)) as pool:
-            futures = {pool.submit(_run_in_worker, task): task[0] for task in tasks}
-            for future in as_completed(futures):
-                done(futures[future], future.result())
+        with tempfile.TemporaryDirectory(prefix="mllib-search-") as folder:
+            shared = (_share(train, folder, "train"), _share(dev, folder, "dev"))
+            with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)),
+                                     mp_context=context, initializer=_start_worker,
+                                     initargs=shared) as pool:
+                futures = {pool.submit(_run_in_worker, task): task[0] for task in tasks}
+                for future in as_completed(futures):
+                    done(futures[future], future.result())
 
 
 def _data(train, dev):
@@ -123,11 +156,18 @@ class Dask:
     def run(self, tasks, train, dev, done) -> None:
         if not tasks:
             return
-        from distributed import Client, KilledWorker, as_completed as dask_completed
+        from distributed import Client, KilledWorker, as_completed as dask_completed, wait
 
         client = Client(self.client) if isinstance(self.client, str) else self.client
         try:
-            data = client.submit(_data, train, dev, pure=False)
+            with warnings.catch_warnings():
+                # The data travels in the graph on purpose, so that it can be made again.
+                warnings.filterwarnings("ignore", message="Sending large graph")
+                data = client.submit(_data, train, dev, pure=False)
+            wait(data)
+            # A copy on every worker; else the scheduler keeps the trials next to the one
+            # copy, on one worker.
+            client.replicate([data])
             futures = {client.submit(_run_on_dask, task, data, pure=False): task[0]
                        for task in tasks}
             for future in dask_completed(futures):

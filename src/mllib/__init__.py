@@ -7,7 +7,9 @@ bottom up, each importing only those below it:
 - ``nn`` (layers, activations, losses), ``optim`` (the parameter store,
   optimizers, schedules) and ``data`` (splits, scaling, batches): NumPy only;
 - ``io``: model files and the registry of model classes;
-- ``training``: ``NeuralNetwork`` and its presets, the fit loop, callbacks;
+- ``training``: ``NeuralNetwork`` and its presets, the fit loop, callbacks, the
+  diagnosis of bias and variance;
+- ``tune``: settings, search spaces, searches on one machine or a Dask cluster;
 - the interfaces: ``cli``, ``sklearn``, ``plots`` and ``datasets``.
 """
 

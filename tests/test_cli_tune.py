@@ -46,6 +46,8 @@ def test_tune_writes_the_trials_the_best_model_and_plots(searched):
     best = json.loads((out / "best.json").read_text())
     assert best["dev_error"] == trials["dev_error"].min()
     assert best["test"]["n"] == 80 and best["diagnosis"]["verdict"]
+    assert best["settings"] == {"epochs": 20, "batch_size": 32, "output": "sigmoid",
+                                **best["params"]}
     assert set(best["params"]) == {"learning_rate", "beta1", "hidden"}
     for name in ("dev_error_learning_rate.png", "dev_error_beta1.png", "dev_error_hidden.png"):
         assert (out / name).read_bytes().startswith(PNG_SIGNATURE)
@@ -54,7 +56,7 @@ def test_tune_writes_the_trials_the_best_model_and_plots(searched):
     assert lines[0] == "trials   5 of 5 ok"
     assert any(line.startswith("test     error ") for line in lines)
     progress = result.stderr.splitlines()
-    assert len(progress) == 5 and progress[-1].startswith("mllib: trial 4 (5/5 done): dev error")
+    assert len(progress) == 5 and progress[-1].startswith("mllib: trial 4 (5 of 5 run now): dev")
 
 
 def test_the_same_command_resumes_and_more_trials_extend_the_search(searched, folder):
@@ -107,6 +109,11 @@ BAD = {
                                   "--workers needs --scheduler processes"),
     "bad scheduler": (["--space", "space.json", "--trials", "2", "--scheduler", "cloud"],
                       "--scheduler must be local, processes or a Dask scheduler address"),
+    "points without grid": (["--space", "space.json", "--trials", "2", "--points", "4"],
+                            "--points is for --grid"),
+    "seed in the settings": (["--space", "space.json", "--settings", "seeded.json", "--trials",
+                              "2"], "sets seed: give --seed instead"),
+    "a key twice": (["--space", "twice.json", "--trials", "2"], "learning_rate is given twice"),
     "epochs with halving": (["--space", "space.json", "--settings", "settings.json",
                              "--halving", "--trials", "3", "--min-epochs", "1",
                              "--max-epochs", "3"], "remove epochs from --settings"),
@@ -120,6 +127,8 @@ def bad_folder(folder):
     (folder / "kind.json").write_text('{"beta1": {"lognormal": [0, 1]}}')
     (folder / "bounds.json").write_text('{"learning_rate": {"loguniform": [0, 1]}}')
     (folder / "gd.json").write_text('{"optimizer": "gd"}')
+    (folder / "seeded.json").write_text('{"seed": 3}')
+    (folder / "twice.json").write_text('{"learning_rate": [0.1], "learning-rate": [0.2]}')
     return folder
 
 
@@ -131,7 +140,7 @@ def test_bad_usage_exits_2_with_one_line(case, bad_folder):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mllib: error: "), result.stderr
     assert message in lines[0]
-    assert not (Path(bad_folder) / f"bad-{case}" / "trials.jsonl").exists()
+    assert not (Path(bad_folder) / f"bad-{case}").exists()
 
 
 def test_another_search_in_the_same_folder_exits_2(searched, folder):

@@ -38,6 +38,11 @@ def test_the_bayes_error_moves_the_bias_threshold(bayes, train, dev, bias, varia
     assert d.avoidable_bias == pytest.approx(train - bayes)
 
 
+def test_a_gap_of_exactly_the_tolerance_counts_despite_rounding():
+    train, dev = 1 - 0.85, 1 - 0.80          # 0.15000000000000002 and 0.19999999999999996
+    assert dev - train < 0.05 and diagnose(train, dev).high_variance
+
+
 def test_the_tolerance_is_a_parameter():
     assert diagnose(0.01, 0.11, tolerance=0.2).verdict == "neither high bias nor high variance"
     assert diagnose(0.01, 0.04, tolerance=0.02).verdict == "high variance"

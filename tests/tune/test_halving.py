@@ -21,7 +21,8 @@ def table(rows):
 
 @pytest.mark.parametrize("low, high, factor, budgets", [
     (1, 27, 3, [1, 3, 9, 27]), (2, 20, 3, [2, 6, 20]), (5, 5, 3, [5]), (1, 10, 2, [1, 2, 4, 10]),
-    (3, 8, 3, [3, 8]), (4, 100, 2.5, [4, 10, 25, 100])])
+    (3, 8, 3, [3, 8]), (4, 100, 2.5, [4, 10, 25, 100]), (10, 12, 1.05, [10, 11, 12]),
+    (1, 3, 1.1, [1, 2, 3])])
 def test_rung_budgets(low, high, factor, budgets):
     assert rung_budgets(low, high, factor) == budgets
 

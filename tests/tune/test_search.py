@@ -180,11 +180,14 @@ def test_the_result_tests_once_and_saves_its_files(tmp_path):
     with pytest.warns(UserWarning, match="the test set has been used already"):
         result.test(*DEV)
     frame = result.table()
-    assert list(frame.columns[:3]) == ["beta1", "hidden", "learning_rate"]
+    assert list(frame.columns[:4]) == ["param_beta1", "param_hidden", "param_learning_rate",
+                                       "trial"]
+    assert "rung" not in frame.columns
     assert frame["dev_error"].tolist() == [row["dev_error"] for row in result.trials]
     files = result.save(tmp_path / "saved")
     best = json.loads(files["best"].read_text())
     assert best["trial"] == result.best["trial"] and best["diagnosis"]["verdict"]
+    assert best["settings"] == {**FIXED, **result.best["params"]} == result.best_settings
     assert best["test"]["n"] == len(DEV[0]) and files["model"].exists()
 
 
@@ -199,3 +202,65 @@ def test_on_trial_sees_each_row_as_it_finishes_but_not_those_read_back(tmp_path)
     assert [row["trial"] for row in seen] == [2]
     with pytest.raises(ValueError, match="on_trial must be a callable or None, got 3"):
         random_search(SPACE, TRAIN, DEV, trials=1, on_trial=3)
+
+
+def test_a_worker_process_that_dies_does_not_lose_the_search():
+    import multiprocessing
+    import threading
+
+    settings = {"epochs": 120, "batch_size": 8}
+    results = {}
+    runner = threading.Thread(target=lambda: results.setdefault("r", random_search(
+        SPACE, TRAIN, DEV, trials=8, settings=settings, seed=3, backend="processes",
+        workers=2)))
+    existing = {child.pid for child in multiprocessing.active_children()}
+    runner.start()
+    deadline = time.monotonic() + 60
+    victims = []
+    while not victims and time.monotonic() < deadline:
+        victims = [c.pid for c in multiprocessing.active_children() if c.pid not in existing]
+        time.sleep(0.2)
+    time.sleep(1.0)                    # the workers have started trials
+    os.kill(victims[0], signal.SIGKILL)
+    runner.join(timeout=300)
+    serial = random_search(SPACE, TRAIN, DEV, trials=8, settings=settings, seed=3)
+    assert table(results["r"]) == table(serial)
+
+
+def test_values_read_back_from_the_journal_equal_fresh_ones(tmp_path):
+    space = {"learning_rate": choice([np.float32(0.02), np.float32(0.05)]),
+             "hidden": choice([(4,), (3,)])}
+    fresh = random_search(space, TRAIN, DEV, trials=3, settings={"epochs": 2}, seed=1)
+    random_search(space, TRAIN, DEV, trials=2, settings={"epochs": 2}, seed=1, out=tmp_path)
+    resumed = random_search(space, TRAIN, DEV, trials=3, settings={"epochs": 2}, seed=1,
+                            out=tmp_path)
+    assert table(resumed) == table(fresh)
+    assert all(isinstance(row["params"]["hidden"], list) for row in fresh.trials)
+
+
+def test_the_record_compares_settings_by_value(tmp_path):
+    random_search(SPACE, TRAIN, DEV, trials=1, settings={"epochs": "2"}, seed=1, out=tmp_path)
+    again = random_search(SPACE, TRAIN, DEV, trials=2, settings={"epochs": 2, "lp_reg": 2},
+                          seed=1, out=tmp_path)           # lp_reg 2 is the default
+    assert len(again.trials) == 2
+
+
+@pytest.mark.parametrize("space, settings, match", [
+    ({"learning_rate": [0.1]}, {"lambda": 0.1, "lambda_": 0.2},
+     r"settings names lambda twice, as 'lambda' and 'lambda_'"),
+    ({"hidden": [[4]]}, {"nodes": [3, 4, 1]}, r"trial 0 \{'hidden': \[4\]\}: give hidden or "
+                                               r"nodes, not both"),
+    ({"output": ["softmax"]}, {"nodes": [2, 4, 1]}, r"trial 0 \{'output': 'softmax'\}: a "
+                                                   r"softmax output needs nodes\[L\] >= 2"),
+    ({"nodes": [[3, 4, 1]]}, None, r"n_features is 2, but the network has nodes\[0\] = 3"),
+])
+def test_settings_that_do_not_fit_the_data_are_refused_up_front(space, settings, match):
+    with pytest.raises(ValueError, match=match):
+        random_search(space, TRAIN, DEV, trials=1, settings=settings)
+
+
+def test_early_stopping_watches_the_dev_set():
+    result = random_search({"learning_rate": [50.0]}, TRAIN, DEV, trials=1,
+                           settings={"optimizer": "gd", "epochs": 60, "early_stopping": 1})
+    row = result.trials[0]
+    assert row["status"] == "ok" and row["epochs"] < 60

@@ -62,6 +62,12 @@ def test_plain_values_are_fixed_and_plain_lists_are_choices():
     assert as_space(loguniform(1, 2)) == loguniform(1, 2)
 
 
+def test_choice_takes_arrays_as_lists_and_uniform_grids_are_clean():
+    assert choice(np.array([1, 2])).options == [1, 2]
+    assert uniform(0, 0.3).grid(4) == [0.0, 0.1, 0.2, 0.3]
+    assert repr(fixed([1])) == "fixed([1])" and hash(loguniform(1, 2)) == hash(loguniform(1, 2))
+
+
 def test_json_round_trip():
     for space in [uniform(0, 1), loguniform(1e-4, 1e-1), one_minus_loguniform(0.9, 0.999),
                   choice([[32], [64, 32]]), randint(1, 4), fixed("adam")]:
@@ -80,6 +86,7 @@ def test_json_round_trip():
     (lambda: randint(1.5, 3), r"randint low must be an integer, got 1\.5"),
     (lambda: choice([]), r"choice needs a non-empty list of options, got \[\]"),
     (lambda: choice("abc"), r"choice needs a non-empty list"),
+    (lambda: choice({"relu", "tanh"}), r"choice needs a non-empty list"),
     (lambda: uniform(0, float("inf")), r"uniform high .*inf"),
     (lambda: loguniform(1e-3, 1).grid(0), r"k must be a positive integer, got 0"),
     (lambda: from_json("beta1", {"lognormal": [0, 1]}), r"beta1: a space is one of"),

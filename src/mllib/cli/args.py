@@ -296,12 +296,12 @@ def _add_tune(sub):
     how.add_argument("--trials", type=_argtype(lambda v: values.integer(v, 1)), metavar="N",
                      help="candidates drawn at random (and for --halving)")
     how.add_argument("--grid", action="store_true", help="every point of a grid instead")
-    how.add_argument("--points", type=_argtype(lambda v: values.integer(v, 1)), default=3,
+    how.add_argument("--points", type=_argtype(lambda v: values.integer(v, 1)),
                      metavar="K", help="grid values per searched setting (default: 3)")
     how.add_argument("--halving", action="store_true", help="successive halving over epochs")
     how.add_argument("--min-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="A")
     how.add_argument("--max-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="B")
-    how.add_argument("--factor", type=_argtype(values.positive_real), default=3.0, metavar="F",
+    how.add_argument("--factor", type=_argtype(values.positive_real), metavar="F",
                      help="halving keeps the best 1/F of each rung (default: 3)")
     where = tune.add_argument_group("where")
     where.add_argument("--scheduler", default="local", metavar="local|processes|tcp://...",

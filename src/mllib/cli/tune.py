@@ -26,14 +26,12 @@ from pathlib import Path
 from .. import plots
 from ..tune import (grid_search, learning_curve, random_search, spaces,
                     successive_halving)
+from ..tune.backends import DASK_SCHEMES
 from ..tune.settings import SETTING, canonical_key
 from . import csvdata
 from .args import defaults, read_config
 from .errors import CLIError, usage_errors
 from .train import choose_output, load_and_split
-
-SCHEDULERS = ("local", "processes")
-
 
 def run_tune(args) -> int:
     """The ``tune`` subcommand; returns the exit status."""
@@ -41,6 +39,8 @@ def run_tune(args) -> int:
     settings, given = _settings(args)
     space = read_space(args.space)
     data, parts = load_and_split(args, settings)
+    for note in data.notes:
+        print(f"mllib: note: {note}", file=sys.stderr)
     output = choose_output(settings["output"], data)
     fixed = _fixed_settings(given, space, output, halving=args.halving)
     backend = _backend(args.scheduler, args.workers)
@@ -50,19 +50,20 @@ def run_tune(args) -> int:
         raise CLIError("a search chooses by dev error: set --validation-split above 0")
     out = Path(args.out)
     common = dict(settings=fixed, seed=args.seed, backend=backend, out=out,
-                  restart=args.restart, on_trial=_Progress(args, space))
+                  restart=args.restart, on_trial=_Progress(args))
     with usage_errors("cannot search"):
         if args.halving:
             result = successive_halving(space, train, dev, trials=args.trials,
                                         min_epochs=args.min_epochs, max_epochs=args.max_epochs,
-                                        factor=args.factor, **common)
+                                        factor=args.factor or 3.0, **common)
         elif args.grid:
-            result = grid_search(space, train, dev, points=args.points, **common)
+            result = grid_search(space, train, dev, points=args.points or 3, **common)
         else:
             result = random_search(space, train, dev, trials=args.trials, **common)
+    _remove_outputs(out)   # of an earlier search in this folder: they describe another one
     if result.best is None:
-        print(f"mllib: every one of the {len(result.trials)} trials failed; see "
-              f"{out / 'trials.csv'}", file=sys.stderr)
+        which = "the last rung's trials" if result.rungs is not None else "the trials"
+        print(f"mllib: every one of {which} failed; see {out / 'trials.csv'}", file=sys.stderr)
         result.table().to_csv(out / "trials.csv", index=False)
         return 1
     if parts["test"].size:
@@ -74,8 +75,15 @@ def run_tune(args) -> int:
     return 0
 
 
+def _remove_outputs(out):
+    for name in ("trials.csv", "best.json", "best_model.npz", "rungs.png", csvdata.FILENAME):
+        (out / name).unlink(missing_ok=True)
+    for picture in out.glob("dev_error_*.png"):
+        picture.unlink()
+
+
 def _check_mode(args):
-    """One way of searching, with what it needs."""
+    """One way of searching, with what it needs, and nothing another way needs."""
     if args.grid and args.halving:
         raise CLIError("give --grid or --halving, not both")
     if args.grid and args.trials is not None:
@@ -84,8 +92,11 @@ def _check_mode(args):
         raise CLIError("give --trials N (random search or --halving) or --grid")
     if args.halving and (args.min_epochs is None or args.max_epochs is None):
         raise CLIError("--halving needs --min-epochs A and --max-epochs B")
-    if not args.halving and (args.min_epochs is not None or args.max_epochs is not None):
-        raise CLIError("--min-epochs and --max-epochs are for --halving")
+    if not args.halving and (args.min_epochs is not None or args.max_epochs is not None
+                             or args.factor is not None):
+        raise CLIError("--min-epochs, --max-epochs and --factor are for --halving")
+    if not args.grid and args.points is not None:
+        raise CLIError("--points is for --grid")
 
 
 def read_space(path) -> dict:
@@ -103,6 +114,8 @@ def read_space(path) -> dict:
     with usage_errors(f"space file {str(path)!r}"):
         for key, value in document.items():
             name = canonical_key(key)
+            if name in space:
+                raise ValueError(f"{name} is given twice")
             space[name] = spaces.from_json(name, value)
     return space
 
@@ -110,6 +123,9 @@ def read_space(path) -> dict:
 def _settings(args):
     """The run's settings (defaults, then the file) and the keys the file gave."""
     given = read_config(args.settings, "train") if args.settings else {}
+    if "seed" in given:
+        raise CLIError(f"--settings {args.settings!r} sets seed: give --seed instead, which "
+                       "seeds the split and the search")
     for key in ("target", "dataset"):
         if getattr(args, key, None) is not None:
             given[key] = getattr(args, key)
@@ -139,7 +155,7 @@ def _backend(scheduler, workers):
         return "serial"
     if scheduler == "processes":
         return "processes"
-    if "://" in scheduler:
+    if scheduler.startswith(DASK_SCHEMES):
         if workers is not None:
             raise CLIError("--workers is for --scheduler processes; a Dask cluster has its own")
         return scheduler
@@ -148,9 +164,10 @@ def _backend(scheduler, workers):
 
 
 class _Progress:
-    """One line per finished trial on stderr: trials done and the best dev error so far."""
+    """One line per trial this run finishes, on stderr, with the best dev error so far
+    among them (trials read back from an earlier run of the search are not counted)."""
 
-    def __init__(self, args, space):
+    def __init__(self, args):
         self.verbose, self.done, self.best = args.verbose, 0, None
         self.total = None if args.grid else args.trials
 
@@ -160,12 +177,12 @@ class _Progress:
             self.best = row["dev_error"]
         if not self.verbose:
             return
-        of = f"/{self.total}" if self.total and "rung" not in row else ""
+        of = f" of {self.total}" if self.total and "rung" not in row else ""
         rung = f" rung {row['rung']}" if "rung" in row else ""
         score = (f"dev error {row['dev_error']:.4f}" if row["status"] == "ok"
                  else f"failed: {row['error']}")
         best = "none yet" if self.best is None else f"{self.best:.4f}"
-        print(f"mllib: trial {row['trial']}{rung} ({self.done}{of} done): {score}; "
+        print(f"mllib: trial {row['trial']}{rung} ({self.done}{of} run now): {score}; "
               f"best {best}", file=sys.stderr, flush=True)
 
 

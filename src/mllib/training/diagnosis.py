@@ -37,6 +37,9 @@ from dataclasses import dataclass, field
 
 from .._validation import check_real
 
+# How far below the tolerance a gap still counts as reaching it: rounding, not a real gap.
+ROUNDING = 1e-12
+
 BIAS_ADVICE = [
     "High bias: the model does not fit the training set. Try a bigger network (more "
     "hidden units or layers), train longer, or change the architecture.",
@@ -104,8 +107,9 @@ def diagnose(train_error, dev_error, *, bayes_error=0.0, tolerance=0.05) -> Diag
     dev_error = _error("dev_error", dev_error)
     bayes_error = check_real("bayes_error", bayes_error, 0.0, 1.0)
     tolerance = check_real("tolerance", tolerance, 0.0, low_open=True)
-    high_bias = train_error - bayes_error >= tolerance
-    high_variance = dev_error - train_error >= tolerance
+    # Errors come from accuracies: 1 − 0.80 − (1 − 0.85) is 0.04999999999999993, not 0.05.
+    high_bias = train_error - bayes_error >= tolerance - ROUNDING
+    high_variance = dev_error - train_error >= tolerance - ROUNDING
     verdict = {(True, True): "high bias and high variance", (True, False): "high bias",
                (False, True): "high variance",
                (False, False): "neither high bias nor high variance"}[high_bias, high_variance]

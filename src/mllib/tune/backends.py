@@ -1,18 +1,24 @@
 """Where trials run: in this process, in local worker processes, or on a Dask cluster.
 
-A back-end runs a list of tasks, each ``(candidate, epochs, state)``, and
-calls ``done(candidate, outcome)`` in this process as each one finishes, in
-any order. The data is sent once per search, not with every task, and each
-trial runs with its BLAS threads capped at one (with threadpoolctl, when
+A back-end is opened once per search, with the search's data
+(``with backend.session(train, dev) as run:``), and ``run(tasks, done)`` then
+runs a list of tasks, each ``(candidate, epochs, state)``, calling
+``done(candidate, outcome)`` in this process as each one finishes, in any
+order. Successive halving calls ``run`` once per rung, in one session, so the
+data is sent once per search, not per rung and never per task. Each worker
+process caps its BLAS threads at one when it starts (with threadpoolctl, when
 installed), so that parallel trials do not oversubscribe the cores.
 
+The local processes map the data read-only from .npy files written once per
+search: the operating system shares one copy, and no worker unpickles its own.
 On Dask (:class:`Dask`), the data is not scattered, since scattered data dies
 with the worker that holds it: it is the result of a small task whose
 arguments the scheduler keeps, so that a lost copy is made again on another
 worker. It is then copied to every worker, so that trials spread over all of
-them instead of queueing where the one copy is. A trial whose worker dies is run again elsewhere; one that keeps
-killing workers (``KilledWorker``) is recorded as failed. Everything the
-search has learnt is held here, in the client, and in ``out``.
+them instead of queueing where the one copy is. A trial whose worker dies is
+run again elsewhere; one that keeps killing workers (``KilledWorker``), or a
+local process that dies, is recorded as failed. Everything the search has
+learnt is held here, in the client, and in ``out``.
 """
 
 from __future__ import annotations
@@ -23,19 +29,20 @@ import os
 import tempfile
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
 from .._validation import check_int
-from .trial import run_trial
-
+from .trial import Outcome, failed_row, run_trial
 
 DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ws://", "wss://", "ucx://")
 
 
 def get_backend(backend, workers):
     """``"serial"``; ``"processes"`` with ``workers`` processes (default: the cores); a
-    ``dask.distributed.Client``, or the address of a Dask scheduler (``"tcp://host:8786"``)."""
+    ``dask.distributed.Client``, or the address of a Dask scheduler (``"tcp://host:8786"``),
+    connected to here, before anything of the search is written."""
     if _is_dask_client(backend) or (isinstance(backend, str) and backend.startswith(DASK_SCHEMES)):
         if workers is not None:
             raise ValueError(f"workers={workers!r} is for backend='processes'; a Dask cluster "
@@ -62,12 +69,31 @@ def _run(task, train, dev):
                      train, dev, epochs=epochs, state=state)
 
 
+_LIMITED = []   # the threadpoolctl limit of this process, kept once set
+
+
+def _one_blas_thread_from_now():
+    """Cap this process's BLAS at one thread for good (or do nothing without threadpoolctl)."""
+    if _LIMITED:
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:   # the trials still run, with BLAS's own thread count
+        _LIMITED.append(None)
+        return
+    _LIMITED.append(threadpool_limits(limits=1))
+
+
 class Serial:
     """Every trial in this process, one after another, in trial order."""
 
-    def run(self, tasks, train, dev, done) -> None:
-        for task in tasks:
-            done(task[0], _run(task, train, dev))
+    @contextlib.contextmanager
+    def session(self, train, dev):
+        def run(tasks, done):
+            for task in tasks:
+                done(task[0], _run(task, train, dev))
+
+        yield run
 
 
 # The data of a worker process, set once by _start_worker.
@@ -76,6 +102,7 @@ _DATA = {}
 
 def _start_worker(train, dev):
     _DATA["train"], _DATA["dev"] = _mapped(train), _mapped(dev)
+    _one_blas_thread_from_now()
 
 
 def _mapped(pair):
@@ -99,42 +126,56 @@ def _share(pair, folder, name):
 
 
 def _run_in_worker(task):
-    with _one_blas_thread():
-        return _run(task, _DATA["train"], _DATA["dev"])
-
-
-def _one_blas_thread():
-    """A context that caps BLAS at one thread, or does nothing without threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:   # the trials still run, with BLAS's own thread count
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
+    return _run(task, _DATA["train"], _DATA["dev"])
 
 
 class Processes:
-    """Trials in ``workers`` local processes, started fresh ("spawn") for each search.
-
-    The data is written once to a temporary folder as .npy files, which every
-    worker maps read-only: the operating system shares one copy in its page
-    cache, and no worker unpickles a copy of its own.
-    """
+    """Trials in ``workers`` local processes, started ("spawn") once per search."""
 
     def __init__(self, workers):
         self.workers = workers
 
-    def run(self, tasks, train, dev, done) -> None:
-        if not tasks:
-            return
-        context = multiprocessing.get_context("spawn")
+    @contextlib.contextmanager
+    def session(self, train, dev):
         with tempfile.TemporaryDirectory(prefix="mllib-search-") as folder:
-            shared = (_share(train, folder, "train"), _share(dev, folder, "dev"))
-            with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)),
-                                     mp_context=context, initializer=_start_worker,
-                                     initargs=shared) as pool:
-                futures = {pool.submit(_run_in_worker, task): task[0] for task in tasks}
-                for future in as_completed(futures):
-                    done(futures[future], future.result())
+            self._shared = (_share(train, folder, "train"), _share(dev, folder, "dev"))
+            self._pool = self._new_pool()
+            try:
+                yield self._run
+            finally:
+                # On an error or Ctrl-C, the trials not yet started are not started.
+                self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _new_pool(self):
+        return ProcessPoolExecutor(max_workers=self.workers,
+                                   mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=self._shared)
+
+    def _run(self, tasks, done):
+        """Run ``tasks``; when a worker dies (out of memory, say), every unfinished trial
+        runs once more in a new pool, and those it breaks again are recorded as failed."""
+        for attempt in (1, 2):
+            tasks = self._run_until_broken(tasks, done, last=attempt == 2)
+            if not tasks:
+                return
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = self._new_pool()
+
+    def _run_until_broken(self, tasks, done, last):
+        futures = {self._pool.submit(_run_in_worker, task): task for task in tasks}
+        unfinished = []
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:
+                if not last:
+                    unfinished.append(task)
+                    continue
+                outcome = Outcome(failed_row(task[0], "BrokenProcessPool: a worker process "
+                                             "died while this trial ran, twice"))
+            done(task[0], outcome)
+        return sorted(unfinished, key=lambda task: task[0].trial)
 
 
 def _data(train, dev):
@@ -143,51 +184,48 @@ def _data(train, dev):
 
 
 def _run_on_dask(task, data):
-    with _one_blas_thread():
-        return _run(task, *data)
+    _one_blas_thread_from_now()
+    return _run(task, *data)
 
 
 class Dask:
     """Trials as tasks of a Dask cluster: a ``Client``, or a scheduler's address."""
 
     def __init__(self, client):
-        self.client = client
+        from distributed import Client
 
-    def run(self, tasks, train, dev, done) -> None:
-        if not tasks:
-            return
-        from distributed import Client, KilledWorker, as_completed as dask_completed, wait
+        self.own = isinstance(client, str)
+        try:
+            self.client = Client(client, timeout="10s") if self.own else client
+        except (OSError, TimeoutError) as err:
+            raise ValueError(f"cannot reach the Dask scheduler at {client!r}: {err}") from None
 
-        client = Client(self.client) if isinstance(self.client, str) else self.client
+    @contextlib.contextmanager
+    def session(self, train, dev):
+        from distributed import wait
+
         try:
             with warnings.catch_warnings():
                 # The data travels in the graph on purpose, so that it can be made again.
                 warnings.filterwarnings("ignore", message="Sending large graph")
-                data = client.submit(_data, train, dev, pure=False)
+                data = self.client.submit(_data, train, dev, pure=False)
             wait(data)
-            # A copy on every worker; else the scheduler keeps the trials next to the one
-            # copy, on one worker.
-            client.replicate([data])
-            futures = {client.submit(_run_on_dask, task, data, pure=False): task[0]
-                       for task in tasks}
-            for future in dask_completed(futures):
-                candidate = futures[future]
-                try:
-                    outcome = future.result()
-                except KilledWorker as err:
-                    outcome = _killed(candidate, err)
-                done(candidate, outcome)
+            self.client.replicate([data])
+            yield lambda tasks, done: self._run(tasks, data, done)
         finally:
-            if isinstance(self.client, str):
-                client.close()
+            if self.own:
+                self.client.close()
 
+    def _run(self, tasks, data, done):
+        from distributed import KilledWorker, as_completed as dask_completed
 
-def _killed(candidate, err):
-    """The failed row of a trial that kept killing the workers that ran it."""
-    from .trial import Outcome
-
-    row = {"trial": candidate.trial, "params": candidate.params, "seed": candidate.seed,
-           "status": "failed", "error": f"KilledWorker: the trial's worker died each time it "
-           f"ran ({' '.join(str(err).split())[:200]})", "train_error": None, "dev_error": None,
-           "train_cost": None, "dev_cost": None, "epochs": None, "seconds": 0.0}
-    return Outcome(row)
+        futures = {self.client.submit(_run_on_dask, task, data, pure=False): task[0]
+                   for task in tasks}
+        for future in dask_completed(futures):
+            candidate = futures[future]
+            try:
+                outcome = future.result()
+            except KilledWorker as err:
+                outcome = Outcome(failed_row(candidate, "KilledWorker: the trial's worker died "
+                                             f"each time it ran ({' '.join(str(err).split())})"))
+            done(candidate, outcome)

@@ -12,6 +12,7 @@ trial runs.
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,16 +36,29 @@ def normalize(space, settings):
     """``(space, settings)`` by canonical keys; ValueError for overlaps or a searched seed."""
     if not isinstance(space, dict) or not space:
         raise ValueError(f"space must be a non-empty dict of settings to search, got {space!r}")
-    space = {canonical_key(k): as_space(v) for k, v in space.items()}
-    settings = {canonical_key(k): v for k, v in (settings or {}).items()}
-    for key in ("seed",):
-        if key in space or key in settings:
-            raise ValueError(f"{key} is set by the search for each trial; give the search's "
-                             "seed= instead")
+    if settings is not None and not isinstance(settings, dict):
+        raise ValueError(f"settings must be a dict or None, got {settings!r}")
+    space = {key: as_space(v) for key, v in _canonical(space, "space").items()}
+    settings = _canonical(settings or {}, "settings")
+    if "seed" in space or "seed" in settings:
+        raise ValueError("seed is set by the search for each trial; give the search's seed= "
+                         "instead")
     both = sorted(set(space) & set(settings))
     if both:
         raise ValueError(f"{', '.join(both)} is both searched (space) and fixed (settings)")
     return space, settings
+
+
+def _canonical(mapping, name) -> dict:
+    """``mapping`` by canonical keys; ValueError when two keys name one setting."""
+    out, given = {}, {}
+    for key, value in mapping.items():
+        canonical = canonical_key(key)
+        if canonical in out:
+            raise ValueError(f"{name} names {canonical} twice, as {given[canonical]!r} and "
+                             f"{key!r}")
+        out[canonical], given[canonical] = value, key
+    return out
 
 
 def trial_seed(seed, trial) -> int:
@@ -72,17 +86,28 @@ def grid_candidates(space, settings, points, seed) -> list:
 
 
 def _candidate(trial, params, space, settings, seed) -> Candidate:
+    # Plain JSON values, as the journal records them: a row read back equals a fresh one.
+    params = json.loads(json.dumps(params, default=_to_python))
     searched = {k: v for k, v in params.items() if not isinstance(space[k], fixed)}
     return Candidate(trial, searched, {**settings, **params}, trial_seed(seed, trial))
 
 
-def check_candidates(candidates, y) -> None:
-    """Build each candidate's network and optimizer, untrained, so that bad settings
-    are refused before any trial runs; ValueError names the trial and its values."""
+def _to_python(value):
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{value!r} is not a value a setting can take")
+
+
+def check_candidates(candidates, X, y) -> None:
+    """Build each candidate's network for the data, and its optimizer, untrained, so that
+    bad settings are refused before any trial runs; ValueError names the trial and values."""
     for c in candidates:
         try:
             resolved = resolve(c.settings)
             build_optimizer(resolved)
-            NeuralNetwork(**network_config(resolved, choose_output(resolved["output"], y)))
+            output = choose_output(resolved["output"], y)
+            net = NeuralNetwork(**network_config(resolved, output))
+            targets = net.targets_.fitted(y, net.config["nodes"][-1])
+            net.build(X.shape[1], net.config["nodes"][-1] or targets.n_outputs(y))
         except ValueError as err:
             raise ValueError(f"trial {c.trial} {c.params}: {err}") from None

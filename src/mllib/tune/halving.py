@@ -28,7 +28,9 @@ def rung_budgets(min_epochs, max_epochs, factor) -> list:
     rungs = math.floor(math.log(max_epochs / min_epochs) / math.log(factor) + 1e-9)
     if max_epochs > min_epochs:
         rungs = max(rungs, 1)
-    return [int(round(min_epochs * factor ** k)) for k in range(rungs)] + [max_epochs]
+    budgets = [int(round(min_epochs * factor ** k)) for k in range(rungs)] + [max_epochs]
+    # A factor near 1 would round to the same budget twice: a rung that trains nothing.
+    return [b for i, b in enumerate(budgets) if i == 0 or b > budgets[i - 1]]
 
 
 def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, factor=3,
@@ -54,24 +56,27 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     train, dev = check_data(train, "train"), check_data(dev, "dev")
     check_callable("on_trial", on_trial)
     candidates = random_candidates(space, settings, trials, seed)
-    check_candidates(candidates, train[1])
+    check_candidates(candidates, *train)
     runner = get_backend(backend, workers)
     budgets = rung_budgets(min_epochs, max_epochs, factor)
     journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
                            seed=seed, data=(*train, *dev), budgets=budgets, factor=factor)
-    rungs, states = _Rungs(journal, runner, train, dev, on_trial).run(candidates, budgets, factor)
+    with runner.session(train, dev) as run:
+        rungs, states = _Rungs(journal, run, on_trial).run(candidates, budgets, factor)
     final = {row["trial"]: row for rung in rungs for row in rung}
     best = best_of(rungs[-1])
-    model = None if best is None else states.get(best["trial"]) or journal.model(best["trial"])
-    return SearchResult(list(final.values()), model, kind="halving", rungs=rungs)
+    model = None
+    if best is not None:
+        model = states.get(best["trial"]) or journal.model(best["trial"], best["rung"])
+    return SearchResult(list(final.values()), model, kind="halving", rungs=rungs,
+                        settings=settings)
 
 
 class _Rungs:
     """Runs the rungs, reading back from the journal what a stopped run finished."""
 
-    def __init__(self, journal, runner, train, dev, on_trial):
-        self.journal, self.runner, self.train, self.dev = journal, runner, train, dev
-        self.on_trial = on_trial
+    def __init__(self, journal, run, on_trial):
+        self.journal, self.run_tasks, self.on_trial = journal, run, on_trial
         self.recorded = {} if journal is None else journal.finished()
 
     def run(self, candidates, budgets, factor):
@@ -96,7 +101,7 @@ class _Rungs:
                 continue
             state = states.get(c.trial)
             if state is None and k > 0:
-                state = self.journal.model(c.trial)
+                state = self.journal.model(c.trial, k - 1)
             tasks.append((c, budget, state))
 
         def done(candidate, outcome):
@@ -109,5 +114,6 @@ class _Rungs:
             if self.on_trial is not None:
                 self.on_trial(dict(row))
 
-        self.runner.run(tasks, self.train, self.dev, done)
+        if tasks:
+            self.run_tasks(tasks, done)
         return [rows[c.trial] for c in survivors]

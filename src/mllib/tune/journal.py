@@ -4,8 +4,9 @@
 (and grid points) and a fingerprint of the data. ``DIR/trials.jsonl`` gets
 one JSON line per finished trial, written and flushed as the trial ends, and
 ``DIR/models/trial-N.npz`` the model of each trial that succeeded (in
-successive halving, of the last rung it finished: the state the next rung
-continues). Running
+successive halving ``trial-N-rung-K.npz``: the state the next rung continues).
+A model file is written, and synced, before its line, so a line never
+points to a model that is not there. Running
 the same search into DIR again reads them back and runs only the trials that
 are missing; a search that differs is refused, naming what differs, unless
 ``restart=True``, which clears DIR's trials first.
@@ -30,7 +31,7 @@ def fingerprint(*arrays) -> str:
         a = np.ascontiguousarray(a)
         digest.update(f"{a.shape}{a.dtype.str}".encode())
         if a.dtype.kind in "OU":
-            digest.update(json.dumps(a.tolist()).encode())
+            digest.update(json.dumps(a.tolist(), default=str).encode())
         else:
             digest.update(a.tobytes())
     return digest.hexdigest()
@@ -79,25 +80,27 @@ class Journal:
                     row = json.loads(line)
                 except json.JSONDecodeError:
                     continue   # the line a killed process was writing
-                if row["status"] == "ok" and not self.model_path(row["trial"]).exists():
+                rung = row.get("rung", 0)
+                if row["status"] == "ok" and not self.model_path(row["trial"], rung).exists():
                     continue   # its model was not written: run it again
                 rows[row.get("rung", 0), row["trial"]] = row
         return rows
 
-    def model_path(self, trial) -> Path:
-        return self.folder / "models" / f"trial-{trial}.npz"
+    def model_path(self, trial, rung=0) -> Path:
+        name = f"trial-{trial}.npz" if rung == 0 else f"trial-{trial}-rung-{rung}.npz"
+        return self.folder / "models" / name
 
     def record(self, row: dict, model: bytes | None) -> None:
         """Write the trial's model, then its line; flushed, so a kill loses at most this trial."""
         if model is not None:
-            _write_atomic(self.model_path(row["trial"]), model)
+            _write_atomic(self.model_path(row["trial"], row.get("rung", 0)), model)
         with open(self.folder / "trials.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(row, sort_keys=True) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
 
-    def model(self, trial) -> bytes:
-        return self.model_path(trial).read_bytes()
+    def model(self, trial, rung=0) -> bytes:
+        return self.model_path(trial, rung).read_bytes()
 
 
 def _check_same(old, new, folder):
@@ -114,6 +117,8 @@ def _write_atomic(path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -15,8 +15,8 @@ from pathlib import Path
 from ..io import loads_model
 from ..training.diagnosis import diagnose
 
-COLUMNS = ("trial", "status", "train_error", "dev_error", "train_cost", "dev_cost", "epochs",
-           "seed", "seconds", "error")
+COLUMNS = ("trial", "rung", "status", "train_error", "dev_error", "train_cost", "dev_cost",
+           "epochs", "seed", "seconds", "error")
 
 
 class SearchResult:
@@ -35,9 +35,11 @@ class SearchResult:
         What :meth:`test` measured.
     """
 
-    def __init__(self, trials, best_model: bytes | None, *, kind="random", rungs=None):
+    def __init__(self, trials, best_model: bytes | None, *, kind="random", rungs=None,
+                 settings=None):
         self.trials = sorted(trials, key=lambda row: row["trial"])
         self.kind = kind
+        self.settings = dict(settings or {})
         self.rungs = rungs
         self.best = best_of(self.trials if rungs is None else rungs[-1])
         self._best_model = best_model
@@ -75,22 +77,34 @@ class SearchResult:
         return dict(self.test_result)
 
     def table(self):
-        """The trials as a pandas DataFrame: one column per searched key, then the scores."""
+        """The trials as a pandas DataFrame: ``param_<key>`` per searched key, then the scores
+        (``rung`` for successive halving only)."""
         import pandas as pd
 
         keys = sorted({k for row in self.trials for k in row["params"]})
-        records = [{**{k: _cell(row["params"].get(k)) for k in keys},
-                    **{c: row.get(c) for c in COLUMNS}} for row in self.trials]
-        return pd.DataFrame.from_records(records, columns=[*keys, *COLUMNS])
+        columns = [c for c in COLUMNS if c != "rung" or self.rungs is not None]
+        records = [{**{f"param_{k}": _cell(row["params"].get(k)) for k in keys},
+                    **{c: row.get(c) for c in columns}} for row in self.trials]
+        return pd.DataFrame.from_records(records,
+                                         columns=[*(f"param_{k}" for k in keys), *columns])
+
+    @property
+    def best_settings(self) -> dict:
+        """The best trial's settings: the fixed ones and its own values (``train --config``)."""
+        if self.best is None:
+            raise ValueError("every trial failed; there is no best trial")
+        return {**self.settings, **self.best["params"]}
 
     def save(self, directory) -> dict:
-        """Write ``trials.csv``, ``best.json`` and ``best_model.npz``; their paths by name."""
+        """Write ``trials.csv``, ``best.json`` (the best row, its settings, diagnosis and
+        test result) and ``best_model.npz``; returns their paths by name."""
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         files = {"trials": folder / "trials.csv", "best": folder / "best.json"}
         self.table().to_csv(files["trials"], index=False)
         best = None if self.best is None else {
-            **self.best, "diagnosis": self.diagnosis.to_dict(), "test": self.test_result}
+            **self.best, "settings": self.best_settings, "diagnosis": self.diagnosis.to_dict(),
+            "test": self.test_result}
         files["best"].write_text(json.dumps(best, indent=2, sort_keys=True), encoding="utf-8")
         if self.best is not None:
             files["model"] = folder / "best_model.npz"

@@ -24,11 +24,13 @@ import json
 import numpy as np
 
 from .._validation import check_int
+from .._version import __version__
 from ..training.inputs import check_X, rows_of
 from .backends import get_backend
 from .candidates import check_candidates, grid_candidates, normalize, random_candidates
 from .journal import Journal, fingerprint
 from .result import SearchResult, best_of
+from .settings import defaults, parse
 from .spaces import loguniform  # noqa: F401 - used by the module's example
 
 
@@ -84,7 +86,7 @@ def _search(kind, candidates, space, settings, seed, train, dev, backend, worker
             restart, on_trial, **extra) -> SearchResult:
     train, dev = check_data(train, "train"), check_data(dev, "dev")
     check_callable("on_trial", on_trial)
-    check_candidates(candidates, train[1])
+    check_candidates(candidates, *train)
     runner = get_backend(backend, workers)
     journal = open_journal(out, restart, kind=kind, space=space, settings=settings, seed=seed,
                            data=(*train, *dev), **extra)
@@ -103,8 +105,10 @@ def _search(kind, candidates, space, settings, seed, train, dev, backend, worker
             on_trial(dict(outcome.row))
 
     tasks = [(c, None, None) for c in candidates if c.trial not in rows]
-    runner.run(tasks, train, dev, done)
-    return SearchResult(list(rows.values()), best.bytes(), kind=kind)
+    if tasks:
+        with runner.session(train, dev) as run:
+            run(tasks, done)
+    return SearchResult(list(rows.values()), best.bytes(), kind=kind, settings=settings)
 
 
 def open_journal(out, restart, *, kind, space, settings, seed, data, **extra):
@@ -112,8 +116,18 @@ def open_journal(out, restart, *, kind, space, settings, seed, data, **extra):
     if out is None:
         return None
     manifest = {"kind": kind, "space": {k: s.to_json() for k, s in sorted(space.items())},
-                "settings": settings, "seed": seed, "data": fingerprint(*data), **extra}
+                "settings": settings_on_record(settings, space), "seed": seed,
+                "data": fingerprint(*data), "mllib_version": __version__, **extra}
     return Journal(out, plain(manifest), restart=restart)
+
+
+def settings_on_record(settings, space) -> dict:
+    """The fixed settings as every trial sees them: each value parsed, the defaults filled
+    in, so that ``"2"`` and ``2``, or a default given and left out, record the same."""
+    recorded = {**defaults(), **{key: parse(key, value) for key, value in settings.items()}}
+    if settings.get("nodes") is not None or "nodes" in space:
+        recorded["hidden"] = None
+    return {k: v for k, v in recorded.items() if k not in space and k != "seed"}
 
 
 class _BestModel:

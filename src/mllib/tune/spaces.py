@@ -48,9 +48,14 @@ class Space:
     def __eq__(self, other):
         return type(other) is type(self) and other.to_json() == self.to_json()
 
+    def __hash__(self):
+        return hash(repr(self))
+
     def __repr__(self):
         (kind, args), = self.to_json().items()
-        return f"{kind}({', '.join(map(repr, args)) if isinstance(args, list) else repr(args)})"
+        if kind in ("choice", "fixed"):
+            return f"{kind}({args!r})"
+        return f"{kind}({', '.join(map(repr, args))})"
 
 
 class uniform(Space):
@@ -63,7 +68,7 @@ class uniform(Space):
         return [float(v) for v in rng.uniform(self.low, self.high, _count(n))]
 
     def grid(self, k):
-        return [float(v) for v in np.linspace(self.low, self.high, _points(k))]
+        return [_clean(v) for v in np.linspace(self.low, self.high, _points(k))]
 
     def to_json(self):
         return {"uniform": [self.low, self.high]}
@@ -117,7 +122,10 @@ class choice(Space):
     """One of ``options``, each equally likely; the grid is the options themselves."""
 
     def __init__(self, options):
-        if isinstance(options, (str, bytes)) or not hasattr(options, "__len__") or not options:
+        if isinstance(options, np.ndarray):
+            options = options.tolist()
+        # A list or tuple only: a set's order changes from one run to the next.
+        if not isinstance(options, (list, tuple)) or not options:
             raise ValueError(f"choice needs a non-empty list of options, got {options!r}")
         self.options = list(options)
 
@@ -171,10 +179,10 @@ KINDS = {cls.__name__: cls for cls in (uniform, loguniform, one_minus_loguniform
 
 
 def as_space(value) -> Space:
-    """A Space as it is; a list as a choice; anything else as a fixed value."""
+    """A Space as it is; a list as a choice; anything else (a tuple too) as a fixed value."""
     if isinstance(value, Space):
         return value
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return choice(value)
     return fixed(value)
 

@@ -72,16 +72,14 @@ def run_trial(trial, params, settings, seed, train, dev, *, epochs=None, state=N
         A model from an earlier rung, as model-file bytes, to continue.
     """
     started = time.perf_counter()
-    row = {"trial": trial, "params": params, "seed": seed, "status": "ok", "error": None,
-           "train_error": None, "dev_error": None, "train_cost": None, "dev_cost": None,
-           "epochs": None}
+    row = _row(trial, params, seed)
     guard = StopOnNonFinite()
     try:
         with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore",
                                                     divide="ignore", under="ignore"):
             # Overflow on the way to a diverged cost is expected here; the guard reports it.
             warnings.simplefilter("ignore", RuntimeWarning)
-            model = _train(settings, seed, train, epochs, state, guard)
+            model = _train(settings, seed, train, dev, epochs, state, guard)
             if guard.reason is not None:
                 raise Diverged(guard.reason)
             row.update(_scores(model, train, dev))
@@ -91,19 +89,24 @@ def run_trial(trial, params, settings, seed, train, dev, *, epochs=None, state=N
     return Outcome(_finish(row, started), dumps_model(model))
 
 
-def _train(settings, seed, train, epochs, state, guard):
-    """A fitted model: a new one, or ``state`` trained on to ``epochs`` epochs in all."""
+def _train(settings, seed, train, dev, epochs, state, guard):
+    """A fitted model: a new one, or ``state`` trained on to ``epochs`` epochs in all.
+
+    With ``early_stopping``, the dev set is the validation data it watches.
+    """
+    settings = resolve(settings)
     if state is None:
         if epochs is not None:
-            settings = {**settings, "epochs": epochs}
-        return fit(settings, train, seed=seed, callbacks=[guard])
-    settings = resolve(settings)
+            settings["epochs"] = epochs
+        validation = dev if settings["early_stopping"] is not None else None
+        return fit(settings, train, seed=seed, validation=validation, callbacks=[guard])
     model = loads_model(state)
-    more = epochs - model.epoch_
-    if more > 0:
-        model.fit(*train, optimizer=model.optimizer_, learning_rate=settings["learning_rate"],
-                  epochs=more, batch_size=settings["batch_size"], lr_decay=settings["lr_decay"],
-                  callbacks=[guard])
+    if model.epoch_ > epochs:
+        raise ValueError(f"the saved state has {model.epoch_} epochs, more than this rung's "
+                         f"{epochs}")
+    model.fit(*train, optimizer=model.optimizer_, learning_rate=settings["learning_rate"],
+              epochs=epochs - model.epoch_, batch_size=settings["batch_size"],
+              lr_decay=settings["lr_decay"], callbacks=[guard])
     return model
 
 
@@ -119,6 +122,18 @@ def _scores(model, train, dev) -> dict:
     if bad:
         raise Diverged(f"diverged: {', '.join(bad)} not finite")
     return scores
+
+
+def _row(trial, params, seed) -> dict:
+    return {"trial": trial, "params": params, "seed": seed, "status": "ok", "error": None,
+            "train_error": None, "dev_error": None, "train_cost": None, "dev_cost": None,
+            "epochs": None}
+
+
+def failed_row(candidate, reason) -> dict:
+    """The row of a trial that could not run to its end, for ``reason``."""
+    return {**_row(candidate.trial, candidate.params, candidate.seed), "status": "failed",
+            "error": reason, "seconds": 0.0}
 
 
 def _reason(err) -> str:

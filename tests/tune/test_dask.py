@@ -25,6 +25,14 @@ def table(result):
     return [{k: v for k, v in row.items() if k != "seconds"} for row in result.trials]
 
 
+def wait_for_a_trial(journal, runner):
+    """Until the search running in ``runner`` has recorded its first trial."""
+    deadline = time.monotonic() + 120
+    while not (journal.exists() and journal.read_text().count("\n") >= 1):
+        assert time.monotonic() < deadline and runner.is_alive()
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def client():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -61,10 +69,7 @@ def test_killing_every_worker_that_holds_the_data_loses_no_trial(client, tmp_pat
     runner = threading.Thread(target=search)
     runner.start()
     journal = out / "trials.jsonl"
-    deadline = time.monotonic() + 120
-    while not (journal.exists() and journal.read_text().count("\n") >= 1):
-        assert time.monotonic() < deadline and runner.is_alive()
-        time.sleep(0.05)
+    wait_for_a_trial(journal, runner)
     pids = client.run(os.getpid)            # both workers: each holds the data by now
     for pid in pids.values():
         os.kill(pid, signal.SIGKILL)
@@ -96,11 +101,7 @@ def test_a_trial_that_kills_its_worker_is_recorded_as_failed(tmp_path):
         runner = threading.Thread(target=lambda: results.setdefault("r", random_search(
             SPACE, TRAIN, DEV, trials=4, settings=settings, seed=2, backend=client, out=out)))
         runner.start()
-        journal = out / "trials.jsonl"
-        deadline = time.monotonic() + 120
-        while not (journal.exists() and journal.read_text().count("\n") >= 1):
-            assert time.monotonic() < deadline and runner.is_alive()
-            time.sleep(0.05)
+        wait_for_a_trial(out / "trials.jsonl", runner)
         for pid in client.run(os.getpid).values():
             os.kill(pid, signal.SIGKILL)
         runner.join(timeout=300)

@@ -57,6 +57,21 @@ def defaults(command: str) -> dict:
 # -- config files and resolution -------------------------------------------------
 
 
+def read_json_object(path, what: str) -> dict:
+    """The JSON object in the file ``path`` (``what`` names it in errors), or CLIError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CLIError(f"no such {what}: {str(path)!r}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CLIError(f"{what} {str(path)!r} is not valid JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise CLIError(f"{what} {str(path)!r} must hold a JSON object of settings, "
+                       f"got {type(data).__name__}")
+    return data
+
+
 def read_config(path, command: str) -> dict:
     """The settings in the JSON object at ``path``, parsed; keys of other commands are skipped.
 
@@ -64,15 +79,7 @@ def read_config(path, command: str) -> dict:
     means full-batch, as None does in :meth:`mllib.NeuralNetwork.fit`.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"no such config file: {str(path)!r}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CLIError(f"config file {str(path)!r} is not valid JSON: {err}") from None
-    if not isinstance(data, dict):
-        raise CLIError(f"config file {str(path)!r} must hold a JSON object of settings, "
-                       f"got {type(data).__name__}")
+    data = read_json_object(path, "config file")
     wanted = defaults(command)
     settings = {}
     for raw_key, value in data.items():

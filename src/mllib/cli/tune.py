@@ -29,7 +29,7 @@ from ..tune import (grid_search, learning_curve, random_search, spaces,
 from ..tune.backends import DASK_SCHEMES
 from ..tune.settings import SETTING, canonical_key
 from . import csvdata
-from .args import defaults, read_config
+from .args import defaults, read_config, read_json_object
 from .errors import CLIError, usage_errors
 from .train import choose_output, load_and_split
 
@@ -102,14 +102,9 @@ def _check_mode(args):
 def read_space(path) -> dict:
     """SPACE.json: ``{setting: {kind: arguments} | [options] | value}``, each space built."""
     path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"no such space file: {str(path)!r}")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CLIError(f"space file {str(path)!r} is not valid JSON: {err}") from None
-    if not isinstance(document, dict) or not document:
-        raise CLIError(f"space file {str(path)!r} must hold a JSON object of settings to search")
+    document = read_json_object(path, "space file")
+    if not document:
+        raise CLIError(f"space file {str(path)!r} names no setting to search")
     space = {}
     with usage_errors(f"space file {str(path)!r}"):
         for key, value in document.items():

@@ -3,17 +3,17 @@
 - Search spaces on the notes' scales (:mod:`.spaces`): ``loguniform`` for rates,
   ``one_minus_loguniform`` for moving-average weights β near 1.
 - :func:`random_search`, :func:`grid_search` and :func:`successive_halving`
-  (over epochs), in this process or in local
-  worker processes, resumable from their ``out`` folder, with the same trial
-  table on every back-end (:mod:`.search`).
+  (over epochs), in this process, in local worker processes or on a Dask
+  cluster, resumable from their ``out`` folder, with the same trial table on
+  every back-end (:mod:`.search`, :mod:`.halving`, :mod:`.backends`).
 - :func:`fit`: the network that a dict of settings describes, trained as a
   trial trains it (:mod:`.settings`).
 - :func:`diagnose`: bias and variance from the train and dev errors, with the
   notes' remedies (from :mod:`mllib.training.diagnosis`); :func:`learning_curve`,
   the errors as the training set grows.
 
-This layer imports :mod:`mllib.training` and nothing above it; pandas only
-for :meth:`SearchResult.table`.
+This layer imports :mod:`mllib.training` and nothing above it; Dask only
+when a Dask back-end is asked for, and pandas only for :meth:`SearchResult.table`.
 """
 
 from ..training.diagnosis import Diagnosis, diagnose

@@ -50,7 +50,8 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
         Fixed settings for every trial; the rest take their defaults.
     seed : int
         Fixes every candidate and every trial's own seed.
-    backend : "serial" or "processes"
+    backend : "serial", "processes", a dask.distributed.Client or a scheduler address
+        Where the trials run (:mod:`mllib.tune.backends`); the table is the same.
     workers : int, optional
         Processes for ``backend="processes"`` (default: the number of cores).
     out : path, optional

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import EarlyStopping
 from ..data import default_ratios, train_dev_test_split
+from ..tune import settings as run_settings
 from . import artifacts, csvdata
 from .args import resolve_settings
 from .build import build_network, build_optimizer
@@ -42,40 +43,44 @@ def run_train(args) -> int:
     settings = resolve_settings("train", args)
     data, parts = load_and_split(args, settings)
     output = choose_output(settings["output"], data)
-    model = build_network(settings, output, standardize=settings["standardize"])
-    optimizer = build_optimizer(settings)
+    # Built here to check the settings before the output folder exists; fit builds its own.
+    build_network(settings, output, standardize=settings["standardize"])
+    build_optimizer(settings)
     stopper = early_stopping(settings, parts)
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
     check_widths(settings, data, output)
     out_dir, created = make_out_dir(args.out)
     try:
-        history, seconds = fit(model, optimizer, stopper, data, parts, settings, args.verbose)
+        model, seconds = fit({**settings, "output": output}, stopper, data, parts, args.verbose)
     except BaseException:
         if created and not any(out_dir.iterdir()):
             out_dir.rmdir()  # leave nothing behind for a run that wrote nothing
         raise
     X, y = data.X, data.y
     scores = {name: score(model, X, y, rows) for name, rows in parts.items()}
-    run = artifacts.Run(model=model, data=data, parts=parts, history=history, scores=scores,
+    run = artifacts.Run(model=model, data=data, parts=parts, history=model.history_, scores=scores,
                         settings=settings, seconds=seconds, stopper=stopper)
     files = artifacts.write_all(out_dir, run)
     print(artifacts.summary(run, out_dir, files))
     return 0
 
 
-def fit(model, optimizer, stopper, data, parts, settings, verbose):
-    """Train on the training rows, with the dev rows as validation data; (History, seconds)."""
+def fit(settings, stopper, data, parts, verbose):
+    """Train on the training rows, with the dev rows as validation data; (model, seconds).
+
+    The network is :func:`mllib.tune.fit`'s, as every search builds it; early stopping is
+    the ``stopper`` given here, so that the run can report its best epoch.
+    """
     X, y = data.X, data.y
     dev = (X[parts["dev"]], y[parts["dev"]]) if parts["dev"].size else None
     started = time.perf_counter()
     with usage_errors("cannot train"):
-        history = model.fit(X[parts["train"]], y[parts["train"]], optimizer=optimizer,
-                            learning_rate=settings["learning_rate"], epochs=settings["epochs"],
-                            batch_size=settings["batch_size"], lr_decay=settings["lr_decay"],
-                            validation_data=dev, callbacks=[stopper] if stopper else [],
-                            verbose=verbose)
-    return history, time.perf_counter() - started
+        network = {k: v for k, v in settings.items() if k in run_settings.SETTING}
+        model = run_settings.fit({**network, "early_stopping": None},
+                                 (X[parts["train"]], y[parts["train"]]), validation=dev,
+                                 callbacks=[stopper] if stopper else [], verbose=verbose)
+    return model, time.perf_counter() - started
 
 
 def score(model, X, y, rows):

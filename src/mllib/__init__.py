@@ -17,12 +17,12 @@ from . import gradcheck, nn
 from ._version import __version__
 from .io import ModelFileError
 from .training import (
-    Callback, EarlyStopping, History, LambdaCallback, LogisticRegression, NeuralNetwork,
-    ProgressLogger, SoftmaxRegression, load,
+    Callback, DivergenceError, EarlyStopping, History, LambdaCallback, LogisticRegression,
+    NeuralNetwork, ProgressLogger, SoftmaxRegression, TerminateOnNaN, load,
 )
 
 __all__ = [
-    "Callback", "EarlyStopping", "History", "LambdaCallback", "LogisticRegression",
-    "ModelFileError", "NeuralNetwork", "ProgressLogger", "SoftmaxRegression",
-    "__version__", "gradcheck", "load", "nn",
+    "Callback", "DivergenceError", "EarlyStopping", "History", "LambdaCallback",
+    "LogisticRegression", "ModelFileError", "NeuralNetwork", "ProgressLogger",
+    "SoftmaxRegression", "TerminateOnNaN", "__version__", "gradcheck", "load", "nn",
 ]

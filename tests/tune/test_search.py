@@ -204,24 +204,25 @@ def test_on_trial_sees_each_row_as_it_finishes_but_not_those_read_back(tmp_path)
         random_search(SPACE, TRAIN, DEV, trials=1, on_trial=3)
 
 
-def test_a_worker_process_that_dies_does_not_lose_the_search():
+def test_a_worker_process_that_dies_does_not_lose_the_search(tmp_path):
     import multiprocessing
     import threading
 
-    settings = {"epochs": 120, "batch_size": 8}
+    settings = {"epochs": 300, "batch_size": 8}
     results = {}
+    existing = {child.pid for child in multiprocessing.active_children()}
     runner = threading.Thread(target=lambda: results.setdefault("r", random_search(
         SPACE, TRAIN, DEV, trials=8, settings=settings, seed=3, backend="processes",
-        workers=2)))
-    existing = {child.pid for child in multiprocessing.active_children()}
+        workers=2, out=tmp_path)))
     runner.start()
-    deadline = time.monotonic() + 60
-    victims = []
-    while not victims and time.monotonic() < deadline:
-        victims = [c.pid for c in multiprocessing.active_children() if c.pid not in existing]
-        time.sleep(0.2)
-    time.sleep(1.0)                    # the workers have started trials
-    os.kill(victims[0], signal.SIGKILL)
+    journal = tmp_path / "trials.jsonl"
+    deadline = time.monotonic() + 120
+    while not (journal.exists() and journal.read_text().count("\n") >= 1):
+        assert time.monotonic() < deadline and runner.is_alive()
+        time.sleep(0.05)
+    workers = [c.pid for c in multiprocessing.active_children() if c.pid not in existing]
+    os.kill(workers[0], signal.SIGKILL)            # a worker in the middle of a trial
+    assert journal.read_text().count("\n") < 8
     runner.join(timeout=300)
     serial = random_search(SPACE, TRAIN, DEV, trials=8, settings=settings, seed=3)
     assert table(results["r"]) == table(serial)

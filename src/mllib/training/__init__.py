@@ -2,10 +2,12 @@
 
 from ..io import load_model as load
 from .callbacks import Callback, EarlyStopping, History, LambdaCallback, ProgressLogger
+from .divergence import DivergenceError, TerminateOnNaN
 from .network import NeuralNetwork
 from .presets import LogisticRegression, SoftmaxRegression
 
 __all__ = [
-    "Callback", "load", "EarlyStopping", "History", "LambdaCallback", "LogisticRegression",
-    "NeuralNetwork", "ProgressLogger", "SoftmaxRegression",
+    "Callback", "DivergenceError", "load", "EarlyStopping", "History", "LambdaCallback",
+    "LogisticRegression", "NeuralNetwork", "ProgressLogger", "SoftmaxRegression",
+    "TerminateOnNaN",
 ]

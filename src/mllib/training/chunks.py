@@ -22,7 +22,7 @@ def forward_in_chunks(model, X) -> np.ndarray:
     out = np.empty((X.shape[0], model.config["nodes"][-1]), dtype=model.dtype)
     for rows in chunks(X.shape[0]):
         # Checked while the chunk is in cache; nothing has changed if a later chunk is refused.
-        require_finite(X[rows], "X")
+        require_finite(X[rows], "X", model.dtype)
         out[rows] = model.loss.activation.forward(model.logits(model.batch_input(X, rows)))
     return out
 

@@ -34,6 +34,7 @@ from .._validation import check_int, check_positive, check_real
 from ..data import minibatch_indices
 from ..optim import Optimizer, get_optimizer, make_schedule
 from .callbacks import Callback, History, ProgressLogger
+from .divergence import TerminateOnNaN, diverged, step_is_finite
 from .metrics import EpochMetrics
 
 DEFAULT_LEARNING_RATE = {"gd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam": 0.001}
@@ -102,7 +103,7 @@ def resolve_optimizer(model, optimizer, learning_rate, lr_decay):
 def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,
                callbacks, augment, verbose):
     """Train for ``epochs`` more epochs; returns the History of this call."""
-    history = History()
+    history = model.history_ = History()     # filled as the epochs finish, also on error
     progress = [ProgressLogger(verbose)] if verbose else []
     hooks = [history, *callbacks, *progress]
     model.stop_training = False
@@ -118,6 +119,8 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
         for hook in hooks:
             hook.on_epoch_begin(epoch)
         logs = run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment)
+        if logs is None:      # diverged, with TerminateOnNaN among the callbacks
+            break
         model.epoch_ += 1
         if validation:
             logs.update({f"val_{k}": v for k, v in model.evaluate_targets(*validation).items()})
@@ -131,8 +134,12 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
     return history
 
 
-def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment) -> dict:
-    """One pass over the training rows; returns the epoch's cost and metric."""
+def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment) -> dict | None:
+    """One pass over the training rows; returns the epoch's cost and metric.
+
+    A step whose loss or gradients are not finite changes nothing and ends the
+    epoch: DivergenceError, or None with TerminateOnNaN (see :mod:`.divergence`).
+    """
     store = model.store
     sums = EpochMetrics(model.output_kind)
     for batch, index in enumerate(epoch_batches(model, X.shape[0], batch_size, full)):
@@ -142,7 +149,14 @@ def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment) 
             Xb, Yb = model.batch_input(X, index), Y[index]
         if augment is not None:
             Xb = augment(Xb, model.rng_)
-        loss, a = model.train_step(Xb, Yb)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            # Overflow on the way to a non-finite cost is reported as a DivergenceError.
+            loss, a = model.train_step(Xb, Yb)
+        if not step_is_finite(loss, store):
+            if any(isinstance(hook, TerminateOnNaN) for hook in callbacks):
+                model.stop_training = True
+                return None
+            raise diverged(loss, model.epoch_, batch, lr, model.history_)
         model.update_state()
         optimizer.step(store, lr)
         sums.add(loss, a, Yb)

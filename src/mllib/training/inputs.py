@@ -12,11 +12,12 @@ import numpy as np
 CHUNK = 4096
 
 
-def check_X(X, *, n_features=None, name="X", finite=True) -> np.ndarray:
+def check_X(X, *, n_features=None, name="X", finite=True, dtype=None) -> np.ndarray:
     """``X`` as a 2-D array of real numbers with rows, in its own dtype.
 
     ``n_features`` (when not None) is the width the network expects;
-    ``finite=False`` leaves the NaN/infinity check to the caller.
+    ``finite=False`` leaves the NaN/infinity check to the caller; ``dtype``, the
+    model's, refuses values that its cast would turn into infinity.
     """
     if not isinstance(X, np.ndarray):
         X = np.asarray(X)
@@ -31,7 +32,7 @@ def check_X(X, *, n_features=None, name="X", finite=True) -> np.ndarray:
         raise ValueError(f"{name} has {X.shape[1]} features, but the network expects "
                          f"nodes[0] = {n_features}")
     if finite:
-        require_finite(X, name)
+        require_finite(X, name, dtype)
     return X
 
 
@@ -43,9 +44,18 @@ def rows_of(y, X, x_name="X", y_name="y") -> np.ndarray:
     return y
 
 
-def require_finite(X, name) -> None:
+def require_finite(X, name, dtype=None) -> None:
+    """ValueError unless every entry of X is finite, and stays finite cast to ``dtype``."""
     if not all_finite(X):
         raise ValueError(f"{name} contains NaN or infinite values")
+    if dtype is not None and X.dtype.kind == "f" and X.dtype.itemsize > np.dtype(dtype).itemsize:
+        largest = float(np.finfo(dtype).max)
+        # Two passes without a temporary: X may be a memmap larger than memory.
+        extreme = max(abs(float(np.min(X))), abs(float(np.max(X))))
+        if extreme > largest:
+            raise ValueError(f"{name} has values as large as {extreme:.3g}, beyond the largest "
+                             f"{np.dtype(dtype).name}, {largest:.3g}, which the model computes "
+                             f"in; scale X, or use dtype='float64'")
 
 
 def all_finite(X) -> bool:

@@ -372,7 +372,7 @@ class NeuralNetwork(StackModel):
     # -- input checks -------------------------------------------------------
 
     def _check_data(self, X, y, convert=True):
-        X = check_X(X, n_features=self.n_features)
+        X = check_X(X, n_features=self.n_features, dtype=self.dtype)
         y = rows_of(y, X)
         self._build_for(X, y)
         if convert:

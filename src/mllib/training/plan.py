@@ -29,7 +29,7 @@ class FitPlan:
 
 def plan_fit(model, X, y, validation_data, validation_split, batch_size) -> FitPlan:
     """Check the data of ``model.fit(X, y, ...)`` and prepare what the call needs."""
-    X = check_X(X, n_features=model.n_features)
+    X = check_X(X, n_features=model.n_features, dtype=model.dtype)
     y = rows_of(y, X)
     X, y, X_dev, y_dev = split_validation(X, y, validation_data, validation_split)
     check_batch_norm(model, X.shape[0], batch_size)
@@ -38,7 +38,7 @@ def plan_fit(model, X, y, validation_data, validation_split, batch_size) -> FitP
     n_out = n_out_given or targets.n_outputs(y)
     validation = None
     if X_dev is not None:
-        X_dev = check_X(X_dev, name="X_dev")
+        X_dev = check_X(X_dev, name="X_dev", dtype=model.dtype)
         if X_dev.shape[1] != X.shape[1]:
             raise ValueError(f"X_dev has {X_dev.shape[1]} features but X has {X.shape[1]}")
         y_dev = rows_of(y_dev, X_dev, "X_dev", "y_dev")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..io import dumps_model, loads_model
-from ..training import Callback
+from ..training import Callback, DivergenceError
 from .settings import fit, resolve
 
 
@@ -138,6 +138,8 @@ def failed_row(candidate, reason) -> dict:
 
 def _reason(err) -> str:
     text = " ".join(str(err).split()) or type(err).__name__
+    if isinstance(err, DivergenceError):
+        return f"diverged: {text}"
     return text if isinstance(err, Diverged) else f"{type(err).__name__}: {text}"
 
 

@@ -84,3 +84,14 @@ def test_a_search_records_divergence_as_a_failed_trial():
                                    "epochs": 5, "batch_size": None})
     row = result.trials[0]
     assert row["status"] == "failed" and row["error"].startswith("diverged: training diverged")
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_a_non_finite_label_is_not_a_class(bad):
+    labels = np.array([0.0, 1.0, 2.0] * 20 + [bad] * 4)
+    features = RNG.normal(size=(64, 3))
+    model = mllib.SoftmaxRegression()
+    with pytest.raises(ValueError, match=r"y contains NaN or infinite values, which are not "
+                                         r"class labels"):
+        model.fit(features, labels, epochs=1)
+    assert not model.fitted_

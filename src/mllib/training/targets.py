@@ -74,6 +74,9 @@ class TargetEncoder:
         if not self.is_classifier or y.ndim != 1 or self.classes is not None:
             return self
         _check_sigmoid_width(self.kind, n_out, y)
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError(f"y contains NaN or infinite values, which are not class labels: "
+                             f"{preview(y[~np.isfinite(y)], 3)}")
         found = ClassEncoder().fit(y).classes_
         if len(found) < 2:
             raise ValueError(f"y has only one class, {found[0].item()!r}; a classifier "

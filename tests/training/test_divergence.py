@@ -95,3 +95,18 @@ def test_a_non_finite_label_is_not_a_class(bad):
                                          r"class labels"):
         model.fit(features, labels, epochs=1)
     assert not model.fitted_
+
+
+def test_inspecting_a_model_changes_nothing_that_fit_draws():
+    def model():
+        return mllib.NeuralNetwork(nodes=[None, 8, 1], activators=["relu", "sigmoid"],
+                                   keep_probs=[0.9, 0.5, 1], seed=3)
+
+    labels = (X[:, 0] > 0).astype(int)
+    plain, inspected = model(), model()
+    inspected.cost(X, labels)
+    inspected.gradients(X, labels)
+    plain.fit(X, labels, epochs=3, batch_size=16)
+    inspected.fit(X, labels, epochs=3, batch_size=16)
+    for name, value in plain.get_weights().items():
+        np.testing.assert_array_equal(inspected.get_weights()[name], value)

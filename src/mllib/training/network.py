@@ -121,6 +121,7 @@ class NeuralNetwork(StackModel):
         self.fitted_ = False
         self.stop_training = False
         self._stack = None
+        self._inspect_rng = None   # the dropout masks of gradients() and cost()
         if None not in (self.config["nodes"][0], self.config["nodes"][-1]):
             self.build(self.config["nodes"][0])
 
@@ -201,10 +202,12 @@ class NeuralNetwork(StackModel):
 
         Returns ``(cost, grads)``; ``grads`` has the keys of :meth:`parameters`
         and includes the regularization term. Dropout draws new masks (unless
-        frozen); batch-norm running statistics are left as they are.
+        frozen) from a stream of their own, never from the Generator that
+        ``fit`` uses; batch-norm running statistics are left as they are.
         """
         X, Y = self._check_data(X, y)
-        loss, _ = self.train_step(X, Y)
+        with self.stack.drawing_from(self._inspection_rng()):
+            loss, _ = self.train_step(X, Y)
         cost = loss + self.penalty(X.shape[0])
         return cost, {k: v.copy() for k, v in self.store.grad_views.items()}
 
@@ -215,7 +218,16 @@ class NeuralNetwork(StackModel):
         and batch norm with its running statistics.
         """
         X, Y = self._check_data(X, y)
-        return self._loss.cost(self.logits(X, training=training), Y) + self.penalty(X.shape[0])
+        with self.stack.drawing_from(self._inspection_rng()):
+            z = self.logits(X, training=training)
+        return self._loss.cost(z, Y) + self.penalty(X.shape[0])
+
+    def _inspection_rng(self):
+        """The Generator of the dropout masks of ``gradients`` and ``cost``: a stream of its
+        own from the seed, so that inspecting a model never changes what ``fit`` draws."""
+        if self._inspect_rng is None:
+            self._inspect_rng = np.random.default_rng([self.config["seed"], 1])
+        return self._inspect_rng
 
     def forward(self, X) -> np.ndarray:
         """Inference-mode output ``a[L]`` of shape ``(n_samples, n[L])``.

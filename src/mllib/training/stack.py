@@ -120,6 +120,17 @@ class LayerStack:
             live[name][...] = value
 
     @contextmanager
+    def drawing_from(self, rng):
+        """Inside the block, every layer that draws (dropout) draws from ``rng`` instead."""
+        previous = [layer.use_rng(rng) for layer in self.layers]
+        try:
+            yield
+        finally:
+            for layer, old in zip(self.layers, previous):
+                if old is not None:
+                    layer.use_rng(old)
+
+    @contextmanager
     def frozen(self):
         """Hold every random draw (dropout masks) fixed inside the block."""
         before = [layer.frozen for layer in self.layers]

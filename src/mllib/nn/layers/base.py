@@ -53,6 +53,11 @@ class Layer:
         """Hold random draws fixed while ``frozen``; layers without randomness draw nothing."""
         self.frozen = bool(frozen)
 
+    def use_rng(self, rng):
+        """Draw from ``rng`` from now on; returns the Generator used until now (None here:
+        a layer without randomness has none)."""
+        return None
+
     def update_state(self) -> None:
         """Fold the last training batch into the untrained state (if any).
 

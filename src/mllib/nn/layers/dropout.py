@@ -36,6 +36,10 @@ class Dropout(Layer):
         self.mask = None
         self._mask_used = None
 
+    def use_rng(self, rng):
+        previous, self.rng = self.rng, check_rng(rng, "Dropout rng")
+        return previous
+
     def forward(self, x, training=False):
         if not training or self.keep_prob == 1.0:
             self._mask_used = None

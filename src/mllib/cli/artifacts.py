@@ -49,7 +49,7 @@ class Run:
     @property
     def metric(self) -> str:
         """The score logged beside the cost: "accuracy" or "r2"."""
-        return "accuracy" if self.model.targets_.is_classifier else "r2"
+        return self.model.score_name
 
     @property
     def diagnosis(self):

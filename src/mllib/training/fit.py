@@ -20,7 +20,7 @@ the penalty λ/(2N) Σ|W|^p with the weights at the end of the epoch.
 The loop is split into argument checks, one epoch, and the epoch's logs.
 It uses only the model's training protocol (see ``NeuralNetwork``):
 ``built``, ``store``, ``optimizer_``, ``rng_``, ``epoch_``, ``stop_training``,
-``output_kind``, ``needs_two_rows``, ``batch_input``, ``train_step``,
+``output_kind``, ``needs_two_rows``, ``score_name``, ``batch_input``, ``train_step``,
 ``update_state``, ``penalty`` and ``evaluate_targets``.
 """
 
@@ -63,7 +63,7 @@ def check_fit_arguments(*, epochs, batch_size, validation_data, validation_split
 
 def log_names(model, validation) -> list:
     """The keys of the epoch logs that ``fit`` writes."""
-    metric = "r2" if model.output_kind == "linear" else "accuracy"
+    metric = model.score_name
     names = ["cost", metric] + (["val_cost", f"val_{metric}"] if validation else [])
     return names + ["lr", "time"]
 

@@ -183,6 +183,8 @@ class NeuralNetwork(StackModel):
     output_kind = property(lambda self: self._loss.activation.name)
     # Whether every training batch needs two rows or more (batch norm).
     needs_two_rows = property(lambda self: any(self.config["batch_norm"]))
+    # The score logged and evaluated beside the cost: "accuracy", or "r2" for a linear output.
+    score_name = property(lambda self: "r2" if self.output_kind == "linear" else "accuracy")
 
     def batch_input(self, X, rows):
         """Rows of X in the model's dtype, standardized if the model standardizes."""
@@ -306,10 +308,10 @@ class NeuralNetwork(StackModel):
         if not self.built:
             self.build(plan.X.shape[1], plan.n_out)
         self.fitted_ = True
-        self.history_ = run_epochs(self, plan.X, plan.Y, epochs=epochs, batch_size=batch_size,
-                                   optimizer=opt, schedule=schedule, validation=plan.validation,
-                                   callbacks=callbacks, augment=augment, verbose=verbose)
-        return self.history_
+        # run_epochs keeps its History in history_ as it fills, so an error leaves it there.
+        return run_epochs(self, plan.X, plan.Y, epochs=epochs, batch_size=batch_size,
+                          optimizer=opt, schedule=schedule, validation=plan.validation,
+                          callbacks=callbacks, augment=augment, verbose=verbose)
 
     def predict_proba(self, X) -> np.ndarray:
         """Inference-mode outputs of a classifier: a[L] = P(y = 1 | x) for a
@@ -344,12 +346,8 @@ class NeuralNetwork(StackModel):
         The error is 1 − accuracy (1 − R² for a linear output), in inference
         mode; see :func:`mllib.training.diagnosis.diagnose` for the rules.
         """
-        errors = [1.0 - self.evaluate(X, y)[self._metric] for X, y in (train, dev)]
+        errors = [1.0 - self.evaluate(X, y)[self.score_name] for X, y in (train, dev)]
         return diagnose(*errors, bayes_error=bayes_error, tolerance=tolerance)
-
-    @property
-    def _metric(self) -> str:
-        return "r2" if self.output_kind == "linear" else "accuracy"
 
     # -- saving ---------------------------------------------------------------
 

@@ -61,14 +61,12 @@ def learning_curve(settings, train, dev, *, sizes=(0.1, 0.25, 0.5, 0.75, 1.0),
     classes = choose_output(resolved["output"], train[1]) != "linear"
     order = _order(train[1], classes, np.random.default_rng(seed))
     errors = {"train": [], "dev": []}
-    metric = None
     for n in counts:
         rows = np.sort(order[:n])
         part = (train[0][rows], train[1][rows])
         model = fit(resolved, part, seed=seed)
-        metric = "r2" if model.output_kind == "linear" else "accuracy"
         for name, (X, y) in (("train", part), ("dev", dev)):
-            errors[name].append(1.0 - float(model.evaluate(X, y)[metric]))
+            errors[name].append(1.0 - float(model.evaluate(X, y)[model.score_name]))
     return LearningCurve(counts, errors["train"], errors["dev"])
 
 

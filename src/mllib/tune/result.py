@@ -72,8 +72,8 @@ class SearchResult:
             warnings.warn("the test set has been used already: the notes' protocol evaluates "
                           "the chosen model on it once (step vi)", UserWarning, stacklevel=2)
         logs = {k: float(v) for k, v in self.best_model.evaluate(X_test, y_test).items()}
-        metric = "r2" if "r2" in logs else "accuracy"
-        self.test_result = {**logs, "error": 1.0 - logs[metric], "n": int(len(X_test))}
+        error = 1.0 - logs[self.best_model.score_name]
+        self.test_result = {**logs, "error": error, "n": int(len(X_test))}
         return dict(self.test_result)
 
     def table(self):

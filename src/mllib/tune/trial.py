@@ -112,7 +112,7 @@ def _train(settings, seed, train, dev, epochs, state, guard):
 
 def _scores(model, train, dev) -> dict:
     """Errors (1 − accuracy, or 1 − R²) and costs on both sets; a non-finite one is a failure."""
-    metric = "r2" if model.output_kind == "linear" else "accuracy"
+    metric = model.score_name
     scores = {"epochs": int(model.epoch_)}
     for name, (X, y) in (("train", train), ("dev", dev)):
         logs = model.evaluate(X, y)

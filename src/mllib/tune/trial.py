@@ -7,8 +7,10 @@ trial's row of the table and the model as model-file bytes. Nothing in it
 depends on where or when it runs, so the row (all but ``seconds``) is the
 same on any back-end.
 
-A trial that raises, or whose cost stops being finite (it diverged), is
-recorded as failed with its reason; its errors and costs are None.
+A trial that raises, that diverges (``fit`` raises DivergenceError at the
+first step whose cost or gradients are not finite), or whose final scores are
+not finite is recorded as failed with its reason; its errors and costs are
+None.
 """
 
 from __future__ import annotations
@@ -21,26 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..io import dumps_model, loads_model
-from ..training import Callback, DivergenceError
+from ..training import DivergenceError
 from .settings import fit, resolve
 
 
 class Diverged(Exception):
-    """The training cost stopped being finite."""
-
-
-class StopOnNonFinite(Callback):
-    """Stop training at the first epoch whose cost is NaN or infinite."""
-
-    def __init__(self):
-        super().__init__()
-        self.reason = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        cost = (logs or {}).get("cost")
-        if cost is not None and not math.isfinite(cost):
-            self.reason = f"diverged: the training cost is {cost} at epoch {epoch + 1}"
-            self.model.stop_training = True
+    """A trained model's scores are not finite."""
 
 
 @dataclass
@@ -73,15 +61,12 @@ def run_trial(trial, params, settings, seed, train, dev, *, epochs=None, state=N
     """
     started = time.perf_counter()
     row = _row(trial, params, seed)
-    guard = StopOnNonFinite()
     try:
         with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore",
                                                     divide="ignore", under="ignore"):
-            # Overflow on the way to a diverged cost is expected here; the guard reports it.
+            # Overflow on the way to divergence is expected here; the failure reports it.
             warnings.simplefilter("ignore", RuntimeWarning)
-            model = _train(settings, seed, train, dev, epochs, state, guard)
-            if guard.reason is not None:
-                raise Diverged(guard.reason)
+            model = _train(settings, seed, train, dev, epochs, state)
             row.update(_scores(model, train, dev))
     except Exception as err:  # noqa: BLE001 - a failed trial is recorded, and the search goes on
         row.update(status="failed", error=_reason(err))
@@ -89,7 +74,7 @@ def run_trial(trial, params, settings, seed, train, dev, *, epochs=None, state=N
     return Outcome(_finish(row, started), dumps_model(model))
 
 
-def _train(settings, seed, train, dev, epochs, state, guard):
+def _train(settings, seed, train, dev, epochs, state):
     """A fitted model: a new one, or ``state`` trained on to ``epochs`` epochs in all.
 
     With ``early_stopping``, the dev set is the validation data it watches.
@@ -99,14 +84,14 @@ def _train(settings, seed, train, dev, epochs, state, guard):
         if epochs is not None:
             settings["epochs"] = epochs
         validation = dev if settings["early_stopping"] is not None else None
-        return fit(settings, train, seed=seed, validation=validation, callbacks=[guard])
+        return fit(settings, train, seed=seed, validation=validation)
     model = loads_model(state)
     if model.epoch_ > epochs:
         raise ValueError(f"the saved state has {model.epoch_} epochs, more than this rung's "
                          f"{epochs}")
     model.fit(*train, optimizer=model.optimizer_, learning_rate=settings["learning_rate"],
               epochs=epochs - model.epoch_, batch_size=settings["batch_size"],
-              lr_decay=settings["lr_decay"], callbacks=[guard])
+              lr_decay=settings["lr_decay"])
     return model
 
 

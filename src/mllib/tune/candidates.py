@@ -87,15 +87,20 @@ def grid_candidates(space, settings, points, seed) -> list:
 
 def _candidate(trial, params, space, settings, seed) -> Candidate:
     # Plain JSON values, as the journal records them: a row read back equals a fresh one.
-    params = json.loads(json.dumps(params, default=_to_python))
+    params = plain(params)
     searched = {k: v for k, v in params.items() if not isinstance(space[k], fixed)}
     return Candidate(trial, searched, {**settings, **params}, trial_seed(seed, trial))
+
+
+def plain(value):
+    """``value`` as plain JSON data: NumPy scalars and arrays become Python numbers and lists."""
+    return json.loads(json.dumps(value, default=_to_python))
 
 
 def _to_python(value):
     if isinstance(value, (np.generic, np.ndarray)):
         return value.tolist()
-    raise TypeError(f"{value!r} is not a value a setting can take")
+    raise TypeError(f"{value!r} is not JSON data")
 
 
 def check_candidates(candidates, X, y) -> None:

@@ -14,9 +14,9 @@ import math
 
 from .._validation import check_int, check_real
 from .backends import get_backend
-from .candidates import check_candidates, normalize, random_candidates
+from .candidates import check_candidates, normalize, plain, random_candidates
 from .result import SearchResult, best_of
-from .search import check_callable, check_data, open_journal, plain
+from .search import check_callable, check_data, open_journal
 
 
 def rung_budgets(min_epochs, max_epochs, factor) -> list:

@@ -19,15 +19,11 @@ only the missing ones (:mod:`.journal`).
 
 from __future__ import annotations
 
-import json
-
-import numpy as np
-
 from .._validation import check_int
 from .._version import __version__
 from ..training.inputs import check_X, rows_of
 from .backends import get_backend
-from .candidates import check_candidates, grid_candidates, normalize, random_candidates
+from .candidates import check_candidates, grid_candidates, normalize, plain, random_candidates
 from .journal import Journal, fingerprint
 from .result import SearchResult, best_of
 from .settings import defaults, parse
@@ -160,14 +156,3 @@ def check_data(pair, name):
     return X, rows_of(pair[1], X, f"{name} X", f"{name} y")
 
 
-def plain(value):
-    """``value`` as plain JSON data: NumPy scalars and arrays become Python numbers and lists."""
-    return json.loads(json.dumps(value, default=_to_python))
-
-
-def _to_python(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{value!r} is not JSON data")

@@ -67,11 +67,19 @@ def read_model_bytes(data: bytes, name="<bytes>") -> tuple[dict, dict]:
 def write_model_file(path, header: dict, arrays: dict) -> None:
     """Write ``header`` (JSON-serializable) and ``arrays`` to ``path``."""
     payload = _payload(header, arrays)
+    write_atomically(path, lambda handle: np.savez_compressed(handle, **payload))
+
+
+def write_atomically(path, write) -> None:
+    """Call ``write(handle)`` on a new file beside ``path``, sync it, then rename it to
+    ``path``: a reader finds the old file or the new one, never half of one."""
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".mllib-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **payload)
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         # mkstemp makes the file private (0600); give it the usual permissions.
         umask = os.umask(0)
         os.umask(umask)

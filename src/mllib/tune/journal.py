@@ -18,10 +18,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ..io import write_atomically
 
 
 def fingerprint(*arrays) -> str:
@@ -113,14 +114,4 @@ def _check_same(old, new, folder):
 
 
 def _write_atomic(path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".mllib-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda handle: handle.write(data))

@@ -76,7 +76,7 @@ class ParameterSet:
     def _make_views(self):
         self.params = self.views(self.values)
         self.grad_views = self.views(self.grads)
-        self._bound = []      # (dict, key, view) for each binding, for sync
+        self._bound = []      # (dict, key, view, name, kind) for each binding, for sync
 
     def views(self, buffer: np.ndarray) -> dict:
         """``{name: view}`` of a 1-D ``buffer`` of this store's size, in its layout."""
@@ -151,9 +151,9 @@ class ParameterSet:
         self._rebind()
 
     def _rebind(self):
-        self._bound = [(table, key, self._view(name, kind))
+        self._bound = [(table, key, self._view(name, kind), name, kind)
                        for table, key, name, kind in self._bindings]
-        for table, key, view in self._bound:
+        for table, key, view, _, _ in self._bound:
             table[key] = view
 
     def _view(self, name, kind):
@@ -166,21 +166,15 @@ class ParameterSet:
         replacement is checked before any is copied, so a ValueError (wrong
         shape, not real numbers, missing) leaves the store as it was.
         """
-        for table, key, view in self._bound:
-            if table.get(key) is not view:
-                break
-        else:
-            return   # the usual case: every layer wrote in place
-        replaced = [(table, key, view) for table, key, view in self._bound
-                    if table.get(key) is not view]
-        for (table, key, view), (_, _, name, kind) in zip(self._bound, self._bindings):
+        replaced = [bound for bound in self._bound if bound[0].get(bound[1]) is not bound[2]]
+        for table, key, view, name, kind in replaced:
             new = table.get(key)
-            if new is not view and (not isinstance(new, np.ndarray) or new.shape != view.shape
-                                    or new.dtype.kind not in "fiu"):
+            if not isinstance(new, np.ndarray) or new.shape != view.shape \
+                    or new.dtype.kind not in "fiu":
                 what = "params" if kind == "value" else "grads"
                 raise ValueError(f"{what}[{key!r}] of {name} must be a real array of shape "
                                  f"{view.shape}, got {getattr(new, 'shape', type(new).__name__)}")
-        for table, key, view in replaced:
+        for table, key, view, _, _ in replaced:
             view[...] = table[key]
             table[key] = view
 

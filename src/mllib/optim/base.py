@@ -31,9 +31,9 @@ class Optimizer:
     """Base class: validation, the step counter t, state in the store's layout.
 
     Subclasses set ``name``, ``_slots`` (the names of their state buffers) and
-    ``_hyper`` (the constructor arguments), and implement ``_scalars(lr)``,
-    the step's scalar coefficients, and ``_update(p, g, *slots, buf, **scalars)``
-    on one block. The counter t is 1 during the first step, as the notes'
+    ``_hyper`` (the constructor arguments), and implement
+    ``_update(p, g, *slots, buf, **scalars)`` on one block; ``scalars`` is
+    ``{"lr": lr}`` unless they override ``_scalars(lr)``, as Adam does. The counter t is 1 during the first step, as the notes'
     ``iter = epoch·B + k``.
     """
 
@@ -106,8 +106,8 @@ class Optimizer:
                   self._scratch_for(store), self.block_size)
 
     def _scalars(self, lr: float) -> dict:
-        """The step's scalar coefficients, passed to ``_update`` by name."""
-        raise NotImplementedError
+        """The step's scalar coefficients, passed to ``_update`` by name: here the rate."""
+        return {"lr": lr}
 
     def _update(self, p, g, *slots, buf, **scalars) -> None:
         """One block of the update, in place: θ, g, the slots' state and scratch."""

@@ -38,9 +38,6 @@ class GradientDescent(Optimizer):
 
     name = "gd"
 
-    def _scalars(self, lr):
-        return {"lr": lr}
-
     def _update(self, p, g, *, buf, lr):
         # θ ← θ − α g
         np.multiply(g, lr, out=buf)
@@ -79,9 +76,6 @@ class Momentum(Optimizer):
     def __init__(self, beta1: float = 0.9):
         self.beta1 = _unit("beta1", beta1)
         super().__init__()
-
-    def _scalars(self, lr):
-        return {"lr": lr}
 
     def _update(self, p, g, v, *, buf, lr):
         # v ← β1 v + (1 − β1) g
@@ -134,9 +128,6 @@ class RMSProp(Optimizer):
         self.beta2 = _unit("beta2", beta2)
         self.epsilon = check_positive("epsilon", epsilon)
         super().__init__()
-
-    def _scalars(self, lr):
-        return {"lr": lr}
 
     def _update(self, p, g, s, *, buf, lr):
         # s ← β2 s + (1 − β2) g²

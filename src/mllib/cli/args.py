@@ -205,13 +205,8 @@ def _add_train(sub):
         "train", help="train a network on a CSV file or a built-in dataset",
         description="Train a network and write the model, metrics, history and plots to "
                     "--out. Without data it trains on the 'flower' dataset.")
-    train.add_argument("data", nargs="?", metavar="DATA.csv",
-                       help="CSV file with a header row")
-    train.add_argument("--target", type=_argtype(values.text), metavar="COLUMN",
-                       help="the column to predict (needed with a CSV)")
-    train.add_argument("--dataset", type=_argtype(values.text), metavar="NAME",
-                       help=f"train on a built-in dataset: {', '.join(DATASETS)} "
-                            "(default without DATA.csv: flower)")
+    _data_source(train, f"train on a built-in dataset: {', '.join(DATASETS)} "
+                        "(default without DATA.csv: flower)")
     _common(train, config=True)
     add_options(train, "train")
     out = train.add_argument_group("output")
@@ -272,14 +267,19 @@ def _add_gradcheck(sub):
     check.set_defaults(handler="gradcheck")
 
 
-def _data_arguments(parser, what):
-    from ..datasets import DATASETS
-
+def _data_source(parser, dataset_help):
+    """DATA.csv, --target and --dataset, as train, tune and diagnose take them."""
     parser.add_argument("data", nargs="?", metavar="DATA.csv", help="CSV file with a header row")
     parser.add_argument("--target", type=_argtype(values.text), metavar="COLUMN",
                         help="the column to predict (needed with a CSV)")
     parser.add_argument("--dataset", type=_argtype(values.text), metavar="NAME",
-                        help=f"{what} on a built-in dataset instead: {', '.join(DATASETS)}")
+                        help=dataset_help)
+
+
+def _data_arguments(parser, what):
+    from ..datasets import DATASETS
+
+    _data_source(parser, f"{what} on a built-in dataset instead: {', '.join(DATASETS)}")
     parser.add_argument("--settings", metavar="FILE.json",
                         help="settings shared by every run, with the keys of train --config "
                              "(network, training and data keys)")

@@ -38,16 +38,12 @@ def run_tune(args) -> int:
     _check_mode(args)
     settings, given = _settings(args)
     space = read_space(args.space)
-    data, parts = load_and_split(args, settings)
+    data, parts, output, train, dev = _train_and_dev(args, settings, "a search chooses by "
+                                                     "dev error")
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
-    output = choose_output(settings["output"], data)
     fixed = _fixed_settings(given, space, output, halving=args.halving)
     backend = _backend(args.scheduler, args.workers)
-    train = (data.X[parts["train"]], data.y[parts["train"]])
-    dev = (data.X[parts["dev"]], data.y[parts["dev"]])
-    if dev[0].shape[0] == 0:
-        raise CLIError("a search chooses by dev error: set --validation-split above 0")
     out = Path(args.out)
     common = dict(settings=fixed, seed=args.seed, backend=backend, out=out,
                   restart=args.restart, on_trial=_Progress(args))
@@ -128,9 +124,24 @@ def _settings(args):
     return settings, given
 
 
+def _train_and_dev(args, settings, why_dev):
+    """The data split as ``train`` splits it, its output activator, and the training and
+    dev rows as ``(X, y)`` pairs; CLIError without dev rows, saying ``why_dev``."""
+    data, parts = load_and_split(args, settings)
+    output = choose_output(settings["output"], data)
+    train = (data.X[parts["train"]], data.y[parts["train"]])
+    dev = (data.X[parts["dev"]], data.y[parts["dev"]])
+    if dev[0].shape[0] == 0:
+        raise CLIError(f"{why_dev}: set --validation-split above 0")
+    return data, parts, output, train, dev
+
+
 def _fixed_settings(given, space, output, *, halving):
-    """What every trial shares: the file's network and training settings, and the output."""
-    fixed = {k: v for k, v in given.items() if k in SETTING and k not in space and k != "seed"}
+    """What every run shares: the file's network and training settings, and the output.
+
+    (``_settings`` has refused a ``seed`` in the file already.)
+    """
+    fixed = {k: v for k, v in given.items() if k in SETTING and k not in space}
     if "nodes" in space:
         fixed.pop("hidden", None)
     if "hidden" in space:
@@ -213,14 +224,8 @@ def _summary(result, out, pictures) -> str:
 def run_diagnose(args) -> int:
     """The ``diagnose`` subcommand: a learning curve and its verdict."""
     settings, given = _settings(args)
-    data, parts = load_and_split(args, settings)
-    output = choose_output(settings["output"], data)
-    fixed = {**{k: v for k, v in given.items() if k in SETTING and k != "seed"},
-             "output": output}
-    train = (data.X[parts["train"]], data.y[parts["train"]])
-    dev = (data.X[parts["dev"]], data.y[parts["dev"]])
-    if dev[0].shape[0] == 0:
-        raise CLIError("a diagnosis needs a dev set: set --validation-split above 0")
+    _, _, output, train, dev = _train_and_dev(args, settings, "a diagnosis needs a dev set")
+    fixed = _fixed_settings(given, {}, output, halving=False)
     with usage_errors("cannot diagnose"):
         curve = learning_curve(fixed, train, dev, sizes=args.sizes, seed=args.seed)
     out = Path(args.out)

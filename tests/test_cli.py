@@ -20,24 +20,9 @@ import mllib
 import mllib.tune
 from mllib.cli import main
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from _cli_testing import assert_ok, assert_png, run_cli
+
 CLASSES = ["bird", "cat", "dog"]
-
-
-def run_cli(*args, cwd=None, timeout=120):
-    """``python -m mllib.cli ARGS`` -> CompletedProcess with text stdout and stderr."""
-    return subprocess.run([sys.executable, "-m", "mllib.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def assert_png(path):
-    data = Path(path).read_bytes()
-    assert len(data) > 100 and data.startswith(PNG_SIGNATURE), path
 
 
 def make_frame(n=150, seed=0):

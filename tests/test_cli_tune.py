@@ -1,26 +1,18 @@
 """``mllib tune`` and ``mllib diagnose`` on the built-in flower data and on a CSV file."""
 
+import functools
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from _cli_testing import PNG_SIGNATURE, assert_ok
+from _cli_testing import run_cli as run_cli_briefly
+
 SPACE = {"learning_rate": {"loguniform": [1e-3, 0.3]},
          "beta1": {"one_minus_loguniform": [0.5, 0.99]}, "hidden": {"choice": [[4], [8, 4]]}}
-
-
-def run_cli(*args, cwd=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "mllib.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
+run_cli = functools.partial(run_cli_briefly, timeout=300)    # searches take longer
 
 
 @pytest.fixture(scope="module")

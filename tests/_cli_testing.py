@@ -1,0 +1,23 @@
+"""Helpers shared by the tests of the ``mllib`` command: run it as a user does, check results."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run_cli(*args, cwd=None, timeout=120):
+    """``python -m mllib.cli ARGS`` -> CompletedProcess with text stdout and stderr."""
+    return subprocess.run([sys.executable, "-m", "mllib.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_ok(result):
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def assert_png(path):
+    data = Path(path).read_bytes()
+    assert len(data) > 100 and data.startswith(PNG_SIGNATURE), path

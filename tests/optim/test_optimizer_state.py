@@ -9,7 +9,7 @@ import pytest
 from mllib.optim import (Adam, GradientDescent, Momentum, Optimizer, ParameterSet, RMSProp,
                          get_optimizer)
 
-from _optim_testing import SHAPES, make_problem, reference, run, step
+from _optim_testing import SHAPES, make_problem, reference, run
 
 KINDS = ["gd", "momentum", "rmsprop", "adam"]
 

@@ -1,7 +1,8 @@
 """Model files: a versioned ``.npz`` archive with a JSON header, nothing pickled."""
 
+from .atomic import write_atomically
 from .modelfile import (FORMAT, VERSION, ModelFileError, model_file_bytes, read_model_bytes,
-                        read_model_file, write_atomically, write_model_file)
+                        read_model_file, write_model_file)
 from .registry import dumps_model, load_model, loads_model, register_model, save_model
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "dumps_model", "load_model", "loads_model",

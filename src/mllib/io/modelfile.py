@@ -13,9 +13,9 @@ A model file is a ZIP archive written by :func:`numpy.savez_compressed`:
   ``standardizer/mean`` or ``classes/classes``.
 
 It is read with ``allow_pickle=False``, so an object array (which would need
-pickle) is rejected rather than executed. Files are written to a temporary
-name in the same folder and renamed into place, so a crash never leaves half
-a file under the real name.
+pickle) is rejected rather than executed. Files are written by
+:func:`~mllib.io.atomic.write_atomically`, so a crash never leaves half a
+file under the real name.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
 from .._version import __version__
+from .atomic import write_atomically
 
 FORMAT = "mllib-model"
 # 2: the model's constructor arguments in "config"; Adam's state is the notes'
@@ -68,27 +68,6 @@ def write_model_file(path, header: dict, arrays: dict) -> None:
     """Write ``header`` (JSON-serializable) and ``arrays`` to ``path``."""
     payload = _payload(header, arrays)
     write_atomically(path, lambda handle: np.savez_compressed(handle, **payload))
-
-
-def write_atomically(path, write) -> None:
-    """Call ``write(handle)`` on a new file beside ``path``, sync it, then rename it to
-    ``path``: a reader finds the old file or the new one, never half of one."""
-    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".mllib-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); give it the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def read_model_file(path) -> tuple[dict, dict]:

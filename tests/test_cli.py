@@ -7,7 +7,6 @@ exit with status 2 and one line on stderr.
 
 import io
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -260,23 +259,6 @@ def test_evaluate_needs_the_target_column(trained, bad_files):
     assert result.stderr.splitlines() == [
         "mllib: error: column 'label' not found in 'unlabelled.csv'; "
         "its columns are: x1, colour, x2"]
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_ctrl_c_exits_130_with_one_line(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mllib.cli", "train", "--epochs", "100000", "--verbose", "2",
-         "--out", "interrupted"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    first = process.stderr.readline()  # training has begun
-    process.send_signal(signal.SIGINT)
-    _, rest = process.communicate(timeout=60)
-    assert first.startswith("epoch 1 ")
-    assert process.returncode == 130
-    lines = rest.splitlines()
-    assert lines[-1] == "mllib: interrupted" and "Traceback" not in rest
-    assert all(line.startswith("epoch ") for line in lines[:-1])
-    assert not (tmp_path / "interrupted").exists()
 
 
 def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys):

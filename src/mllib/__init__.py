@@ -13,16 +13,46 @@ bottom up, each importing only those below it:
 - the interfaces: ``cli``, ``sklearn``, ``plots`` and ``datasets``.
 """
 
-from . import gradcheck, nn
+from __future__ import annotations
+
+import importlib
+
 from ._version import __version__
-from .io import ModelFileError
-from .training import (
-    Callback, DivergenceError, EarlyStopping, History, LambdaCallback, LogisticRegression,
-    NeuralNetwork, ProgressLogger, SoftmaxRegression, TerminateOnNaN, load,
-)
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (which takes 30 ms)
 
 __all__ = [
     "Callback", "DivergenceError", "EarlyStopping", "History", "LambdaCallback",
-    "LogisticRegression", "ModelFileError", "NeuralNetwork", "ProgressLogger",
-    "SoftmaxRegression", "TerminateOnNaN", "__version__", "gradcheck", "load", "nn",
+    "LogisticRegression", "ModelCheckpoint", "ModelFileError", "NeuralNetwork",
+    "ProgressLogger", "SoftmaxRegression", "TerminateOnNaN", "__version__", "gradcheck", "load",
+    "nn",
 ]
+
+# Where each public name lives: a subpackage (None: the name is one) or where it is
+# defined. They are imported on first use (PEP 562), so that ``import mllib`` is quick
+# and the ``mllib`` command can catch Ctrl-C from its first line on.
+_PUBLIC = {"gradcheck": None, "nn": None, "ModelFileError": "io",
+           **{name: "training" for name in __all__
+              if name not in ("ModelFileError", "__version__", "gradcheck", "nn")}}
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'mllib' has no attribute {name!r}")
+    module = importlib.import_module(f".{_PUBLIC[name] or name}", __name__)
+    value = module if _PUBLIC[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))
+
+
+if TYPE_CHECKING:
+    from . import gradcheck, nn
+    from .io import ModelFileError
+    from .training import (
+        Callback, DivergenceError, EarlyStopping, History, LambdaCallback, LogisticRegression,
+        ModelCheckpoint, NeuralNetwork, ProgressLogger, SoftmaxRegression, TerminateOnNaN, load,
+    )

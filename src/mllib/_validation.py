@@ -76,11 +76,3 @@ def check_rng(rng, name: str = "rng") -> np.random.Generator:
         raise ValueError(f"{name} must be a numpy.random.Generator such as "
                          f"np.random.default_rng(seed), got {rng!r}")
     return rng
-
-
-def isatty(stream) -> bool:
-    """Whether ``stream`` is a terminal; False for streams without ``isatty`` or closed ones."""
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False

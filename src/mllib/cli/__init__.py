@@ -35,10 +35,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import traceback
-
-from .._validation import isatty
-from .errors import CLIError, one_line
 
 __all__ = ["CLIError", "main"]
 
@@ -68,18 +64,19 @@ def main(argv=None) -> int:
         error, 2 bad usage, 130 interrupted, 141 closed output pipe.
         ``--help`` and ``--version`` raise ``SystemExit(0)`` as argparse does.
     """
-    from .args import build_parser
-
-    debug = False
+    # Everything is imported inside the try, so that Ctrl-C during imports is caught too.
+    debug, CLIError = False, ()
     try:
+        from .errors import CLIError, one_line
+        from .args import build_parser
+
         args = build_parser().parse_args(argv)
         debug = getattr(args, "debug", False)
         module, function = HANDLERS[args.handler].split(":")
         handler = getattr(importlib.import_module(f".{module}", __name__), function)
         return int(handler(args) or 0)
     except CLIError as err:
-        if debug:
-            traceback.print_exc()
+        _print_traceback(debug)
         return _fail(f"error: {one_line(err)}", 2)
     except KeyboardInterrupt:
         return _fail("interrupted", 130, fresh_line=True)
@@ -88,8 +85,7 @@ def main(argv=None) -> int:
         return 141
     except (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError,
             PermissionError) as err:
-        if debug:
-            traceback.print_exc()
+        _print_traceback(debug)
         return _fail(f"error: {_os_message(err)}", 2)
     except Exception as err:  # noqa: BLE001 - the last resort: one line, not a traceback
         if debug:
@@ -98,8 +94,25 @@ def main(argv=None) -> int:
                      "(run with --debug for the traceback)", 1)
 
 
+def __getattr__(name):
+    if name == "CLIError":        # imported on use, as everything else here
+        from .errors import CLIError
+
+        return CLIError
+    raise AttributeError(f"module 'mllib.cli' has no attribute {name!r}")
+
+
+def _print_traceback(debug):
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+
+
 def _fail(message: str, status: int, fresh_line=False) -> int:
     """Print ``mllib: message`` as one line on stderr and return ``status``."""
+    from .._streams import isatty
+
     stream = sys.stderr
     if fresh_line and isatty(stream):
         stream.write("\n")  # a progress bar may have left the cursor mid-line
@@ -111,6 +124,8 @@ def _os_message(err: OSError) -> str:
     """``Permission denied: 'runs/x'`` rather than ``[Errno 13] ...``."""
     if err.strerror and err.filename is not None:
         return f"{err.strerror}: {str(err.filename)!r}"
+    from .errors import one_line
+
     return one_line(err)
 
 

@@ -217,6 +217,14 @@ def _add_train(sub):
                           "(default: 1)")
     out.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
                      help="no progress output (as --verbose 0)")
+    resume = train.add_argument_group("interruption and resumption")
+    resume.add_argument("--checkpoint-every", type=_argtype(lambda v: values.integer(v, 1)),
+                        metavar="K",
+                        help="save a checkpoint into DIR.incomplete every K epochs, so that "
+                             "a crashed run can go on (Ctrl-C always saves one)")
+    resume.add_argument("--resume", metavar="DIR_OR_FILE",
+                        help="go on with an interrupted run: its DIR.incomplete folder or the "
+                             "checkpoint.npz in it; the run's data and settings are reused")
     train.set_defaults(handler="train")
 
 

@@ -7,6 +7,8 @@ rejected command leaves nothing behind.
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -15,10 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import EarlyStopping
+from .._streams import isatty
 from ..data import default_ratios, train_dev_test_split
 from ..tune import settings as run_settings
-from . import artifacts, csvdata
-from .args import resolve_settings
+from . import artifacts, csvdata, runfolder
+from .args import defaults, resolve_settings
+from .commands import load_model
 from .build import build_network, build_optimizer
 from .errors import CLIError, usage_errors
 
@@ -40,46 +44,116 @@ class TrainingData:
 
 def run_train(args) -> int:
     """The ``train`` subcommand; returns the exit status."""
+    if args.resume is not None:
+        return resume_train(args)
     settings = resolve_settings("train", args)
     data, parts = load_and_split(args, settings)
     output = choose_output(settings["output"], data)
     # Built here to check the settings before the output folder exists; fit builds its own.
     build_network(settings, output, standardize=settings["standardize"])
     build_optimizer(settings)
-    stopper = early_stopping(settings, parts)
+    early_stopping(settings, parts)
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
     check_widths(settings, data, output)
-    out_dir, created = make_out_dir(args.out)
+    out = choose_out_dir(args.out)
+    runfolder.check_replaceable(out)
+    record = {"data": None if args.data is None else str(Path(args.data).resolve()),
+              "out": str(out.resolve()), "settings": settings, "output": output,
+              "checkpoint_every": args.checkpoint_every}
+    staging = runfolder.start(out, record)
+    saver = runfolder.RunCheckpoint(staging, args.checkpoint_every)
+    return train_in(staging, out, saver, data, parts, {**settings, "output": output},
+                    lambda callbacks: fit(settings, output, data, parts, callbacks, args.verbose))
+
+
+def resume_train(args) -> int:
+    """``mllib train --resume FOLDER``: the rest of an interrupted run, to the same bits."""
+    given = [key for key in defaults("train") if getattr(args, key, None) is not None]
+    given += [flag for flag, value in (("DATA.csv", args.data), ("--dataset", args.dataset),
+                                       ("--config", args.config), ("--out", args.out))
+              if value is not None]
+    if given:
+        raise CLIError(f"--resume continues a run with its own data and settings; drop "
+                       f"{', '.join(given)}")
+    staging, record = runfolder.read_record(args.resume)
+    settings = record["settings"]
+    source = argparse.Namespace(data=record["data"], dataset=settings.get("dataset"))
+    data, parts = load_and_split(source, settings)
+    every = record.get("checkpoint_every") if args.checkpoint_every is None \
+        else args.checkpoint_every
+    saver = runfolder.RunCheckpoint(staging, every, runfolder.read_history(staging))
+    model = load_model(staging / runfolder.CHECKPOINT)
+
+    def go_on(callbacks):
+        train, dev = data_parts(data, parts)
+        left = max(0, model.run_.end_epoch - model.epoch_) if model.run_ else 0
+        started = time.perf_counter()
+        with usage_errors("cannot resume"):
+            model.fit(*train, epochs=left, validation_data=dev, callbacks=callbacks,
+                      verbose=args.verbose)
+        return model, time.perf_counter() - started
+
+    return train_in(staging, Path(record["out"]), saver, data, parts,
+                    {**settings, "output": record["output"]}, go_on)
+
+
+def train_in(staging, out, saver, data, parts, settings, train):
+    """Train by ``train(callbacks) -> (model, seconds)``, then write and publish the run.
+
+    Ctrl-C saves a checkpoint into ``staging`` and prints how to go on (exit 130).
+    """
+    stopper = early_stopping(settings, parts)
     try:
-        model, seconds = fit({**settings, "output": output}, stopper, data, parts, args.verbose)
-    except BaseException:
-        if created and not any(out_dir.iterdir()):
-            out_dir.rmdir()  # leave nothing behind for a run that wrote nothing
-        raise
+        model, seconds = train([c for c in (stopper, saver) if c is not None])
+    except KeyboardInterrupt:
+        return interrupted(staging, saver)
     X, y = data.X, data.y
     scores = {name: score(model, X, y, rows) for name, rows in parts.items()}
-    run = artifacts.Run(model=model, data=data, parts=parts, history=model.history_, scores=scores,
-                        settings=settings, seconds=seconds, stopper=stopper)
-    files = artifacts.write_all(out_dir, run)
-    print(artifacts.summary(run, out_dir, files))
+    run = artifacts.Run(model=model, data=data, parts=parts, history=saver.merged_history(),
+                        scores=scores, settings=settings, seconds=seconds, stopper=stopper)
+    files = artifacts.write_all(staging, run)
+    runfolder.publish(staging, out)
+    print(artifacts.summary(run, out, files))
     return 0
 
 
-def fit(settings, stopper, data, parts, verbose):
+def interrupted(staging, saver) -> int:
+    """Save where training stands and say how to go on; exit status 130."""
+    model = saver.model
+    if model is None or not model.fitted_:   # stopped before training began
+        shutil.rmtree(staging, ignore_errors=True)
+        raise KeyboardInterrupt
+    saver.save()
+    where = f"epoch {model.epoch_ + 1}"
+    if model.position_ is not None:
+        where += f", after batch {model.position_.done} of {model.position_.n_batches}"
+    if isatty(sys.stderr):
+        print(file=sys.stderr)   # a progress bar may have left the cursor mid-line
+    print(f"mllib: interrupted in {where}; go on with: {runfolder.resume_command(staging)}",
+          file=sys.stderr, flush=True)
+    return 130
+
+
+def data_parts(data, parts):
+    """The training rows, and the dev rows (None when there are none)."""
+    X, y = data.X, data.y
+    dev = (X[parts["dev"]], y[parts["dev"]]) if parts["dev"].size else None
+    return (X[parts["train"]], y[parts["train"]]), dev
+
+
+def fit(settings, output, data, parts, callbacks, verbose):
     """Train on the training rows, with the dev rows as validation data; (model, seconds).
 
     The network is :func:`mllib.tune.fit`'s, as every search builds it; early stopping is
-    the ``stopper`` given here, so that the run can report its best epoch.
+    the CLI's own callback, so that the run can report its best epoch.
     """
-    X, y = data.X, data.y
-    dev = (X[parts["dev"]], y[parts["dev"]]) if parts["dev"].size else None
+    train, dev = data_parts(data, parts)
     started = time.perf_counter()
     with usage_errors("cannot train"):
         network = {k: v for k, v in settings.items() if k in run_settings.SETTING}
-        model = run_settings.fit({**network, "early_stopping": None},
-                                 (X[parts["train"]], y[parts["train"]]), validation=dev,
-                                 callbacks=[stopper] if stopper else [], verbose=verbose)
+        model = run_settings.fit({**network, "output": output, "early_stopping": None}, train,
+                                 validation=dev, callbacks=callbacks, verbose=verbose)
     return model, time.perf_counter() - started
 
 
@@ -207,24 +281,12 @@ def early_stopping(settings, parts):
     return EarlyStopping(monitor="val_cost", patience=patience, restore_best_weights=True)
 
 
-def make_out_dir(out):
-    """The output folder and whether this call created it.
-
-    ``out`` is created if needed (files already in it are replaced);
-    without it, a new ``runs/<date>-<time>`` folder.
-    """
+def choose_out_dir(out) -> Path:
+    """``--out``, or a new ``runs/<date>-<time>`` that neither exists nor is being written."""
     if out is not None:
-        path = Path(out)
-        if path.exists() and not path.is_dir():
-            raise CLIError(f"--out {str(path)!r} is a file, not a folder")
-        created = not path.exists()
-        path.mkdir(parents=True, exist_ok=True)
-        return path, created
+        return Path(out)
     base = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     path, attempt = base, 1
-    while True:
-        try:
-            path.mkdir(parents=True)
-            return path, True
-        except FileExistsError:
-            path, attempt = Path(f"{base}-{attempt}"), attempt + 1
+    while path.exists() or runfolder.staging_for(path).exists():
+        path, attempt = Path(f"{base}-{attempt}"), attempt + 1
+    return path

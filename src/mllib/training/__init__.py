@@ -2,12 +2,13 @@
 
 from ..io import load_model as load
 from .callbacks import Callback, EarlyStopping, History, LambdaCallback, ProgressLogger
+from .checkpoint import ModelCheckpoint
 from .divergence import DivergenceError, TerminateOnNaN
 from .network import NeuralNetwork
 from .presets import LogisticRegression, SoftmaxRegression
 
 __all__ = [
     "Callback", "DivergenceError", "load", "EarlyStopping", "History", "LambdaCallback",
-    "LogisticRegression", "NeuralNetwork", "ProgressLogger", "SoftmaxRegression",
+    "LogisticRegression", "ModelCheckpoint", "NeuralNetwork", "ProgressLogger", "SoftmaxRegression",
     "TerminateOnNaN",
 ]

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import sys
 
-from .._validation import check_int, check_real, isatty
+from .._streams import isatty
+from .._validation import check_int, check_real
 
 
 class Callback:
@@ -108,13 +109,9 @@ class EarlyStopping(Callback):
                  restore_best_weights=False, mode="auto"):
         patience = check_int("patience", patience, 0)
         min_delta = check_real("min_delta", min_delta, 0.0)
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.restore_best_weights = bool(restore_best_weights)
-        if mode == "auto":
-            mode = "max" if monitor.endswith(("accuracy", "r2")) else "min"
-        self.mode = mode
+        self.mode = monitor_mode(monitor, mode)
         self._reset()
 
     def _reset(self):
@@ -136,11 +133,7 @@ class EarlyStopping(Callback):
         self._reset()
 
     def _improved(self, value):
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        return improved(value, self.best, self.mode, self.min_delta)
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
@@ -159,6 +152,26 @@ class EarlyStopping(Callback):
     def on_train_end(self, logs=None):
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+def monitor_mode(monitor, mode) -> str:
+    """"min" or "max" for ``mode``; "auto" maximizes accuracy and r2 and minimizes the rest."""
+    if not isinstance(monitor, str):
+        raise ValueError(f"monitor must be the name of a log entry, got {monitor!r}")
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return "max" if monitor.endswith(("accuracy", "r2")) else "min"
+    return mode
+
+
+def improved(value, best, mode, min_delta=0.0) -> bool:
+    """Whether ``value`` beats ``best`` (None: nothing yet) by more than ``min_delta``."""
+    if best is None:
+        return True
+    if mode == "min":
+        return value < best - min_delta
+    return value > best + min_delta
 
 
 class ProgressLogger(Callback):

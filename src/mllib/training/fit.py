@@ -35,15 +35,19 @@ from ..data import minibatch_indices
 from ..optim import Optimizer, get_optimizer, make_schedule
 from .callbacks import Callback, History, ProgressLogger
 from .divergence import TerminateOnNaN, diverged, step_is_finite
+from .interrupts import HeldInterrupts
 from .metrics import EpochMetrics
+from .resume import Position, RunSettings
 
 DEFAULT_LEARNING_RATE = {"gd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam": 0.001}
+DEFAULT_EPOCHS = 100
 
 
 def check_fit_arguments(*, epochs, batch_size, validation_data, validation_split,
                         callbacks, augment, verbose):
     """Reject bad arguments before anything about the model changes."""
-    check_int("epochs", epochs, 0)
+    if epochs is not None:
+        check_int("epochs", epochs, 0)
     if batch_size is not None:
         check_int("batch_size", batch_size, 1)
     check_real("validation_split", validation_split, 0.0, 1.0, high_open=True)
@@ -74,16 +78,19 @@ def check_callbacks(callbacks, names):
         callback.check_logs(list(names))
 
 
-def resolve_optimizer(model, optimizer, learning_rate, lr_decay):
-    """The optimizer to step with and the schedule α(epoch).
+def resolve_optimizer(model, optimizer):
+    """The optimizer to step with.
 
-    An Optimizer instance is used as given; one that holds state already is
-    refused unless it is the model's own ``optimizer_``, since the state of
-    another run (keyed "W1", ...) would leak into this one. A name or config
-    dict equal to the model's current optimizer continues it, state and all,
-    so that a second ``fit`` continues the first; otherwise it starts fresh.
+    None continues the model's ``optimizer_``, or starts Adam. An Optimizer
+    instance is used as given; one that holds state already is refused unless
+    it is the model's own ``optimizer_``, since the state of another run
+    (keyed "W1", ...) would leak into this one. A name or config dict equal
+    to the model's current optimizer continues it, state and all, so that a
+    second ``fit`` continues the first; otherwise it starts fresh.
     """
     current = model.optimizer_
+    if optimizer is None:
+        optimizer = current if current is not None else "adam"
     if isinstance(optimizer, Optimizer):
         if optimizer is not current and optimizer.has_state:
             raise ValueError(f"this {type(optimizer).__name__} instance already trained another "
@@ -95,14 +102,47 @@ def resolve_optimizer(model, optimizer, learning_rate, lr_decay):
             candidate = current
     if model.built:
         candidate.check(model.store)
-    if learning_rate is None:
-        learning_rate = DEFAULT_LEARNING_RATE.get(candidate.name, 0.01)
-    return candidate, make_schedule(lr_decay, check_positive("learning_rate", learning_rate))
+    return candidate
+
+
+def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, batch_size):
+    """``(optimizer, schedule, epochs, batch_size)`` of a call to ``fit``.
+
+    What the call leaves out continues the model's last run (``model.run_``,
+    see :mod:`.resume`) when it continues that run's optimizer: the schedule
+    when neither ``learning_rate`` nor ``lr_decay`` is given, the batch size,
+    and the epochs left to the end of an interrupted run (else 100). A model
+    stopped mid-epoch resumes with the batches of that epoch, so it needs
+    the same number of rows and the same batch size.
+    """
+    opt = resolve_optimizer(model, optimizer)
+    run = model.run_ if opt is model.optimizer_ else None
+    if run is not None and learning_rate is None and lr_decay is None:
+        schedule = run.continued_schedule()
+    else:
+        if learning_rate is None:
+            learning_rate = DEFAULT_LEARNING_RATE.get(opt.name, 0.01)
+        schedule = make_schedule(lr_decay, check_positive("learning_rate", learning_rate))
+    if batch_size is None and run is not None:
+        batch_size = run.batch_size
+    if epochs is None:
+        left = 0 if run is None else run.end_epoch - model.epoch_
+        epochs = left if left > 0 else DEFAULT_EPOCHS
+    if model.position_ is not None:
+        model.position_.check_rows(n_rows)
+        if model.run_ is not None and batch_size != model.run_.batch_size:
+            raise ValueError(f"the model stopped in the middle of epoch {model.epoch_ + 1}, "
+                             f"with batch_size={model.run_.batch_size}; resume it with that "
+                             f"batch size, not {batch_size}")
+    return opt, schedule, epochs, batch_size
 
 
 def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,
                callbacks, augment, verbose):
-    """Train for ``epochs`` more epochs; returns the History of this call."""
+    """Train for ``epochs`` more epochs; returns the History of this call.
+
+    An epoch under way (``model.position_``) is finished first, as the first of them.
+    """
     history = model.history_ = History()     # filled as the epochs finish, also on error
     progress = [ProgressLogger(verbose)] if verbose else []
     hooks = [history, *callbacks, *progress]
@@ -113,42 +153,48 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
                              "metrics": log_names(model, validation)})
     full = _full_batch(X, batch_size, model)
     optimizer.init(model.store)
-    for _ in range(epochs):
-        epoch, started = model.epoch_, time.perf_counter()
-        lr = float(schedule(epoch))
-        for hook in hooks:
-            hook.on_epoch_begin(epoch)
-        logs = run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment)
-        if logs is None:      # diverged, with TerminateOnNaN among the callbacks
-            break
-        model.epoch_ += 1
-        if validation:
-            logs.update({f"val_{k}": v for k, v in model.evaluate_targets(*validation).items()})
-        logs["lr"], logs["time"] = lr, time.perf_counter() - started
-        for hook in hooks:
-            hook.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
+    model.run_ = RunSettings(schedule, batch_size, model.epoch_ + epochs)
+    with HeldInterrupts() as held:
+        for _ in range(epochs):
+            epoch, started = model.epoch_, time.perf_counter()
+            lr = float(schedule(epoch))
+            for hook in hooks:
+                hook.on_epoch_begin(epoch)
+            logs = run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment,
+                             held)
+            if logs is not None:
+                model.epoch_, model.position_ = model.epoch_ + 1, None
+                if validation:
+                    logs.update({f"val_{k}": v
+                                 for k, v in model.evaluate_targets(*validation).items()})
+                logs["lr"], logs["time"] = lr, time.perf_counter() - started
+                for hook in hooks:
+                    hook.on_epoch_end(epoch, logs)
+                held.deliver()
+            if model.stop_training:   # by a callback, or diverged under TerminateOnNaN
+                model.run_.end_epoch = model.epoch_
+                break
     for hook in hooks:
         hook.on_train_end()
     return history
 
 
-def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment) -> dict | None:
-    """One pass over the training rows; returns the epoch's cost and metric.
+def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, held):
+    """The steps left in the epoch under way; returns the epoch's cost and metric.
 
     A step whose loss or gradients are not finite changes nothing and ends the
     epoch: DivergenceError, or None with TerminateOnNaN (see :mod:`.divergence`).
     """
     store = model.store
-    sums = EpochMetrics(model.output_kind)
-    for batch, index in enumerate(epoch_batches(model, X.shape[0], batch_size, full)):
-        if index is None:  # augment gets a copy: it may write in place, and X is the caller's
-            Xb, Yb = (full if augment is None else full.copy()), Y
-        else:
-            Xb, Yb = model.batch_input(X, index), Y[index]
-        if augment is not None:
-            Xb = augment(Xb, model.rng_)
+    position = model.position_
+    if position is None:
+        batches = None if full is not None else epoch_batches(model, X.shape[0], batch_size)
+        position = model.position_ = Position(model.epoch_, batches, 0,
+                                              EpochMetrics(model.output_kind))
+    while position.done < position.n_batches:
+        held.deliver()
+        batch = position.done
+        Xb, Yb = _batch(model, X, Y, full, position, augment)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             # Overflow on the way to a non-finite cost is reported as a DivergenceError.
             loss, a = model.train_step(Xb, Yb)
@@ -159,23 +205,34 @@ def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment) 
             raise diverged(loss, model.epoch_, batch, lr, model.history_)
         model.update_state()
         optimizer.step(store, lr)
-        sums.add(loss, a, Yb)
+        position.sums.add(loss, a, Yb)
+        position.done += 1
         if callbacks:
             cost = loss + model.penalty(Xb.shape[0])
             for hook in callbacks:
                 hook.on_batch_end(batch, {"cost": cost})
-    logs = sums.result()
+    logs = position.sums.result()
     logs["cost"] += model.penalty(X.shape[0])
     return logs
 
 
-def epoch_batches(model, n_rows, batch_size, full):
-    """The epoch's row indices per batch (None: the prepared full batch).
+def _batch(model, X, Y, full, position, augment):
+    """The prepared rows and targets of the position's next batch, augmented if asked."""
+    if position.batches is None:    # augment gets a copy: it may write in place
+        Xb, Yb = (full if augment is None else full.copy()), Y
+    else:
+        index = position.batches[position.done]
+        Xb, Yb = model.batch_input(X, index), Y[index]
+    if augment is not None:
+        Xb = augment(Xb, model.rng_)
+    return Xb, Yb
+
+
+def epoch_batches(model, n_rows, batch_size):
+    """The epoch's row indices per batch, in a new shuffled order.
 
     With batch norm, a trailing batch of one row joins the batch before it.
     """
-    if full is not None:
-        return [None]
     batches = minibatch_indices(n_rows, batch_size, model.rng_)
     if len(batches) > 1 and batches[-1].shape[0] == 1 and model.needs_two_rows:
         batches[-2:] = [np.concatenate(batches[-2:])]

@@ -60,6 +60,24 @@ class EpochMetrics:
         self.mean_y = self.mean_y + delta * (n_b / self.n)
         self.m2_y = self.m2_y + m2_b + delta ** 2 * (n_a * n_b / self.n)
 
+    FIELDS = ("n", "cost", "correct", "ss_res", "mean_y", "m2_y")
+
+    def get_state(self) -> dict:
+        """The sums so far as float64 arrays, for a model saved mid-epoch."""
+        return {k: np.asarray(getattr(self, k), dtype=np.float64) for k in self.FIELDS}
+
+    @classmethod
+    def from_state(cls, kind: str, state: dict) -> EpochMetrics:
+        """The sums that :meth:`get_state` gave; ValueError for missing or non-finite ones."""
+        sums = cls(kind)
+        for key in cls.FIELDS:
+            value = np.asarray(state[key], dtype=np.float64)
+            if not np.isfinite(value).all() or value.ndim > 1:
+                raise ValueError(f"the saved epoch sum {key!r} is not a finite number or vector")
+            setattr(sums, key, float(value) if value.ndim == 0 else value.copy())
+        sums.n = int(sums.n)
+        return sums
+
     def result(self) -> dict:
         logs = {"cost": float(self.cost / self.n)}
         if self.kind == "linear":

@@ -18,10 +18,11 @@ from ..nn.losses import loss_for_output
 from . import state as model_state
 from .config import DTYPES, normalize_config
 from .diagnosis import diagnose
-from .fit import check_callbacks, check_fit_arguments, log_names, resolve_optimizer, run_epochs
+from .fit import check_callbacks, check_fit_arguments, log_names, resolve_run, run_epochs
 from .chunks import evaluate_in_chunks, forward_in_chunks
 from .inputs import check_X, rows_of
 from .metrics import predicted_codes
+from .inspection import Inspection
 from .model import StackModel
 from .plan import plan_fit
 from .stack import LayerStack, build_layers
@@ -30,7 +31,7 @@ from .targets import TargetEncoder
 
 
 @register_model
-class NeuralNetwork(StackModel):
+class NeuralNetwork(Inspection, StackModel):
     """An L-layer feed-forward network, configured as in the notes.
 
     Layer ``l = 1..L`` is ``Dense(n[l-1] → n[l])``, then batch norm if
@@ -81,6 +82,11 @@ class NeuralNetwork(StackModel):
         Epochs trained so far; the learning-rate schedule's position.
     optimizer_ : Optimizer or None
         The optimizer of the last ``fit``, with its state.
+    run_ : RunSettings or None
+        How the last ``fit`` trained: schedule, batch size, the epoch it was
+        to reach. A later ``fit`` continues them (:mod:`mllib.training.resume`).
+    position_ : Position or None
+        The epoch under way, once ``fit`` stopped in the middle of one.
     targets_ : TargetEncoder
         How labels become targets; the classes are fixed by the first fit.
         (``targets`` is an alias.)
@@ -118,10 +124,12 @@ class NeuralNetwork(StackModel):
         self.standardizer_ = None
         self.optimizer_ = None
         self.epoch_ = 0
+        self.run_ = None           # how the last fit trained (mllib.training.resume)
+        self.position_ = None      # the epoch under way, while one is
         self.fitted_ = False
         self.stop_training = False
         self._stack = None
-        self._inspect_rng = None   # the dropout masks of gradients() and cost()
+        self._inspect_rng = None   # the dropout masks of gradients() and cost() (Inspection)
         if None not in (self.config["nodes"][0], self.config["nodes"][-1]):
             self.build(self.config["nodes"][0])
 
@@ -199,38 +207,6 @@ class NeuralNetwork(StackModel):
 
     # -- passes -------------------------------------------------------------
 
-    def gradients(self, X, y):
-        """Cost and gradients of one training-mode pass over ``(X, y)`` as one batch.
-
-        Returns ``(cost, grads)``; ``grads`` has the keys of :meth:`parameters`
-        and includes the regularization term. Dropout draws new masks (unless
-        frozen) from a stream of their own, never from the Generator that
-        ``fit`` uses; batch-norm running statistics are left as they are.
-        """
-        X, Y = self._check_data(X, y)
-        with self.stack.drawing_from(self._inspection_rng()):
-            loss, _ = self.train_step(X, Y)
-        cost = loss + self.penalty(X.shape[0])
-        return cost, {k: v.copy() for k, v in self.store.grad_views.items()}
-
-    def cost(self, X, y, *, training=True) -> float:
-        """The cost J of :meth:`gradients`, without the backward pass.
-
-        ``training=False`` evaluates in inference mode instead: no dropout,
-        and batch norm with its running statistics.
-        """
-        X, Y = self._check_data(X, y)
-        with self.stack.drawing_from(self._inspection_rng()):
-            z = self.logits(X, training=training)
-        return self._loss.cost(z, Y) + self.penalty(X.shape[0])
-
-    def _inspection_rng(self):
-        """The Generator of the dropout masks of ``gradients`` and ``cost``: a stream of its
-        own from the seed, so that inspecting a model never changes what ``fit`` draws."""
-        if self._inspect_rng is None:
-            self._inspect_rng = np.random.default_rng([self.config["seed"], 1])
-        return self._inspect_rng
-
     def forward(self, X) -> np.ndarray:
         """Inference-mode output ``a[L]`` of shape ``(n_samples, n[L])``.
 
@@ -243,7 +219,7 @@ class NeuralNetwork(StackModel):
 
     # -- training and prediction ----------------------------------------------
 
-    def fit(self, X, y, *, optimizer="adam", learning_rate=None, epochs=100, batch_size=None,
+    def fit(self, X, y, *, optimizer=None, learning_rate=None, epochs=None, batch_size=None,
             lr_decay=None, validation_data=None, validation_split=0.0, callbacks=(),
             augment=None, verbose=0):
         """Train on ``(X, y)``; a second call continues the same run.
@@ -259,18 +235,24 @@ class NeuralNetwork(StackModel):
             regression. The classes are fixed by the first fit; see
             :mod:`mllib.training.targets` for how ``nodes[L]`` decides them.
         optimizer : {"adam", "momentum", "rmsprop", "gd"}, config dict or Optimizer
-            A name or dict equal to the current ``optimizer_`` continues it;
-            another one starts fresh. An instance is used as given; one that
-            has trained another model already is refused.
+            None continues ``optimizer_``, or starts Adam. A name or dict equal
+            to the current ``optimizer_`` continues it; another one starts
+            fresh. An instance is used as given; one that has trained another
+            model already is refused.
         learning_rate : float, optional
             α0; 0.001 for Adam and RMSProp, 0.01 for the others by default.
-        epochs : int
+        epochs : int, optional
+            More epochs to train. None finishes an interrupted run (one saved
+            by a checkpoint or after Ctrl-C), or trains 100.
         batch_size : int, optional
-            None is full-batch gradient descent; 1 is stochastic. With batch
-            norm, a last batch of one row joins the batch before it, and
-            ``batch_size=1`` is refused.
+            1 is stochastic; N or more is full-batch gradient descent. None
+            keeps the last fit's batch size, and is full batch at first. With
+            batch norm, a last batch of one row joins the batch before it,
+            and ``batch_size=1`` is refused.
         lr_decay : str, tuple, Schedule or callable, optional
-            α(epoch), e.g. ``"rational:1.0"`` for α0/(1 + epoch).
+            α(epoch), e.g. ``"rational:1.0"`` for α0/(1 + epoch). With neither
+            this nor ``learning_rate``, a continued optimizer keeps the last
+            fit's schedule, also in a model loaded from a file.
         validation_data : (X_dev, y_dev), optional
         validation_split : float
             The last fraction of the rows, kept out of training, as in Keras.
@@ -295,13 +277,17 @@ class NeuralNetwork(StackModel):
         leaves it as it was. The optimizer's state, the epoch (so the
         schedule's position) and the Generator carry over between calls:
         ``fit(epochs=6)`` gives the same bits as ``fit(epochs=3)`` twice.
+        Training can stop at any step (Ctrl-C takes effect between steps)
+        and go on from a saved model to the same bits; see :mod:`.resume`.
         """
         callbacks = list(callbacks)
         check_fit_arguments(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                             validation_split=validation_split, callbacks=callbacks,
                             augment=augment, verbose=verbose)
         plan = plan_fit(self, X, y, validation_data, validation_split, batch_size)
-        opt, schedule = resolve_optimizer(self, optimizer, learning_rate, lr_decay)
+        opt, schedule, epochs, batch_size = resolve_run(
+            self, plan.X.shape[0], optimizer=optimizer, learning_rate=learning_rate,
+            lr_decay=lr_decay, epochs=epochs, batch_size=batch_size)
         check_callbacks(callbacks, log_names(self, plan.validation))
         # Everything is checked: only now does the model change.
         self.targets_, self.standardizer_, self.optimizer_ = plan.targets, plan.standardizer, opt

@@ -3,7 +3,9 @@
 Everything needed to predict and to continue training is kept: the
 constructor's arguments, the layer widths, weights, batch-norm running
 statistics, the optimizer's settings and state, the epoch, the Generator's
-state, the label classes and the fitted standardizer. The model is rebuilt
+state, the label classes, the fitted standardizer, how the last fit
+trained and, for a model saved mid-epoch, where that epoch stands
+(:mod:`.resume`). The model is rebuilt
 through its own constructor, then given that state through public methods
 and attributes.
 """
@@ -16,6 +18,7 @@ import numpy as np
 
 from ..data import ClassEncoder, Standardizer
 from ..optim import get_optimizer
+from .resume import Position, RunSettings
 from .targets import TargetEncoder
 
 
@@ -55,6 +58,8 @@ def get_state(model) -> tuple[dict, dict]:
         "optimizer": None if model.optimizer_ is None else model.optimizer_.get_config(),
         "has_classes": model.targets_.classes is not None,
         "has_standardizer": model.standardizer_ is not None,
+        "run": None if model.run_ is None else model.run_.to_json(),
+        "position": None,
     }
     arrays = {f"params/{k}": v for k, v in model.get_weights().items() if k in store.shapes}
     arrays.update({f"state/{k}": v.copy() for k, v in model.state().items()})
@@ -64,6 +69,9 @@ def get_state(model) -> tuple[dict, dict]:
         arrays.update({f"classes/{k}": v for k, v in model.targets_.classes.get_state().items()})
     if model.standardizer_ is not None:
         arrays.update({f"standardizer/{k}": v for k, v in model.standardizer_.get_state().items()})
+    if model.position_ is not None:
+        header["position"], position = model.position_.get_state()
+        arrays.update({f"position/{k}": v for k, v in position.items()})
     return header, arrays
 
 
@@ -87,6 +95,15 @@ def from_state(cls, header, arrays):
     # Files written before "fitted" was recorded always loaded as fitted; they still do.
     model.fitted_ = bool(header.get("fitted", True))
     model.rng_.bit_generator.state = header["rng"]
+    # Files written before runs were recorded continue with fit's defaults.
+    if header.get("run") is not None:
+        model.run_ = RunSettings.from_json(header["run"])
+    if header.get("position") is not None:
+        model.position_ = Position.from_state(header["position"], _group(arrays, "position"),
+                                              model.output_kind)
+        if model.position_.epoch != model.epoch_:
+            raise ValueError(f"the saved position is in epoch {model.position_.epoch + 1}, "
+                             f"but the model has trained {model.epoch_} epochs")
     return model
 
 

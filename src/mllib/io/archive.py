@@ -122,12 +122,14 @@ def archive_members(archive: zipfile.ZipFile, name) -> dict:
     return members
 
 
-def read_array(archive, info, name, max_bytes) -> np.ndarray:
-    """The array of member ``info``, refused unless it declares at most ``max_bytes``."""
+def read_array(archive, info, name, max_bytes,
+               rule="its header's architecture allows") -> np.ndarray:
+    """The array of member ``info``, refused unless it declares at most ``max_bytes``
+    (what ``rule`` allows, for the message)."""
     label = f"{name!r}: member {info.filename[:-4]!r}"
     if info.file_size > max_bytes:
         raise ModelFileError(f"{label} declares {size_text(info.file_size)}, more than "
-                             f"the {size_text(max_bytes)} its header's architecture allows")
+                             f"the {size_text(max_bytes)} {rule}")
     with archive.open(info) as member:
         dtype, shape, fortran = _npy_header(member, label)
         count = math.prod(shape)

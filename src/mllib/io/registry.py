@@ -91,7 +91,7 @@ def _limits(max_parameters):
     max_parameters = check_int("max_parameters", max_parameters, 1)
 
     def limits(header, name):
-        cls = _class_of(header)
+        cls = _class_of(header, name)
         rule = getattr(cls, "model_file_limits", None)
         if rule is None:
             return Limits.for_parameters(max_parameters)
@@ -104,14 +104,15 @@ def _limits(max_parameters):
     return limits
 
 
-def _class_of(header):
+def _class_of(header, name):
     cls = _MODELS.get(header.get("class")) if isinstance(header.get("class"), str) else None
     if cls is None:
-        raise ModelFileError(f"unknown model class {header.get('class')!r} in model file")
+        raise ModelFileError(f"unknown model class {header.get('class')!r} in model file "
+                             f"{str(name)!r}")
     return cls
 
 
 def _rebuild(header, arrays, path):
-    cls = _class_of(header)
+    cls = _class_of(header, path)
     with reported(str(path), "is damaged or inconsistent"):
         return cls.from_state(header, arrays)

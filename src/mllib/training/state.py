@@ -37,6 +37,7 @@ MAX_WIDTH = 2**31 - 1        # n_features, n_outputs
 MAX_EPOCH = 2**53
 LABEL_BYTES = 4096           # per class in a file's budget: labels of up to 1024 characters
 SPARE_BYTES = 2**16          # and beside the arrays' own bytes and .npy headers
+SPARE_MEMBERS = 8
 _FIELDS = {"config": dict, "n_features": int, "n_outputs": int, "epoch": int, "rng": dict,
            "has_classes": bool, "has_standardizer": bool, "fitted": bool}
 _DEFERRED = contextvars.ContextVar("mllib_build_deferred", default=False)
@@ -116,7 +117,10 @@ def from_state(cls, header, arrays):
     model.epoch_ = header["epoch"]
     # Files written before "fitted" was recorded always loaded as fitted; they still do.
     model.fitted_ = header.get("fitted", True)
-    model.rng_.bit_generator.state = header["rng"]
+    try:
+        model.rng_.bit_generator.state = header["rng"]
+    except (TypeError, ValueError, KeyError, OverflowError) as err:
+        raise ValueError(f"header field 'rng' is not a Generator's state: {err}") from None
     return model
 
 
@@ -146,7 +150,8 @@ def model_file_limits(cls, header, *, max_parameters) -> Limits:
     moments = slots * sum(math.prod(shape) for shape in params.values())
     scaler = 8 * header["n_features"] if header["has_standardizer"] else 0
     classes = LABEL_BYTES * max(2, header["n_outputs"]) if header["has_classes"] else 0
-    members = len(params) * (1 + slots) + len(state) + 4    # and t, mean, scale, classes
+    # And t, mean, scale, classes, with SPARE_MEMBERS for arrays that from_state ignores.
+    members = len(params) * (1 + slots) + len(state) + 4 + SPARE_MEMBERS
     return Limits(total=itemsize * (sum(sizes) + moments) + 2 * scaler + classes
                   + NPY_HEADER_BYTES * members + SPARE_BYTES,
                   member=max(itemsize * max(sizes), scaler, classes) + NPY_HEADER_BYTES,

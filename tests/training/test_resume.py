@@ -236,3 +236,33 @@ def test_epochs_default_to_the_rest_of_the_run_or_a_hundred():
     assert net.epoch_ == 5
     assert resolve_run(net, 90, optimizer=None, learning_rate=None, lr_decay=None,
                        epochs=None, batch_size=None)[2] == DEFAULT_EPOCHS
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("done", 99, "after batch 99 of 13"),
+    ("n_batches", 12, "had 12 batches, but batch_size=7 makes 13 of its rows"),
+    ("done", -1, "'done' must be an integer >= 0"),
+    ("shuffle", {"bit_generator": "PCG64", "state": "x"}, "'shuffle' is not a Generator's"),
+    ("epoch", 3, "the saved position is in epoch 4, but the model has trained 1 epochs"),
+])
+def test_a_damaged_position_is_refused_when_loaded_or_resumed(tmp_path, field, value, message):
+    from mllib.io import ModelFileError, loads_model, model_file_bytes, read_model_file
+
+    config, fit_args = CONFIGS["momentum, L2, uneven batches"]
+    X, y = data()
+    net = network(config)
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, epochs=2, callbacks=[stop_at(1, 3)], **fit_args)
+    net.save(tmp_path / "m.npz")
+    header, arrays = read_model_file(tmp_path / "m.npz")
+    header["position"][field] = value
+    if field == "n_batches":      # found when fit draws the batches again
+        model = loads_model(model_file_bytes(header, arrays))
+        before = model.get_weights()
+        with pytest.raises(ValueError, match=message):
+            model.fit(X, y)
+        assert all(np.array_equal(before[k], v) for k, v in model.get_weights().items())
+        assert model.epoch_ == 1 and model.optimizer_.t == 13 + 4
+        return
+    with pytest.raises(ModelFileError, match=message):
+        loads_model(model_file_bytes(header, arrays))

@@ -97,18 +97,31 @@ class Standardizer:
         return {"mean": self.mean_.copy(), "scale": self.scale_.copy()}
 
     @classmethod
-    def from_state(cls, state) -> "Standardizer":
-        """A fitted Standardizer from the dict of :meth:`get_state`."""
+    def from_state(cls, state, *, dtype=np.float64) -> "Standardizer":
+        """A fitted Standardizer from the dict of :meth:`get_state`.
+
+        ``dtype`` is the float type :meth:`transform` will compute in (a float32
+        model's inputs are float32): mean and scale must be real numbers that
+        are finite in it, and scale at least its smallest normal number, since
+        a subnormal or zero σ makes x/σ infinite.
+        """
         missing = {"mean", "scale"} - set(state)
         if missing:
             raise ValueError(f"Standardizer state is missing {sorted(missing)}, got keys {sorted(state)}")
-        mean = np.array(state["mean"], dtype=np.float64)
-        scale = np.array(state["scale"], dtype=np.float64)
+        given = {key: np.asarray(state[key]) for key in ("mean", "scale")}
+        for key, value in given.items():
+            if value.dtype.kind not in "fiu":
+                raise ValueError(f"Standardizer {key} must hold real numbers, got dtype {value.dtype}")
+        mean = np.array(given["mean"], dtype=np.float64)
+        scale = np.array(given["scale"], dtype=np.float64)
         if mean.ndim != 1 or mean.shape != scale.shape:
             raise ValueError(f"Standardizer state needs 1-D mean and scale of equal length, "
                              f"got shapes {mean.shape} and {scale.shape}")
-        if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
-            raise ValueError("Standardizer state needs finite mean and finite positive scale")
+        info = np.finfo(dtype)
+        if mean.size and not (-info.max <= mean.min() <= mean.max() <= info.max
+                              and info.tiny <= scale.min() <= scale.max() <= info.max):
+            raise ValueError(f"Standardizer state needs finite mean and finite positive scale "
+                             f"in {info.dtype}, the scale at least {info.tiny:.3g}")
         scaler = cls()
         scaler.mean_, scaler.scale_ = mean, scale
         return scaler

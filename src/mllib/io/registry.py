@@ -8,12 +8,29 @@ need nothing else, so this package imports no model code.
 mllib's own classes are registered under their bare names (``"NeuralNetwork"``);
 any other class under ``module.qualname``, so that a user's class never takes
 the place of mllib's, nor of another user's class of the same name.
+
+The budget of a file
+--------------------
+Before reading any array, :func:`load_model` asks the class the header names
+for the most its arrays may take: the classmethod
+``model_file_limits(header, *, max_parameters) -> Limits`` (for
+:class:`~mllib.NeuralNetwork` and its subclasses, in
+:mod:`mllib.training.state`). It checks the header, refuses an architecture of
+more than ``max_parameters`` parameters, and derives the sizes from the
+architecture: parameters × itemsize × (1 + the optimizer's moments), running
+statistics, the standardizer and the classes, plus a margin for ``.npy``
+headers. This way ``io`` knows nothing of models, and a class that defines no
+such method gets :meth:`Limits.for_parameters`. Every error a class raises
+while doing so, or while rebuilding the model, reaches the caller as a
+:class:`ModelFileError` naming the file.
 """
 
 from __future__ import annotations
 
-from .modelfile import (ModelFileError, model_file_bytes, read_model_bytes, read_model_file,
-                        write_model_file)
+from .._validation import check_int
+from .errors import reported
+from .modelfile import (MAX_PARAMETERS, Limits, ModelFileError, model_file_bytes,
+                        read_model_bytes, read_model_file, write_model_file)
 
 _MODELS: dict[str, type] = {}
 
@@ -50,27 +67,52 @@ def dumps_model(model) -> bytes:
     return model_file_bytes(*_model_file(model))
 
 
-def loads_model(data: bytes):
+def loads_model(data: bytes, *, max_parameters=MAX_PARAMETERS):
     """The model that :func:`dumps_model` wrote, checked as :func:`load_model` checks a file."""
-    return _rebuild(*read_model_bytes(data), "<model bytes>")
+    name = "<model bytes>"
+    return _rebuild(*read_model_bytes(data, name, limits=_limits(max_parameters)), name)
 
 
-def load_model(path):
+def load_model(path, *, max_parameters=MAX_PARAMETERS):
     """Read a model saved by ``model.save(path)``.
 
-    Raises ``FileNotFoundError`` for a missing file and :class:`ModelFileError`
-    (a ``ValueError``) for a file that is not an mllib model or is damaged.
+    Raises ``FileNotFoundError`` for a missing file, ``IsADirectoryError`` for
+    a folder, ``PermissionError`` for a file it may not read, and
+    :class:`ModelFileError` (a ``ValueError``) for anything else: a file that
+    is not an mllib model, is damaged, or declares a network of more than
+    ``max_parameters`` parameters (default 2**28). See :mod:`mllib.io.modelfile`
+    for what a file may contain and what loading costs.
     """
-    return _rebuild(*read_model_file(path), path)
+    return _rebuild(*read_model_file(path, limits=_limits(max_parameters)), path)
+
+
+def _limits(max_parameters):
+    """``limits(header, name)`` for :func:`read_model_file`: the budget the class states."""
+    max_parameters = check_int("max_parameters", max_parameters, 1)
+
+    def limits(header, name):
+        cls = _class_of(header, name)
+        rule = getattr(cls, "model_file_limits", None)
+        if rule is None:
+            return Limits.for_parameters(max_parameters)
+        with reported(name, "is damaged or inconsistent"):
+            try:
+                return rule(header, max_parameters=max_parameters)
+            except ModelFileError as err:
+                raise ModelFileError(f"{str(name)!r}: {err}") from None
+
+    return limits
+
+
+def _class_of(header, name):
+    cls = _MODELS.get(header.get("class")) if isinstance(header.get("class"), str) else None
+    if cls is None:
+        raise ModelFileError(f"unknown model class {header.get('class')!r} in model file "
+                             f"{str(name)!r}")
+    return cls
 
 
 def _rebuild(header, arrays, path):
-    cls = _MODELS.get(header.get("class"))
-    if cls is None:
-        raise ModelFileError(f"unknown model class {header.get('class')!r} in model file")
-    try:
+    cls = _class_of(header, path)
+    with reported(str(path), "is damaged or inconsistent"):
         return cls.from_state(header, arrays)
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError) as err:
-        raise ModelFileError(f"{str(path)!r} is damaged or inconsistent: {err}") from None

@@ -31,13 +31,12 @@ import time
 import numpy as np
 
 from .._validation import check_int, check_positive, check_real
-from ..data import minibatch_indices
 from ..optim import Optimizer, get_optimizer, make_schedule
 from .callbacks import Callback, History, ProgressLogger
 from .divergence import TerminateOnNaN, diverged, step_is_finite
 from .interrupts import HeldInterrupts
 from .metrics import EpochMetrics
-from .resume import Position, RunSettings
+from .resume import Position, RunSettings, epoch_batches
 
 DEFAULT_LEARNING_RATE = {"gd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam": 0.001}
 DEFAULT_EPOCHS = 100
@@ -134,6 +133,7 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
             raise ValueError(f"the model stopped in the middle of epoch {model.epoch_ + 1}, "
                              f"with batch_size={model.run_.batch_size}; resume it with that "
                              f"batch size, not {batch_size}")
+        model.position_.draw_batches(batch_size, model.needs_two_rows)
     return opt, schedule, epochs, batch_size
 
 
@@ -186,11 +186,7 @@ def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, 
     epoch: DivergenceError, or None with TerminateOnNaN (see :mod:`.divergence`).
     """
     store = model.store
-    position = model.position_
-    if position is None:
-        batches = None if full is not None else epoch_batches(model, X.shape[0], batch_size)
-        position = model.position_ = Position(model.epoch_, batches, 0,
-                                              EpochMetrics(model.output_kind))
+    position = model.position_ or start_epoch(model, X.shape[0], batch_size, full)
     while position.done < position.n_batches:
         held.deliver()
         batch = position.done
@@ -228,15 +224,16 @@ def _batch(model, X, Y, full, position, augment):
     return Xb, Yb
 
 
-def epoch_batches(model, n_rows, batch_size):
-    """The epoch's row indices per batch, in a new shuffled order.
-
-    With batch norm, a trailing batch of one row joins the batch before it.
-    """
-    batches = minibatch_indices(n_rows, batch_size, model.rng_)
-    if len(batches) > 1 and batches[-1].shape[0] == 1 and model.needs_two_rows:
-        batches[-2:] = [np.concatenate(batches[-2:])]
-    return batches
+def start_epoch(model, n_rows, batch_size, full) -> Position:
+    """A new epoch's position; its batches' order is drawn from the model's Generator."""
+    shuffle = batches = None
+    if full is None:
+        shuffle = model.rng_.bit_generator.state     # a new dict: kept to draw the order again
+        batches = epoch_batches(model.rng_, n_rows, batch_size, model.needs_two_rows)
+    n_batches = 1 if batches is None else len(batches)
+    model.position_ = Position(model.epoch_, n_rows, shuffle, n_batches, 0,
+                               EpochMetrics(model.output_kind), batches)
+    return model.position_
 
 
 def _full_batch(X, batch_size, model):

@@ -130,7 +130,9 @@ class NeuralNetwork(Inspection, StackModel):
         self.stop_training = False
         self._stack = None
         self._inspect_rng = None   # the dropout masks of gradients() and cost() (Inspection)
-        if None not in (self.config["nodes"][0], self.config["nodes"][-1]):
+        # Not while mllib.load makes the model: it builds the layers once it checked their sizes.
+        if None not in (self.config["nodes"][0], self.config["nodes"][-1]) \
+                and not model_state.building_deferred():
             self.build(self.config["nodes"][0])
 
     def __init_subclass__(cls, **kwargs):
@@ -357,6 +359,8 @@ class NeuralNetwork(Inspection, StackModel):
     def from_state(cls, header: dict, arrays: dict):
         """The model that :meth:`get_state` described; ValueError if it is inconsistent."""
         return model_state.from_state(cls, header, arrays)
+
+    model_file_limits = classmethod(model_state.model_file_limits)   # for mllib.load
 
     def summary(self, file=None) -> str:
         """Print (and return) a table of layers, output shapes and parameter counts."""

@@ -9,9 +9,9 @@ included), epoch count and Generator, and go into its model file:
   continues with them: ``mllib.load(path).fit(X, y)`` trains on as before,
   to the end of the run that was interrupted.
 - :class:`Position` (``model.position_``): set only while an epoch is under
-  way, that is the epoch's batches (the shuffled row order, cut by batch
-  size), how many of them have stepped, and the sums of the epoch's logged
-  cost and metric so far. A model saved mid-epoch, by :class:`~.checkpoint.ModelCheckpoint`
+  way, that is the Generator's state before the epoch drew its row order (so
+  the order is drawn again, not stored), how many batches have stepped, and
+  the sums of the epoch's logged cost and metric so far. A model saved mid-epoch, by :class:`~.checkpoint.ModelCheckpoint`
   or after Ctrl-C, resumes at the next batch of the same order.
 
 Steps are whole: Ctrl-C is held until the step under way is done (see
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data import minibatch_indices
 from ..optim import make_schedule
 from ..optim.schedules import FunctionSchedule, Schedule
 from .metrics import EpochMetrics
@@ -69,45 +70,71 @@ class RunSettings:
 @dataclass
 class Position:
     epoch: int                    # the epoch under way (== model.epoch_)
-    batches: list | None          # its batches' row indices; None: one full batch
+    n_rows: int                   # the training rows it is over
+    shuffle: dict | None          # the Generator's state before the epoch drew its order
+    n_batches: int                # in the epoch
     done: int                     # batches stepped so far
     sums: EpochMetrics            # the epoch's logged cost and metric, so far
-
-    @property
-    def n_batches(self) -> int:
-        return 1 if self.batches is None else len(self.batches)
+    batches: list | None = None   # the epoch's batches (drawn again from ``shuffle`` after a load)
 
     def check_rows(self, n_rows: int) -> None:
         """ValueError unless the interrupted epoch was over ``n_rows`` rows."""
-        expected = self.sums.n if self.batches is None else sum(map(len, self.batches))
-        if self.batches is not None and n_rows != expected:
+        if n_rows != self.n_rows:
             raise ValueError(f"the model stopped in the middle of epoch {self.epoch + 1} of "
-                             f"{expected} training rows, and X has {n_rows}; resume with the "
-                             "same training data")
+                             f"{self.n_rows} training rows, and X has {n_rows}; resume with "
+                             "the same training data")
 
     def get_state(self) -> tuple[dict, dict]:
-        header = {"epoch": self.epoch, "done": self.done, "full": self.batches is None}
-        arrays = {f"sums.{k}": v for k, v in self.sums.get_state().items()}
-        if self.batches is not None:
-            arrays["order"] = np.concatenate(self.batches).astype(np.int64)
-            arrays["sizes"] = np.array([len(b) for b in self.batches], dtype=np.int64)
-        return header, arrays
+        """The position as JSON and the epoch's sums as small arrays: the batch order is
+        not stored, but drawn again from the Generator's state before it was drawn."""
+        header = {"epoch": self.epoch, "n_rows": self.n_rows, "shuffle": self.shuffle,
+                  "n_batches": self.n_batches, "done": self.done}
+        return header, {f"sums.{k}": v for k, v in self.sums.get_state().items()}
 
     @classmethod
     def from_state(cls, header: dict, arrays: dict, kind: str) -> Position:
-        sums = EpochMetrics.from_state(kind, {k[5:]: v for k, v in arrays.items()
+        """The :meth:`get_state` pair back; ValueError where it is inconsistent. The
+        batches are drawn again by the fit loop, which knows the batch size."""
+        for key in ("epoch", "n_rows", "n_batches", "done"):
+            value = header[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"position field {key!r} must be an integer >= 0, got {value!r}")
+        shuffle = header["shuffle"]
+        if shuffle is not None:
+            try:
+                np.random.default_rng().bit_generator.state = shuffle
+            except (TypeError, ValueError, KeyError, OverflowError) as err:
+                raise ValueError(f"position field 'shuffle' is not a Generator's state: "
+                                 f"{err}") from None
+        elif header["n_batches"] != 1:
+            raise ValueError(f"a full-batch epoch has one batch, not {header['n_batches']}")
+        if header["done"] > header["n_batches"]:
+            raise ValueError(f"the saved position is after batch {header['done']} of "
+                             f"{header['n_batches']}")
+        sums = EpochMetrics.from_state(kind, {k[len("sums."):]: v for k, v in arrays.items()
                                               if k.startswith("sums.")})
-        batches = None
-        if not header["full"]:
-            order, sizes = arrays["order"], arrays["sizes"]
-            if order.ndim != 1 or sizes.ndim != 1 or int(sizes.sum()) != order.size \
-                    or (sizes < 1).any():
-                raise ValueError("the saved batch order does not add up")
-            if not np.array_equal(np.sort(order), np.arange(order.size)):
-                raise ValueError("the saved batch order is not a permutation of the rows")
-            batches = np.split(order.astype(np.int64), np.cumsum(sizes)[:-1])
-        done = header["done"]
-        n_batches = 1 if batches is None else len(batches)
-        if not isinstance(done, int) or not 0 <= done <= n_batches:
-            raise ValueError(f"the saved position {done!r} is not a batch of the epoch")
-        return cls(int(header["epoch"]), batches, done, sums)
+        return cls(header["epoch"], header["n_rows"], shuffle, header["n_batches"],
+                   header["done"], sums)
+
+    def draw_batches(self, batch_size, needs_two_rows) -> None:
+        """The epoch's batches, drawn as they were from the saved Generator state."""
+        if self.shuffle is None or self.batches is not None:
+            return
+        rng = np.random.default_rng()
+        rng.bit_generator.state = self.shuffle
+        batches = epoch_batches(rng, self.n_rows, batch_size, needs_two_rows)
+        if len(batches) != self.n_batches:
+            raise ValueError(f"the interrupted epoch had {self.n_batches} batches, but "
+                             f"batch_size={batch_size} makes {len(batches)} of its rows")
+        self.batches = batches
+
+
+def epoch_batches(rng, n_rows, batch_size, needs_two_rows) -> list:
+    """The row indices of each batch of an epoch, in a new order drawn from ``rng``.
+
+    With batch norm (``needs_two_rows``), a trailing batch of one row joins the one before.
+    """
+    batches = minibatch_indices(n_rows, batch_size, rng)
+    if len(batches) > 1 and batches[-1].shape[0] == 1 and needs_two_rows:
+        batches[-2:] = [np.concatenate(batches[-2:])]
+    return batches

@@ -47,6 +47,22 @@ def build_layers(config, rng, dtype):
     return layers, named
 
 
+def layer_shapes(config) -> tuple[dict, dict]:
+    """``(parameters, state)``: the names and shapes of what :func:`build_layers` makes
+    for ``config`` (nodes all known), found without making it."""
+    nodes, L = config["nodes"], len(config["nodes"]) - 1
+    params, state = {}, {}
+    for l in range(1, L + 1):
+        bn = config["batch_norm"][l]
+        params[f"W{l}"] = (nodes[l], nodes[l - 1])
+        if config["bias"][l] and not bn:
+            params[f"b{l}"] = (nodes[l],)
+        if bn and l < L:
+            params[f"gamma{l}"] = params[f"beta{l}"] = (nodes[l],)
+            state[f"running_mean{l}"] = state[f"running_var{l}"] = (nodes[l],)
+    return params, state
+
+
 class LayerStack:
     """Layers run in order, with a loss on the last one's output.
 
@@ -108,7 +124,8 @@ class LayerStack:
         return {k: v.copy() for k, v in {**self.store.params, **self.state()}.items()}
 
     def set_weights(self, weights: dict) -> None:
-        """Copy ``weights`` into the live arrays; every name and shape is checked first."""
+        """Copy ``weights`` into the live arrays; every name and shape, and each layer's
+        rule for its state (:meth:`~mllib.nn.layers.Layer.check_state`), is checked first."""
         live = {**self.store.params, **self.state()}
         if set(weights) != set(live):
             raise ValueError(f"weights have keys {sorted(weights)}, expected {sorted(live)}")
@@ -116,6 +133,8 @@ class LayerStack:
             if np.shape(value) != live[name].shape:
                 raise ValueError(f"weights[{name!r}] has shape {np.shape(value)}, "
                                  f"expected {live[name].shape}")
+        for l, layer in self.named:
+            layer.check_state({k: weights[f"{k}{l}"] for k in layer.state})
         for name, value in weights.items():
             live[name][...] = value
 

@@ -8,18 +8,43 @@ trained and, for a model saved mid-epoch, where that epoch stands
 (:mod:`.resume`). The model is rebuilt
 through its own constructor, then given that state through public methods
 and attributes.
+
+Reading a file (:func:`from_state`) trusts nothing in it: the header's fields
+are checked for type and range (:func:`checked_header`), the model is made
+without its layers, and the names and shapes of the weights are compared with
+the architecture before the layers are allocated. Every weight, running
+statistic and optimizer moment must be a real float, finite in the model's
+dtype; batch norm and the standardizer check their own state.
+
+:func:`model_file_limits` gives :func:`mllib.load` the most a file of a header
+may hold (see :mod:`mllib.io.registry`) before any array is read.
 """
 
 from __future__ import annotations
 
+import contextvars
 import inspect
+import math
 
 import numpy as np
 
 from ..data import ClassEncoder, Standardizer
+from ..io import Limits, ModelFileError
+from ..io.archive import NPY_HEADER_BYTES
 from ..optim import get_optimizer
+from .metrics import EpochMetrics
 from .resume import Position, RunSettings
+from .stack import layer_shapes
 from .targets import TargetEncoder
+
+MAX_WIDTH = 2**31 - 1        # n_features, n_outputs
+MAX_EPOCH = 2**53
+LABEL_BYTES = 4096           # per class in a file's budget: labels of up to 1024 characters
+SPARE_BYTES = 2**16          # and beside the arrays' own bytes and .npy headers
+SPARE_MEMBERS = 8
+_FIELDS = {"config": dict, "n_features": int, "n_outputs": int, "epoch": int, "rng": dict,
+           "has_classes": bool, "has_standardizer": bool, "fitted": bool}
+_DEFERRED = contextvars.ContextVar("mllib_build_deferred", default=False)
 
 
 def network_config(model) -> dict:
@@ -76,25 +101,35 @@ def get_state(model) -> tuple[dict, dict]:
 
 
 def from_state(cls, header, arrays):
-    """``cls.from_state(header, arrays)``: construct, build, then restore the state."""
+    """``cls.from_state(header, arrays)``: construct, check, build, then restore the state."""
     if header.get("version", 2) == 1:
         header, arrays = upgrade_v1(cls, header, arrays)
-    model = cls(**header["config"])
-    model.build(header["n_features"], header["n_outputs"])
-    model.set_weights({**_group(arrays, "params"), **_group(arrays, "state")})
+    header = checked_header(header)
+    model = unbuilt(cls, header)
+    weights = {**_group(arrays, "params"), **_group(arrays, "state")}
+    _check_weights(model, header, weights)
+    _check_reals(arrays, model.dtype)
+    _build_for_weights(model, header)
+    model.set_weights(weights)
     if header["optimizer"] is not None:
         model.optimizer_ = get_optimizer(header["optimizer"])
         model.optimizer_.set_state(_group(arrays, "optimizer"))
-        model.optimizer_.init(model.store)   # checks the state against the parameters
+        # The state against the parameters; the first step lays it out (Optimizer.init).
+        model.optimizer_.check(model.store)
     if header["has_classes"]:
         classes = ClassEncoder.from_state(_group(arrays, "classes"))
+        _check_classes(model, classes)
         model.targets_ = TargetEncoder(model.output_kind, classes)
     if header["has_standardizer"]:
-        model.standardizer_ = Standardizer.from_state(_group(arrays, "standardizer"))
-    model.epoch_ = int(header["epoch"])
+        model.standardizer_ = Standardizer.from_state(_group(arrays, "standardizer"),
+                                                      dtype=model.dtype)
+    model.epoch_ = header["epoch"]
     # Files written before "fitted" was recorded always loaded as fitted; they still do.
-    model.fitted_ = bool(header.get("fitted", True))
-    model.rng_.bit_generator.state = header["rng"]
+    model.fitted_ = header.get("fitted", True)
+    try:
+        model.rng_.bit_generator.state = header["rng"]
+    except (TypeError, ValueError, KeyError, OverflowError) as err:
+        raise ValueError(f"header field 'rng' is not a Generator's state: {err}") from None
     # Files written before runs were recorded continue with fit's defaults.
     if header.get("run") is not None:
         model.run_ = RunSettings.from_json(header["run"])
@@ -107,6 +142,127 @@ def from_state(cls, header, arrays):
     return model
 
 
+def model_file_limits(cls, header, *, max_parameters) -> Limits:
+    """``cls.model_file_limits(header, max_parameters=...)``: the most a file may hold.
+
+    ModelFileError if the architecture in ``header`` has more than
+    ``max_parameters`` parameters and running statistics; ValueError (or
+    TypeError, KeyError) if the header is wrong. The rule: ``itemsize`` of the
+    model's dtype × (parameters × (1 + the optimizer's moments) + running
+    statistics), 16 bytes a feature for the standardizer, :data:`LABEL_BYTES`
+    a class, ``NPY_HEADER_BYTES`` an array, and :data:`SPARE_BYTES`.
+    """
+    if header.get("version", 2) == 1:
+        header = upgrade_v1(cls, header, {})[0]
+    header = checked_header(header)
+    model = unbuilt(cls, header)
+    params, state = layer_shapes(built_config(model, header))
+    sizes = [math.prod(shape) for shape in (*params.values(), *state.values())]
+    if sum(sizes) > max_parameters:
+        raise ModelFileError(f"its header declares a network of {sum(sizes):,} parameters "
+                             f"and running statistics, more than max_parameters="
+                             f"{max_parameters:,}; pass a larger max_parameters to load it")
+    # The optimizer's state buffers ("slots"): Adam's m and v, RMSProp's s, none for GD.
+    slots = 0 if header["optimizer"] is None else len(get_optimizer(header["optimizer"])._slots)
+    itemsize = model.dtype.itemsize
+    moments = slots * sum(math.prod(shape) for shape in params.values())
+    scaler = 8 * header["n_features"] if header["has_standardizer"] else 0
+    classes = LABEL_BYTES * max(2, header["n_outputs"]) if header["has_classes"] else 0
+    # A model saved mid-epoch adds the epoch's sums, float64 vectors of n_outputs at most.
+    sums = 8 * header["n_outputs"] * len(EpochMetrics.FIELDS) if header.get("position") else 0
+    # And t, mean, scale, classes, with SPARE_MEMBERS for arrays that from_state ignores.
+    members = len(params) * (1 + slots) + len(state) + 4 + SPARE_MEMBERS + len(
+        EpochMetrics.FIELDS)
+    return Limits(total=itemsize * (sum(sizes) + moments) + 2 * scaler + classes + sums
+                  + NPY_HEADER_BYTES * members + SPARE_BYTES,
+                  member=max(itemsize * max(sizes), scaler, classes) + NPY_HEADER_BYTES,
+                  members=members)
+
+
+def checked_header(header) -> dict:
+    """``header`` (of format 2) if each field has its type and range; ValueError if not."""
+    for key, kind in _FIELDS.items():
+        value = header.get(key, True if key == "fitted" else None)   # "fitted" may be absent
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"header field {key!r} must be a JSON {kind.__name__}, "
+                             f"got {value!r:.60}")
+    optimizer = header.get("optimizer")
+    if optimizer is not None and not isinstance(optimizer, dict):
+        raise ValueError(f"header field 'optimizer' must be a JSON dict or null, "
+                         f"got {optimizer!r:.60}")
+    for key, low, high in (("n_features", 1, MAX_WIDTH), ("n_outputs", 1, MAX_WIDTH),
+                           ("epoch", 0, MAX_EPOCH)):
+        if not low <= header[key] <= high:
+            raise ValueError(f"header field {key!r} must lie in [{low}, {high}], "
+                             f"got {header[key]}")
+    return header
+
+
+def building_deferred() -> bool:
+    """True while :func:`unbuilt` makes a model: its constructor must not build the layers."""
+    return _DEFERRED.get()
+
+
+def unbuilt(cls, header):
+    """``cls(**header["config"])`` without its layers, whatever the widths."""
+    token = _DEFERRED.set(True)
+    try:
+        return cls(**header["config"])
+    finally:
+        _DEFERRED.reset(token)
+
+
+def built_config(model, header) -> dict:
+    """The unbuilt ``model``'s configuration with the widths the header gives."""
+    nodes = model.config["nodes"]
+    return {**model.config, "nodes": [header["n_features"], *nodes[1:-1], header["n_outputs"]]}
+
+
+def _build_for_weights(model, header):
+    """Build the layers with zeros, not random draws that the file's weights replace: a
+    draw in float64 would take twice the largest weight matrix for a moment."""
+    init, model.config["init"] = model.config["init"], "zeros"
+    try:
+        model.build(header["n_features"], header["n_outputs"])
+    finally:
+        model.config["init"] = init
+
+
+def _check_weights(model, header, weights):
+    """The weights' names and shapes against the architecture, before it is allocated."""
+    params, state = layer_shapes(built_config(model, header))
+    expected = {**params, **state}
+    if set(weights) != set(expected):
+        raise ValueError(f"weights have keys {sorted(weights)}, expected {sorted(expected)}")
+    for name, value in weights.items():
+        if np.shape(value) != expected[name]:
+            raise ValueError(f"weights[{name!r}] has shape {np.shape(value)}, "
+                             f"expected {expected[name]}")
+
+
+def _check_reals(arrays, dtype):
+    """Every weight, running statistic and optimizer moment: real floats, finite in ``dtype``."""
+    top = np.finfo(dtype).max
+    for name, value in arrays.items():
+        if not name.startswith(("params/", "state/", "optimizer/")) or name == "optimizer/t":
+            continue
+        value = np.asarray(value)
+        if value.dtype.kind != "f" or value.dtype.itemsize > 8:
+            raise ValueError(f"{name} must hold real floats, got dtype {value.dtype}")
+        # min and max are NaN if any value is: one comparison catches NaN, ±inf and overflow.
+        if value.size and not -top <= value.min() <= value.max() <= top:
+            raise ValueError(f"{name} holds NaN, infinite values or values beyond the "
+                             f"range of {np.dtype(dtype).name}")
+
+
+def _check_classes(model, classes):
+    kind, width = model.output_kind, model.config["nodes"][-1]
+    expected = 2 if (kind, width) == ("sigmoid", 1) else width if kind == "softmax" else None
+    if len(classes.classes_) != expected:
+        raise ValueError(f"the file has {len(classes.classes_)} classes for a {kind} output "
+                         f"of {width} units")
+
+
 def upgrade_v1(cls, header, arrays):
     """A format-1 ``(header, arrays)`` in the form of format 2.
 
@@ -115,15 +271,18 @@ def upgrade_v1(cls, header, arrays):
     released, and the undamped sums M = m/(1 − β1) and V = v/(1 − β2) in the
     later ones, which are the files whose header records ``"fitted"``.
     """
+    if not isinstance(header.get("config"), dict) or type(header.get("standardize")) is not bool:
+        raise ValueError("a format-1 header needs 'config', a JSON dict, and 'standardize'")
     config = {**header["config"], "standardize": header["standardize"]}
     nodes = config["nodes"]
     accepted = inspect.signature(cls.__init__).parameters
     if "n_classes" in accepted:
         config["n_classes"] = nodes[-1]
     config = {k: v for k, v in config.items() if k in accepted}
-    header = {**header, "config": config, "n_features": nodes[0], "n_outputs": nodes[-1]}
+    header = {**header, "version": 2, "config": config, "n_features": nodes[0],
+              "n_outputs": nodes[-1]}
     optimizer = header["optimizer"]
-    if optimizer is not None and optimizer.get("name") == "adam" and "fitted" in header:
+    if isinstance(optimizer, dict) and optimizer.get("name") == "adam" and "fitted" in header:
         hyper = get_optimizer(optimizer)
         factor = {"m": 1.0 - hyper.beta1, "v": 1.0 - hyper.beta2}
         arrays = {k: _damped(k, v, factor) for k, v in arrays.items()}

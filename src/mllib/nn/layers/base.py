@@ -66,6 +66,10 @@ class Layer:
         the model as it was.
         """
 
+    def check_state(self, state: dict) -> None:
+        """Raise ValueError if ``state`` (new values for :attr:`state`, by key) is not one
+        this layer can use; the default accepts any. Called before state is replaced."""
+
     def get_config(self) -> dict:
         return {}
 

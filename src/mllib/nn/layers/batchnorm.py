@@ -45,6 +45,11 @@ class BatchNorm(Layer):
         super().__init__()
         self.n_units = n_units = check_int("BatchNorm n_units", n_units, 1)
         self.epsilon = check_positive("bn_epsilon", epsilon)
+        tiny = np.finfo(dtype).tiny
+        if self.epsilon < tiny:
+            # A smaller ε vanishes in var + ε, and 1/√(var + ε) may be infinite.
+            raise ValueError(f"bn_epsilon must be at least the smallest normal "
+                             f"{np.dtype(dtype).name}, {tiny:.3g}; got {epsilon!r}")
         self.momentum = check_real("bn_momentum", momentum, 0.0, 1.0, high_open=True)
         self.params["gamma"] = np.ones(n_units, dtype=dtype)
         self.params["beta"] = np.zeros(n_units, dtype=dtype)
@@ -103,6 +108,24 @@ class BatchNorm(Layer):
             batch_value *= 1.0 - m  # in place: the batch statistics are used up here
             running += batch_value
         self._batch = None
+
+    def check_state(self, state):
+        """Running statistics a forward pass can use: real, finite, with running_var ≥ 0.
+
+        A variance of 0, or a subnormal one, is allowed: a unit whose input is
+        constant in every batch decays to it, and ε (at least the smallest
+        normal number) is added before the square root. A negative one would
+        make a NaN, or an infinite scale near −ε.
+        """
+        for key in ("running_mean", "running_var"):
+            value = np.asarray(state[key])
+            if value.dtype.kind != "f" or (
+                    value.size and not np.isfinite([value.min(), value.max()]).all()):
+                raise ValueError(f"BatchNorm {key} must hold finite real floats, "
+                                 f"got dtype {value.dtype} with NaN or infinite values")
+        if np.size(state["running_var"]) and np.min(state["running_var"]) < 0:
+            raise ValueError(f"BatchNorm running_var must be >= 0, got "
+                             f"{np.min(state['running_var'])!r}")
 
     def get_config(self):
         return {"n_units": self.n_units, "epsilon": self.epsilon, "momentum": self.momentum}

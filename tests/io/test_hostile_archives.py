@@ -208,6 +208,23 @@ def test_a_legitimate_model_loads_within_its_bound(tmp_path):
     np.testing.assert_array_equal(model.predict_proba(X), net.predict_proba(X))
 
 
+def test_a_large_model_without_optimizer_state_loads_within_twice_its_size(tmp_path):
+    """A legitimate file needs no allowance beyond a little for its header: reading P
+    weights (P), building the network (whose store takes 2P) and copying them in stays
+    within 4P = 2× the model, because the store lets each layer array go once copied."""
+    net = mllib.NeuralNetwork(nodes=[2000, 2000, 1], activators=["relu", "sigmoid"], seed=0)
+    net.fitted_ = True
+    net.save(tmp_path / "m.npz")
+    tracemalloc.start()
+    try:
+        model = mllib.load(tmp_path / "m.npz")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    size = model.store.values.nbytes + model.store.grads.nbytes
+    assert peak < 2 * size + 2**20
+
+
 # -- properties ------------------------------------------------------------------------
 
 @settings(max_examples=150, deadline=None, derandomize=True,

@@ -50,11 +50,12 @@ What :func:`~mllib.load` guarantees
 - Its peak memory is what the architecture in the header legitimately needs:
   the arrays as read (at most the :class:`Limits`, a little more than a
   legitimate file's arrays), plus the model built from them (building briefly
-  holds the parameters and their gradients twice, as constructing any network
-  does), plus a fixed allowance of 48 MiB: the ZIP directory (at most ~10 MiB
+  holds one more copy of the parameters, as constructing any network does),
+  plus a fixed allowance of 48 MiB: the ZIP directory (at most ~10 MiB
   parsed), the header and its parse (at most ~25 MiB), one chunk. Measured
-  with ``tracemalloc``: 1.75× the loaded model (parameters, gradients, running
-  statistics, optimizer state) for Adam, up to 2.5× without optimizer state.
+  with ``tracemalloc``, as a share of the loaded model (parameters, gradients,
+  running statistics, optimizer state): 1.75× with Adam's state, 2.0× without
+  optimizer state, plus well under 1 MiB for a legitimate header.
   A header declaring more than ``max_parameters`` parameters (default
   :data:`MAX_PARAMETERS`) is refused before any array is read.
 - Its time is proportional to those bytes: a file of a few MB loads in

@@ -150,3 +150,15 @@ def test_ctrl_c_at_any_moment_exits_130_with_at_most_one_line(tmp_path, delay):
     staging = tmp_path / "run.incomplete"
     assert not staging.exists() or (staging / "checkpoint.npz").exists()
     assert not (tmp_path / "run").exists()
+
+
+def test_training_that_diverges_exits_2_with_one_line_and_leaves_nothing(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    pd.DataFrame({"x": x, "y": 100 * x}).to_csv(tmp_path / "line.csv", index=False)
+    result = run_cli("train", "line.csv", "--target", "y", "--optimizer", "gd",
+                     "--learning-rate", "1000", "--epochs", "50", "--out", "run", cwd=tmp_path)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("mllib: error: training diverged: ") and "smaller learning rate" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["line.csv"]

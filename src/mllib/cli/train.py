@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import EarlyStopping
+from .. import DivergenceError, EarlyStopping
 from .._streams import isatty
 from ..data import default_ratios, train_dev_test_split
 from ..tune import settings as run_settings
@@ -108,6 +108,12 @@ def train_in(staging, out, saver, data, parts, settings, train):
         model, seconds = train([c for c in (stopper, saver) if c is not None])
     except KeyboardInterrupt:
         return interrupted(staging, saver)
+    except BaseException as err:
+        if not (staging / runfolder.CHECKPOINT).exists():   # nothing to go on from
+            shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(err, DivergenceError):
+            raise CLIError(str(err)) from err
+        raise
     X, y = data.X, data.y
     scores = {name: score(model, X, y, rows) for name, rows in parts.items()}
     run = artifacts.Run(model=model, data=data, parts=parts, history=saver.merged_history(),

@@ -18,11 +18,12 @@ from ._version import __version__
 from .io import ModelFileError
 from .training import (
     Callback, DivergenceError, EarlyStopping, History, LambdaCallback, LogisticRegression,
-    NeuralNetwork, ProgressLogger, SoftmaxRegression, TerminateOnNaN, load,
+    NeuralNetwork, NonFiniteOutputError, ProgressLogger, SoftmaxRegression, TerminateOnNaN, load,
 )
 
 __all__ = [
     "Callback", "DivergenceError", "EarlyStopping", "History", "LambdaCallback",
-    "LogisticRegression", "ModelFileError", "NeuralNetwork", "ProgressLogger",
-    "SoftmaxRegression", "TerminateOnNaN", "__version__", "gradcheck", "load", "nn",
+    "LogisticRegression", "ModelFileError", "NeuralNetwork", "NonFiniteOutputError",
+    "ProgressLogger", "SoftmaxRegression", "TerminateOnNaN", "__version__", "gradcheck", "load",
+    "nn",
 ]

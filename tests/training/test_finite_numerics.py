@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import mllib
-from mllib.training import NonFiniteOutputError
+from mllib import NonFiniteOutputError
 
 OUTPUTS = {"sigmoid": 1, "softmax": 3, "linear": 1}
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu"]

@@ -3,13 +3,12 @@
 from ..io import load_model as load
 from .callbacks import Callback, EarlyStopping, History, LambdaCallback, ProgressLogger
 from .divergence import DivergenceError, TerminateOnNaN
-from .outputs import NonFiniteOutputError
 from .network import NeuralNetwork
+from .outputs import NonFiniteOutputError
 from .presets import LogisticRegression, SoftmaxRegression
 
 __all__ = [
     "Callback", "DivergenceError", "load", "EarlyStopping", "History", "LambdaCallback",
     "LogisticRegression", "NeuralNetwork", "NonFiniteOutputError", "ProgressLogger",
-    "SoftmaxRegression",
-    "TerminateOnNaN",
+    "SoftmaxRegression", "TerminateOnNaN",
 ]

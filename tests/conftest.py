@@ -1,4 +1,6 @@
-"""The tests of the benchmark harness (``bench/benchmark.py``) are slow, so only one smoke
+"""Shared test settings: the hypothesis profiles, and the benchmark marker.
+
+The tests of the benchmark harness (``bench/benchmark.py``) are slow, so only one smoke
 test of it runs by default. The others carry the ``bench`` marker and are skipped, with
 the reason shown in the summary, unless asked for:
 
@@ -6,7 +8,23 @@ the reason shown in the summary, unless asked for:
     python -m pytest -m bench             # the benchmark-harness tests only
 """
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# Property-based tests draw the same examples on every run, so that CI is reproducible:
+# "ci" (loaded when the CI variable is set, as CI runs) and "local" (the default) are
+# derandomized and draw the same examples; "dev" draws fresh random ones, to explore:
+#     HYPOTHESIS_PROFILE=dev python -m pytest tests/nn/test_numeric_properties.py
+# A test's own @settings(max_examples=...) still applies.
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=50,
+                          database=None, print_blob=True)
+settings.register_profile("local", derandomize=True, deadline=None, max_examples=50,
+                          database=None)
+settings.register_profile("dev", deadline=None, max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI") else "local"))
 
 SKIP_BENCH = pytest.mark.skip(reason="benchmark harness test: run with --run-bench")
 

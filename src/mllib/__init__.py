@@ -24,8 +24,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (which ta
 __all__ = [
     "Callback", "DivergenceError", "EarlyStopping", "History", "LambdaCallback",
     "LogisticRegression", "ModelCheckpoint", "ModelFileError", "NeuralNetwork",
-    "ProgressLogger", "SoftmaxRegression", "TerminateOnNaN", "__version__", "gradcheck", "load",
-    "nn",
+    "NonFiniteOutputError", "ProgressLogger", "SoftmaxRegression", "TerminateOnNaN",
+    "__version__", "gradcheck", "load", "nn",
 ]
 
 # Where each public name lives: a subpackage (None: the name is one) or where it is
@@ -54,5 +54,6 @@ if TYPE_CHECKING:
     from .io import ModelFileError
     from .training import (
         Callback, DivergenceError, EarlyStopping, History, LambdaCallback, LogisticRegression,
-        ModelCheckpoint, NeuralNetwork, ProgressLogger, SoftmaxRegression, TerminateOnNaN, load,
+        ModelCheckpoint, NeuralNetwork, NonFiniteOutputError, ProgressLogger, SoftmaxRegression,
+        TerminateOnNaN, load,
     )

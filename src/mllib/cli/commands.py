@@ -4,6 +4,10 @@ evaluate and predict encode a CSV as training did, with the
 ``preprocessing.json`` found beside the model file (or ``--preprocessing``).
 A model without one (saved from Python, say) reads every column but the
 target as a number, in file order.
+
+A model whose output or cost is not finite on the CSV's rows (a value
+overflowed its dtype: :class:`mllib.training.NonFiniteOutputError`) is an
+error, exit status 2, rather than a NaN in the JSON or an empty CSV row.
 """
 
 from __future__ import annotations
@@ -68,12 +72,13 @@ def run_predict(args) -> int:
 
     model = load_model(args.model)
     prep, _, X = encoded_inputs(model, args)
+    if args.proba and not model.targets_.is_classifier:
+        raise CLIError("--proba needs a classifier; this model predicts numbers")
+    with usage_errors(f"cannot predict on {str(args.data)!r}"):
+        predicted = probabilities(model, X) if args.proba else np.asarray(model.predict(X))
     if args.proba:
-        if not model.targets_.is_classifier:
-            raise CLIError("--proba needs a classifier; this model predicts numbers")
-        table = pd.DataFrame(probabilities(model, X), columns=class_names(model))
+        table = pd.DataFrame(predicted, columns=class_names(model))
     else:
-        predicted = np.asarray(model.predict(X))
         name = prep.target or "prediction"
         if predicted.ndim == 1:
             table = pd.DataFrame({name: predicted})

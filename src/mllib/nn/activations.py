@@ -9,8 +9,13 @@ a layer needs to keep only ``a``.
 ``r g_z`` applied to the upstream gradient ``delta = ∂J/∂a``. For softmax this
 is the Jacobian-vector product of notes §2.1.4, ``S ⊙ (δ − ⟨δ, S⟩)`` per row.
 
-All functions are stable for any finite input: there is no overflow, and the
-harmless underflow of ``exp`` towards 0 is silenced on purpose.
+All functions are stable for any finite input: nothing overflows, and no
+result is NaN. Underflow is not an error here and is silenced on purpose
+(``np.errstate(under="ignore")``, so that it is not raised under a caller's
+``np.errstate(all="raise")`` either): a result whose exact value lies below
+the dtype's smallest normal number, such as e^{-|z|} for z = −200 in float32
+or δ·(1 − a²) for a tiny δ, is rounded by IEEE gradual underflow to the
+nearest subnormal number or to 0, which is the correctly rounded answer.
 """
 
 from __future__ import annotations
@@ -57,14 +62,15 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z):
-        with np.errstate(under="ignore"):
+        with np.errstate(under="ignore"):   # e^{-|z|} → 0 for z ≪ 0: the right σ(z)
             return self.from_exp(z, np.exp(-np.abs(z)))
 
     @staticmethod
     def from_exp(z, e):
         """σ(z) from ``e = e^{-|z|}``: 1/(1 + e) for z ≥ 0, e/(1 + e) below."""
         a = np.where(z >= 0, 1.0, e)
-        a /= 1.0 + e
+        with np.errstate(under="ignore"):   # a subnormal e/(1 + e) is the right σ(z)
+            a /= 1.0 + e
         return a.astype(z.dtype, copy=False)
 
     def backward(self, a, delta):
@@ -80,10 +86,12 @@ class Tanh(Activation):
     name = "tanh"
 
     def forward(self, z):
-        return np.tanh(z)
+        with np.errstate(under="ignore"):   # tanh(z) ≈ z for a subnormal z
+            return np.tanh(z)
 
     def backward(self, a, delta):
-        return delta * (1.0 - a * a)
+        with np.errstate(under="ignore"):   # a² or δ·(1 − a²) below the smallest normal
+            return delta * (1.0 - a * a)
 
 
 class ReLU(Activation):
@@ -121,10 +129,13 @@ class LeakyReLU(Activation):
         self.beta = beta
 
     def forward(self, z):
-        return np.maximum(z, self.beta * z).astype(z.dtype, copy=False)
+        with np.errstate(under="ignore"):   # β·z for a tiny z < 0
+            return np.maximum(z, self.beta * z).astype(z.dtype, copy=False)
 
     def backward(self, a, delta):
-        return delta * np.where(a > 0, 1.0, self.beta).astype(delta.dtype, copy=False)
+        slope = np.where(a > 0, 1.0, self.beta).astype(delta.dtype, copy=False)
+        with np.errstate(under="ignore"):   # β·δ for a tiny δ
+            return delta * slope
 
     def get_config(self):
         return {"name": self.name, "beta": self.beta}
@@ -138,13 +149,18 @@ class Softmax(Activation):
 
     r S_z(δ) = S ⊙ (δ − ⟨δ, S⟩), the full Jacobian [S_i(δ_ij − S_j)] applied to
     each row's upstream gradient. The row maximum is subtracted first, so exp
-    never overflows.
+    never overflows: every row's largest e^{z_i − max} is 1, so its sum lies
+    in [1, n] and the row sums to 1 within rounding.
     """
 
     name = "softmax"
 
     def forward(self, z):
-        shifted = z - z.max(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            # z_i − max z overflows to −∞ only where it lies beyond the dtype's range
+            # (logits of opposite signs near its largest value); e^{−∞} = 0 is then the
+            # correctly rounded answer, as for any difference below about −104 in float32.
+            shifted = z - z.max(axis=1, keepdims=True)
         with np.errstate(under="ignore"):
             e = np.exp(shifted, out=shifted)
             # a subnormal e_i may underflow further when divided by the sum

@@ -11,7 +11,12 @@ Both the cost and that delta are computed from the logits ``z`` of shape
 ``(n_samples, n_outputs)``: the cost through log-sum-exp forms that never take
 the log of 0, and the delta through the stable activation, so both stay finite
 for any finite logit. Targets ``y`` have the shape of ``z`` (one-hot rows for
-softmax).
+softmax). As in :mod:`.activations`, underflow is silenced where it occurs:
+a value below the dtype's smallest normal number rounds correctly to a
+subnormal number or 0 (say e^{-|z|} for z = −800, or a squared residual of
+1e-200 in float64), which is not an error. The cost is summed in float64
+whatever the dtype, so that a float32 model's cost stays finite where its
+terms are (residuals of 1e30, say, whose squares float32 cannot hold).
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ class Loss:
 
     def delta(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """∂J/∂z = (a − y)/N, where ``a = self.activation.forward(z)``."""
-        return (a - y) * (1.0 / a.shape[0])
+        with np.errstate(under="ignore"):   # (a − y)/N below the smallest normal: see above
+            return (a - y) * (1.0 / a.shape[0])
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -58,12 +64,12 @@ class BinaryCrossEntropy(Loss):
 
     def forward(self, z, y):
         # One e^{−|z|} serves both σ(z) and log(1 + e^{−|z|}).
-        with np.errstate(under="ignore"):
+        with np.errstate(under="ignore"):   # e^{-|z|} → 0, log(1 + e) → e, J/N → 0
             e = np.exp(-np.abs(z))
             loss = np.log1p(e)
-        loss += np.maximum(z, 0)
-        loss -= z * y
-        return float(loss.sum() / z.shape[0]), Sigmoid.from_exp(z, e)
+            loss += np.maximum(z, 0)
+            loss -= z * y
+            return float(loss.sum(dtype=np.float64) / z.shape[0]), Sigmoid.from_exp(z, e)
 
 
 class CategoricalCrossEntropy(Loss):
@@ -87,7 +93,7 @@ class CategoricalCrossEntropy(Loss):
             norm = e.sum(axis=1, keepdims=True)
             shifted -= np.log(norm)
             e /= norm
-        return float(-np.einsum("ij,ij->", y, shifted) / z.shape[0]), e
+            return float(-np.einsum("ij,ij->", y, shifted, dtype=np.float64) / z.shape[0]), e
 
 
 class SquaredError(Loss):
@@ -98,7 +104,8 @@ class SquaredError(Loss):
 
     def cost(self, z, y):
         r = z - y
-        return float(np.einsum("ij,ij->", r, r) / (2.0 * z.shape[0]))
+        with np.errstate(under="ignore"):   # squares of residuals below √tiny count as 0
+            return float(np.einsum("ij,ij->", r, r, dtype=np.float64) / (2.0 * z.shape[0]))
 
 
 LOSS_FOR_OUTPUT = {

@@ -31,19 +31,24 @@ class LpRegularizer:
         self.p = p
         self.lambda_ = lambda_
 
+    # Underflow is silenced in both: a square or a product below the dtype's smallest
+    # normal number (weights of 1e-20 in float32) rounds correctly to a subnormal or 0.
+
     def penalty(self, W: np.ndarray, n_samples: int) -> float:
-        if self.p == 2:
-            total = float(np.einsum("ij,ij->", W, W))
-        else:
-            total = float(np.abs(W).sum())
+        with np.errstate(under="ignore"):
+            if self.p == 2:
+                total = float(np.einsum("ij,ij->", W, W))
+            else:
+                total = float(np.abs(W).sum())
         return self.lambda_ / (2.0 * n_samples) * total
 
     def add_gradient(self, W: np.ndarray, dW: np.ndarray, n_samples: int) -> None:
         """dW += ∂R/∂W, in place."""
-        if self.p == 2:
-            dW += (self.lambda_ / n_samples) * W
-        else:
-            dW += (self.lambda_ / (2.0 * n_samples)) * np.sign(W)
+        with np.errstate(under="ignore"):
+            if self.p == 2:
+                dW += (self.lambda_ / n_samples) * W
+            else:
+                dW += (self.lambda_ / (2.0 * n_samples)) * np.sign(W)
 
     def __repr__(self):
         return f"LpRegularizer(p={self.p}, lambda_={self.lambda_})"

@@ -14,6 +14,32 @@ laid out as the store, so that ``get_state()`` can name its parts ``"m.W1"``,
 notes' formulas written once, to aligned blocks of the buffers
 (:mod:`mllib.optim.blocks`). A step allocates nothing of parameter size: the
 scratch space is one block.
+
+Tiny moments are stored as 0. The state's moving averages decay as β^t once
+their gradients vanish (a dead ReLU unit's are exactly 0), so sooner or later
+they fall below the dtype's smallest normal number, ``np.finfo(dtype).tiny``
+(1.2e-38 in float32): they become subnormal, where every operation is about
+45 times slower on x86 (measured here: 467 µs against 10.3 µs to scale 65,536
+float32 values), and each product β·m underflows, which ``np.errstate(under=
+"raise")`` would turn into an error. So a step runs with underflow reported to
+a flag rather than raised, and after a step in which an operation underflowed,
+the state's entries with |x| < tiny are set to 0. The hardware reports
+underflow for free: a step without it pays only for the ``np.errstate``
+context (a few µs, against 0.1–0.8 ms for a step of 235k float32 values); one
+with it pays one more pass over the state. Which entries are flushed does not
+depend on the block size, since every entry takes the same operations whatever
+the split. (A subnormal result that is exact raises no flag, such as the sum
+of two nearly opposite normal terms; it is flushed after a later step whose
+β·m is inexact, the next one for β such as 0.9 or 0.999.)
+
+The notes' formulas stay the stated math: dropping a moment below ``tiny``
+changes a later step of θ by about α·tiny/ε at most for Adam's m (1e-33 with
+its defaults in float32), α·tiny for momentum's v, and a relative 1e-11 for
+RMSProp's s and Adam's v, whose roots of 1e-19 sit beside ε = 1e-8: far below
+the rounding of any θ that is not itself tiny. θ^t is computed from the
+unflushed moments of step t. Underflow in the update of θ itself, such as α·g
+for g ~ 1e-40, rounds correctly to a subnormal number or 0 by IEEE gradual
+underflow, and is not an error either.
 """
 
 from __future__ import annotations
@@ -23,7 +49,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import check_real
-from .blocks import BLOCK, blockwise
+from .blocks import BLOCK, blockwise, flush_tiny
 from .store import views_of
 
 
@@ -97,13 +123,19 @@ class Optimizer:
         store.sync()
         self.t += 1
         scalars = self._scalars(lr)
-        update = self._update
+        update, scratch = self._update, self._scratch_for(store)
 
         def block(p, g, *rest):
             update(p, g, *rest[:-1], buf=rest[-1], **scalars)
 
-        blockwise(block, [store.values, store.grads, *self._state.values()],
-                  self._scratch_for(store), self.block_size)
+        underflowed = []   # NumPy calls back here when an operation underflows
+        with np.errstate(under="call", call=lambda kind, flag: underflowed.append(kind)):
+            blockwise(block, [store.values, store.grads, *self._state.values()],
+                      scratch, self.block_size)
+        if underflowed and self._state:   # tiny moments to 0 (see the module's docstring)
+            tiny = np.finfo(store.dtype).tiny
+            blockwise(lambda *parts: flush_tiny(parts[:-1], parts[-1], tiny),
+                      list(self._state.values()), scratch, self.block_size)
 
     def _scalars(self, lr: float) -> dict:
         """The step's scalar coefficients, passed to ``_update`` by name: here the rate."""

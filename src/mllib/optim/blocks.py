@@ -34,3 +34,13 @@ def blockwise(update, arrays, scratch: np.ndarray, block: int = BLOCK) -> None:
     for start in range(0, n, block):
         stop = min(start + block, n)
         update(*(a[start:stop] for a in arrays), scratch[:stop - start])
+
+
+def flush_tiny(arrays, scratch: np.ndarray, tiny: float) -> None:
+    """Set the entries with |x| < ``tiny`` (subnormal numbers) of each 1-D array to 0, in place.
+
+    ``scratch`` is a float array of the arrays' length, overwritten. Every other entry
+    keeps its bits.
+    """
+    for a in arrays:
+        np.copyto(a, 0, where=np.less(np.abs(a, out=scratch), tiny))

@@ -4,7 +4,10 @@ Each class states the notes' update once, in ``_update``, on one block of the
 flat buffers of a parameter store; :class:`~mllib.optim.base.Optimizer` does
 the rest (see there). ``opt.step(store, lr)`` updates ``store.values`` in
 place; the state holds the notes' own quantities: momentum's v, RMSProp's s,
-Adam's m and v.
+Adam's m and v. The formulas below are the stated math; one thing is added to
+them: a moment that falls below the dtype's smallest normal number is stored
+as 0, since a subnormal one would make every later step slow and underflow
+(see :mod:`mllib.optim.base`). It moves θ by far less than θ's rounding.
 
 >>> import numpy as np
 >>> from mllib.optim import ParameterSet

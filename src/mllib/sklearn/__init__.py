@@ -11,7 +11,9 @@ fitted mllib network is ``model_``.
 
 Like scikit-learn's MLP, a fit that reaches ``max_iter`` before the training
 cost (or validation score) has stopped improving by ``tol`` warns with
-``sklearn.exceptions.ConvergenceWarning``.
+``sklearn.exceptions.ConvergenceWarning``, and a fit whose weights stop
+being finite raises its ValueError, "Solver produced non-finite parameter
+weights. ...", here with the epoch where it happened.
 
 Examples
 --------

@@ -6,7 +6,9 @@ the data, draws the model's seed, builds the optimizer, holds out the
 validation rows for early stopping, stops on ``tol`` and ``n_iter_no_change``
 with a subclass of mllib's :class:`~mllib.training.EarlyStopping`, and stores
 the learned attributes. Subclasses say only how the network is built and how ``y`` is
-checked.
+checked. Training that diverges (:class:`~mllib.training.DivergenceError`) raises
+scikit-learn's ValueError, "Solver produced non-finite parameter weights. ...", with
+the epoch.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..optim import Adam, GradientDescent, Momentum, RMSProp
-from ..training import EarlyStopping
+from ..training import DivergenceError, EarlyStopping
 
 # Shared parameter documentation, spliced into each estimator's docstring.
 TRAINING_DOC = """\
@@ -148,6 +150,11 @@ def make_optimizer(solver, learning_rate, momentum, beta_1, beta_2, epsilon):
     return GradientDescent(), learning_rate
 
 
+# scikit-learn's own message when its MLP's weights stop being finite.
+DIVERGED = ("Solver produced non-finite parameter weights. The input data may contain large "
+            "values and need to be preprocessed.")
+
+
 class NoImprovementStopping(EarlyStopping):
     """:class:`~mllib.training.EarlyStopping` with scikit-learn's bookkeeping.
 
@@ -208,10 +215,14 @@ class NetworkEstimator(BaseEstimator):
                                        self.beta_1, self.beta_2, self.epsilon)
         stopper = self._stopper()
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0])
-        history = network.fit(X, y, optimizer=optimizer, learning_rate=lr, epochs=self.max_iter,
-                              batch_size=batch_size, lr_decay=self.lr_decay,
-                              validation_data=validation, callbacks=[stopper],
-                              verbose=2 if self.verbose else 0)
+        try:
+            history = network.fit(X, y, optimizer=optimizer, learning_rate=lr,
+                                  epochs=self.max_iter, batch_size=batch_size,
+                                  lr_decay=self.lr_decay, validation_data=validation,
+                                  callbacks=[stopper], verbose=2 if self.verbose else 0)
+        except DivergenceError as err:
+            # scikit-learn's MLP words this as a ValueError; we add where it happened.
+            raise ValueError(f"{DIVERGED} (at epoch {err.epoch})") from err
         self.model_ = network
         self._record(history.history, stopper)
         if stopper.stopped_epoch is None:

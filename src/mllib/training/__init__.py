@@ -5,10 +5,11 @@ from .callbacks import Callback, EarlyStopping, History, LambdaCallback, Progres
 from .checkpoint import ModelCheckpoint
 from .divergence import DivergenceError, TerminateOnNaN
 from .network import NeuralNetwork
+from .outputs import NonFiniteOutputError
 from .presets import LogisticRegression, SoftmaxRegression
 
 __all__ = [
     "Callback", "DivergenceError", "load", "EarlyStopping", "History", "LambdaCallback",
-    "LogisticRegression", "ModelCheckpoint", "NeuralNetwork", "ProgressLogger", "SoftmaxRegression",
-    "TerminateOnNaN",
+    "LogisticRegression", "ModelCheckpoint", "NeuralNetwork", "NonFiniteOutputError",
+    "ProgressLogger", "SoftmaxRegression", "TerminateOnNaN",
 ]

@@ -2,6 +2,9 @@
 
 X may be an ``np.memmap`` larger than memory: each chunk is read, converted to
 the model's dtype, standardized and passed through the network on its own.
+Every chunk's outputs, and the cost, are checked to be finite
+(:mod:`.outputs`): inference returns finite numbers or raises
+:class:`~.outputs.NonFiniteOutputError`, whatever ``np.errstate`` the caller set.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import numpy as np
 
 from .inputs import CHUNK, require_finite
 from .metrics import EpochMetrics
+from .outputs import check_cost, check_outputs
 
 
 def chunks(n_rows):
@@ -23,7 +27,11 @@ def forward_in_chunks(model, X) -> np.ndarray:
     for rows in chunks(X.shape[0]):
         # Checked while the chunk is in cache; nothing has changed if a later chunk is refused.
         require_finite(X[rows], "X", model.dtype)
-        out[rows] = model.loss.activation.forward(model.logits(model.batch_input(X, rows)))
+        # Overflow on the way is judged by the output (see .outputs), not raised midway.
+        with np.errstate(over="ignore", invalid="ignore"):
+            a = model.loss.activation.forward(model.logits(model.batch_input(X, rows)))
+        check_outputs(a, X, rows.start, model.dtype)
+        out[rows] = a
     return out
 
 
@@ -31,8 +39,11 @@ def evaluate_in_chunks(model, X, Y) -> dict:
     """Inference-mode ``{"cost": J, metric: ...}`` over X and its encoded targets Y."""
     sums = EpochMetrics(model.output_kind)
     for rows in chunks(X.shape[0]):
-        z = model.logits(model.batch_input(X, rows))
-        sums.add(*model.loss.forward(z, Y[rows]), Y[rows])
+        with np.errstate(over="ignore", invalid="ignore"):   # judged below, as above
+            cost, a = model.loss.forward(model.logits(model.batch_input(X, rows)), Y[rows])
+        check_outputs(a, X, rows.start, model.dtype)
+        sums.add(cost, a, Y[rows])
     logs = sums.result()
-    logs["cost"] += model.penalty(X.shape[0])
-    return logs
+    with np.errstate(over="ignore", invalid="ignore"):       # weights near the dtype's limit
+        logs["cost"] += model.penalty(X.shape[0])
+    return check_cost(logs, model.dtype)

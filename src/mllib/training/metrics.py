@@ -51,14 +51,16 @@ class EpochMetrics:
         if self.kind != "linear":
             self.correct += n_correct(a, Y, self.kind)
             return
-        r = a - Y
-        self.ss_res = self.ss_res + np.einsum("ij,ij->j", r, r, dtype=np.float64)
-        mean_b = Y.mean(axis=0, dtype=np.float64)
-        centered = Y - mean_b
-        m2_b = np.einsum("ij,ij->j", centered, centered, dtype=np.float64)
-        delta = mean_b - self.mean_y
-        self.mean_y = self.mean_y + delta * (n_b / self.n)
-        self.m2_y = self.m2_y + m2_b + delta ** 2 * (n_a * n_b / self.n)
+        # Squares below the smallest normal number round correctly to a subnormal or 0.
+        with np.errstate(under="ignore"):
+            r = a - Y
+            self.ss_res = self.ss_res + np.einsum("ij,ij->j", r, r, dtype=np.float64)
+            mean_b = Y.mean(axis=0, dtype=np.float64)
+            centered = Y - mean_b
+            m2_b = np.einsum("ij,ij->j", centered, centered, dtype=np.float64)
+            delta = mean_b - self.mean_y
+            self.mean_y = self.mean_y + delta * (n_b / self.n)
+            self.m2_y = self.m2_y + m2_b + delta ** 2 * (n_a * n_b / self.n)
 
     FIELDS = ("n", "cost", "correct", "ss_res", "mean_y", "m2_y")
 
@@ -91,5 +93,6 @@ def _r2(ss_res, ss_tot):
     ss_res, ss_tot = np.atleast_1d(ss_res), np.atleast_1d(ss_tot)
     out = np.where(ss_res == 0, 1.0, 0.0)
     nonconstant = ss_tot > 0
-    out[nonconstant] = 1.0 - ss_res[nonconstant] / ss_tot[nonconstant]
+    with np.errstate(under="ignore"):   # SS_res/SS_tot below the smallest normal is 0 to R²
+        out[nonconstant] = 1.0 - ss_res[nonconstant] / ss_tot[nonconstant]
     return out

@@ -213,7 +213,9 @@ class NeuralNetwork(Inspection, StackModel):
         """Inference-mode output ``a[L]`` of shape ``(n_samples, n[L])``.
 
         X is converted to the model's dtype chunk by chunk, never whole. This
-        works on an unfitted network too (gradient checks use it).
+        works on an unfitted network too (gradient checks use it). Like ``predict``,
+        ``predict_proba`` and ``evaluate``, it returns finite numbers or raises
+        :class:`~.outputs.NonFiniteOutputError` where a value overflowed on the way.
         """
         X = check_X(X, n_features=self.n_features, finite=False)
         self._require_built()

@@ -6,6 +6,14 @@ activator and dropout, with dropout on the input first if ``keep_probs[0] < 1``.
 :class:`LayerStack` owns those layers and one :class:`~mllib.optim.ParameterSet`
 that holds every parameter and gradient; it knows nothing of labels, inputs
 or training loops.
+
+The passes run with underflow silenced (``np.errstate(under="ignore")``), so
+that a caller's ``np.errstate(all="raise")`` does not turn it into an error:
+products and sums whose exact value lies below the dtype's smallest normal
+number (a delta (a − y)/N of 1e-40 in float32, and everything it multiplies on
+the way back) round correctly, by IEEE gradual underflow, to a subnormal
+number or 0. Overflow and invalid operations are left to the caller: ``fit``
+reports them as divergence, ``predict`` and ``evaluate`` as a clear error.
 """
 
 from __future__ import annotations
@@ -86,8 +94,9 @@ class LayerStack:
     def logits(self, X, training):
         """z[L], the last layer's output before the output activation."""
         z = X
-        for layer in self.layers:
-            z = layer.forward(z, training)
+        with np.errstate(under="ignore"):   # see the module's docstring
+            for layer in self.layers:
+                z = layer.forward(z, training)
         return z
 
     def train_step(self, X, Y):
@@ -98,10 +107,11 @@ class LayerStack:
         """
         loss, a = self.loss.forward(self.logits(X, training=True), Y)
         delta = self.loss.delta(a, Y)
-        for layer in reversed(self.layers[self._first + 1:]):
-            delta = layer.backward(delta)
-        if self._first < len(self.layers):
-            self.layers[self._first].backward_params(delta)
+        with np.errstate(under="ignore"):   # see the module's docstring
+            for layer in reversed(self.layers[self._first + 1:]):
+                delta = layer.backward(delta)
+            if self._first < len(self.layers):
+                self.layers[self._first].backward_params(delta)
         self.store.sync()   # a layer that assigned new arrays: into the store with them
         return loss, a
 

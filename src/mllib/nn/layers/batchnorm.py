@@ -102,11 +102,14 @@ class BatchNorm(Layer):
             return
         self._pending = False
         m = self.momentum
-        for key, batch_value in zip(("running_mean", "running_var"), self._batch):
-            running = self.state[key]
-            running *= m
-            batch_value *= 1.0 - m  # in place: the batch statistics are used up here
-            running += batch_value
+        # A running variance of a constant feature decays as m^t towards 0: its
+        # underflow below the smallest normal number rounds correctly and is not an error.
+        with np.errstate(under="ignore"):
+            for key, batch_value in zip(("running_mean", "running_var"), self._batch):
+                running = self.state[key]
+                running *= m
+                batch_value *= 1.0 - m  # in place: the batch statistics are used up here
+                running += batch_value
         self._batch = None
 
     def check_state(self, state):

@@ -204,3 +204,15 @@ def test_tune_and_diagnose_read_the_file_as_train_does(folder):
     assert line.startswith("mllib: error: 'penguins.csv' has problems in 3 columns: "
                            "'bill length mm': missing 4 cells")
     assert not (folder / "curve").exists()
+
+
+def test_predict_with_every_row_dropped_writes_empty_predictions(trained, folder):
+    out, _ = trained
+    penguins().iloc[[3]].drop(columns="species").to_csv(folder / "gap.csv", index=False)
+    result = run_here("predict", out / "model.npz", "gap.csv", "--missing", "drop", "--proba",
+                      cwd=folder)
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(io.StringIO(result.stdout))
+    assert list(table.columns) == ["Adelie", "Chinstrap", "Gentoo"] and len(table) == 1
+    assert table.isna().all(axis=None)
+    assert notes(result) == ["1 row(s) with missing cells have no prediction (--missing drop)"]

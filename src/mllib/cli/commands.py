@@ -104,23 +104,26 @@ def run_predict(args) -> int:
     if args.proba and not model.targets_.is_classifier:
         raise CLIError("--proba needs a classifier; this model predicts numbers")
     complete = ~encoded.incomplete
-    with usage_errors(f"cannot predict on {str(args.data)!r}"):
-        X = encoded.X[complete]
-        predicted = (probabilities(model, X) if args.proba
-                     else target.predictions(model, X, prep.target_scaling))
+    predicted = None
+    if complete.any():
+        with usage_errors(f"cannot predict on {str(args.data)!r}"):
+            X = encoded.X[complete]
+            predicted = (probabilities(model, X) if args.proba
+                         else target.predictions(model, X, prep.target_scaling))
     if not complete.all():
         _note(f"{int(np.count_nonzero(~complete))} row(s) with missing cells have no "
               "prediction (--missing drop)")
-        predicted = _spread(predicted, complete)
+        width = (len(class_names(model)),) if args.proba else ()
+        predicted = _spread(predicted, complete, width)
     write_predictions(predicted, args, model, prep)
     return 0
 
 
-def _spread(predicted, complete):
-    """The predictions of the complete rows, placed among empty ones (None) for the rest."""
-    shape = (complete.size, *predicted.shape[1:])
-    out = np.full(shape, None, dtype=object)
-    out[complete] = predicted
+def _spread(predicted, complete, width):
+    """The predictions of the complete rows (None: no rows), among empty ones for the rest."""
+    out = np.full((complete.size, *width), None, dtype=object)
+    if predicted is not None:
+        out[complete] = predicted
     return out
 
 

@@ -25,7 +25,10 @@ which overrides the defaults. ``train`` writes its settings as
 
 Modules: :mod:`.args` (flags, config files, settings; their values are parsed by
 :mod:`mllib.tune.values`),
-:mod:`.csvdata` (reading and encoding CSV files), :mod:`.build` (network
+:mod:`.csvdata` (how CSV columns become inputs, and ``preprocessing.json``), with
+:mod:`.csvread` (reading), :mod:`.columns` (numeric or categorical), :mod:`.missing`
+(missing cells) and :mod:`.target` (the target, and a regression target's scaling);
+:mod:`.dataload` (a CSV or dataset, encoded and split), :mod:`.build` (network
 and optimizer from settings), :mod:`.train` and :mod:`.artifacts` (the
 train command and what it writes), :mod:`.commands` (evaluate, predict,
 gradcheck), :mod:`.tune` (tune and diagnose), :mod:`.errors` (the bad-usage error).

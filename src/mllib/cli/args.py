@@ -35,6 +35,14 @@ OPTIONS = (
            "column may have to be one-hot encoded", 20, group="data", metavar="N"),
     Option("drop", values.columns, "columns to ignore, e.g. an id column", [], group="data",
            metavar="COL[,COL...]"),
+    Option("categorical", values.columns, "columns to one-hot encode as categories whatever "
+           "their type, e.g. a year", [], group="data", metavar="COL[,COL...]"),
+    Option("missing", values.choice("impute", "drop", "error"), "missing feature cells: fill "
+           "with the training median (numbers) or most frequent value (text), leave their "
+           "rows out, or stop", "impute", group="data", metavar="impute|drop|error"),
+    Option("standardize_target", values.boolean, "train a regression on the target "
+           "standardized with training statistics; predictions and metrics stay in its units",
+           True, group="data", boolean=True),
 )
 OPTION = {option.key: option for option in OPTIONS}
 ALIASES = {alias: option.key for option in OPTIONS for alias in option.aliases}
@@ -242,6 +250,10 @@ def _add_apply(sub):
         parser.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
         parser.add_argument("--preprocessing", metavar="FILE.json",
                             help="column encoding (default: preprocessing.json next to MODEL)")
+        parser.add_argument("--missing", type=_argtype(OPTION["missing"].parse),
+                            metavar="impute|drop|error", help="missing feature cells: fill "
+                            "them with the training statistics, leave their rows out (predict "
+                            "writes an empty prediction), or stop (default: as in training)")
         _common(parser)
     evaluate.add_argument("--target", type=_argtype(values.text), metavar="COLUMN",
                           help="the column of true values (default: the training target)")
@@ -294,6 +306,11 @@ def _data_arguments(parser, what):
     parser.add_argument("--seed", type=_argtype(lambda v: values.integer(v, 0)), default=0,
                         metavar="S", help="seed of the data split and of every run (default: 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
+    for key in ("missing", "categorical"):
+        option = OPTION[key]
+        parser.add_argument(option.flag, dest=key, type=_argtype(option.parse),
+                            metavar=option.metavar, help=f"{option.help} (default: "
+                            f"{_show(option.default)}, or the --settings file's)")
     _common(parser)
 
 

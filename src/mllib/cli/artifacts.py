@@ -4,13 +4,14 @@
 ``model.npz``              the trained network (:func:`mllib.load` reads it)
 ``preprocessing.json``     how CSV columns become inputs; evaluate and predict
                            read it from beside the model file
-``metrics.json``           cost and accuracy (or r2) on train/dev/test, the
-                           settings, the network, the optimizer, the data, and
+``metrics.json``           cost and accuracy (or r2, rmse and mae) on train/dev/
+                           test, the settings, the network, the optimizer, the
+                           data (rows left out, cells filled, notes), and
                            the diagnosis of bias and variance (notes §4)
 ``config.json``            the settings alone: ``mllib train --config`` takes it
 ``history.csv``            one row per epoch: cost, accuracy or r2, their dev
                            values, the learning rate and the seconds
-``split.json``             the 0-based data-row numbers of each set
+``split.json``             the 0-based data-row numbers of each set in the file
 ``cost.png``               train and dev cost per epoch
 ``confusion_matrix.png``   classifiers: on the test set (else dev, else train)
 ``decision_boundary.png``  two numeric input columns: on the training rows
@@ -70,7 +71,7 @@ def write_all(out_dir: Path, run: Run) -> list:
     write_json(out_dir / "split.json", {
         "rows": "0-based positions of the data rows (header excluded) in the data",
         "seed": run.settings["seed"], "stratified": bool(run.data.classification),
-        **{name: rows.tolist() for name, rows in run.parts.items()}})
+        **{name: run.data.rows[rows].tolist() for name, rows in run.parts.items()}})
     files = [MODEL_FILE, csvdata.FILENAME, "metrics.json", "config.json", "history.csv",
              "split.json"]
     return files + write_plots(out_dir, run)
@@ -84,7 +85,7 @@ def write_json(path: Path, document) -> None:
 def metrics(run: Run) -> dict:
     """The contents of metrics.json."""
     model, stopper = run.model, run.stopper
-    classes = model.targets_.classes
+    classes, scaling = model.targets_.classes, run.data.prep.target_scaling
     return {
         **{name: run.scores[name] for name in ("train", "dev", "test")},
         "metric": run.metric,
@@ -94,7 +95,9 @@ def metrics(run: Run) -> dict:
         "seconds": round(run.seconds, 3),
         "data": {"source": run.data.source, "target": run.data.prep.target,
                  "rows": int(run.data.X.shape[0]), "inputs": run.data.prep.features,
-                 "classes": None if classes is None else classes.classes_.tolist()},
+                 "classes": None if classes is None else classes.classes_.tolist(),
+                 **run.data.report, "notes": run.data.notes,
+                 "target_scaling": None if scaling is None else scaling.to_dict()},
         "config": run.settings,
         "network": describe(model),
         "optimizer": model.optimizer_.get_config(),
@@ -161,6 +164,10 @@ def summary(run: Run, out_dir: Path, files) -> str:
         f"{epochs} epochs in {run.seconds:.1f} s{stopped}",
         f"{run.metric:<8} {scores}",
     ]
+    if run.metric == "r2":
+        lines.append("rmse     " + "  ".join(f"{part} {run.scores[part]['rmse']:.4g}"
+                                             for part in ("train", "dev", "test")
+                                             if run.scores[part]))
     diagnosis = run.diagnosis
     if diagnosis is not None:
         lines.append(f"diagnosis {diagnosis.verdict} (train error {diagnosis.train_error:.3f}, "

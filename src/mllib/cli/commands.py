@@ -5,6 +5,11 @@ evaluate and predict encode a CSV as training did, with the
 A model without one (saved from Python, say) reads every column but the
 target as a number, in file order.
 
+Missing feature cells are filled with the training statistics of
+``preprocessing.json`` (or as ``--missing`` says), and a regression target
+scaled in training is scaled back (:mod:`.target`): predictions, rmse and
+mae are in the target's units.
+
 A model whose output or cost is not finite on the CSV's rows (a value
 overflowed its dtype: :class:`mllib.training.NonFiniteOutputError`) is an
 error, exit status 2, rather than a NaN in the JSON or an empty CSV row.
@@ -19,8 +24,9 @@ import numpy as np
 
 from .. import ModelFileError, load
 from ..gradcheck import check_gradients
-from . import csvdata
+from . import csvdata, missing, target
 from .args import resolve_settings
+from .csvread import quote
 from .build import build_network, describe
 from .errors import CLIError, usage_errors
 
@@ -36,46 +42,95 @@ def load_model(path):
 
 
 def encoded_inputs(model, args, target=None):
-    """The model, its preprocessing, the CSV frame and its encoded inputs ``X``."""
+    """The model's preprocessing, the CSV frame and its :class:`~.csvdata.Encoded` inputs."""
     prep = csvdata.find(args.model, args.preprocessing)
     frame = csvdata.read_csv(args.data, prep.text_columns if prep else ())
     found = prep is not None
     if not found:
         names = [c for c in frame.columns if c != target]
         prep = csvdata.Preprocessing.numeric(names, target=target)
-    X, notes = prep.transform(frame, args.data)
-    for note in notes:
-        print(f"mllib: note: {note}", file=sys.stderr)
-    if X.shape[1] != model.n_features:
+    encoded = prep.transform(frame, args.data, missing=args.missing)
+    if encoded.X.shape[1] != model.n_features:
         where = "" if found else (" (no preprocessing.json beside the model, so every column "
                                   "but the target is read as a number)")
-        raise CLIError(f"{str(args.data)!r} gives {X.shape[1]} input column(s), but the model "
-                       f"takes {model.n_features}{where}")
-    return prep, frame, X
+        raise CLIError(f"{str(args.data)!r} gives {encoded.X.shape[1]} input column(s), but "
+                       f"the model takes {model.n_features}{where}")
+    return prep, frame, encoded
+
+
+def _note(text):
+    print(f"mllib: note: {text}", file=sys.stderr)
 
 
 def run_evaluate(args) -> int:
-    """Print ``{"cost", "accuracy" or "r2", "n"}`` on the CSV's rows as JSON."""
+    """Print ``{"cost", "accuracy" or "r2" (and "rmse", "mae"), "n"}`` on the CSV's rows as JSON.
+
+    Rows whose target is missing are left out, and so are rows with a missing
+    feature cell under ``--missing drop``; a note says how many.
+    """
     model = load_model(args.model)
-    prep, frame, X = encoded_inputs(model, args, target=args.target)
-    y = prep.labels(frame, args.data, target=args.target)
+    prep, frame, encoded = encoded_inputs(model, args, target=args.target)
+    name = args.target or prep.target
+    series = csvdata.require_column(frame, name, args.data) if name is not None else None
+    keep = ~encoded.incomplete
+    if series is not None and series.isna().any():
+        _note(missing.drop_note(int(series.isna().sum()), f"whose target {quote(name)} is "
+                                "missing"))
+        keep &= series.notna().to_numpy()
+    if encoded.incomplete.any():
+        _note(missing.drop_note(int(encoded.incomplete.sum()), "with missing cells (--missing "
+                                "drop)"))
+    for note in encoded.notes:
+        _note(note)
+    if not keep.any():
+        raise CLIError(f"{str(args.data)!r} has no rows left to evaluate")
+    y = prep.labels(frame[keep], args.data, target=args.target)
     with usage_errors(f"cannot evaluate on {str(args.data)!r}"):
-        logs = model.evaluate(X, y)
-    result = {**{key: float(value) for key, value in logs.items()}, "n": int(X.shape[0])}
+        result = target.score(model, encoded.X[keep], y, prep.target_scaling)
     print(json.dumps(result, indent=2))
     return 0
 
 
 def run_predict(args) -> int:
-    """Write one prediction (or one probability per class) per row, as CSV."""
-    import pandas as pd
+    """Write one prediction (or one probability per class) per row, as CSV.
 
+    Every row gets one, whatever its target; a row left out by ``--missing
+    drop`` gets an empty one.
+    """
     model = load_model(args.model)
-    prep, _, X = encoded_inputs(model, args)
+    prep, _, encoded = encoded_inputs(model, args)
+    for note in encoded.notes:
+        _note(note)
     if args.proba and not model.targets_.is_classifier:
         raise CLIError("--proba needs a classifier; this model predicts numbers")
-    with usage_errors(f"cannot predict on {str(args.data)!r}"):
-        predicted = probabilities(model, X) if args.proba else np.asarray(model.predict(X))
+    complete = ~encoded.incomplete
+    predicted = None
+    if complete.any():
+        with usage_errors(f"cannot predict on {str(args.data)!r}"):
+            X = encoded.X[complete]
+            predicted = (probabilities(model, X) if args.proba
+                         else target.predictions(model, X, prep.target_scaling))
+    if not complete.all():
+        _note(f"{int(np.count_nonzero(~complete))} row(s) with missing cells have no "
+              "prediction (--missing drop)")
+        width = (len(class_names(model)),) if args.proba else ()
+        predicted = _spread(predicted, complete, width)
+    write_predictions(predicted, args, model, prep)
+    return 0
+
+
+def _spread(predicted, complete, width):
+    """The predictions of the complete rows (None: no rows), among empty ones for the rest."""
+    out = np.full((complete.size, *width), None, dtype=object)
+    if predicted is not None:
+        out[complete] = predicted
+    return out
+
+
+def write_predictions(predicted, args, model, prep):
+    """The predictions as CSV, to stdout or ``args.out``."""
+    import pandas as pd
+
     if args.proba:
         table = pd.DataFrame(predicted, columns=class_names(model))
     else:
@@ -91,7 +146,6 @@ def run_predict(args) -> int:
     else:
         table.to_csv(args.out, index=False, float_format=float_format)
         print(f"wrote {len(table)} predictions to {args.out}")
-    return 0
 
 
 def probabilities(model, X) -> np.ndarray:

@@ -11,35 +11,20 @@ import argparse
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .. import DivergenceError, EarlyStopping
 from .._streams import isatty
-from ..data import default_ratios, train_dev_test_split
 from ..tune import settings as run_settings
-from . import artifacts, csvdata, runfolder
+from . import artifacts, runfolder, target
 from .args import defaults, resolve_settings
-from .commands import load_model
 from .build import build_network, build_optimizer
+from .commands import load_model
+from .dataload import (DEFAULT_DATASET, PARTS, TrainingData, load_and_split,  # noqa: F401
+                       load_csv, load_dataset, split_rows)
 from .errors import CLIError, usage_errors
-
-DEFAULT_DATASET = "flower"
-PARTS = ("train", "dev", "test")
-
-
-@dataclass
-class TrainingData:
-    """Encoded inputs and labels of every row, and where they came from."""
-
-    X: np.ndarray
-    y: np.ndarray
-    prep: csvdata.Preprocessing
-    source: str
-    classification: bool
-    notes: list
 
 
 def run_train(args) -> int:
@@ -77,7 +62,9 @@ def resume_train(args) -> int:
         raise CLIError(f"--resume continues a run with its own data and settings; drop "
                        f"{', '.join(given)}")
     staging, record = runfolder.read_record(args.resume)
-    settings = record["settings"]
+    # A record of an earlier version lacks the newer data settings: as that version did.
+    settings = {**defaults("train"), "standardize_target": False, "missing": "error",
+                **record["settings"]}
     source = argparse.Namespace(data=record["data"], dataset=settings.get("dataset"))
     data, parts = load_and_split(source, settings)
     every = record.get("checkpoint_every") if args.checkpoint_every is None \
@@ -115,7 +102,12 @@ def train_in(staging, out, saver, data, parts, settings, train):
             raise CLIError(str(err)) from err
         raise
     X, y = data.X, data.y
-    scores = {name: score(model, X, y, rows) for name, rows in parts.items()}
+    scores = {name: score(model, X, y, rows, data.prep.target_scaling)
+              for name, rows in parts.items()}
+    if model.score_name == "r2" and scores["train"]["r2"] < 0:
+        data.notes.append(target.r2_note(scores["train"]["r2"],
+                                         data.prep.target_scaling is not None))
+        print(f"mllib: note: {data.notes[-1]}", file=sys.stderr)
     run = artifacts.Run(model=model, data=data, parts=parts, history=saver.merged_history(),
                         scores=scores, settings=settings, seconds=seconds, stopper=stopper)
     files = artifacts.write_all(staging, run)
@@ -143,7 +135,7 @@ def interrupted(staging, saver) -> int:
 
 def data_parts(data, parts):
     """The training rows, and the dev rows (None when there are none)."""
-    X, y = data.X, data.y
+    X, y = data.X, data.y_fit
     dev = (X[parts["dev"]], y[parts["dev"]]) if parts["dev"].size else None
     return (X[parts["train"]], y[parts["train"]]), dev
 
@@ -163,84 +155,11 @@ def fit(settings, output, data, parts, callbacks, verbose):
     return model, time.perf_counter() - started
 
 
-def score(model, X, y, rows):
-    """``{"cost", "accuracy" or "r2", "n"}`` of ``rows`` in inference mode, or None if empty."""
+def score(model, X, y, rows, scaling=None):
+    """:func:`.target.score` of ``rows`` in inference mode, or None if there are none."""
     if rows.size == 0:
         return None
-    logs = model.evaluate(X[rows], y[rows])
-    return {**{key: float(value) for key, value in logs.items()}, "n": int(rows.size)}
-
-
-# -- data --------------------------------------------------------------------------
-
-
-def load_and_split(args, settings):
-    """The data of a CSV file or a built-in dataset, and its train/dev/test rows."""
-    if args.data is not None and args.dataset is not None:
-        raise CLIError("give DATA.csv or --dataset NAME, not both")
-    if args.data is not None:
-        settings["dataset"] = None  # the settings record what was used
-        return load_csv(args.data, settings)
-    name = settings["dataset"] = settings["dataset"] or DEFAULT_DATASET
-    X, y = load_dataset(name)
-    parts = split_rows(y, True, settings)
-    names = [f"x{i + 1}" for i in range(X.shape[1])]
-    prep = csvdata.Preprocessing.numeric(names, target="y", target_kind="int")
-    return TrainingData(X, y, prep, f"dataset {name}", True, []), parts
-
-
-def load_dataset(name):
-    """``mllib.datasets.load(name)``, with its failures as CLIError."""
-    from .. import datasets
-
-    if name not in datasets.DATASETS:
-        raise CLIError(f"unknown dataset {name!r}; choose one of {', '.join(datasets.DATASETS)}")
-    try:
-        return datasets.load(name)
-    except ImportError as err:
-        raise CLIError(f"dataset {name!r}: {err}") from None
-
-
-def load_csv(path, settings):
-    """Read, split and encode a CSV file (see :mod:`mllib.cli.csvdata`)."""
-    frame = csvdata.read_csv(path)
-    target = settings["target"]
-    if target is None:
-        raise CLIError(f"give --target COLUMN, the column of {str(path)!r} to predict; its "
-                       f"columns are: {', '.join(map(str, frame.columns))}")
-    series = csvdata.require_column(frame, target, path)
-    kind = csvdata.target_kind(series)
-    y = csvdata.target_values(series, kind, target)
-    classification = (settings["output"] != "linear" if settings["output"] != "auto"
-                      else csvdata.is_classification(kind, y))
-    parts = split_rows(y, classification, settings)
-    prep = csvdata.Preprocessing.fit(frame, target, parts["train"], path=path,
-                                     max_categories=settings["max_categories"],
-                                     drop=settings["drop"])
-    X, notes = prep.transform(frame, path)
-    return TrainingData(X, y, prep, str(path), classification, notes), parts
-
-
-def split_rows(y, classification, settings) -> dict:
-    """Row numbers of the train, dev and test sets: seeded, stratified for classes.
-
-    The shares are ``--validation-split`` and ``--test-split``; each one left
-    out takes the notes' default (0.2 each up to 10,000 rows, 0.01 above).
-    """
-    _, dev_share, test_share = default_ratios(y.shape[0])
-    dev = settings["validation_split"] if settings["validation_split"] is not None else dev_share
-    test = settings["test_split"] if settings["test_split"] is not None else test_share
-    if dev + test >= 1.0:
-        raise CLIError(f"--validation-split {dev} and --test-split {test} leave no rows "
-                       "to train on")
-    rows = np.arange(y.shape[0]).reshape(-1, 1)
-    with usage_errors("cannot split the rows"):
-        parts = train_dev_test_split(rows, y, ratios=(1.0 - dev - test, dev, test),
-                                     stratify=classification, seed=settings["seed"])
-    parts = {name: part[:, 0] for name, part in zip(PARTS, parts[:3])}
-    if parts["train"].size == 0:
-        raise CLIError(f"{y.shape[0]} rows leave none for training")
-    return parts
+    return target.score(model, X[rows], y[rows], scaling)
 
 
 # -- settings that need the data -------------------------------------------------------

@@ -63,7 +63,7 @@ def run_tune(args) -> int:
         result.table().to_csv(out / "trials.csv", index=False)
         return 1
     if parts["test"].size:
-        result.test(data.X[parts["test"]], data.y[parts["test"]])
+        result.test(data.X[parts["test"]], data.y_fit[parts["test"]])
     result.save(out)
     csvdata.save(data.prep, out / csvdata.FILENAME)
     pictures = _plots(result, space, out)
@@ -117,7 +117,7 @@ def _settings(args):
     if "seed" in given:
         raise CLIError(f"--settings {args.settings!r} sets seed: give --seed instead, which "
                        "seeds the split and the search")
-    for key in ("target", "dataset"):
+    for key in ("target", "dataset", "missing", "categorical"):
         if getattr(args, key, None) is not None:
             given[key] = getattr(args, key)
     settings = {**defaults("train"), **given, "seed": args.seed}
@@ -129,8 +129,9 @@ def _train_and_dev(args, settings, why_dev):
     dev rows as ``(X, y)`` pairs; CLIError without dev rows, saying ``why_dev``."""
     data, parts = load_and_split(args, settings)
     output = choose_output(settings["output"], data)
-    train = (data.X[parts["train"]], data.y[parts["train"]])
-    dev = (data.X[parts["dev"]], data.y[parts["dev"]])
+    y = data.y_fit          # a regression target scaled as train scales it
+    train = (data.X[parts["train"]], y[parts["train"]])
+    dev = (data.X[parts["dev"]], y[parts["dev"]])
     if dev[0].shape[0] == 0:
         raise CLIError(f"{why_dev}: set --validation-split above 0")
     return data, parts, output, train, dev
@@ -224,7 +225,9 @@ def _summary(result, out, pictures) -> str:
 def run_diagnose(args) -> int:
     """The ``diagnose`` subcommand: a learning curve and its verdict."""
     settings, given = _settings(args)
-    _, _, output, train, dev = _train_and_dev(args, settings, "a diagnosis needs a dev set")
+    data, _, output, train, dev = _train_and_dev(args, settings, "a diagnosis needs a dev set")
+    for note in data.notes:
+        print(f"mllib: note: {note}", file=sys.stderr)
     fixed = _fixed_settings(given, {}, output, halving=False)
     with usage_errors("cannot diagnose"):
         curve = learning_curve(fixed, train, dev, sizes=args.sizes, seed=args.seed)

@@ -180,28 +180,47 @@ class ProgressLogger(Callback):
     ``verbose=1`` shows a progress bar over the epochs when the stream is a
     terminal and tqdm is installed, and otherwise prints about ten lines in
     all; ``verbose=2`` prints one line per epoch; ``verbose=0`` is silent.
+    With the bar, once an epoch has taken ``slow_epoch`` seconds or more, a
+    second bar follows the batches of each epoch. Times below a second are
+    shown in milliseconds (``0.84ms``), longer ones in seconds (``2.31s``).
     """
 
-    def __init__(self, verbose=1, stream=None):
+    def __init__(self, verbose=1, stream=None, slow_epoch=2.0):
         self.verbose = verbose
         self.stream = stream
-        self._bar = None
+        self.slow_epoch = slow_epoch
+        self._bar = self._batches = self._tqdm = None
+        self._slow = False
 
     def on_train_begin(self, logs=None):
         self.epochs = (logs or {}).get("epochs", 0)
         self.first = (logs or {}).get("initial_epoch", 0)
         stream = self.stream or sys.stderr
-        self._stream = stream
+        self._stream, self._slow = stream, False
         if self.verbose == 1 and isatty(stream):
             try:
                 from tqdm.auto import tqdm
             except ImportError:
                 tqdm = None
             if tqdm is not None:
+                self._tqdm = tqdm
                 self._bar = tqdm(total=self.epochs, unit="epoch", file=stream, leave=True)
 
+    def on_batch_end(self, batch, logs=None):
+        if self._bar is None or not self._slow:
+            return
+        position = getattr(self.model, "position_", None)
+        if self._batches is None and position is not None:
+            self._batches = self._tqdm(total=position.n_batches, initial=batch, unit="batch",
+                                       file=self._stream, leave=False)
+        if self._batches is not None:
+            self._batches.update(1)
+
     def on_epoch_end(self, epoch, logs=None):
-        text = format_logs(logs or {})
+        logs = logs or {}
+        self._close_batches()
+        self._slow = logs.get("time", 0.0) >= self.slow_epoch
+        text = format_logs(logs)
         done = epoch - self.first + 1
         if self._bar is not None:
             self._bar.set_postfix_str(text, refresh=False)
@@ -210,16 +229,29 @@ class ProgressLogger(Callback):
             print(f"epoch {epoch + 1}  {text}", file=self._stream, flush=True)
 
     def on_train_end(self, logs=None):
+        self._close_batches()
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+    def _close_batches(self):
+        if self._batches is not None:
+            self._batches.close()
+            self._batches = None
+
+
+def format_seconds(seconds: float) -> str:
+    """``0.213ms``, ``12.3ms``, ``840ms`` below a second; ``2.31s`` from one second on."""
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.3g}ms"
+    return f"{seconds:.2f}s"
 
 
 def format_logs(logs: dict) -> str:
     parts = []
     for key, value in logs.items():
         if key == "time":
-            parts.append(f"{value:.3f}s")
+            parts.append(format_seconds(value))
         elif key == "lr":
             parts.append(f"lr {value:.3g}")
         else:
@@ -230,4 +262,3 @@ def format_logs(logs: dict) -> str:
 def _milestone(done, total):
     step = max(1, total // 10)
     return done == total or done % step == 0
-

@@ -161,7 +161,7 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
             for hook in hooks:
                 hook.on_epoch_begin(epoch)
             logs = run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment,
-                             held)
+                             held, progress)
             if logs is not None:
                 model.epoch_, model.position_ = model.epoch_ + 1, None
                 if validation:
@@ -179,8 +179,11 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
     return history
 
 
-def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, held):
+def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, held,
+              progress=()):
     """The steps left in the epoch under way; returns the epoch's cost and metric.
+
+    ``progress`` (ProgressLoggers) hear of every batch too, without its cost.
 
     A step whose loss or gradients are not finite changes nothing and ends the
     epoch: DivergenceError, or None with TerminateOnNaN (see :mod:`.divergence`).
@@ -207,6 +210,8 @@ def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, 
             cost = loss + model.penalty(Xb.shape[0])
             for hook in callbacks:
                 hook.on_batch_end(batch, {"cost": cost})
+        for hook in progress:
+            hook.on_batch_end(batch)
     logs = position.sums.result()
     logs["cost"] += model.penalty(X.shape[0])
     return logs

@@ -1,0 +1,84 @@
+"""Missing cells in the feature columns: found, reported, filled or left out.
+
+``--missing`` chooses what ``train`` (and by default ``evaluate`` and ``predict``,
+from ``preprocessing.json``) does with them:
+
+- ``impute`` (the default): a missing cell gets its column's fill value, taken
+  from the training rows only: the median of a numeric column, the most
+  frequent value of a categorical one (the first in sorted order on a tie).
+- ``drop``: rows with a missing cell are left out (``predict`` writes an empty
+  prediction for them, so that its rows still match the file's).
+- ``error``: one message names every column with gaps, and how many.
+
+The fill values are computed whatever the mode and saved in ``preprocessing.json``,
+so that ``evaluate --missing impute`` can fill the cells of a model trained with
+another mode.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .csvread import column_problems, quote, rows_text
+
+MODES = ("impute", "drop", "error")
+GAPS_ADVICE = ("fill them in, or give --missing impute (fill with training statistics) or "
+               "--missing drop (leave those rows out)")
+
+
+def gaps(frame, names) -> dict:
+    """``{name: (count, first row)}`` of the columns ``names`` that have missing cells."""
+    found = {}
+    for name in names:
+        rows = np.flatnonzero(frame[name].isna().to_numpy())
+        if rows.size:      # the index holds the file's row positions
+            found[name] = (int(rows.size), int(frame.index[rows[0]]))
+    return found
+
+
+def incomplete_rows(frame, names) -> np.ndarray:
+    """A boolean mask of the rows with a missing cell in one of the columns ``names``."""
+    if not len(names):
+        return np.zeros(frame.shape[0], dtype=bool)
+    return frame[list(names)].isna().to_numpy().any(axis=1)
+
+
+def gaps_error(path, found: dict):
+    """The CLIError of ``--missing error``: every column with gaps, in one line."""
+    problems = {name: f"missing {rows_text(count, first)}"
+                for name, (count, first) in found.items()}
+    return column_problems(path, problems, GAPS_ADVICE)
+
+
+def fill_value(values, kind):
+    """The fill of a column from its training values (NaN-free): median or most frequent.
+
+    None when there are no values to take it from.
+    """
+    if len(values) == 0:
+        return None
+    if kind == "numeric":
+        return float(np.median(np.asarray(values, dtype=np.float64)))
+    labels, counts = np.unique(np.asarray(values, dtype=str), return_counts=True)
+    return str(labels[int(np.argmax(counts))])
+
+
+def fill_note(filled: dict, columns) -> str | None:
+    """``filled 13 missing cells with training statistics: x1 2 (median 0.5), ...``."""
+    if not filled:
+        return None
+    fills = {column["name"]: column for column in columns}
+    parts = []
+    for name, count in filled.items():
+        column = fills[name]
+        how = (f"median {column['fill']:.6g}" if column["kind"] == "numeric"
+               else f"most frequent {column['fill']!r}")
+        parts.append(f"{quote(name)} {count} ({how})")
+    total = sum(filled.values())
+    return (f"filled {total} missing cell{'s' if total != 1 else ''} with training statistics: "
+            + ", ".join(parts))
+
+
+def drop_note(count: int, why: str) -> str:
+    """``left out 3 rows whose target 'body mass' is missing``."""
+    return f"left out {count} row{'s' if count != 1 else ''} {why}"

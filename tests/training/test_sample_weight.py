@@ -288,3 +288,26 @@ def test_a_split_that_leaves_no_weight_is_refused():
     w = np.r_[np.zeros(8), np.ones(2)]
     with pytest.raises(ValueError, match="sample_weight is 0 on every training row"):
         _net().fit(X, y, epochs=1, sample_weight=w, validation_split=0.2)
+
+
+def test_a_weighted_run_stopped_mid_epoch_resumes_to_the_same_bits(tmp_path):
+    from mllib import LambdaCallback
+    X, w = _data(50, 3, seed=19)
+    y = np.arange(50) % 2
+    args = dict(optimizer="adam", batch_size=8, sample_weight=w)
+    reference = _net()
+    history = reference.fit(X, y, epochs=3, **args)
+
+    def stop(batch, logs):
+        if batch == 3:
+            raise KeyboardInterrupt
+    net = _net()
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, epochs=3, callbacks=[LambdaCallback(on_batch_end=stop)], **args)
+    assert net.position_.sums.n != int(net.position_.sums.n)      # Σw so far, not a count
+    net.save(tmp_path / "stopped.npz")
+    resumed = mllib.load(tmp_path / "stopped.npz")
+    rest = resumed.fit(X, y, sample_weight=w)
+    assert rest.history["cost"] == history.history["cost"]
+    for name, value in reference.get_weights().items():
+        assert np.array_equal(resumed.get_weights()[name], value), name

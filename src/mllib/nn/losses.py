@@ -24,10 +24,12 @@ and its reverse differential with respect to the logits is, row by row,
 
 since ∂L_j/∂z_j = a_j − y_j for each pair above. With w_j = 1 both reduce to
 the unweighted forms (Σw = N); integer weights count a row that many times.
-``sample_weight=None`` takes the unweighted code path, bit for bit as before. As in :mod:`.activations`, underflow is silenced where it occurs:
-a value below the dtype's smallest normal number rounds correctly to a
-subnormal number or 0 (say e^{-|z|} for z = −800, or a squared residual of
-1e-200 in float64), which is not an error. The cost is summed in float64
+``sample_weight=None`` takes the unweighted code path, bit for bit as before.
+
+As in :mod:`.activations`, underflow is silenced where it occurs: a value
+below the dtype's smallest normal number rounds correctly to a subnormal
+number or 0 (say e^{-|z|} for z = −800, or a squared residual of 1e-200 in
+float64), which is not an error. The cost is summed in float64
 whatever the dtype, so that a float32 model's cost stays finite where its
 terms are (residuals of 1e30, say, whose squares float32 cannot hold).
 """
@@ -54,7 +56,7 @@ class Loss:
         return self.cost(z, y, sample_weight), self.activation.forward(z)
 
     def delta(self, a: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
-        """∂J/∂z = (a − y)/N, or w_j (a_j − y_j)/Σw by rows; ``a = self.activation.forward(z)``."""
+        """∂J/∂z = (a − y)/N, or w_j (a_j − y_j)/Σw by rows, where ``a = g(z)``."""
         with np.errstate(under="ignore"):   # (a − y)/N below the smallest normal: see above
             if sample_weight is None:
                 return (a - y) * (1.0 / a.shape[0])

@@ -70,7 +70,8 @@ def check_sample_weight(sample_weight, n_rows, name="sample_weight"):
     bad = np.flatnonzero(~np.isfinite(w))
     bad = bad if bad.size else np.flatnonzero(w < 0)
     if bad.size:
-        raise ValueError(f"{name} must be finite and >= 0, got {float(w[bad[0]])!r} at row {bad[0]}")
+        raise ValueError(f"{name} must be finite and >= 0, got {float(w[bad[0]])!r} "
+                         f"at row {bad[0]}")
     if not w.any():
         raise ValueError(f"{name} is 0 on all {n_rows} rows: at least one row needs a "
                          "positive weight")

@@ -15,7 +15,7 @@ Later fits, ``evaluate``, ``cost`` and ``gradients`` use the same μ and σ.
 - ``forward`` returns the network's own output a[L], in standardized units.
 - The cost that ``fit`` logs, ``val_cost``, ``evaluate``'s ``cost``, ``cost``
   and ``gradients`` are the J that the network minimizes: in standardized
-  units, J = 1/(2N) Σ_j Σ_k ((a_jk − ŷ_jk))² + λ/(2N) Σ|W|^p, which is the
+  units, J = 1/(2N) Σ_j Σ_k (a_jk − ŷ_jk)² + λ/(2N) Σ|W|^p, which is the
   squared error in the target's units with output k divided by σ_k². So
   ``evaluate(X_dev, y_dev)["cost"]`` is ``fit``'s ``val_cost``, as without scaling.
 - R² is unit-free: an affine map of both y and the prediction multiplies

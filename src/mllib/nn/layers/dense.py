@@ -72,7 +72,7 @@ class Dense(Layer):
     def backward_params(self, delta):
         x = self._x
         if is_sparse(x):
-            self.grads["W"][...] = (x.T @ delta).T  # ∂J/∂W = δᵀ X = (Xᵀ δ)ᵀ, sparse × dense
+            self.grads["W"][...] = (x.T @ delta).T  # ∂J/∂W = δᵀ X = (Xᵀ δ)ᵀ, sparse Xᵀ
         else:
             np.matmul(delta.T, x, out=self.grads["W"])  # ∂J/∂W = δᵀ X
         if self.regularizer is not None:

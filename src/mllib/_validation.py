@@ -76,3 +76,15 @@ def check_rng(rng, name: str = "rng") -> np.random.Generator:
         raise ValueError(f"{name} must be a numpy.random.Generator such as "
                          f"np.random.default_rng(seed), got {rng!r}")
     return rng
+
+
+def is_sparse(x) -> bool:
+    """Whether ``x`` is a SciPy sparse matrix or array, known by its methods, not its type.
+
+    The math imports NumPy only, so it cannot ask ``scipy.sparse.issparse``: an
+    object that is not an ndarray and has ``tocsr``, ``nnz`` and ``format``
+    counts as sparse. Such an X is multiplied as it is (``X @ Wᵀ`` and
+    ``Xᵀ δ`` are SciPy's sparse × dense products), never densified.
+    """
+    return not isinstance(x, np.ndarray) and all(
+        hasattr(x, name) for name in ("tocsr", "nnz", "format"))

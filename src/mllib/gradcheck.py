@@ -83,10 +83,11 @@ def numerical_gradient(cost, array, eps=1e-6) -> np.ndarray:
     return grad
 
 
-def check_gradients(model, X, y, eps=1e-6) -> dict:
+def check_gradients(model, X, y, eps=1e-6, *, sample_weight=None) -> dict:
     """Compare every parameter's backprop gradient with central differences.
 
-    The model is evaluated in training mode on ``(X, y)`` as one batch. Its
+    The model is evaluated in training mode on ``(X, y)`` as one batch, with
+    the rows weighted by ``sample_weight`` if given. Its
     dropout masks are drawn once and held fixed for every evaluation, so that
     the cost is a deterministic function of the parameters. Use a float64
     model: in float32 the differences are dominated by rounding.
@@ -96,12 +97,13 @@ def check_gradients(model, X, y, eps=1e-6) -> dict:
     dict
         ``{"W1": relative error, "b1": ..., ...}``.
     """
-    model.gradients(X, y)  # builds the layers if needed and draws the masks
+    weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+    model.gradients(X, y, **weights)  # builds the layers if needed and draws the masks
     with model.frozen_masks():
         # Every pass from here on reuses those masks.
-        _, grads = model.gradients(X, y)
+        _, grads = model.gradients(X, y, **weights)
         errors = {}
         for name, array in model.parameters().items():
-            numeric = numerical_gradient(lambda: model.cost(X, y), array, eps)
+            numeric = numerical_gradient(lambda: model.cost(X, y, **weights), array, eps)
             errors[name] = relative_error(numeric, grads[name])
     return errors

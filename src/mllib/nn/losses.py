@@ -11,10 +11,25 @@ Both the cost and that delta are computed from the logits ``z`` of shape
 ``(n_samples, n_outputs)``: the cost through log-sum-exp forms that never take
 the log of 0, and the delta through the stable activation, so both stay finite
 for any finite logit. Targets ``y`` have the shape of ``z`` (one-hot rows for
-softmax). As in :mod:`.activations`, underflow is silenced where it occurs:
-a value below the dtype's smallest normal number rounds correctly to a
-subnormal number or 0 (say e^{-|z|} for z = −800, or a squared residual of
-1e-200 in float64), which is not an error. The cost is summed in float64
+softmax).
+
+Sample weights. Given ``sample_weight`` w ≥ 0 of shape (N,), not all 0, the
+cost is the weighted mean, as scikit-learn's MLP takes it,
+
+    J = Σ_j w_j L(g(z_j), y_j) / Σ_j w_j,
+
+and its reverse differential with respect to the logits is, row by row,
+
+    ∂J/∂z_j = w_j (a_j − y_j) / Σ_k w_k,
+
+since ∂L_j/∂z_j = a_j − y_j for each pair above. With w_j = 1 both reduce to
+the unweighted forms (Σw = N); integer weights count a row that many times.
+``sample_weight=None`` takes the unweighted code path, bit for bit as before.
+
+As in :mod:`.activations`, underflow is silenced where it occurs: a value
+below the dtype's smallest normal number rounds correctly to a subnormal
+number or 0 (say e^{-|z|} for z = −800, or a squared residual of 1e-200 in
+float64), which is not an error. The cost is summed in float64
 whatever the dtype, so that a float32 model's cost stays finite where its
 terms are (residuals of 1e30, say, whose squares float32 cannot hold).
 """
@@ -32,18 +47,20 @@ class Loss:
     name = "loss"
     activation = None
 
-    def cost(self, z: np.ndarray, y: np.ndarray) -> float:
-        """J = (1/N) Σ_j L(g(z_j), y_j), from the logits."""
+    def cost(self, z: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
+        """J = (1/N) Σ_j L(g(z_j), y_j), or Σ_j w_j L_j / Σ_j w_j, from the logits."""
         raise NotImplementedError
 
-    def forward(self, z: np.ndarray, y: np.ndarray):
+    def forward(self, z: np.ndarray, y: np.ndarray, sample_weight=None):
         """``(J, a)``: the cost and the output ``a = g(z)`` in one pass where possible."""
-        return self.cost(z, y), self.activation.forward(z)
+        return self.cost(z, y, sample_weight), self.activation.forward(z)
 
-    def delta(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """∂J/∂z = (a − y)/N, where ``a = self.activation.forward(z)``."""
+    def delta(self, a: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
+        """∂J/∂z = (a − y)/N, or w_j (a_j − y_j)/Σw by rows, where ``a = g(z)``."""
         with np.errstate(under="ignore"):   # (a − y)/N below the smallest normal: see above
-            return (a - y) * (1.0 / a.shape[0])
+            if sample_weight is None:
+                return (a - y) * (1.0 / a.shape[0])
+            return (a - y) * row_factors(sample_weight, a.dtype)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -59,17 +76,19 @@ class BinaryCrossEntropy(Loss):
     name = "binary_crossentropy"
     activation = Sigmoid()
 
-    def cost(self, z, y):
-        return self.forward(z, y)[0]
+    def cost(self, z, y, sample_weight=None):
+        return self.forward(z, y, sample_weight)[0]
 
-    def forward(self, z, y):
+    def forward(self, z, y, sample_weight=None):
         # One e^{−|z|} serves both σ(z) and log(1 + e^{−|z|}).
         with np.errstate(under="ignore"):   # e^{-|z|} → 0, log(1 + e) → e, J/N → 0
             e = np.exp(-np.abs(z))
             loss = np.log1p(e)
             loss += np.maximum(z, 0)
             loss -= z * y
-            return float(loss.sum(dtype=np.float64) / z.shape[0]), Sigmoid.from_exp(z, e)
+            if sample_weight is None:
+                return float(loss.sum(dtype=np.float64) / z.shape[0]), Sigmoid.from_exp(z, e)
+            return weighted_mean("ij,i", sample_weight, loss), Sigmoid.from_exp(z, e)
 
 
 class CategoricalCrossEntropy(Loss):
@@ -82,10 +101,10 @@ class CategoricalCrossEntropy(Loss):
     name = "categorical_crossentropy"
     activation = Softmax()
 
-    def cost(self, z, y):
-        return self.forward(z, y)[0]
+    def cost(self, z, y, sample_weight=None):
+        return self.forward(z, y, sample_weight)[0]
 
-    def forward(self, z, y):
+    def forward(self, z, y, sample_weight=None):
         # One exp serves both: a = e^{s}/Σe^{s} and log a = s − log Σe^{s}.
         shifted = z - z.max(axis=1, keepdims=True)
         with np.errstate(under="ignore"):
@@ -93,7 +112,9 @@ class CategoricalCrossEntropy(Loss):
             norm = e.sum(axis=1, keepdims=True)
             shifted -= np.log(norm)
             e /= norm
-            return float(-np.einsum("ij,ij->", y, shifted, dtype=np.float64) / z.shape[0]), e
+            if sample_weight is None:
+                return float(-np.einsum("ij,ij->", y, shifted, dtype=np.float64) / z.shape[0]), e
+            return -weighted_mean("ij,ij,i", sample_weight, y, shifted), e
 
 
 class SquaredError(Loss):
@@ -102,10 +123,27 @@ class SquaredError(Loss):
     name = "squared_error"
     activation = Linear()
 
-    def cost(self, z, y):
+    def cost(self, z, y, sample_weight=None):
         r = z - y
         with np.errstate(under="ignore"):   # squares of residuals below √tiny count as 0
-            return float(np.einsum("ij,ij->", r, r, dtype=np.float64) / (2.0 * z.shape[0]))
+            if sample_weight is None:
+                return float(np.einsum("ij,ij->", r, r, dtype=np.float64) / (2.0 * z.shape[0]))
+            return weighted_mean("ij,ij,i", sample_weight, r, r) / 2.0
+
+
+def weighted_mean(subscripts, sample_weight, *operands) -> float:
+    """Σ_j w_j (Σ over row j of the product of ``operands``) / Σ_j w_j, in float64.
+
+    ``subscripts`` names the operands and ``sample_weight`` last, e.g. ``"ij,i"``.
+    """
+    total = np.einsum(subscripts + "->", *operands, sample_weight, dtype=np.float64)
+    return float(total / np.sum(sample_weight, dtype=np.float64))
+
+
+def row_factors(sample_weight, dtype) -> np.ndarray:
+    """The column w_j / Σ_k w_k, shape (N, 1) in ``dtype``: the rows' shares of the cost."""
+    w = np.asarray(sample_weight, dtype=np.float64)
+    return (w / w.sum()).astype(dtype)[:, None]
 
 
 LOSS_FOR_OUTPUT = {

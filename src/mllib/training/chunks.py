@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import is_sparse
 from .inputs import CHUNK, require_finite
 from .metrics import EpochMetrics
 from .outputs import check_cost, check_outputs
@@ -26,7 +27,8 @@ def forward_in_chunks(model, X) -> np.ndarray:
     out = np.empty((X.shape[0], model.config["nodes"][-1]), dtype=model.dtype)
     for rows in chunks(X.shape[0]):
         # Checked while the chunk is in cache; nothing has changed if a later chunk is refused.
-        require_finite(X[rows], "X", model.dtype)
+        if not is_sparse(X):        # a sparse X's values were checked whole (.sparse)
+            require_finite(X[rows], "X", model.dtype)
         # Overflow on the way is judged by the output (see .outputs), not raised midway.
         with np.errstate(over="ignore", invalid="ignore"):
             a = model.loss.activation.forward(model.logits(model.batch_input(X, rows)))
@@ -35,15 +37,22 @@ def forward_in_chunks(model, X) -> np.ndarray:
     return out
 
 
-def evaluate_in_chunks(model, X, Y) -> dict:
-    """Inference-mode ``{"cost": J, metric: ...}`` over X and its encoded targets Y."""
+def evaluate_in_chunks(model, X, Y, sample_weight=None) -> dict:
+    """Inference-mode ``{"cost": J, metric: ...}`` over X and its encoded targets Y.
+
+    With ``sample_weight`` w, J = Σ w_j L_j / Σw + λ/(2Σw) Σ|W|^p and the metric
+    is weighted (:class:`~.metrics.EpochMetrics`); chunks of weight 0 add nothing.
+    """
     sums = EpochMetrics(model.output_kind)
     for rows in chunks(X.shape[0]):
+        w = None if sample_weight is None else sample_weight[rows]
+        if w is not None and not w.any():
+            continue
         with np.errstate(over="ignore", invalid="ignore"):   # judged below, as above
-            cost, a = model.loss.forward(model.logits(model.batch_input(X, rows)), Y[rows])
+            cost, a = model.loss.forward(model.logits(model.batch_input(X, rows)), Y[rows], w)
         check_outputs(a, X, rows.start, model.dtype)
-        sums.add(cost, a, Y[rows])
+        sums.add(cost, a, Y[rows], w)
     logs = sums.result()
     with np.errstate(over="ignore", invalid="ignore"):       # weights near the dtype's limit
-        logs["cost"] += model.penalty(X.shape[0])
+        logs["cost"] += model.penalty(sums.n)
     return check_cost(logs, model.dtype)

@@ -17,6 +17,17 @@ training rows: the batches' mean data loss, weighted by batch size, plus
 the penalty λ/(2N) Σ|W|^p with the weights at the end of the epoch.
 ``val_cost`` is J on the dev rows in inference mode, as ``evaluate`` gives.
 
+Sample weights w (one per training row, gathered per batch as the targets
+are) make each step's cost the batch's weighted mean, as scikit-learn's MLP
+does per batch: for batch b,
+
+    J_b = Σ_{j∈b} w_j L_j / Σ_{j∈b} w_j + λ/(2 Σ_{j∈b} w_j) Σ|W|^p,
+
+whose output delta is w_j (a_j − y_j) / Σ_{j∈b} w_j. A batch whose weights
+are all 0 carries no data: it is skipped, without a step. The logged
+``cost`` is then Σ_j w_j L_j / Σ_j w_j + λ/(2Σw) Σ|W|^p over the epoch
+(each batch's loss weighted by its Σw), and the metric is weighted too.
+
 The loop is split into argument checks, one epoch, and the epoch's logs.
 It uses only the model's training protocol (see ``NeuralNetwork``):
 ``built``, ``store``, ``optimizer_``, ``rng_``, ``epoch_``, ``stop_training``,
@@ -53,8 +64,9 @@ def check_fit_arguments(*, epochs, batch_size, validation_data, validation_split
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
     if validation_data is not None and (not isinstance(validation_data, (tuple, list))
-                                        or len(validation_data) != 2):
-        raise ValueError("validation_data must be a pair (X_dev, y_dev)")
+                                        or len(validation_data) not in (2, 3)):
+        raise ValueError("validation_data must be a pair (X_dev, y_dev) or a triple "
+                         "(X_dev, y_dev, sample_weight_dev)")
     for callback in callbacks:
         if not isinstance(callback, Callback):
             raise ValueError(f"callbacks must be Callback instances, got {callback!r}")
@@ -138,10 +150,11 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
 
 
 def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,
-               callbacks, augment, verbose):
+               callbacks, augment, verbose, sample_weight=None):
     """Train for ``epochs`` more epochs; returns the History of this call.
 
     An epoch under way (``model.position_``) is finished first, as the first of them.
+    ``sample_weight`` is None or the checked weights of the rows of X.
     """
     history = model.history_ = History()     # filled as the epochs finish, also on error
     progress = [ProgressLogger(verbose)] if verbose else []
@@ -161,7 +174,7 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
             for hook in hooks:
                 hook.on_epoch_begin(epoch)
             logs = run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment,
-                             held, progress)
+                             held, progress, sample_weight)
             if logs is not None:
                 model.epoch_, model.position_ = model.epoch_ + 1, None
                 if validation:
@@ -180,7 +193,7 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
 
 
 def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, held,
-              progress=()):
+              progress=(), sample_weight=None):
     """The steps left in the epoch under way; returns the epoch's cost and metric.
 
     ``progress`` (ProgressLoggers) hear of every batch too, without its cost.
@@ -193,10 +206,14 @@ def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, 
     while position.done < position.n_batches:
         held.deliver()
         batch = position.done
+        wb = _batch_weights(sample_weight, position)
+        if wb is not None and not wb.any():     # no data in the batch: no step
+            position.done += 1
+            continue
         Xb, Yb = _batch(model, X, Y, full, position, augment)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             # Overflow on the way to a non-finite cost is reported as a DivergenceError.
-            loss, a = model.train_step(Xb, Yb)
+            loss, a = model.train_step(Xb, Yb, wb)
         if not step_is_finite(loss, store):
             if any(isinstance(hook, TerminateOnNaN) for hook in callbacks):
                 model.stop_training = True
@@ -204,16 +221,17 @@ def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, 
             raise diverged(loss, model.epoch_, batch, lr, model.history_)
         model.update_state()
         optimizer.step(store, lr)
-        position.sums.add(loss, a, Yb)
+        position.sums.add(loss, a, Yb, wb)
         position.done += 1
         if callbacks:
-            cost = loss + model.penalty(Xb.shape[0])
+            cost = loss + model.penalty(Xb.shape[0] if wb is None else float(wb.sum()))
             for hook in callbacks:
                 hook.on_batch_end(batch, {"cost": cost})
         for hook in progress:
             hook.on_batch_end(batch)
     logs = position.sums.result()
-    logs["cost"] += model.penalty(X.shape[0])
+    logs["cost"] += model.penalty(X.shape[0] if sample_weight is None
+                                  else float(sample_weight.sum()))
     return logs
 
 
@@ -227,6 +245,13 @@ def _batch(model, X, Y, full, position, augment):
     if augment is not None:
         Xb = augment(Xb, model.rng_)
     return Xb, Yb
+
+
+def _batch_weights(sample_weight, position):
+    """The weights of the position's next batch, gathered by the batch's row indices."""
+    if sample_weight is None or position.batches is None:
+        return sample_weight
+    return sample_weight[position.batches[position.done]]
 
 
 def start_epoch(model, n_rows, batch_size, full) -> Position:

@@ -2,11 +2,16 @@
 
 Each check raises ValueError naming the argument, before anything changes.
 X may be an ``np.memmap`` larger than memory: nothing here copies it whole.
+X may also be a SciPy sparse matrix or array (found by duck typing, the
+core does not import SciPy); it is kept sparse, as CSR (:mod:`.sparse`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .._validation import is_sparse
+from .sparse import check_sparse_X
 
 # Rows per chunk when predicting, evaluating or checking X, to bound temporary memory.
 CHUNK = 4096
@@ -17,8 +22,11 @@ def check_X(X, *, n_features=None, name="X", finite=True, dtype=None) -> np.ndar
 
     ``n_features`` (when not None) is the width the network expects;
     ``finite=False`` leaves the NaN/infinity check to the caller; ``dtype``, the
-    model's, refuses values that its cast would turn into infinity.
+    model's, refuses values that its cast would turn into infinity. A sparse X
+    comes back as CSR, its stored values always checked to be finite.
     """
+    if is_sparse(X):
+        return check_sparse_X(X, n_features=n_features, name=name, dtype=dtype)
     if not isinstance(X, np.ndarray):
         X = np.asarray(X)
     if X.ndim != 2:
@@ -42,6 +50,32 @@ def rows_of(y, X, x_name="X", y_name="y") -> np.ndarray:
     if y.ndim == 0 or y.shape[0] != X.shape[0]:
         raise ValueError(f"{x_name} has {X.shape[0]} rows but {y_name} has shape {y.shape}")
     return y
+
+
+def check_sample_weight(sample_weight, n_rows, name="sample_weight"):
+    """``sample_weight`` as float64 (n_rows,), or None for None and for all ones.
+
+    Weights must be finite numbers ≥ 0, not all 0. All ones are the unweighted
+    cost, so they become None: the same code path, and the same bits, as no weights.
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.shape != (n_rows,):
+        raise ValueError(f"{name} must have shape ({n_rows},), one weight per row of X, "
+                         f"got shape {w.shape}")
+    if w.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {w.dtype}")
+    w = np.array(w, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(w))
+    bad = bad if bad.size else np.flatnonzero(w < 0)
+    if bad.size:
+        raise ValueError(f"{name} must be finite and >= 0, got {float(w[bad[0]])!r} "
+                         f"at row {bad[0]}")
+    if not w.any():
+        raise ValueError(f"{name} is 0 on all {n_rows} rows: at least one row needs a "
+                         "positive weight")
+    return None if (w == 1.0).all() else w
 
 
 def require_finite(X, name, dtype=None) -> None:

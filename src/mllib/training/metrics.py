@@ -17,12 +17,18 @@ def predicted_codes(a: np.ndarray, kind: str) -> np.ndarray:
     return decided[:, 0].astype(np.int64) if a.shape[1] == 1 else decided.astype(np.int64)
 
 
-def n_correct(a: np.ndarray, Y: np.ndarray, kind: str) -> float:
-    """Correct decisions in a batch; multi-label sigmoid counts each entry."""
+def n_correct(a: np.ndarray, Y: np.ndarray, kind: str, sample_weight=None) -> float:
+    """Correct decisions in a batch (their weights' sum, if weighted); multi-label
+    sigmoid counts each entry, a row's entries sharing its weight."""
     if kind == "softmax":
-        return float(np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1)))
-    hits = np.count_nonzero((a >= 0.5) == (Y >= 0.5))
-    return float(hits) / a.shape[1]
+        hits = a.argmax(axis=1) == Y.argmax(axis=1)
+        if sample_weight is None:
+            return float(np.count_nonzero(hits))
+        return float(np.dot(sample_weight, hits))
+    hits = (a >= 0.5) == (Y >= 0.5)
+    if sample_weight is None:
+        return float(np.count_nonzero(hits)) / a.shape[1]
+    return float(np.dot(sample_weight, hits.sum(axis=1))) / a.shape[1]
 
 
 class EpochMetrics:
@@ -35,6 +41,12 @@ class EpochMetrics:
     mean keep their precision (Σy² − (Σy)²/n would cancel it away):
 
         δ = ȳ_b − ȳ,   ȳ ← ȳ + δ·n_b/n,   M2 ← M2 + M2_b + δ²·n_a·n_b/n.
+
+    With sample weights w, every count is a sum of weights (n = Σw), the
+    cost is Σ_b Σw_b J_b / Σw = Σ_j w_j L_j / Σ_j w_j, accuracy is the
+    weight of the correct rows over Σw, and R² is weighted as scikit-learn's
+    ``r2_score(..., sample_weight=w)``: SS_res = Σ w r², SS_tot = Σ w (y − ȳ_w)²
+    with ȳ_w the weighted mean, merged by the same formula.
     """
 
     def __init__(self, kind: str):
@@ -44,20 +56,28 @@ class EpochMetrics:
         self.correct = 0.0
         self.ss_res = self.mean_y = self.m2_y = 0.0
 
-    def add(self, cost: float, a: np.ndarray, Y: np.ndarray) -> None:
-        n_a, n_b = self.n, a.shape[0]
+    def add(self, cost: float, a: np.ndarray, Y: np.ndarray, sample_weight=None) -> None:
+        """Add a batch: its data loss ``cost``, outputs ``a``, targets ``Y`` and weights."""
+        w = sample_weight
+        n_a, n_b = self.n, a.shape[0] if w is None else float(np.sum(w, dtype=np.float64))
         self.n += n_b
         self.cost += cost * n_b
         if self.kind != "linear":
-            self.correct += n_correct(a, Y, self.kind)
+            self.correct += n_correct(a, Y, self.kind, w)
             return
         # Squares below the smallest normal number round correctly to a subnormal or 0.
         with np.errstate(under="ignore"):
             r = a - Y
-            self.ss_res = self.ss_res + np.einsum("ij,ij->j", r, r, dtype=np.float64)
-            mean_b = Y.mean(axis=0, dtype=np.float64)
-            centered = Y - mean_b
-            m2_b = np.einsum("ij,ij->j", centered, centered, dtype=np.float64)
+            if w is None:
+                self.ss_res = self.ss_res + np.einsum("ij,ij->j", r, r, dtype=np.float64)
+                mean_b = Y.mean(axis=0, dtype=np.float64)
+                centered = Y - mean_b
+                m2_b = np.einsum("ij,ij->j", centered, centered, dtype=np.float64)
+            else:
+                self.ss_res = self.ss_res + np.einsum("ij,ij,i->j", r, r, w, dtype=np.float64)
+                mean_b = np.einsum("ij,i->j", Y, w, dtype=np.float64) / n_b
+                centered = Y - mean_b
+                m2_b = np.einsum("ij,ij,i->j", centered, centered, w, dtype=np.float64)
             delta = mean_b - self.mean_y
             self.mean_y = self.mean_y + delta * (n_b / self.n)
             self.m2_y = self.m2_y + m2_b + delta ** 2 * (n_a * n_b / self.n)
@@ -77,7 +97,7 @@ class EpochMetrics:
             if not np.isfinite(value).all() or value.ndim > 1:
                 raise ValueError(f"the saved epoch sum {key!r} is not a finite number or vector")
             setattr(sums, key, float(value) if value.ndim == 0 else value.copy())
-        sums.n = int(sums.n)
+        sums.n = int(sums.n) if float(sums.n).is_integer() else float(sums.n)   # Σw if weighted
         return sums
 
     def result(self) -> dict:

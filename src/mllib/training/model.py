@@ -62,20 +62,21 @@ class StackModel:
 
     # -- the passes -----------------------------------------------------------
 
-    def train_step(self, X, Y):
+    def train_step(self, X, Y, sample_weight=None):
         """Forward and backward on one prepared batch: ``(data loss, a[L])``.
 
-        ``X`` holds prepared rows (``batch_input``), ``Y`` encoded targets.
+        ``X`` holds prepared rows (``batch_input``), ``Y`` encoded targets,
+        ``sample_weight`` the rows' weights or None (see :meth:`LayerStack.train_step`).
         The gradients, penalty included, are left in ``store.grads``.
         """
-        return self.stack.train_step(X, Y)
+        return self.stack.train_step(X, Y, sample_weight)
 
     def update_state(self) -> None:
         """Fold the last training batch into the batch-norm running statistics."""
         self.stack.update_state()
 
     def penalty(self, n_samples) -> float:
-        """The regularization term λ/(2N) Σ|W|^p for N = ``n_samples``."""
+        """The regularization term λ/(2N) Σ|W|^p for N = ``n_samples`` (Σw when weighted)."""
         return self.stack.penalty(n_samples)
 
     def logits(self, X, *, training=False) -> np.ndarray:

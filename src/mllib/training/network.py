@@ -19,19 +19,22 @@ from . import state as model_state
 from .config import DTYPES, normalize_config
 from .diagnosis import diagnose
 from .fit import check_callbacks, check_fit_arguments, log_names, resolve_run, run_epochs
-from .chunks import evaluate_in_chunks, forward_in_chunks
-from .inputs import check_X, rows_of
+from .chunks import forward_in_chunks
+from .inputs import check_X
 from .metrics import predicted_codes
 from .inspection import Inspection
 from .model import StackModel
 from .plan import plan_fit
+from .prepare import Preparation
+from .sparse import check_sparse_use
 from .stack import LayerStack, build_layers
 from .summary import summary_table
+from .target_scaling import check_standardize_target, unscale_outputs
 from .targets import TargetEncoder
 
 
 @register_model
-class NeuralNetwork(Inspection, StackModel):
+class NeuralNetwork(Inspection, Preparation, StackModel):
     """An L-layer feed-forward network, configured as in the notes.
 
     Layer ``l = 1..L`` is ``Dense(n[l-1] → n[l])``, then batch norm if
@@ -67,7 +70,10 @@ class NeuralNetwork(Inspection, StackModel):
     dtype : {"float32", "float64"}, default "float32"
     standardize : bool, default False
         Fit a :class:`~mllib.data.Standardizer` on the first training data
-        and apply it to every input afterwards (notes §4).
+        and apply it to every input afterwards (notes §4). Not for sparse X.
+    standardize_target : bool, default False
+        Linear output only: fit on (y − μ)/σ from the first fit's targets;
+        ``predict`` answers in y's units (:mod:`mllib.training.target_scaling`).
 
     Attributes
     ----------
@@ -91,6 +97,8 @@ class NeuralNetwork(Inspection, StackModel):
         How labels become targets; the classes are fixed by the first fit.
         (``targets`` is an alias.)
     standardizer_ : Standardizer or None
+    target_scaler_ : Standardizer or None
+        μ and σ of the targets, with ``standardize_target``.
     history_ : History
         What the last call of :meth:`fit` returned.
     rng_ : numpy.random.Generator
@@ -110,7 +118,7 @@ class NeuralNetwork(Inspection, StackModel):
 
     def __init__(self, nodes, activators, *, bias=True, keep_probs=None, batch_norm=None,
                  lp_reg=0, lambda_=0.0, init="he", bn_epsilon=1e-5, bn_momentum=0.9,
-                 seed=0, dtype="float32", standardize=False):
+                 seed=0, dtype="float32", standardize=False, standardize_target=False):
         self.config = normalize_config(
             nodes=nodes, activators=activators, bias=bias, keep_probs=keep_probs,
             batch_norm=batch_norm, lp_reg=lp_reg, lambda_=lambda_, init=init,
@@ -119,6 +127,9 @@ class NeuralNetwork(Inspection, StackModel):
         self.L = len(self.config["nodes"]) - 1
         self.standardize = bool(standardize)
         self._loss = loss_for_output(self.config["activators"][self.L].name)
+        self.standardize_target = check_standardize_target(standardize_target,
+                                                           self._loss.activation.name)
+        self.target_scaler_ = None
         self.rng_ = np.random.default_rng(self.config["seed"])
         self.targets_ = TargetEncoder(self._loss.activation.name)
         self.standardizer_ = None
@@ -177,11 +188,6 @@ class NeuralNetwork(Inspection, StackModel):
         self._stack = LayerStack(layers, named, self._loss, self.dtype)
         nodes[0], nodes[-1] = n_features, n_outputs
 
-    def _build_for(self, X, y):
-        """Build the layers once the data gives the widths left as None."""
-        if not self.built:
-            self.build(X.shape[1], self.config["nodes"][-1] or self.targets_.n_outputs(y))
-
     def _require_fitted(self):
         if not self.fitted_:
             raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit first "
@@ -196,17 +202,6 @@ class NeuralNetwork(Inspection, StackModel):
     # The score logged and evaluated beside the cost: "accuracy", or "r2" for a linear output.
     score_name = property(lambda self: "r2" if self.output_kind == "linear" else "accuracy")
 
-    def batch_input(self, X, rows):
-        """Rows of X in the model's dtype, standardized if the model standardizes."""
-        batch = np.asarray(X[rows], dtype=self.dtype)
-        if self.standardizer_ is not None:
-            batch = self.standardizer_.transform(batch)
-        return batch
-
-    def evaluate_targets(self, X, Y) -> dict:
-        """:meth:`evaluate` on checked X and encoded targets Y, chunk by chunk."""
-        return evaluate_in_chunks(self, X, Y)
-
     # -- passes -------------------------------------------------------------
 
     def forward(self, X) -> np.ndarray:
@@ -218,6 +213,7 @@ class NeuralNetwork(Inspection, StackModel):
         :class:`~.outputs.NonFiniteOutputError` where a value overflowed on the way.
         """
         X = check_X(X, n_features=self.n_features, finite=False)
+        check_sparse_use(self, X, training=False)
         self._require_built()
         return forward_in_chunks(self, X)
 
@@ -225,14 +221,15 @@ class NeuralNetwork(Inspection, StackModel):
 
     def fit(self, X, y, *, optimizer=None, learning_rate=None, epochs=None, batch_size=None,
             lr_decay=None, validation_data=None, validation_split=0.0, callbacks=(),
-            augment=None, verbose=0):
+            augment=None, verbose=0, sample_weight=None):
         """Train on ``(X, y)``; a second call continues the same run.
 
         Parameters
         ----------
         X : array_like, shape (n_samples, n_features)
             Any array that supports row indexing, ``np.memmap`` included:
-            mini-batches are gathered from it, it is never copied whole.
+            mini-batches are gathered from it, it is never copied whole. Or
+            a SciPy sparse matrix, kept sparse (:mod:`mllib.training.sparse`).
         y : array_like
             Labels of any kind for classifiers, ``(N,)`` or one column
             ``(N, 1)``; one-hot or 0/1 rows ``(N, n[L])``; floats for
@@ -257,7 +254,7 @@ class NeuralNetwork(Inspection, StackModel):
             α(epoch), e.g. ``"rational:1.0"`` for α0/(1 + epoch). With neither
             this nor ``learning_rate``, a continued optimizer keeps the last
             fit's schedule, also in a model loaded from a file.
-        validation_data : (X_dev, y_dev), optional
+        validation_data : (X_dev, y_dev) or (X_dev, y_dev, sample_weight_dev), optional
         validation_split : float
             The last fraction of the rows, kept out of training, as in Keras.
         callbacks : list of Callback
@@ -265,6 +262,11 @@ class NeuralNetwork(Inspection, StackModel):
             ``augment(X_batch, rng) -> X_batch``, applied to every batch; it
             may write in place, it never sees the caller's X.
         verbose : {0, 1, 2}
+        sample_weight : array_like of shape (n_samples,), optional
+            Finite weights ≥ 0, not all 0; all ones is the same as None. Each
+            batch's cost is Σ w_j L_j / Σw + λ/(2Σw) Σ|W|^p over its rows (see
+            :mod:`mllib.training.fit`); ``validation_split`` splits them too.
+            They are data: the model file does not keep them.
 
         Returns
         -------
@@ -288,20 +290,22 @@ class NeuralNetwork(Inspection, StackModel):
         check_fit_arguments(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
                             validation_split=validation_split, callbacks=callbacks,
                             augment=augment, verbose=verbose)
-        plan = plan_fit(self, X, y, validation_data, validation_split, batch_size)
+        plan = plan_fit(self, X, y, validation_data, validation_split, batch_size, sample_weight)
         opt, schedule, epochs, batch_size = resolve_run(
             self, plan.X.shape[0], optimizer=optimizer, learning_rate=learning_rate,
             lr_decay=lr_decay, epochs=epochs, batch_size=batch_size)
         check_callbacks(callbacks, log_names(self, plan.validation))
         # Everything is checked: only now does the model change.
         self.targets_, self.standardizer_, self.optimizer_ = plan.targets, plan.standardizer, opt
+        self.target_scaler_ = plan.target_scaler
         if not self.built:
             self.build(plan.X.shape[1], plan.n_out)
         self.fitted_ = True
         # run_epochs keeps its History in history_ as it fills, so an error leaves it there.
         return run_epochs(self, plan.X, plan.Y, epochs=epochs, batch_size=batch_size,
                           optimizer=opt, schedule=schedule, validation=plan.validation,
-                          callbacks=callbacks, augment=augment, verbose=verbose)
+                          callbacks=callbacks, augment=augment, verbose=verbose,
+                          sample_weight=plan.W)
 
     def predict_proba(self, X) -> np.ndarray:
         """Inference-mode outputs of a classifier: a[L] = P(y = 1 | x) for a
@@ -313,22 +317,26 @@ class NeuralNetwork(Inspection, StackModel):
         return self.forward(X)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted labels (in the labels' own kind) or regression values."""
+        """Predicted labels (in the labels' own kind) or regression values (in y's units)."""
         self._require_fitted()
         a = self.forward(X)
         if self.output_kind == "linear":
+            a = unscale_outputs(a, self.target_scaler_)
             return a[:, 0] if a.shape[1] == 1 else a
         return self.targets_.decode(predicted_codes(a, self.output_kind))
 
-    def evaluate(self, X, y) -> dict:
+    def evaluate(self, X, y, *, sample_weight=None) -> dict:
         """Inference-mode ``{"cost": J, "accuracy": ...}`` (or ``"r2"``) on ``(X, y)``.
 
         ``cost`` is ``cost(X, y, training=False)``: the mean data loss plus
-        λ/(2N) Σ|W|^p with N the rows of X.
+        λ/(2N) Σ|W|^p with N the rows of X; with ``sample_weight``, the
+        weighted mean and N = Σw, and weighted accuracy or R². With
+        ``standardize_target`` the cost is in standardized units, R² unit-free.
         """
         self._require_fitted()
-        X, Y = self._check_data(X, y, convert=False)
-        return self.evaluate_targets(X, Y)
+        X, Y, w = self._check_data(X, y, sample_weight=sample_weight, training=False,
+                                   convert=False)
+        return self.evaluate_targets(X, Y, w)
 
     def diagnose(self, train, dev, *, bayes_error=0.0, tolerance=0.05):
         """Bias and variance from the errors on ``train`` and ``dev``, two ``(X, y)`` pairs.
@@ -370,16 +378,6 @@ class NeuralNetwork(Inspection, StackModel):
         text = summary_table(self)
         print(text, file=file)
         return text
-
-    # -- input checks -------------------------------------------------------
-
-    def _check_data(self, X, y, convert=True):
-        X = check_X(X, n_features=self.n_features, dtype=self.dtype)
-        y = rows_of(y, X)
-        self._build_for(X, y)
-        if convert:
-            X = self.batch_input(X, slice(None))
-        return X, self.targets_.transform(y, self.config["nodes"][-1], self.dtype)
 
     def __repr__(self):
         acts = [g.name for g in self.config["activators"][1:]]

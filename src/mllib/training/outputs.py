@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from .sparse import largest_abs
+
 
 class NonFiniteOutputError(ValueError, OverflowError):
     """A network's output or cost is not finite although its inputs and weights are:
@@ -34,7 +36,7 @@ def check_outputs(a: np.ndarray, X, start: int, dtype) -> None:
     if not bad.any():
         return
     rows = np.flatnonzero(bad)
-    largest = float(np.max(np.abs(X[rows + start]), initial=0.0))
+    largest = largest_abs(X[rows + start])
     raise NonFiniteOutputError(
         f"the network's output is not finite for {rows.size} row(s) of X (the first is "
         f"row {rows[0] + start}), although X and the weights are finite: a value "

@@ -99,14 +99,19 @@ class LayerStack:
                 z = layer.forward(z, training)
         return z
 
-    def train_step(self, X, Y):
+    def train_step(self, X, Y, sample_weight=None):
         """One training-mode forward and backward pass: ``(data loss, a[L])``.
 
         The data loss is J without the penalty. The gradients, the penalty's
-        included, are left in the store's ``grads`` buffer.
+        included, are left in the store's ``grads`` buffer. With
+        ``sample_weight`` w (N,), the data loss is Σ w_j L_j / Σw, the output
+        delta w_j (a_j − y_j)/Σw, and the penalty's gradient takes N = Σw.
         """
-        loss, a = self.loss.forward(self.logits(X, training=True), Y)
-        delta = self.loss.delta(a, Y)
+        rows = None if sample_weight is None else float(np.sum(sample_weight))
+        for _, layer in self.named:
+            layer.penalty_rows = rows
+        loss, a = self.loss.forward(self.logits(X, training=True), Y, sample_weight)
+        delta = self.loss.delta(a, Y, sample_weight)
         with np.errstate(under="ignore"):   # see the module's docstring
             for layer in reversed(self.layers[self._first + 1:]):
                 delta = layer.backward(delta)
@@ -121,7 +126,7 @@ class LayerStack:
             layer.update_state()
 
     def penalty(self, n_samples) -> float:
-        """λ/(2N) Σ_l Σ |W[l]|^p for a batch of N = ``n_samples`` rows."""
+        """λ/(2N) Σ_l Σ |W[l]|^p for a batch of N = ``n_samples`` rows (Σw if weighted)."""
         return sum(layer.penalty(n_samples) for _, layer in self.named)
 
     def state(self) -> dict:

@@ -3,7 +3,8 @@
 Everything needed to predict and to continue training is kept: the
 constructor's arguments, the layer widths, weights, batch-norm running
 statistics, the optimizer's settings and state, the epoch, the Generator's
-state, the label classes, the fitted standardizer, how the last fit
+state, the label classes, the fitted standardizer, the target standardizer
+of ``standardize_target`` (its μ and σ, 2 × n[L] floats), how the last fit
 trained and, for a model saved mid-epoch, where that epoch stands
 (:mod:`.resume`). The model is rebuilt
 through its own constructor, then given that state through public methods
@@ -54,6 +55,7 @@ def network_config(model) -> dict:
     cfg["activators"] = [g.get_config() for g in cfg["activators"][1:]]
     cfg["bias"] = cfg["bias"][1:]
     cfg["standardize"] = model.standardize
+    cfg["standardize_target"] = model.standardize_target
     return cfg
 
 
@@ -83,6 +85,7 @@ def get_state(model) -> tuple[dict, dict]:
         "optimizer": None if model.optimizer_ is None else model.optimizer_.get_config(),
         "has_classes": model.targets_.classes is not None,
         "has_standardizer": model.standardizer_ is not None,
+        "has_target_standardizer": model.target_scaler_ is not None,
         "run": None if model.run_ is None else model.run_.to_json(),
         "position": None,
     }
@@ -94,6 +97,9 @@ def get_state(model) -> tuple[dict, dict]:
         arrays.update({f"classes/{k}": v for k, v in model.targets_.classes.get_state().items()})
     if model.standardizer_ is not None:
         arrays.update({f"standardizer/{k}": v for k, v in model.standardizer_.get_state().items()})
+    if model.target_scaler_ is not None:
+        arrays.update({f"target_standardizer/{k}": v
+                       for k, v in model.target_scaler_.get_state().items()})
     if model.position_ is not None:
         header["position"], position = model.position_.get_state()
         arrays.update({f"position/{k}": v for k, v in position.items()})
@@ -123,6 +129,7 @@ def from_state(cls, header, arrays):
     if header["has_standardizer"]:
         model.standardizer_ = Standardizer.from_state(_group(arrays, "standardizer"),
                                                       dtype=model.dtype)
+    model.target_scaler_ = _target_scaler(model, header, arrays)
     model.epoch_ = header["epoch"]
     # Files written before "fitted" was recorded always loaded as fitted; they still do.
     model.fitted_ = header.get("fitted", True)
@@ -149,7 +156,8 @@ def model_file_limits(cls, header, *, max_parameters) -> Limits:
     ``max_parameters`` parameters and running statistics; ValueError (or
     TypeError, KeyError) if the header is wrong. The rule: ``itemsize`` of the
     model's dtype × (parameters × (1 + the optimizer's moments) + running
-    statistics), 16 bytes a feature for the standardizer, :data:`LABEL_BYTES`
+    statistics), 16 bytes a feature for the standardizer and an output for the
+    target standardizer, :data:`LABEL_BYTES`
     a class, ``NPY_HEADER_BYTES`` an array, and :data:`SPARE_BYTES`.
     """
     if header.get("version", 2) == 1:
@@ -167,15 +175,17 @@ def model_file_limits(cls, header, *, max_parameters) -> Limits:
     itemsize = model.dtype.itemsize
     moments = slots * sum(math.prod(shape) for shape in params.values())
     scaler = 8 * header["n_features"] if header["has_standardizer"] else 0
+    target = 8 * header["n_outputs"] if header.get("has_target_standardizer") else 0
     classes = LABEL_BYTES * max(2, header["n_outputs"]) if header["has_classes"] else 0
     # A model saved mid-epoch adds the epoch's sums, float64 vectors of n_outputs at most.
     sums = 8 * header["n_outputs"] * len(EpochMetrics.FIELDS) if header.get("position") else 0
-    # And t, mean, scale, classes, with SPARE_MEMBERS for arrays that from_state ignores.
-    members = len(params) * (1 + slots) + len(state) + 4 + SPARE_MEMBERS + len(
+    # And t, mean, scale, classes, the target's mean and scale, with SPARE_MEMBERS for
+    # arrays that from_state ignores.
+    members = len(params) * (1 + slots) + len(state) + 6 + SPARE_MEMBERS + len(
         EpochMetrics.FIELDS)
-    return Limits(total=itemsize * (sum(sizes) + moments) + 2 * scaler + classes + sums
-                  + NPY_HEADER_BYTES * members + SPARE_BYTES,
-                  member=max(itemsize * max(sizes), scaler, classes) + NPY_HEADER_BYTES,
+    return Limits(total=itemsize * (sum(sizes) + moments) + 2 * scaler + 2 * target + classes
+                  + sums + NPY_HEADER_BYTES * members + SPARE_BYTES,
+                  member=max(itemsize * max(sizes), scaler, target, classes) + NPY_HEADER_BYTES,
                   members=members)
 
 
@@ -190,6 +200,9 @@ def checked_header(header) -> dict:
     if optimizer is not None and not isinstance(optimizer, dict):
         raise ValueError(f"header field 'optimizer' must be a JSON dict or null, "
                          f"got {optimizer!r:.60}")
+    if not isinstance(header.get("has_target_standardizer", False), bool):   # may be absent
+        raise ValueError(f"header field 'has_target_standardizer' must be a JSON bool, got "
+                         f"{header['has_target_standardizer']!r:.60}")
     for key, low, high in (("n_features", 1, MAX_WIDTH), ("n_outputs", 1, MAX_WIDTH),
                            ("epoch", 0, MAX_EPOCH)):
         if not low <= header[key] <= high:
@@ -253,6 +266,20 @@ def _check_reals(arrays, dtype):
         if value.size and not -top <= value.min() <= value.max() <= top:
             raise ValueError(f"{name} holds NaN, infinite values or values beyond the "
                              f"range of {np.dtype(dtype).name}")
+
+
+def _target_scaler(model, header, arrays):
+    """The target standardizer of the file, or None; files before it have none."""
+    if not header.get("has_target_standardizer", False):
+        return None
+    if not model.standardize_target:
+        raise ValueError("the file has a target standardizer, but its config has "
+                         "standardize_target=False")
+    scaler = Standardizer.from_state(_group(arrays, "target_standardizer"), dtype=model.dtype)
+    if scaler.mean_.shape != (header["n_outputs"],):
+        raise ValueError(f"the target standardizer has {scaler.mean_.shape[0]} columns for "
+                         f"{header['n_outputs']} outputs")
+    return scaler
 
 
 def _check_classes(model, classes):

@@ -7,6 +7,9 @@
   serves every layer. Untrained state (batch-norm running statistics) lives in
   ``state`` and optimizers never see it.
 - ``penalty(n_samples)`` is the layer's share of the regularization term R.
+  ``penalty_rows``, when not None, is the N of that term's gradient in the next
+  backward pass: Σ_j w_j for a batch with sample weights, which the network
+  sets; None means the rows of the forward pass's input.
 - ``backward_params(delta)`` stores the parameter gradients only. A network
   calls it on its first layer, whose ∂J/∂(input) nobody needs.
 - ``freeze(True)`` holds the layer's random draws (dropout masks) fixed until
@@ -30,6 +33,7 @@ class Layer:
     """Base class: a layer without parameters or state."""
 
     frozen = False   # see freeze
+    penalty_rows = None   # N of the penalty's gradient, if not the batch's rows (see above)
 
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_int, check_rng
+from ..._validation import check_int, check_rng, is_sparse
 from ..fast import column_sums
 from ..init import get_initializer
 from .base import Layer
@@ -35,6 +35,13 @@ class Dense(Layer):
 
     :meth:`backward_params` computes the first two only, for the first layer
     of a network, which needs no ∂J/∂X.
+
+    X may be a SciPy sparse matrix (CSR, say; found by duck typing, see
+    :func:`mllib._validation.is_sparse`) in a first layer: ``X Wᵀ`` is then
+    SciPy's sparse × dense product, a dense (N, n_out) array, and
+    ``δᵀ X = (Xᵀ δ)ᵀ`` is computed as the sparse Xᵀ times the dense δ, so X is
+    never densified. With sample weights (``penalty_rows = Σw``) the penalty's
+    gradient takes N = Σw, as the cost's penalty λ/(2Σw) Σ|W|^p does.
     """
 
     def __init__(self, n_in, n_out, *, bias=True, init="he", regularizer=None,
@@ -64,9 +71,13 @@ class Dense(Layer):
 
     def backward_params(self, delta):
         x = self._x
-        np.matmul(delta.T, x, out=self.grads["W"])  # ∂J/∂W = δᵀ X
+        if is_sparse(x):
+            self.grads["W"][...] = (x.T @ delta).T  # ∂J/∂W = δᵀ X = (Xᵀ δ)ᵀ, sparse Xᵀ
+        else:
+            np.matmul(delta.T, x, out=self.grads["W"])  # ∂J/∂W = δᵀ X
         if self.regularizer is not None:
-            self.regularizer.add_gradient(self.params["W"], self.grads["W"], x.shape[0])
+            rows = x.shape[0] if self.penalty_rows is None else self.penalty_rows
+            self.regularizer.add_gradient(self.params["W"], self.grads["W"], rows)
         if self.bias:
             column_sums(delta, out=self.grads["b"])  # ∂J/∂b = Σ_rows δ
 

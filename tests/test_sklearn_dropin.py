@@ -407,3 +407,20 @@ def test_a_batch_larger_than_the_data_warns_as_scikit_learn():
     X, y = iris()
     with pytest.warns(UserWarning, match="batch_size.*It is going to be clipped"):
         MLPClassifier((4,), batch_size=1000, tol=1e3, random_state=0).fit(X, y)
+
+
+def test_lbfgs_on_huge_inputs_fails_with_scikit_learns_value_error():
+    X = np.random.default_rng(0).normal(size=(50, 3)) * 1e300
+    with pytest.raises(ValueError, match=r"Solver produced non-finite parameter weights\..*"
+                                         r"\(at L-BFGS iteration \d+\)"):
+        MLPRegressor((8,), solver="lbfgs", max_iter=5, random_state=0).fit(X, X[:, 0] * 0)
+
+
+def test_lbfgs_verbose_prints_one_line_per_iteration(capsys):
+    X, y = iris()
+    clf = MLPClassifier((4,), solver="lbfgs", max_iter=5, verbose=True, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
+        clf.fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [f"Iteration {n}" for n in range(1, 6)]
+    assert float(lines[-1].split("= ")[1]) == pytest.approx(clf.loss_, abs=5e-9)

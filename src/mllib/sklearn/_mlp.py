@@ -85,7 +85,13 @@ class MLPClassifier(ClassifierOutputs, ClassifierMixin, MLP):
 
     Two classes get one sigmoid output unit and the binary cross-entropy,
     more get a softmax layer and the categorical cross-entropy, as in
-    scikit-learn's :class:`sklearn.neural_network.MLPClassifier`.
+    scikit-learn's :class:`sklearn.neural_network.MLPClassifier`. A 0/1
+    indicator matrix y (multilabel) gets one sigmoid unit per column, and
+    ``predict`` returns the matrix of the columns whose probability exceeds
+    1/2. ``partial_fit(X, y, classes=...)`` trains one epoch per call.
+
+    Not yet: ``sample_weight`` and sparse X (scikit-learn's TypeError, as
+    for any estimator without them).
 
     Parameters
     ----------
@@ -128,10 +134,19 @@ class MLPRegressor(RegressorMixin, MLP):
     The output layer is linear and the cost is ``1/(2N) Σ ||a − y||²``. For
     one target this is scikit-learn's loss; for several, scikit-learn also
     divides by the number of targets, which scales the data term against
-    ``alpha``.
+    ``alpha``. y may be ``(n_samples,)`` or ``(n_samples, n_targets)``: one
+    linear output unit per target.
+
+    ``loss`` is keyword-only here, while scikit-learn also takes it as the
+    first positional argument: ``MLPRegressor((32,))`` keeps meaning
+    ``hidden_layer_sizes=(32,)``, as in mllib's earlier releases.
 
     Parameters
     ----------
+    loss : {{"squared_error"}}, default="squared_error"
+        scikit-learn's "poisson" (an exponential output on the Poisson
+        deviance) is refused with its InvalidParameterError: the notes pair a
+        linear output with the squared error only.
 {MLP_DOC}{TRAINING_DOC}
 
     Attributes

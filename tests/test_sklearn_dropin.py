@@ -424,3 +424,34 @@ def test_lbfgs_verbose_prints_one_line_per_iteration(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(",")[0] for line in lines] == [f"Iteration {n}" for n in range(1, 6)]
     assert float(lines[-1].split("= ")[1]) == pytest.approx(clf.loss_, abs=5e-9)
+
+
+@pytest.mark.parametrize("Estimator, Theirs, data", [
+    (MLPClassifier, SkMLPClassifier, iris),
+    (MLPRegressor, __import__("sklearn.neural_network").neural_network.MLPRegressor, wave)])
+def test_every_parameter_and_fitted_attribute_of_scikit_learns_mlp(Estimator, Theirs, data):
+    X, y = data()
+    assert set(Theirs().get_params()) <= set(Estimator().get_params())
+    settings = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = Theirs(**settings).fit(X, y)
+        ours = Estimator(**settings).fit(X, y)
+    fitted = {name for name in dir(theirs) if name.endswith("_") and not name.startswith("_")
+              and hasattr(theirs, name)}
+    assert fitted and {name for name in fitted if not hasattr(ours, name)} == set()
+    methods = {name for name in dir(theirs) if not name.startswith("_")
+               and callable(getattr(theirs, name)) and not name.startswith("set_")}
+    assert {name for name in methods if not hasattr(ours, name)} == set()
+
+
+def test_warm_start_from_lbfgs_to_adam_continues_the_weights():
+    X, y = iris()
+    clf = MLPClassifier((6,), solver="lbfgs", warm_start=True, max_iter=200, tol=1e-3,
+                        random_state=0).fit(X, y)
+    before = clf.score(X, y)
+    curve = list(clf.loss_curve_)
+    clf.set_params(solver="adam", learning_rate_init=1e-4, max_iter=3)
+    no_convergence(lambda: clf.fit(X, y))
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 3
+    assert abs(clf.score(X, y) - before) <= 0.02 and clf.loss_curve_[0] < curve[0]

@@ -182,7 +182,7 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
             self.model_.optimizer_ = self._optimizer
             if fresh or not incremental:
                 self._rate = float(self.learning_rate_init)
-            if fresh:
+            if fresh or "_no_improvement_count" not in self.__dict__:   # or after lbfgs
                 self._start_stochastic()
 
     def _split_validation(self, X, y, rng, incremental):

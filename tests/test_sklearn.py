@@ -324,7 +324,10 @@ def test_regressor_with_several_targets():
 
 @pytest.mark.parametrize("estimator, name, value", [
     (MLPClassifier(alpha=-1.0), "alpha", "-1.0"),
-    (MLPRegressor(solver="lbfgs"), "solver", "'lbfgs'"),
+    (MLPRegressor(solver="newton"), "solver", "'newton'"),
+    (MLPRegressor(loss="poisson"), "loss", "'poisson'"),
+    (MLPClassifier(learning_rate="optimal"), "learning_rate", "'optimal'"),
+    (MLPClassifier(max_fun=0), "max_fun", "0"),
     (MLPClassifier(activation="softmax"), "activation", "'softmax'"),
     (MLPRegressor(keep_prob=0.0), "keep_prob", "0.0"),
     (LogisticRegression(lp_reg=3), "lp_reg", "3"),

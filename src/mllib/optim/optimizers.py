@@ -57,6 +57,9 @@ class Momentum(Optimizer):
         old value. Each step the velocity keeps a fraction β1 of itself and
         takes the fraction 1 − β1 of the new gradient, so it averages about the
         last 1/(1 − β1) gradients. β1 = 0 is plain gradient descent.
+    nesterov : bool, default False
+        Take Nesterov's look-ahead step (see Notes). Kept in
+        :meth:`get_config`, so in model files.
 
     Notes
     -----
@@ -70,20 +73,54 @@ class Momentum(Optimizer):
     not, and neither does this class.) PyTorch's ``SGD(momentum=μ)`` keeps
     ``b = μ b + g`` instead, which is v/(1 − β1): it equals this class with
     its learning rate multiplied by 1 − β1.
+
+    **Nesterov's look-ahead** (``nesterov=True``). Nesterov's method takes
+    the gradient not at θ but at the point that the velocity alone would
+    carry θ to, θ − α β1 v::
+
+        v^{t} = β1 v^{t-1} + (1 − β1) ∇J(θ^{t-1} − α β1 v^{t-1})
+        θ^{t} = θ^{t-1} − α v^{t}
+
+    Hold the look-ahead point φ = θ − α β1 v as the parameters instead, so
+    that the gradient is taken where the parameters are: g^{t} = ∇J(φ^{t-1}).
+    Then φ^{t} = θ^{t-1} − α v^{t} − α β1 v^{t}; and θ^{t-1} = φ^{t-1} + α β1 v^{t-1}
+    with β1 v^{t-1} = v^{t} − (1 − β1) g^{t}, so that::
+
+        v^{t} = β1 v^{t-1} + (1 − β1) g^{t}
+        φ^{t} = φ^{t-1} − α (β1 v^{t} + (1 − β1) g^{t})
+
+    This is what the class computes, the parameters it holds being φ: the
+    velocity of plain momentum, and a step along the velocity one step
+    further on, β1 v^{t} + (1 − β1) g^{t}. PyTorch's
+    ``SGD(momentum=μ, nesterov=True)`` steps θ −= lr (g + μ b) with
+    b = μ b + g. With μ = β1 and b = v/(1 − β1) that is
+    θ −= lr/(1 − β1) · (β1 v + (1 − β1) g): this class with
+    α = lr/(1 − β1), that is lr = α (1 − β1), the same conversion as for
+    plain momentum.
     """
 
     name = "momentum"
     _slots = ("v",)
-    _hyper = ("beta1",)
+    _hyper = ("beta1", "nesterov")
 
-    def __init__(self, beta1: float = 0.9):
+    def __init__(self, beta1: float = 0.9, nesterov: bool = False):
         self.beta1 = _unit("beta1", beta1)
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise ValueError(f"nesterov must be True or False, got {nesterov!r}")
+        self.nesterov = bool(nesterov)
         super().__init__()
 
     def _update(self, p, g, v, *, buf, lr):
         # v ← β1 v + (1 − β1) g
         v *= self.beta1
         v += np.multiply(g, 1.0 - self.beta1, out=buf)
+        if self.nesterov:
+            # θ ← θ − α ((1 − β1) g + β1 v), in two steps; buf holds (1 − β1) g
+            buf *= lr
+            p -= buf
+            np.multiply(v, lr * self.beta1, out=buf)
+            p -= buf
+            return
         # θ ← θ − α v
         np.multiply(v, lr, out=buf)
         p -= buf

@@ -1,14 +1,14 @@
-"""What the four estimators share: parameter checks, the optimizer map and the fit.
+"""What the estimators share: parameter checks, the optimizer map, the fit and its targets.
 
-:class:`NetworkEstimator` turns the scikit-learn parameters into an mllib
-:class:`~mllib.training.NeuralNetwork` fit: it validates the parameters and
-the data, draws the model's seed, builds the optimizer, holds out the
-validation rows for early stopping, stops on ``tol`` and ``n_iter_no_change``
-with a subclass of mllib's :class:`~mllib.training.EarlyStopping`, and stores
-the learned attributes. Subclasses say only how the network is built and how ``y`` is
-checked. Training that diverges (:class:`~mllib.training.DivergenceError`) raises
-scikit-learn's ValueError, "Solver produced non-finite parameter weights. ...", with
-the epoch.
+:class:`NetworkEstimator` turns the scikit-learn parameters into a trained
+mllib :class:`~mllib.training.NeuralNetwork`: it validates the parameters and
+the data, draws the model's seed, builds the network and its optimizer,
+holds out the validation rows for early stopping, and runs a solver: the
+stochastic epochs of :mod:`._sgd` or the L-BFGS of :mod:`._lbfgs`. A fresh
+fit starts again; ``warm_start`` and ``partial_fit`` continue the fitted
+network. Subclasses say how the network is built and what ``y`` may be.
+Training that diverges raises scikit-learn's ValueError, "Solver produced
+non-finite parameter weights. ...", with the epoch.
 """
 
 from __future__ import annotations
@@ -18,125 +18,64 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import (Interval, InvalidParameterError, Options,
+                                             StrOptions)
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ..optim import Adam, GradientDescent, Momentum, RMSProp
-from ..training import DivergenceError, EarlyStopping
-
-# Shared parameter documentation, spliced into each estimator's docstring.
-TRAINING_DOC = """\
-    solver : {"adam", "sgd", "momentum", "rmsprop", "gd"}, default="adam"
-        "adam", "rmsprop" and "gd" are mllib's optimizers (notes §7).
-        "momentum" is the notes' EMA momentum ``v = β v + (1 − β) g``,
-        ``θ -= α v`` with β = ``momentum``. "sgd" follows scikit-learn: with
-        ``momentum == 0`` it is "gd"; otherwise it is classical (heavy-ball,
-        not Nesterov) momentum ``v = μ v − α g``, ``θ += v``, which is mllib's
-        EMA momentum run with learning rate ``α / (1 − μ)``: step for step
-        the same while α is constant (with ``lr_decay`` the scaled rate
-        decays instead).
-    alpha : float >= 0, default=0.0001
-        Strength of the penalty. On a batch of N rows the cost gets
-        ``alpha/(2N) Σ_l Σ |W[l]|^p``, biases excluded: this is mllib's
-        ``lambda_`` unchanged (``lambda_ = alpha``), and for ``lp_reg=2`` it is
-        exactly scikit-learn's ``alpha/(2·n_samples)·Σ‖W‖²`` (its
-        ``n_samples`` is the batch's size too). Named ``alpha``, not
-        ``lambda_``: scikit-learn takes any attribute ending in ``_`` for a
-        fitted one.
-    lp_reg : {0, 1, 2}, default=2
-        The penalty's power p (L1 or L2); 0 turns it off.
-    batch_size : int or "auto", default="auto"
-        Rows per mini-batch; "auto" is ``min(200, n_samples)``. A size larger
-        than the training set means full-batch gradient descent.
-    learning_rate_init : float > 0, default=0.001 (0.01 for the linear models)
-        α0, the initial learning rate.
-    lr_decay : str, tuple, dict or callable, default=None
-        mllib's schedule α(epoch), e.g. ``"rational:1.0"`` for α0/(1 + epoch)
-        (see :func:`mllib.optim.make_schedule`); None keeps α0.
-    max_iter : int >= 1, default=200
-        Maximum number of epochs.
-    momentum : float in [0, 1), default=0.9
-        β of "momentum" and μ of "sgd".
-    beta_1 : float in [0, 1), default=0.9
-        Adam's first-moment weight.
-    beta_2 : float in [0, 1) or None, default=None
-        The second-moment weight of Adam and RMSProp. None is each
-        optimizer's own default: 0.999 for Adam (as scikit-learn's), 0.9 for
-        RMSProp (as the notes' code and Keras), which does not correct bias.
-    epsilon : float > 0, default=1e-8
-        Adam's and RMSProp's ε.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows (stratified for
-        classifiers), stop when the validation accuracy (or R²) has not
-        improved by more than ``tol`` for ``n_iter_no_change`` epochs, and
-        keep the weights of the best epoch.
-    validation_fraction : float in (0, 1), default=0.1
-    n_iter_no_change : int >= 1 or np.inf, default=10
-        Epochs without an improvement larger than ``tol`` (of the training
-        cost, or of the validation score with early stopping) before stopping.
-    tol : float >= 0, default=1e-4
-    random_state : int, RandomState instance or None, default=None
-        An int seed for the network's own Generator (weights, dropout,
-        shuffling) is drawn from ``check_random_state(random_state)``, which
-        also splits off the validation rows. None draws from NumPy's global
-        RandomState, as scikit-learn does.
-    verbose : bool, default=False
-        Print one line per epoch (mllib's ``verbose=2``).
-    dtype : {"float64", "float32"}, default="float64"
-        The network's float type; X is converted to it. float64 is the
-        default, as for scikit-learn's MLP on float64 data; float32 is
-        faster."""
-
-ATTRIBUTES_DOC = """\
-    model_ : mllib.NeuralNetwork
-        The fitted network; ``model_.save(path)`` writes it as a model file.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
-    n_iter_ : int
-        Epochs run.
-    loss_ : float
-        Training cost of the last epoch, penalty included.
-    loss_curve_ : list of float
-        Training cost per epoch.
-    best_loss_ : float or None
-        The lowest training cost; None with early stopping.
-    validation_scores_ : list of float or None
-        Validation accuracy (or R²) per epoch with early stopping, else None.
-    best_validation_score_ : float or None"""
+from ..training.targets import TargetEncoder
+from ._docs import ATTRIBUTES_DOC, TRAINING_DOC  # noqa: F401 (re-exported for the estimators)
+from ._fitted import FittedAttributes
+from ._lbfgs import LbfgsSolver
+from ._sgd import StochasticSolver
 
 TRAINING_CONSTRAINTS = {
-    "solver": [StrOptions({"adam", "sgd", "momentum", "rmsprop", "gd"})],
+    "solver": [StrOptions({"adam", "sgd", "lbfgs", "momentum", "rmsprop", "gd"})],
     "alpha": [Interval(Real, 0, None, closed="left")],
     "lp_reg": [Options(Integral, {0, 1, 2})],
     "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
     "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "power_t": [Interval(Real, 0, None, closed="left")],
     "lr_decay": [None, str, tuple, dict, callable],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "momentum": [Interval(Real, 0, 1, closed="left")],
+    "shuffle": ["boolean"],
+    "warm_start": ["boolean"],
+    "momentum": [Interval(Real, 0, 1, closed="both")],
+    "nesterovs_momentum": ["boolean"],
     "beta_1": [Interval(Real, 0, 1, closed="left")],
     "beta_2": [Interval(Real, 0, 1, closed="left"), None],
     "epsilon": [Interval(Real, 0, None, closed="neither")],
     "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
     "tol": [Interval(Real, 0, None, closed="left")],
+    "max_fun": [Interval(Integral, 1, None, closed="left")],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
-    "dtype": [StrOptions({"float32", "float64"})],
+    "dtype": [StrOptions({"float32", "float64"}), None],
 }
 
+# The defaults of the training parameters that every estimator takes.
+TRAINING_DEFAULTS = dict(
+    solver="adam", alpha=0.0001, lp_reg=2, batch_size="auto", learning_rate="constant",
+    learning_rate_init=0.001, power_t=0.5, lr_decay=None, max_iter=200, shuffle=True,
+    warm_start=False, momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=None,
+    epsilon=1e-8, early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
+    tol=1e-4, max_fun=15000, random_state=None, verbose=False, dtype=None)
 
-def make_optimizer(solver, learning_rate, momentum, beta_1, beta_2, epsilon):
+
+def make_optimizer(solver, learning_rate, momentum, beta_1, beta_2, epsilon, nesterov=False):
     """The mllib optimizer for ``solver`` and the learning rate to give it.
 
     ``beta_2=None`` leaves β2 at the optimizer's default. Only "sgd" changes
     the rate: scikit-learn's ``v = μ v − α g`` is mllib's
-    ``m = μ m + (1 − μ) g`` with ``v = −α m/(1 − μ)``.
+    ``m = μ m + (1 − μ) g`` with ``v = −α m/(1 − μ)``; its Nesterov step
+    ``θ += μ v − α g`` is then ``θ −= α/(1 − μ) · (μ m + (1 − μ) g)``, which is
+    ``Momentum(nesterov=True)`` at the same rate α/(1 − μ).
     """
     second = {} if beta_2 is None else {"beta2": beta_2}
     if solver == "adam":
@@ -146,158 +85,215 @@ def make_optimizer(solver, learning_rate, momentum, beta_1, beta_2, epsilon):
     if solver == "momentum":
         return Momentum(beta1=momentum), learning_rate
     if solver == "sgd" and momentum > 0:
-        return Momentum(beta1=momentum), learning_rate / (1.0 - momentum)
+        return Momentum(beta1=momentum, nesterov=nesterov), learning_rate / (1.0 - momentum)
     return GradientDescent(), learning_rate
 
 
-# scikit-learn's own message when its MLP's weights stop being finite.
-DIVERGED = ("Solver produced non-finite parameter weights. The input data may contain large "
-            "values and need to be preprocessed.")
+def refuse(estimator, name, allowed, why):
+    """scikit-learn's InvalidParameterError for a value it takes but a notes-style network cannot."""
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {type(estimator).__name__} must be {allowed}. Got "
+        f"{getattr(estimator, name)!r} instead: {why}")
 
 
-class NoImprovementStopping(EarlyStopping):
-    """:class:`~mllib.training.EarlyStopping` with scikit-learn's bookkeeping.
+class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEstimator):
+    """Base class: the fit shared by the mllib estimators.
 
-    An epoch counts as no improvement when its value fails to beat the best
-    so far by more than ``min_delta`` (``tol``), and training stops once more
-    than ``patience`` (``n_iter_no_change``) such epochs come in a row, as in
-    mllib. But the best value, and with ``restore_best_weights`` the best
-    weights, follow every strict improvement, however small, as in
-    scikit-learn's MLP; mllib's EarlyStopping moves them only on an
-    improvement larger than ``min_delta``. A NaN value counts as no
-    improvement.
-    """
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is None:
-            return
-        sign = 1.0 if self.mode == "min" else -1.0
-        first = self.best is None
-        self.wait = 0 if first or sign * value <= sign * self.best - self.min_delta \
-            else self.wait + 1
-        if first or sign * value < sign * self.best:
-            self.best, self.best_epoch = value, epoch
-            if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
-        if self.wait > self.patience:
-            self.stopped_epoch = epoch
-            self.model.stop_training = True
-
-
-class NetworkEstimator(BaseEstimator):
-    """Base class: the fit loop shared by the mllib estimators.
-
-    Subclasses define ``__init__`` with their parameters, ``_build(y, seed)``
-    returning an unfitted NeuralNetwork, and ``_check_y(y)``; classifiers
-    also ``_score_key = "accuracy"``.
+    Subclasses define ``__init__`` with their parameters,
+    ``_build(output, n_outputs, seed, dtype)`` returning an unfitted
+    NeuralNetwork, ``_check_y(y)`` and ``_targets(y, fresh, classes)``;
+    classifiers also ``_score_key = "accuracy"``.
     """
 
     _parameter_constraints: dict = dict(TRAINING_CONSTRAINTS)
     _score_key = "r2"
 
-    def _float_dtype(self):
+    def _input_dtype(self, fresh):
+        """The dtype(s) ``validate_data`` converts X to."""
+        if not fresh:
+            return self.model_.dtype
+        if self.dtype is None:
+            return (np.float64, np.float32)   # float32 stays float32, as in scikit-learn
         return np.float32 if self.dtype == "float32" else np.float64
 
-    def _fit(self, X, y, multi_output=False):
+    def _check_applicable(self, incremental):
+        """Refuse, with scikit-learn's error types, what a notes-style network cannot do."""
+        if self.momentum == 1:
+            refuse(self, "momentum", "a float in the range [0.0, 1.0)", "the notes' EMA "
+                   "momentum v = β v + (1 − β) g never learns at β = 1, and 'sgd' runs it at "
+                   "the rate α/(1 − μ), infinite at μ = 1")
+        if self.solver == "lbfgs" and getattr(self, "keep_prob", 1.0) < 1.0:
+            refuse(self, "keep_prob", "1.0 with solver='lbfgs'", "dropout makes the "
+                   "full-batch cost random, which L-BFGS's line search cannot minimize")
+        if self.solver == "lbfgs" and getattr(self, "batch_norm", False):
+            refuse(self, "batch_norm", "False with solver='lbfgs'", "L-BFGS takes full-batch "
+                   "steps, which would leave the running statistics unestimated")
+        if self.lr_decay is not None and self.learning_rate != "constant":
+            raise ValueError(f"lr_decay={self.lr_decay!r} is a schedule of its own; give it "
+                             f"with learning_rate='constant', not {self.learning_rate!r}")
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+
+    def _fit(self, X, y, *, incremental=False, classes=None):
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=self._float_dtype(), multi_output=multi_output,
-                             y_numeric=not is_classifier(self))
-        y = self._check_y(y)
+        self._check_applicable(incremental)
+        fresh = "model_" not in self.__dict__ or not (self.warm_start or incremental)
+        X, y = validate_data(self, X, y, reset=fresh, dtype=self._input_dtype(fresh),
+                             multi_output=True, y_numeric=not is_classifier(self))
+        y = self._check_y(y, incremental)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        validation = self._split_validation(X, y, rng)
+        validation = self._split_validation(X, y, rng, incremental)
         if validation is not None:
-            X, y = validation[0], validation[1]
-            validation = validation[2:]
-        network = self._build(y, seed)
-        optimizer, lr = make_optimizer(self.solver, float(self.learning_rate_init), self.momentum,
-                                       self.beta_1, self.beta_2, self.epsilon)
-        stopper = self._stopper()
-        batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0])
+            X, y, validation = validation[0], validation[1], validation[2:]
+        self._batch_size_check(X.shape[0])
         try:
-            history = network.fit(X, y, optimizer=optimizer, learning_rate=lr,
-                                  epochs=self.max_iter, batch_size=batch_size,
-                                  lr_decay=self.lr_decay, validation_data=validation,
-                                  callbacks=[stopper], verbose=2 if self.verbose else 0)
-        except DivergenceError as err:
-            # scikit-learn's MLP words this as a ValueError; we add where it happened.
-            raise ValueError(f"{DIVERGED} (at epoch {err.epoch})") from err
-        self.model_ = network
-        self._record(history.history, stopper)
-        if stopper.stopped_epoch is None:
-            # Last, so that the estimator is complete even where warnings are errors.
-            warnings.warn(f"{type(self).__name__}: max_iter={self.max_iter} epochs reached and "
-                          f"the optimization has not converged: the {stopper.monitor} still "
-                          f"improved by more than tol={self.tol} within the last "
-                          f"n_iter_no_change={self.n_iter_no_change} epochs", ConvergenceWarning)
+            self._prepare(X, y, seed, fresh, incremental, classes)
+            Y = self.model_.targets_.transform(y, self.model_.config["nodes"][-1],
+                                               self.model_.dtype)
+            self._n_train_rows = X.shape[0]
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(X, Y)
+            else:
+                self._fit_stochastic(X, Y, validation, incremental)
+        except BaseException:
+            if fresh:   # nothing fitted is left half-recorded
+                self.__dict__.pop("model_", None)
+            raise
         return self
 
-    def _split_validation(self, X, y, rng):
+    def _prepare(self, X, y, seed, fresh, incremental, classes):
+        """Build the network on a fresh start; make the optimizer for a new run."""
+        if fresh:
+            output, n_outputs, encoder = self._targets(y, True, classes)
+            net = self._build(output, n_outputs, seed,
+                              "float32" if X.dtype == np.float32 else "float64")
+            net.build(X.shape[1], n_outputs)
+            net.targets_, net.fitted_ = encoder, True
+            self.model_ = net
+        else:
+            self._targets(y, False, classes)
+        if self.solver != "lbfgs" and (fresh or not incremental or "_optimizer" not in
+                                       self.__dict__):
+            self._optimizer, rate = make_optimizer(
+                self.solver, 1.0, self.momentum, self.beta_1, self.beta_2, self.epsilon,
+                self.nesterovs_momentum)
+            self._rate_factor = rate    # the optimizer's rate per unit of scikit-learn's α
+            self.model_.optimizer_ = self._optimizer
+            if fresh or not incremental:
+                self._rate = float(self.learning_rate_init)
+            if fresh or "_no_improvement_count" not in self.__dict__:   # or after lbfgs
+                self._start_stochastic()
+
+    def _split_validation(self, X, y, rng, incremental):
         """``(X_train, y_train, X_val, y_val)`` for early stopping, else None."""
-        if not self.early_stopping:
+        if not self.early_stopping or incremental:
             return None
-        stratify = y if is_classifier(self) else None
+        single_label = is_classifier(self) and np.ndim(y) == 1
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
+        if n_val < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' "
+                             f"(now {self.validation_fraction}) or the size of your dataset "
+                             f"({X.shape[0]} rows).")
         X_train, X_val, y_train, y_val = train_test_split(
-            X, y, test_size=self.validation_fraction, random_state=rng, stratify=stratify)
-        if X_val.shape[0] < 2:
-            raise ValueError(f"validation_fraction={self.validation_fraction} leaves "
-                             f"{X_val.shape[0]} of {X.shape[0]} rows for validation; "
-                             "early stopping needs at least 2")
+            X, y, test_size=self.validation_fraction, random_state=rng,
+            stratify=y if single_label else None)
         return X_train, y_train, X_val, y_val
 
-    def _stopper(self):
-        monitor = f"val_{self._score_key}" if self.early_stopping else "cost"
-        patience = self.max_iter if self.n_iter_no_change == np.inf else self.n_iter_no_change
-        return NoImprovementStopping(monitor=monitor, patience=int(patience),
-                                     min_delta=float(self.tol),
-                                     restore_best_weights=self.early_stopping)
+    def _validation_score(self, X_val, y_val):
+        return self.score(X_val, y_val)
 
-    def _record(self, history, stopper):
-        self.loss_curve_ = [float(c) for c in history["cost"]]
-        self.n_iter_ = len(self.loss_curve_)
-        self.loss_ = self.loss_curve_[-1]
-        if self.early_stopping:
-            self.validation_scores_ = [float(s) for s in history[stopper.monitor]]
-            self.best_validation_score_ = max(self.validation_scores_)
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = self.best_validation_score_ = None
-            self.best_loss_ = min(self.loss_curve_)
+    def _batch_size_check(self, n_rows):
+        if self.batch_size != "auto" and self.batch_size > n_rows \
+                and self.solver != "lbfgs":
+            warnings.warn(f"Got `batch_size` less than 1 or larger than sample size "
+                          f"(batch_size={self.batch_size}, {n_rows} rows). It is going to "
+                          "be clipped")
 
     def _forward(self, X):
         """The network's inference-mode output on validated X."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self._float_dtype())
+        X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
         return self.model_.forward(X)
+
 
 
 class ClassifierOutputs:
     """Labels, probabilities and ``classes_`` for the classifiers.
 
-    The network is fitted on the labels as given: mllib's
-    :class:`~mllib.data.ClassEncoder` sorts them and ``classes_`` is its
-    ``classes_``. A one-unit sigmoid output gives P(classes_[1] | x).
+    ``classes_`` are the sorted labels of the first fit (or ``classes=`` of
+    the first ``partial_fit``), and the network's
+    :class:`~mllib.training.targets.TargetEncoder` encodes them, so that
+    ``model_`` predicts the same labels on its own. Two classes get one
+    sigmoid unit, giving P(classes_[1] | x); more get a softmax layer. A 0/1
+    indicator matrix y is multilabel: one sigmoid unit per column, and
+    ``classes_`` is ``arange(n_columns)``, as in scikit-learn.
     """
 
     _score_key = "accuracy"
 
-    def _check_y(self, y):
+    def _check_y(self, y, incremental):
+        if y.ndim == 2 and y.shape[1] == 1:   # one column of labels: warn, as scikit-learn
+            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        classes = np.unique(y)
-        if classes.shape[0] < 2:
-            raise ValueError(f"y has only one class, {classes[:1].tolist()[0]!r}; a "
+        if not incremental and np.ndim(y) == 1 and np.unique(y).shape[0] < 2:
+            raise ValueError(f"y has only one class, {np.unique(y)[:1].tolist()[0]!r}; a "
                              "classifier needs at least 2 classes")
         return y
 
-    def _record(self, history, stopper):
-        super()._record(history, stopper)
-        self.classes_ = self.model_.targets_.classes.classes_
+    def _output_layer(self, n_classes):
+        """``(activation, units)`` of the output layer for ``n_classes`` single labels."""
+        return ("sigmoid", 1) if n_classes == 2 else ("softmax", n_classes)
+    def _targets(self, y, fresh, classes):
+        """On a fresh start ``(output, n_outputs, encoder)``; else check ``y``'s classes."""
+        multilabel = type_of_target(y, input_name="y") == "multilabel-indicator"
+        if fresh:
+            self._multilabel = multilabel
+            if multilabel:
+                self.classes_ = np.arange(y.shape[1])
+                return "sigmoid", y.shape[1], TargetEncoder("sigmoid")
+            labels = np.unique(y if classes is None else np.asarray(classes))
+            if labels.shape[0] < 2:
+                raise ValueError(f"classes={classes!r} has fewer than 2 classes")
+            output, units = self._output_layer(labels.shape[0])
+            encoder = TargetEncoder(output).fitted(labels, units)
+            self.classes_ = encoder.classes.classes_
+            return output, units, encoder
+        self._check_same_classes(y, multilabel)
+        return None
+
+    def _check_same_classes(self, y, multilabel):
+        if multilabel != self._multilabel or (multilabel and y.shape[1] != len(self.classes_)):
+            first = (f"a 0/1 indicator matrix of {len(self.classes_)} columns"
+                     if self._multilabel else "class labels, 1-D")
+            raise ValueError(f"y must be {first}, as in the first fit")
+        if multilabel:
+            return
+        found = np.unique(y)
+        if self.warm_start and set(found) != set(self.classes_):
+            raise ValueError("warm_start can only be used where `y` has the same classes as "
+                             f"in the previous call to fit. Previously got {self.classes_}, "
+                             f"`y` has {found}")
+        if np.setdiff1d(found, self.classes_).shape[0]:
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                             f"{self.classes_}. 'y' has {found}.")
+
+    def _partial_fit_classes(self, classes):
+        """scikit-learn's rule: ``classes`` on the first call, and the same ones afterwards."""
+        if "model_" not in self.__dict__:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
+                             f"partial_fit, was: {self.classes_!r}")
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes), in the order of ``classes_``."""
+        """Class probabilities, shape (n_samples, n_classes), in the order of ``classes_``.
+
+        Multilabel: each column's own probability, which need not sum to 1.
+        """
         a = self._forward(X)
-        return np.hstack([1.0 - a, a]) if a.shape[1] == 1 else a
+        return np.hstack([1.0 - a, a]) if a.shape[1] == 1 and not self._multilabel else a
 
     def predict_log_proba(self, X):
         """``log(predict_proba(X))``; -inf where a probability is exactly 0."""
@@ -305,8 +301,11 @@ class ClassifierOutputs:
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """The most probable class of each row, shape (n_samples,)."""
+        """The most probable class of each row, shape (n_samples,); multilabel: the 0/1
+        matrix of the columns whose probability exceeds 1/2."""
         proba = self.predict_proba(X)  # first: it checks that the estimator is fitted
+        if self._multilabel:
+            return (proba > 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]
 
 
@@ -317,3 +316,18 @@ def check_hidden_layer_sizes(sizes):
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, Integral) or n < 1:
             raise ValueError(f"hidden_layer_sizes must hold positive integers, got {sizes!r}")
     return [int(n) for n in listed]
+
+
+def set_parameters(estimator, given):
+    """Store the constructor's arguments (``locals()`` of ``__init__``) as attributes, unchanged."""
+    for name, value in given.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+def stochastic(estimator):
+    """Whether ``partial_fit`` applies: every solver but "lbfgs" (scikit-learn's AttributeError)."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError("partial_fit is only available for stochastic optimizers. lbfgs "
+                             "is not stochastic.")
+    return True

@@ -11,7 +11,8 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import type_of_target
 
 from .. import training
-from ._base import ATTRIBUTES_DOC, TRAINING_DOC, ClassifierOutputs, NetworkEstimator
+from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, ClassifierOutputs, NetworkEstimator,
+                    set_parameters)
 
 LINEAR_DOC = """\
     The parameters and attributes are those of :class:`MLPClassifier`
@@ -34,32 +35,23 @@ class LinearClassifier(ClassifierOutputs, ClassifierMixin, NetworkEstimator):
     """The parameters shared by :class:`LogisticRegression` and :class:`SoftmaxRegression`."""
 
     def __init__(self, *, solver="adam", alpha=0.0001, lp_reg=2, batch_size="auto",
-                 learning_rate_init=0.01, lr_decay=None, max_iter=200, momentum=0.9,
-                 beta_1=0.9, beta_2=None, epsilon=1e-8, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, random_state=None,
-                 verbose=False, dtype="float64"):
-        self.solver = solver
-        self.alpha = alpha
-        self.lp_reg = lp_reg
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.lr_decay = lr_decay
-        self.max_iter = max_iter
-        self.momentum = momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.random_state = random_state
-        self.verbose = verbose
-        self.dtype = dtype
+                 learning_rate="constant", learning_rate_init=0.01, power_t=0.5, lr_decay=None,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=None, epsilon=1e-8,
+                 n_iter_no_change=10, max_fun=15000, dtype=None):
+        set_parameters(self, locals())
 
     def fit(self, X, y):
         """Train on X of shape (n_samples, n_features) and labels y; returns self."""
         return self._fit(X, y)
+
+    def _check_y(self, y, incremental):
+        y = super()._check_y(y, incremental)
+        if type_of_target(y, input_name="y") == "multilabel-indicator":
+            raise ValueError(f"{type(self).__name__} takes one label per row, not a multilabel "
+                             "indicator matrix; use MLPClassifier for multilabel y")
+        return y
 
 
 class LogisticRegression(LinearClassifier):
@@ -82,17 +74,17 @@ class LogisticRegression(LinearClassifier):
     True
     """
 
-    def _check_y(self, y):
-        y = super()._check_y(y)
+    def _check_y(self, y, incremental):
+        y = super()._check_y(y, incremental)
         y_type = type_of_target(y, input_name="y")
         if y_type != "binary":
             raise ValueError("Only binary classification is supported. The type of the "
                              f"target is {y_type}; use SoftmaxRegression for more classes")
         return y
 
-    def _build(self, y, seed):
+    def _build(self, output, n_outputs, seed, dtype):
         return training.LogisticRegression(lp_reg=self.lp_reg, lambda_=self.alpha, seed=seed,
-                                           dtype=self.dtype)
+                                           dtype=dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -119,6 +111,9 @@ class SoftmaxRegression(LinearClassifier):
     True
     """
 
-    def _build(self, y, seed):
+    def _output_layer(self, n_classes):
+        return "softmax", n_classes
+
+    def _build(self, output, n_outputs, seed, dtype):
         return training.SoftmaxRegression(lp_reg=self.lp_reg, lambda_=self.alpha, seed=seed,
-                                          dtype=self.dtype)
+                                          dtype=dtype)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..training import NeuralNetwork
+from ..training.targets import TargetEncoder
 from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, ClassifierOutputs, NetworkEstimator,
-                    check_hidden_layer_sizes)
+                    check_hidden_layer_sizes, refuse, set_parameters, stochastic)
 
 # scikit-learn's names for hidden activations, and mllib's own, to mllib's.
 ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
@@ -46,42 +47,37 @@ class MLP(NetworkEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, lp_reg=2, batch_size="auto", learning_rate_init=0.001,
-                 lr_decay=None, max_iter=200, momentum=0.9, beta_1=0.9, beta_2=None,
-                 epsilon=1e-8, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, tol=1e-4, keep_prob=1.0, batch_norm=False, init="he",
-                 random_state=None, verbose=False, dtype="float64"):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.lp_reg = lp_reg
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.lr_decay = lr_decay
-        self.max_iter = max_iter
-        self.momentum = momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.keep_prob = keep_prob
-        self.batch_norm = batch_norm
-        self.init = init
-        self.random_state = random_state
-        self.verbose = verbose
-        self.dtype = dtype
+                 alpha=0.0001, lp_reg=2, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, lr_decay=None, max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
+                 momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=None, epsilon=1e-8,
+                 n_iter_no_change=10, max_fun=15000, keep_prob=1.0, batch_norm=False,
+                 init="he", dtype=None):
+        set_parameters(self, locals())
 
-    def _network(self, output, seed):
+    def _build(self, output, n_outputs, seed, dtype):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         return NeuralNetwork(
             nodes=[None, *hidden, None],
             activators=[ACTIVATIONS[self.activation]] * len(hidden) + [output],
             keep_probs=self.keep_prob, batch_norm=self.batch_norm, lp_reg=self.lp_reg,
-            lambda_=self.alpha, init=self.init, seed=seed, dtype=self.dtype)
+            lambda_=self.alpha, init=self.init, seed=seed, dtype=dtype)
+
+    @available_if(stochastic)
+    def partial_fit(self, X, y, classes=None):
+        """One epoch on ``(X, y)``, continuing the fitted network; returns self.
+
+        The first call starts a network (classifiers need ``classes=``, every
+        label that any call will bring); each later call continues it, with
+        its optimizer state, learning rate and ``t_``. Only for the
+        stochastic solvers, as in scikit-learn.
+        """
+        if is_classifier(self):
+            self._partial_fit_classes(classes)
+        elif classes is not None:
+            raise ValueError(f"classes={classes!r} is for classifiers; a regressor takes none")
+        return self._fit(X, y, incremental=True, classes=classes)
 
 
 class MLPClassifier(ClassifierOutputs, ClassifierMixin, MLP):
@@ -89,7 +85,13 @@ class MLPClassifier(ClassifierOutputs, ClassifierMixin, MLP):
 
     Two classes get one sigmoid output unit and the binary cross-entropy,
     more get a softmax layer and the categorical cross-entropy, as in
-    scikit-learn's :class:`sklearn.neural_network.MLPClassifier`.
+    scikit-learn's :class:`sklearn.neural_network.MLPClassifier`. A 0/1
+    indicator matrix y (multilabel) gets one sigmoid unit per column, and
+    ``predict`` returns the matrix of the columns whose probability exceeds
+    1/2. ``partial_fit(X, y, classes=...)`` trains one epoch per call.
+
+    Not yet: ``sample_weight`` and sparse X (scikit-learn's TypeError, as
+    for any estimator without them).
 
     Parameters
     ----------
@@ -116,11 +118,14 @@ class MLPClassifier(ClassifierOutputs, ClassifierMixin, MLP):
     """
 
     def fit(self, X, y):
-        """Train on X of shape (n_samples, n_features) and labels y; returns self."""
+        """Train on X of shape (n_samples, n_features) and labels y (or a 0/1
+        indicator matrix, for multilabel); returns self."""
         return self._fit(X, y)
 
-    def _build(self, y, seed):
-        return self._network("sigmoid" if np.unique(y).shape[0] == 2 else "softmax", seed)
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
 
 class MLPRegressor(RegressorMixin, MLP):
@@ -129,10 +134,19 @@ class MLPRegressor(RegressorMixin, MLP):
     The output layer is linear and the cost is ``1/(2N) Σ ||a − y||²``. For
     one target this is scikit-learn's loss; for several, scikit-learn also
     divides by the number of targets, which scales the data term against
-    ``alpha``.
+    ``alpha``. y may be ``(n_samples,)`` or ``(n_samples, n_targets)``: one
+    linear output unit per target.
+
+    ``loss`` is keyword-only here, while scikit-learn also takes it as the
+    first positional argument: ``MLPRegressor((32,))`` keeps meaning
+    ``hidden_layer_sizes=(32,)``, as in mllib's earlier releases.
 
     Parameters
     ----------
+    loss : {{"squared_error"}}, default="squared_error"
+        scikit-learn's "poisson" (an exponential output on the Poisson
+        deviance) is refused with its InvalidParameterError: the notes pair a
+        linear output with the squared error only.
 {MLP_DOC}{TRAINING_DOC}
 
     Attributes
@@ -150,16 +164,41 @@ class MLPRegressor(RegressorMixin, MLP):
     True
     """
 
+    _parameter_constraints: dict = {**MLP._parameter_constraints,
+                                    "loss": [StrOptions({"squared_error", "poisson"})]}
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, loss="squared_error",
+                 solver="adam", alpha=0.0001, lp_reg=2, batch_size="auto",
+                 learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+                 lr_decay=None, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
+                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=None,
+                 epsilon=1e-8, n_iter_no_change=10, max_fun=15000, keep_prob=1.0,
+                 batch_norm=False, init="he", dtype=None):
+        set_parameters(self, locals())
+
     def fit(self, X, y):
         """Train on X of shape (n_samples, n_features) and y of shape (n_samples,)
         or (n_samples, n_targets); returns self."""
-        return self._fit(X, y, multi_output=True)
+        return self._fit(X, y)
 
-    def _check_y(self, y):
+    def _check_applicable(self, incremental):
+        if self.loss == "poisson":
+            refuse(self, "loss", "'squared_error'", "mllib pairs a linear output with the "
+                   "squared error (notes §3); it has no exponential output and Poisson loss")
+        super()._check_applicable(incremental)
+
+    def _check_y(self, y, incremental):
         return y
 
-    def _build(self, y, seed):
-        return self._network("linear", seed)
+    def _targets(self, y, fresh, classes):
+        n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        if fresh:
+            return "linear", n_outputs, TargetEncoder("linear")
+        if n_outputs != self.n_outputs_:
+            raise ValueError(f"y has {n_outputs} target(s), but the fitted network predicts "
+                             f"{self.n_outputs_}")
+        return None
 
     def predict(self, X):
         """Predictions, shape (n_samples,), or (n_samples, n_targets) for several targets."""

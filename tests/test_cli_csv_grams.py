@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import mllib
 from _cli_csv_testing import run_here
 from _cli_testing import assert_ok, run_cli
 
@@ -61,11 +62,18 @@ def test_defaults_on_grams_reach_the_r2_of_kilograms_rescaled_by_hand(grams, fol
     # rmse and mae are in the target's units: grams, a thousand times the kilograms.
     assert in_grams["test"]["rmse"] == pytest.approx(1000 * in_kg["test"]["rmse"], rel=0.15)
     assert 100 < in_grams["test"]["rmse"] < 500 and in_grams["test"]["mae"] < 500
-    scaling = json.loads((out / "preprocessing.json").read_text())["target_scaling"]
+    # The network standardizes the target itself: μ and σ of the training rows are in
+    # model.npz (and reported in metrics.json), not in preprocessing.json.
     train = pd.read_csv(folder / "grams.csv")["body_mass_g"].iloc[
         json.loads((out / "split.json").read_text())["train"]]
-    assert scaling == pytest.approx({"mean": train.mean(), "std": train.std(ddof=0)},
-                                    rel=1e-12)
+    scaler = mllib.load(out / "model.npz").target_scaler_
+    assert scaler.mean_[0] == pytest.approx(train.mean(), rel=1e-12)
+    assert scaler.scale_[0] == pytest.approx(train.std(ddof=0), rel=1e-12)
+    assert in_grams["data"]["target_scaling"] == {"mean": scaler.mean_[0],
+                                                  "std": scaler.scale_[0]}
+    assert in_grams["network"]["standardize_target"] is True
+    assert in_kg["data"]["target_scaling"] is None
+    assert "target_scaling" not in json.loads((out / "preprocessing.json").read_text())
     assert "r2 " in result.stdout and "rmse     train " in result.stdout
     assert "R²" not in result.stderr
 
@@ -100,6 +108,41 @@ def test_predict_and_evaluate_answer_in_grams(grams, folder):
     assert r2 == pytest.approx(metrics(out)["test"]["r2"], abs=1e-5)
     assert np.sqrt(np.mean((values - truth) ** 2)) == pytest.approx(
         metrics(out)["test"]["rmse"], rel=1e-5)
+
+
+def test_the_model_file_alone_predicts_in_grams_from_python(folder):
+    numeric = ["flipper_length_mm", "bill_length_mm"]
+    trained = run_here("train", "grams.csv", "--target", "body_mass_g", "--drop", "species,sex",
+                       "--epochs", "100", "--out", "numeric", "-q", cwd=folder)
+    assert_ok(trained)
+    out = folder / "numeric"
+    frame = pd.read_csv(folder / "grams.csv")
+    test = frame.iloc[json.loads((out / "split.json").read_text())["test"]]
+    # Nothing but model.npz: no preprocessing.json, no CLI.
+    values = mllib.load(out / "model.npz").predict(test[numeric].to_numpy())
+    truth = test["body_mass_g"].to_numpy()
+    assert values.shape == truth.shape
+    assert abs(values.mean() - truth.mean()) < 300       # grams, not standard deviations
+    assert np.sqrt(np.mean((values - truth) ** 2)) == pytest.approx(
+        metrics(out)["test"]["rmse"], rel=1e-5)
+    test[numeric].to_csv(folder / "numeric.csv", index=False)
+    predicted = run_cli("predict", out / "model.npz", "numeric.csv", cwd=folder)
+    assert_ok(predicted)
+    np.testing.assert_allclose(
+        pd.read_csv(io.StringIO(predicted.stdout))["body_mass_g"], values, rtol=1e-6)
+
+
+def test_a_preprocessing_file_that_scales_the_target_is_refused(grams, folder):
+    out, _ = grams
+    document = json.loads((out / "preprocessing.json").read_text())
+    document["target_scaling"] = {"mean": 4000.0, "std": 700.0}
+    (folder / "old.json").write_text(json.dumps(document))
+    result = run_cli("predict", out / "model.npz", "grams.csv", "--preprocessing", "old.json",
+                     cwd=folder)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        ("mllib: error: 'old.json' scales the target outside the model, as only a development "
+         "version of mllib did; train the model again")]
 
 
 def test_a_search_keeps_the_scaling_for_predict(folder):

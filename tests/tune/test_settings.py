@@ -70,3 +70,24 @@ def test_early_stopping_needs_validation_data():
                 (X, y), validation=(X, y))
     costs = model.history_.history["val_cost"]
     assert model.epoch_ == len(costs) < 50 and costs[-1] > costs[-2]
+
+
+def test_a_regression_standardizes_its_target_by_default_and_answers_in_its_units():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(80, 2))
+    y = 4000.0 + 700.0 * X[:, 0]            # grams, say
+    model = fit({"hidden": [], "epochs": 1}, (X, y))
+    assert model.standardize_target
+    assert model.target_scaler_.mean_[0] == pytest.approx(y.mean(), rel=1e-6)   # float32
+    assert model.target_scaler_.scale_[0] == pytest.approx(y.std(), rel=1e-6)
+    assert abs(model.predict(X).mean() - 4000.0) < 1000.0
+    plain = fit({"hidden": [], "epochs": 1, "standardize_target": False}, (X, y))
+    assert not plain.standardize_target and plain.target_scaler_ is None
+    assert abs(plain.predict(X).mean()) < 100.0
+
+
+def test_a_classifier_ignores_standardize_target():
+    X, y = make_flower(60, seed=0)
+    model = fit({"hidden": [], "epochs": 1, "standardize_target": True}, (X, y))
+    assert model.output_kind == "sigmoid" and not model.standardize_target
+    assert model.target_scaler_ is None

@@ -27,7 +27,7 @@ Modules: :mod:`.args` (flags, config files, settings; their values are parsed by
 :mod:`mllib.tune.values`),
 :mod:`.csvdata` (how CSV columns become inputs, and ``preprocessing.json``), with
 :mod:`.csvread` (reading), :mod:`.columns` (numeric or categorical), :mod:`.missing`
-(missing cells) and :mod:`.target` (the target, and a regression target's scaling);
+(missing cells) and :mod:`.target` (the target's kind, and the scores);
 :mod:`.dataload` (a CSV or dataset, encoded and split), :mod:`.build` (network
 and optimizer from settings), :mod:`.train` and :mod:`.artifacts` (the
 train command and what it writes), :mod:`.commands` (evaluate, predict,

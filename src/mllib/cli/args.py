@@ -40,9 +40,6 @@ OPTIONS = (
     Option("missing", values.choice("impute", "drop", "error"), "missing feature cells: fill "
            "with the training median (numbers) or most frequent value (text), leave their "
            "rows out, or stop", "impute", group="data", metavar="impute|drop|error"),
-    Option("standardize_target", values.boolean, "train a regression on the target "
-           "standardized with training statistics; predictions and metrics stay in its units",
-           True, group="data", boolean=True),
 )
 OPTION = {option.key: option for option in OPTIONS}
 ALIASES = {alias: option.key for option in OPTIONS for alias in option.aliases}

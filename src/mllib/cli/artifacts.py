@@ -85,7 +85,7 @@ def write_json(path: Path, document) -> None:
 def metrics(run: Run) -> dict:
     """The contents of metrics.json."""
     model, stopper = run.model, run.stopper
-    classes, scaling = model.targets_.classes, run.data.prep.target_scaling
+    classes, scaling = model.targets_.classes, model.target_scaler_
     return {
         **{name: run.scores[name] for name in ("train", "dev", "test")},
         "metric": run.metric,
@@ -97,7 +97,8 @@ def metrics(run: Run) -> dict:
                  "rows": int(run.data.X.shape[0]), "inputs": run.data.prep.features,
                  "classes": None if classes is None else classes.classes_.tolist(),
                  **run.data.report, "notes": run.data.notes,
-                 "target_scaling": None if scaling is None else scaling.to_dict()},
+                 "target_scaling": None if scaling is None else
+                 {"mean": float(scaling.mean_[0]), "std": float(scaling.scale_[0])}},
         "config": run.settings,
         "network": describe(model),
         "optimizer": model.optimizer_.get_config(),

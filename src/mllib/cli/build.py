@@ -10,10 +10,11 @@ from ..tune import settings as run_settings
 from .errors import usage_errors
 
 
-def build_network(settings, output, *, dtype=None, standardize=False, n_in=None, n_out=None):
+def build_network(settings, output, *, dtype=None, standardize=False,
+                  standardize_target=False, n_in=None, n_out=None):
     """A :class:`mllib.NeuralNetwork`; its ValueErrors become :class:`CLIError`."""
     settings = {**settings, "dtype": dtype or settings.get("dtype") or "float32",
-                "standardize": standardize}
+                "standardize": standardize, "standardize_target": standardize_target}
     with usage_errors("invalid network"):
         return run_settings.build_network(settings, output, n_in=n_in, n_out=n_out)
 
@@ -36,4 +37,5 @@ def describe(model) -> dict:
         "init": config["init"] if isinstance(config["init"], str) else "custom",
         "bn_epsilon": config["bn_epsilon"], "bn_momentum": config["bn_momentum"],
         "seed": config["seed"], "dtype": config["dtype"], "standardize": model.standardize,
+        "standardize_target": model.standardize_target,
     }

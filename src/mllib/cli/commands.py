@@ -6,9 +6,9 @@ A model without one (saved from Python, say) reads every column but the
 target as a number, in file order.
 
 Missing feature cells are filled with the training statistics of
-``preprocessing.json`` (or as ``--missing`` says), and a regression target
-scaled in training is scaled back (:mod:`.target`): predictions, rmse and
-mae are in the target's units.
+``preprocessing.json`` (or as ``--missing`` says). A regression model that
+standardized its target maps its outputs back itself: predictions, rmse and
+mae are in the target's units (:mod:`.target`).
 
 A model whose output or cost is not finite on the CSV's rows (a value
 overflowed its dtype: :class:`mllib.training.NonFiniteOutputError`) is an
@@ -86,7 +86,7 @@ def run_evaluate(args) -> int:
         raise CLIError(f"{str(args.data)!r} has no rows left to evaluate")
     y = prep.labels(frame[keep], args.data, target=args.target)
     with usage_errors(f"cannot evaluate on {str(args.data)!r}"):
-        result = target.score(model, encoded.X[keep], y, prep.target_scaling)
+        result = target.score(model, encoded.X[keep], y)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -109,7 +109,7 @@ def run_predict(args) -> int:
         with usage_errors(f"cannot predict on {str(args.data)!r}"):
             X = encoded.X[complete]
             predicted = (probabilities(model, X) if args.proba
-                         else target.predictions(model, X, prep.target_scaling))
+                         else np.asarray(model.predict(X)))
     if not complete.all():
         _note(f"{int(np.count_nonzero(~complete))} row(s) with missing cells have no "
               "prediction (--missing drop)")

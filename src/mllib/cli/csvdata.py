@@ -4,8 +4,8 @@ Rules, decided once at training time and stored in ``preprocessing.json``
 next to the model, so that ``evaluate`` and ``predict`` encode identically:
 which columns are numeric or categorical and their categories
 (:mod:`.columns`), the fill value of every column and what to do with missing
-cells (:mod:`.missing`), the target's kind and a regression target's scaling
-(:mod:`.target`). Files are read by :mod:`.csvread`.
+cells (:mod:`.missing`) and the target's kind (:mod:`.target`); a regression
+target's scaling is the model's own. Files are read by :mod:`.csvread`.
 
 Every problem found in a file's columns is reported in one message, listed by
 column, with the names quoted as a shell needs them.
@@ -24,13 +24,13 @@ from .columns import ColumnProblem, column_rule, numbers, one_hot, strings
 from .csvread import (column_problems, quote, quoted, read_csv, require_column,
                       require_columns, rows_text)
 from .errors import CLIError
-from .target import TargetScaling, target_kind, target_values
+from .target import target_kind, target_values
 
 __all__ = ["Encoded", "FILENAME", "Preprocessing", "find", "load", "read_csv",
            "require_column", "save", "target_kind", "target_values"]
 
 FORMAT = "mllib-preprocessing"
-VERSION = 2          # version 1 had no fill values, missing mode or target scaling
+VERSION = 2          # version 1 had no fill values or missing mode
 FILENAME = "preprocessing.json"
 
 
@@ -109,8 +109,6 @@ class Preprocessing:
         Columns left out by ``--drop``.
     missing : {"impute", "drop", "error"}
         What training did with missing cells, and evaluate and predict do by default.
-    target_scaling : TargetScaling or None
-        A regression target's training mean and standard deviation.
     notes : list of str
         What the user should know about the choices (not saved).
     """
@@ -120,7 +118,6 @@ class Preprocessing:
     target_kind: str | None = None
     dropped: list = field(default_factory=list)
     missing: str = "error"
-    target_scaling: TargetScaling | None = None
     notes: list = field(default_factory=list)
 
     @classmethod
@@ -253,11 +250,9 @@ def _text(series, row):
 
 def save(prep: Preprocessing, path) -> None:
     """Write ``prep`` as JSON, with the encoded input names for reference."""
-    scaling = prep.target_scaling
     document = {"format": FORMAT, "version": VERSION, "target": prep.target,
                 "target_kind": prep.target_kind, "columns": prep.columns,
                 "dropped": prep.dropped, "missing": prep.missing,
-                "target_scaling": None if scaling is None else scaling.to_dict(),
                 "inputs": prep.features}
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
@@ -287,9 +282,11 @@ def load(path) -> Preprocessing:
         mode = document.get("missing", "error")
         if mode not in gaps_of.MODES:
             raise ValueError(f"bad missing mode {mode!r}")
+        if document.get("target_scaling") is not None:
+            raise CLIError(f"{str(path)!r} scales the target outside the model, as only a "
+                           "development version of mllib did; train the model again")
         return Preprocessing(columns, document["target"], document["target_kind"],
-                             list(document.get("dropped", [])), mode,
-                             TargetScaling.from_dict(document.get("target_scaling")))
+                             list(document.get("dropped", [])), mode)
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
         raise CLIError(f"{str(path)!r} is not an mllib preprocessing file: {err}") from None
 

@@ -2,9 +2,10 @@
 encoded, and split into train, dev and test rows.
 
 Rows whose target is missing are left out first (and so are rows with a
-missing feature cell under ``--missing drop``); the split, the categories, the
-fill values and a regression target's scaling then come from the rows left,
-the last three from the training rows only.
+missing feature cell under ``--missing drop``); the split, the categories and
+the fill values then come from the rows left, the last two from the training
+rows only. A regression target is left in its units: the network standardizes
+it (the ``standardize_target`` setting).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..data import default_ratios, train_dev_test_split
 from . import csvdata, missing
 from .csvread import quote, read_csv, require_column, require_columns
 from .errors import CLIError, usage_errors
-from .target import TargetScaling, is_classification, target_kind, target_values
+from .target import is_classification, target_kind, target_values
 
 DEFAULT_DATASET = "flower"
 PARTS = ("train", "dev", "test")
@@ -27,9 +28,8 @@ PARTS = ("train", "dev", "test")
 class TrainingData:
     """Encoded inputs and targets of the rows used, and where they came from.
 
-    ``y`` is in the target's own units (labels, or numbers); the network
-    trains on :attr:`y_fit`, which is ``y`` scaled when ``prep.target_scaling``
-    is set. ``rows`` are the 0-based positions of the rows used in the file.
+    ``y`` is in the target's own units (labels, or numbers), as the network
+    trains on it. ``rows`` are the 0-based positions of the rows used in the file.
     ``report`` says what was left out and filled, for metrics.json.
     """
 
@@ -41,11 +41,6 @@ class TrainingData:
     notes: list
     rows: np.ndarray
     report: dict = field(default_factory=dict)
-
-    @property
-    def y_fit(self) -> np.ndarray:
-        scaling = self.prep.target_scaling
-        return self.y if scaling is None else scaling.scale(self.y)
 
 
 def load_and_split(args, settings):
@@ -115,8 +110,6 @@ def load_csv(path, settings):
                                      drop=settings["drop"], categorical=settings["categorical"],
                                      missing=settings["missing"])
     encoded = prep.transform(used, path)
-    if not classification and y.dtype.kind in "iuf" and settings["standardize_target"]:
-        prep.target_scaling = TargetScaling.fit(y[parts["train"]])
     report = {"rows_in_file": int(frame.shape[0]), **report, "filled": encoded.filled}
     return TrainingData(encoded.X, y, prep, str(path), classification,
                         prep.notes + notes + encoded.notes, rows, report), parts

@@ -1,21 +1,18 @@
-"""The target column: its kind, its values, and the scaling of a regression target.
+"""The target column: its kind, its values, and the figures of a regression.
 
 The target's kind: text or true/false, or integers with at most
 :data:`MAX_INTEGER_CLASSES` distinct values, are class labels; other numbers
 are a regression target. Rows whose target is missing are left out of
 training and evaluation (the caller says how many).
 
-A regression target is standardized with the training rows' mean and standard
-deviation (:class:`TargetScaling`, saved in ``preprocessing.json``): the network
-learns ``(y − μ)/σ`` and its predictions are mapped back, so that a target in
-grams trains as well as one in kilograms and every figure the user sees is in
-the target's units. This is the CLI's own place for it, until
-``NeuralNetwork(standardize_target=True)`` does the same in the model.
+A regression target's scaling is the network's own
+(``NeuralNetwork(standardize_target=True)``, the ``standardize_target``
+setting, on by default for a linear output): the model file holds μ and σ, and
+``predict`` answers in the target's units, so :func:`score` needs nothing
+beside the model to report ``rmse`` and ``mae`` in those units.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,57 +68,16 @@ def target_values(series, kind, name):
     return values
 
 
-@dataclass(frozen=True)
-class TargetScaling:
-    """``(y − mean)/std`` for training, ``a·std + mean`` back: a regression target's units."""
-
-    mean: float
-    std: float
-
-    @classmethod
-    def fit(cls, y):
-        """The mean and standard deviation of the training targets (std 1 if they are equal)."""
-        y = np.asarray(y, dtype=np.float64)
-        std = float(np.std(y))
-        return cls(float(np.mean(y)), std if std > 0 else 1.0)
-
-    def scale(self, y) -> np.ndarray:
-        return (np.asarray(y, dtype=np.float64) - self.mean) / self.std
-
-    def unscale(self, a) -> np.ndarray:
-        return np.asarray(a, dtype=np.float64) * self.std + self.mean
-
-    def to_dict(self) -> dict:
-        return {"mean": self.mean, "std": self.std}
-
-    @classmethod
-    def from_dict(cls, document):
-        """From :meth:`to_dict`'s dict, or None from None; ValueError if it is not one."""
-        if document is None:
-            return None
-        mean, std = float(document["mean"]), float(document["std"])
-        if not (np.isfinite(mean) and np.isfinite(std) and std > 0):
-            raise ValueError(f"bad target scaling {document!r}")
-        return cls(mean, std)
-
-
-def predictions(model, X, scaling=None) -> np.ndarray:
-    """``model.predict(X)``, in the target's units when the target was scaled."""
-    predicted = np.asarray(model.predict(X))
-    return predicted if scaling is None else scaling.unscale(predicted)
-
-
-def score(model, X, y, scaling=None) -> dict:
+def score(model, X, y) -> dict:
     """``{"cost", "accuracy"}`` or ``{"cost", "r2", "rmse", "mae"}``, and ``"n"``.
 
-    ``cost`` is the objective the network minimized (on the scaled target when
-    ``scaling`` is given); R² is the same in any units; ``rmse`` and ``mae``
-    are in the target's own units.
+    ``cost`` and the R² are ``model.evaluate``'s: the objective the network
+    minimized (on the standardized target when the model standardizes it) and
+    a unit-free R². ``rmse`` and ``mae`` are in the target's own units.
     """
-    logs = model.evaluate(X, y if scaling is None else scaling.scale(y))
-    result = {key: float(value) for key, value in logs.items()}
+    result = {key: float(value) for key, value in model.evaluate(X, y).items()}
     if model.score_name == "r2":
-        error = predictions(model, X, scaling) - np.asarray(y, dtype=np.float64)
+        error = np.asarray(model.predict(X), dtype=np.float64) - np.asarray(y, dtype=np.float64)
         result["rmse"] = float(np.sqrt(np.mean(error ** 2)))
         result["mae"] = float(np.mean(np.abs(error)))
     return {**result, "n": int(X.shape[0])}

@@ -35,7 +35,8 @@ def run_train(args) -> int:
     data, parts = load_and_split(args, settings)
     output = choose_output(settings["output"], data)
     # Built here to check the settings before the output folder exists; fit builds its own.
-    build_network(settings, output, standardize=settings["standardize"])
+    build_network(settings, output, standardize=settings["standardize"],
+                  standardize_target=settings["standardize_target"])
     build_optimizer(settings)
     early_stopping(settings, parts)
     for note in data.notes:
@@ -101,12 +102,9 @@ def train_in(staging, out, saver, data, parts, settings, train):
         if isinstance(err, DivergenceError):
             raise CLIError(str(err)) from err
         raise
-    X, y = data.X, data.y
-    scores = {name: score(model, X, y, rows, data.prep.target_scaling)
-              for name, rows in parts.items()}
+    scores = {name: score(model, data.X, data.y, rows) for name, rows in parts.items()}
     if model.score_name == "r2" and scores["train"]["r2"] < 0:
-        data.notes.append(target.r2_note(scores["train"]["r2"],
-                                         data.prep.target_scaling is not None))
+        data.notes.append(target.r2_note(scores["train"]["r2"], model.standardize_target))
         print(f"mllib: note: {data.notes[-1]}", file=sys.stderr)
     run = artifacts.Run(model=model, data=data, parts=parts, history=saver.merged_history(),
                         scores=scores, settings=settings, seconds=seconds, stopper=stopper)
@@ -135,7 +133,7 @@ def interrupted(staging, saver) -> int:
 
 def data_parts(data, parts):
     """The training rows, and the dev rows (None when there are none)."""
-    X, y = data.X, data.y_fit
+    X, y = data.X, data.y
     dev = (X[parts["dev"]], y[parts["dev"]]) if parts["dev"].size else None
     return (X[parts["train"]], y[parts["train"]]), dev
 
@@ -155,11 +153,11 @@ def fit(settings, output, data, parts, callbacks, verbose):
     return model, time.perf_counter() - started
 
 
-def score(model, X, y, rows, scaling=None):
+def score(model, X, y, rows):
     """:func:`.target.score` of ``rows`` in inference mode, or None if there are none."""
     if rows.size == 0:
         return None
-    return target.score(model, X[rows], y[rows], scaling)
+    return target.score(model, X[rows], y[rows])
 
 
 # -- settings that need the data -------------------------------------------------------

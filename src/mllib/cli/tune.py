@@ -63,7 +63,7 @@ def run_tune(args) -> int:
         result.table().to_csv(out / "trials.csv", index=False)
         return 1
     if parts["test"].size:
-        result.test(data.X[parts["test"]], data.y_fit[parts["test"]])
+        result.test(data.X[parts["test"]], data.y[parts["test"]])
     result.save(out)
     csvdata.save(data.prep, out / csvdata.FILENAME)
     pictures = _plots(result, space, out)
@@ -129,7 +129,7 @@ def _train_and_dev(args, settings, why_dev):
     dev rows as ``(X, y)`` pairs; CLIError without dev rows, saying ``why_dev``."""
     data, parts = load_and_split(args, settings)
     output = choose_output(settings["output"], data)
-    y = data.y_fit          # a regression target scaled as train scales it
+    y = data.y          # in its units: a network standardizes a regression target itself
     train = (data.X[parts["train"]], y[parts["train"]])
     dev = (data.X[parts["dev"]], y[parts["dev"]])
     if dev[0].shape[0] == 0:

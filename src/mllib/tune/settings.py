@@ -88,6 +88,9 @@ SETTINGS = (
             group="training", metavar="{float32,float64}"),
     Setting("standardize", values.boolean, "standardize the inputs with training statistics",
             True, group="training", boolean=True),
+    Setting("standardize_target", values.boolean, "train a regression (a linear output) on "
+            "the target standardized with training statistics; predictions and metrics "
+            "stay in its units (classifiers ignore it)", True, group="training", boolean=True),
     Setting("optimizer", values.choice("adam", "momentum", "rmsprop", "gd", "sgd"),
             "optimizer", "adam", group="training", metavar="{adam,momentum,rmsprop,gd}"),
     Setting("learning_rate", values.positive_real, "learning rate alpha0", 0.01,
@@ -195,7 +198,10 @@ def hidden_activators(settings, n_hidden: int) -> list:
 
 
 def network_config(settings, output, n_in=None, n_out=None) -> dict:
-    """The keyword arguments of :class:`mllib.NeuralNetwork` that ``settings`` describe."""
+    """The keyword arguments of :class:`mllib.NeuralNetwork` that ``settings`` describe.
+
+    ``standardize_target`` applies to a linear output only: a classifier's targets are labels.
+    """
     nodes = layer_sizes(settings, n_in, n_out)
     hidden = hidden_activators(settings, len(nodes) - 2)
     init = settings["init"]
@@ -207,6 +213,7 @@ def network_config(settings, output, n_in=None, n_out=None) -> dict:
         "lambda_": settings["lambda"], "init": init, "bn_epsilon": settings["bn_epsilon"],
         "bn_momentum": settings["bn_momentum"], "seed": settings["seed"],
         "dtype": settings["dtype"], "standardize": settings["standardize"],
+        "standardize_target": settings["standardize_target"] and output == "linear",
     }
 
 

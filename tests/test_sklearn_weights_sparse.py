@@ -15,6 +15,7 @@ sums run in another order than NumPy's: again equal to rounding, not to the bit.
 Fits here stop at a few epochs on purpose; their ConvergenceWarning is silenced.
 """
 
+import inspect
 import tracemalloc
 import warnings
 from functools import lru_cache
@@ -24,6 +25,8 @@ import pytest
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from mllib.sklearn import MLPClassifier, MLPRegressor, SoftmaxRegression
 
@@ -159,6 +162,15 @@ def test_early_stopping_scores_the_validation_rows_with_their_weights():
     weighted, plain = clf.score(X_val, y_val, sample_weight=w_val), clf.score(X_val, y_val)
     assert weighted != plain
     assert clf.best_validation_score_ == max(clf.validation_scores_) == weighted
+
+
+@pytest.mark.parametrize("ours, theirs", [(MLPClassifier, SkMLPClassifier),
+                                          (MLPRegressor, SkMLPRegressor)])
+@pytest.mark.parametrize("method", ["fit", "partial_fit", "score"])
+def test_the_methods_take_scikit_learns_arguments_in_its_order(ours, theirs, method):
+    def names(cls):
+        return list(inspect.signature(getattr(cls, method)).parameters)
+    assert names(ours) == names(theirs)
 
 
 @pytest.mark.parametrize("weights, message", [

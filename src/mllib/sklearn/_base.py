@@ -7,6 +7,8 @@ holds out the validation rows for early stopping, and runs a solver: the
 stochastic epochs of :mod:`._sgd` or the L-BFGS of :mod:`._lbfgs`. A fresh
 fit starts again; ``warm_start`` and ``partial_fit`` continue the fitted
 network. Subclasses say how the network is built and what ``y`` may be.
+``sample_weight`` is checked here and passed to the solvers, which give each
+batch's weights to the network's ``train_step``; a sparse X is kept sparse.
 Training that diverges raises scikit-learn's ValueError, "Solver produced
 non-finite parameter weights. ...", with the epoch.
 """
@@ -17,15 +19,18 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (Interval, InvalidParameterError, Options,
                                              StrOptions)
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, column_or_1d,
+                                      validate_data)
 
 from ..optim import Adam, GradientDescent, Momentum, RMSProp
+from ..training.inputs import check_sample_weight
 from ..training.targets import TargetEncoder
 from ._docs import ATTRIBUTES_DOC, TRAINING_DOC  # noqa: F401 (re-exported for the estimators)
 from ._fitted import FittedAttributes
@@ -134,18 +139,21 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
 
-    def _fit(self, X, y, *, incremental=False, classes=None):
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         self._validate_params()
         self._check_applicable(incremental)
         fresh = "model_" not in self.__dict__ or not (self.warm_start or incremental)
         X, y = validate_data(self, X, y, reset=fresh, dtype=self._input_dtype(fresh),
-                             multi_output=True, y_numeric=not is_classifier(self))
+                             accept_sparse=SPARSE_FORMATS, multi_output=True,
+                             y_numeric=not is_classifier(self))
+        X = as_csr(X)
+        w = checked_weights(sample_weight, X)
         y = self._check_y(y, incremental)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        validation = self._split_validation(X, y, rng, incremental)
+        validation = self._split_validation(X, y, w, rng, incremental)
         if validation is not None:
-            X, y, validation = validation[0], validation[1], validation[2:]
+            X, y, w, validation = validation[0], validation[1], validation[2], validation[3:]
         self._batch_size_check(X.shape[0])
         try:
             self._prepare(X, y, seed, fresh, incremental, classes)
@@ -153,9 +161,9 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
                                                self.model_.dtype)
             self._n_train_rows = X.shape[0]
             if self.solver == "lbfgs":
-                self._fit_lbfgs(X, Y)
+                self._fit_lbfgs(X, Y, w)
             else:
-                self._fit_stochastic(X, Y, validation, incremental)
+                self._fit_stochastic(X, Y, w, validation, incremental)
         except BaseException:
             if fresh:   # nothing fitted is left half-recorded
                 self.__dict__.pop("model_", None)
@@ -185,8 +193,13 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
             if fresh or "_no_improvement_count" not in self.__dict__:   # or after lbfgs
                 self._start_stochastic()
 
-    def _split_validation(self, X, y, rng, incremental):
-        """``(X_train, y_train, X_val, y_val)`` for early stopping, else None."""
+    def _split_validation(self, X, y, w, rng, incremental):
+        """``(X_train, y_train, w_train, X_val, y_val, w_val)`` for early stopping, else None.
+
+        The weights (None, or checked) are split with their rows, and the validation
+        score is weighted by its rows' weights, as in scikit-learn's MLP; the split
+        itself does not depend on the weights.
+        """
         if not self.early_stopping or incremental:
             return None
         single_label = is_classifier(self) and np.ndim(y) == 1
@@ -195,13 +208,21 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
             raise ValueError("The validation set is too small. Increase 'validation_fraction' "
                              f"(now {self.validation_fraction}) or the size of your dataset "
                              f"({X.shape[0]} rows).")
-        X_train, X_val, y_train, y_val = train_test_split(
-            X, y, test_size=self.validation_fraction, random_state=rng,
-            stratify=y if single_label else None)
-        return X_train, y_train, X_val, y_val
+        arrays = (X, y) if w is None else (X, y, w)
+        parts = train_test_split(*arrays, test_size=self.validation_fraction,
+                                 random_state=rng, stratify=y if single_label else None)
+        X_train, X_val, y_train, y_val = parts[:4]
+        w_train, w_val = parts[4:] if w is not None else (None, None)
+        for part, rows in ((w_train, "training"), (w_val, "validation")):
+            if part is not None and not part.any():
+                raise ValueError(f"sample_weight is 0 on every {rows} row of the early-stopping "
+                                 f"split (validation_fraction={self.validation_fraction}); "
+                                 "give positive weights to more rows")
+        return (X_train, y_train, check_sample_weight(w_train, len(y_train)), X_val, y_val,
+                check_sample_weight(w_val, len(y_val)))
 
-    def _validation_score(self, X_val, y_val):
-        return self.score(X_val, y_val)
+    def _validation_score(self, X_val, y_val, w_val=None):
+        return self.score(X_val, y_val, sample_weight=w_val)
 
     def _batch_size_check(self, n_rows):
         if self.batch_size != "auto" and self.batch_size > n_rows \
@@ -213,8 +234,48 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
     def _forward(self, X):
         """The network's inference-mode output on validated X."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
-        return self.model_.forward(X)
+        X = validate_data(self, X, reset=False, dtype=self.model_.dtype,
+                          accept_sparse=SPARSE_FORMATS)
+        return self.model_.forward(as_csr(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+# The sparse formats of X that the estimators take, as scikit-learn's MLP; other formats
+# are converted to CSR by ``validate_data``, and CSC by :func:`as_csr`.
+SPARSE_FORMATS = ["csr", "csc"]
+
+
+def as_csr(X):
+    """A sparse X as CSR, whose rows the mini-batches gather (a copy of the stored values
+    of a CSC X, never a dense array); a dense X as it is."""
+    return X.tocsr() if sparse.issparse(X) and X.format != "csr" else X
+
+
+def checked_weights(sample_weight, X):
+    """``sample_weight`` checked as scikit-learn checks it, as float64 (n_samples,), or None.
+
+    A number is broadcast to every row, as in scikit-learn's ``_check_sample_weight``,
+    which also converts lists, Series and the like and refuses NaN, ∞ and a wrong
+    shape; then mllib's core refuses negative weights (naming the first, and its row).
+    All 0 is a ValueError whose message says so in the words scikit-learn's checks
+    look for. Weights that are all 1 become None: the unweighted cost, bit for bit.
+    """
+    if sample_weight is None:
+        return None
+    if not isinstance(sample_weight, Real):
+        sample_weight = np.asarray(sample_weight)   # a list, a Series, any array-like
+        if sample_weight.ndim > 1:
+            raise ValueError("sample_weight must be 1-D, one weight per row of X, or a "
+                             f"number; got shape {sample_weight.shape}")
+    w = _check_sample_weight(sample_weight, X, dtype=np.float64, allow_all_zero_weights=True)
+    if not w.any():
+        raise ValueError(f"sample_weight must contain at least one non-zero weight; got 0 on "
+                         f"all {w.shape[0]} rows")
+    return check_sample_weight(w, X.shape[0])
 
 
 

@@ -17,7 +17,8 @@ TRAINING_DOC = """\
         ``alpha/(2N) Σ_l Σ |W[l]|^p``, biases excluded: this is mllib's
         ``lambda_`` unchanged (``lambda_ = alpha``), and for ``lp_reg=2`` it is
         exactly scikit-learn's ``alpha/(2·n_samples)·Σ‖W‖²`` (its
-        ``n_samples`` is the batch's size too). Named ``alpha``, not
+        ``n_samples`` is the batch's size too). With ``sample_weight``, N is
+        the batch's Σw, as in scikit-learn. Named ``alpha``, not
         ``lambda_``: scikit-learn takes any attribute ending in ``_`` for a
         fitted one.
     lp_reg : {0, 1, 2}, default=2
@@ -69,6 +70,8 @@ TRAINING_DOC = """\
         single-label classifiers), stop when the validation accuracy (or R²)
         has not improved by more than ``tol`` for ``n_iter_no_change`` epochs,
         and keep the weights of the best epoch. Not with ``partial_fit``.
+        The held-out rows keep their ``sample_weight``, which weights the
+        validation score, as in scikit-learn.
     validation_fraction : float in [0, 1), default=0.1
     n_iter_no_change : int >= 1 or np.inf, default=10
         Epochs without an improvement larger than ``tol`` (of the training
@@ -110,7 +113,8 @@ ATTRIBUTES_DOC = """\
     t_ : int
         Rows trained on, over all calls since the last fresh start.
     loss_ : float
-        Training cost of the last epoch, penalty included.
+        Training cost of the last epoch, penalty included (with
+        ``sample_weight``, the weighted mean loss plus ``alpha/(2Σw)`` Σ|W|^p).
     loss_curve_ : list of float
         Training cost per epoch (per iteration for "lbfgs").
     best_loss_ : float or None

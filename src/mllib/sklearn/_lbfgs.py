@@ -7,6 +7,9 @@ gives it with its gradient::
 
     J(θ) = (1/N) Σ_j L(a[L]_j, y_j) + λ/(2N) Σ_l Σ |W[l]|^p,    ∇J(θ) = store.grads
 
+With ``sample_weight`` w, J(θ) = Σ_j w_j L_j / Σw + λ/(2Σw) Σ_l Σ |W[l]|^p, as in
+scikit-learn's lbfgs. A sparse X stays sparse: the pass multiplies it as it is.
+
 ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` then runs at most
 ``max_iter`` iterations and ``max_fun`` evaluations of J, and stops when the
 largest component of the projected gradient is at most ``tol`` (its
@@ -31,15 +34,19 @@ from sklearn.exceptions import ConvergenceWarning
 from ._sgd import DIVERGED
 
 
-def objective(net, X, Y):
-    """``J(θ) -> (J, ∇J)`` for SciPy, over the network's flat parameter buffer."""
+def objective(net, X, Y, w=None):
+    """``J(θ) -> (J, ∇J)`` for SciPy, over the network's flat parameter buffer.
+
+    ``w`` is None or the rows' sample weights: J is then the weighted cost, with Σw
+    in place of N, by the network's weighted ``train_step``.
+    """
     store = net.store
-    n_rows = X.shape[0]
+    n_rows = X.shape[0] if w is None else float(w.sum())
 
     def cost_and_gradient(theta):
         store.values[...] = theta
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, _ = net.train_step(X, Y)
+            loss, _ = net.train_step(X, Y, w)
             cost = float(loss) + net.penalty(n_rows)
         return cost, store.grads.astype(np.float64)
 
@@ -49,9 +56,9 @@ def objective(net, X, Y):
 class LbfgsSolver:
     """Mix-in of the estimators: ``_fit_lbfgs`` for ``solver="lbfgs"``."""
 
-    def _fit_lbfgs(self, X, Y):
+    def _fit_lbfgs(self, X, Y, w=None):
         net = self.model_
-        fun = objective(net, net.batch_input(X, slice(None)), Y)
+        fun = objective(net, net.batch_input(X, slice(None)), Y, w)
         curve = []
 
         def after_iteration(intermediate_result):

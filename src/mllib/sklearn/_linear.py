@@ -42,9 +42,10 @@ class LinearClassifier(ClassifierOutputs, ClassifierMixin, NetworkEstimator):
                  n_iter_no_change=10, max_fun=15000, dtype=None):
         set_parameters(self, locals())
 
-    def fit(self, X, y):
-        """Train on X of shape (n_samples, n_features) and labels y; returns self."""
-        return self._fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Train on X of shape (n_samples, n_features), dense or sparse CSR/CSC, and
+        labels y, with optional ``sample_weight`` as :meth:`MLPClassifier.fit`; returns self."""
+        return self._fit(X, y, sample_weight)
 
     def _check_y(self, y, incremental):
         y = super()._check_y(y, incremental)

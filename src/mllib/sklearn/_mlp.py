@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -65,19 +65,15 @@ class MLP(NetworkEstimator):
             lambda_=self.alpha, init=self.init, seed=seed, dtype=dtype)
 
     @available_if(stochastic)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch on ``(X, y)``, continuing the fitted network; returns self.
 
-        The first call starts a network (classifiers need ``classes=``, every
-        label that any call will bring); each later call continues it, with
-        its optimizer state, learning rate and ``t_``. Only for the
-        stochastic solvers, as in scikit-learn.
+        The first call starts a network; each later call continues it, with
+        its optimizer state, learning rate and ``t_``. ``sample_weight`` weights
+        this call's rows, as in :meth:`fit`. Only for the stochastic solvers, as
+        in scikit-learn.
         """
-        if is_classifier(self):
-            self._partial_fit_classes(classes)
-        elif classes is not None:
-            raise ValueError(f"classes={classes!r} is for classifiers; a regressor takes none")
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, sample_weight, incremental=True)
 
 
 class MLPClassifier(ClassifierOutputs, ClassifierMixin, MLP):
@@ -88,10 +84,18 @@ class MLPClassifier(ClassifierOutputs, ClassifierMixin, MLP):
     scikit-learn's :class:`sklearn.neural_network.MLPClassifier`. A 0/1
     indicator matrix y (multilabel) gets one sigmoid unit per column, and
     ``predict`` returns the matrix of the columns whose probability exceeds
-    1/2. ``partial_fit(X, y, classes=...)`` trains one epoch per call.
+    1/2. ``partial_fit(X, y, sample_weight=None, classes=None)`` trains one
+    epoch per call.
 
-    Not yet: ``sample_weight`` and sparse X (scikit-learn's TypeError, as
-    for any estimator without them).
+    ``fit`` and ``partial_fit`` take ``sample_weight``: each batch's cost is
+    ``Σ w_j L_j / Σw + alpha/(2Σw) Σ|W|^p`` over its rows, as in scikit-learn,
+    so an integer weight counts a row that many times and a weight of 0
+    leaves it out (up to rounding, with one batch per epoch or "lbfgs");
+    weights of 1 are no weights, to the bit. A batch whose weights are all 0
+    takes no step. X may be a SciPy sparse CSR or CSC matrix or array, in
+    every method: it is kept sparse (a CSC X is converted to CSR once, its
+    stored values copied) and multiplied as such, never densified, and
+    float32 stays float32.
 
     Parameters
     ----------
@@ -117,10 +121,29 @@ class MLPClassifier(ClassifierOutputs, ClassifierMixin, MLP):
     NeuralNetwork(nodes=[4, 16, 3], activators=['relu', 'softmax'])
     """
 
-    def fit(self, X, y):
-        """Train on X of shape (n_samples, n_features) and labels y (or a 0/1
-        indicator matrix, for multilabel); returns self."""
-        return self._fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Train on X of shape (n_samples, n_features), dense or sparse CSR/CSC, and
+        labels y (or a 0/1 indicator matrix, for multilabel); returns self.
+
+        ``sample_weight`` (n_samples,), or a number for every row: finite, ≥ 0, not
+        all 0; each batch's cost is then its rows' weighted mean loss (see
+        :mod:`mllib.sklearn._sgd`).
+        """
+        return self._fit(X, y, sample_weight)
+
+    @available_if(stochastic)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch on ``(X, y)``, continuing the fitted network; returns self.
+
+        The first call starts a network and needs ``classes``, every label that
+        any call will bring; each later call continues it, with its optimizer
+        state, learning rate and ``t_``. ``sample_weight`` weights this call's
+        rows, as in :meth:`fit`. The order of the arguments is scikit-learn's
+        (1.9): ``sample_weight`` before ``classes``. Only for the stochastic
+        solvers, as in scikit-learn.
+        """
+        self._partial_fit_classes(classes)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -177,10 +200,14 @@ class MLPRegressor(RegressorMixin, MLP):
                  batch_norm=False, init="he", dtype=None):
         set_parameters(self, locals())
 
-    def fit(self, X, y):
-        """Train on X of shape (n_samples, n_features) and y of shape (n_samples,)
-        or (n_samples, n_targets); returns self."""
-        return self._fit(X, y)
+    def fit(self, X, y, sample_weight=None):
+        """Train on X of shape (n_samples, n_features), dense or sparse CSR/CSC, and y
+        of shape (n_samples,) or (n_samples, n_targets); returns self.
+
+        ``sample_weight`` (n_samples,), or a number for every row: finite, ≥ 0, not
+        all 0; each batch's cost is then its rows' weighted mean loss.
+        """
+        return self._fit(X, y, sample_weight)
 
     def _check_applicable(self, incremental):
         if self.loss == "poisson":

@@ -26,6 +26,13 @@ they are not :mod:`mllib.optim.schedules` (which are functions of the epoch).
 batches' data losses, weighted by their sizes, plus λ/(2N) Σ|W|^p with the
 weights at the end of the epoch, as mllib's History. (scikit-learn adds each
 batch's penalty, so it counts the penalty once per batch.)
+
+**Sample weights.** With ``sample_weight`` w, each batch b steps on
+J_b = Σ_{j∈b} w_j L_j / Σ_{j∈b} w_j + λ/(2 Σ_{j∈b} w_j) Σ|W|^p, as scikit-learn's
+MLP and mllib's own loop do; a batch whose weights are all 0 takes no step
+(scikit-learn's would divide by 0). The epoch's cost weights each batch's loss
+by its Σw and divides by Σw, so that it is the weighted mean loss on the rows
+plus λ/(2Σw) Σ|W|^p. ``t_`` still counts rows, as in scikit-learn.
 """
 
 from __future__ import annotations
@@ -59,27 +66,34 @@ def batches_of(net, n_rows, batch_size, shuffle):
     return batches
 
 
-def run_epoch(net, optimizer, X, Y, batches, rate, history):
+def run_epoch(net, optimizer, X, Y, w, batches, rate, history):
     """Step once per batch at learning rate ``rate``; returns J on the rows, as above.
 
-    A step whose loss or gradients are not finite changes nothing and raises
-    scikit-learn's ValueError, from mllib's DivergenceError.
+    ``w`` is None or the rows' sample weights: each batch then steps on its
+    weighted cost (the network's ``train_step`` with the batch's weights), and
+    a batch whose weights are all 0 is skipped. A step whose loss or gradients
+    are not finite changes nothing and raises scikit-learn's ValueError, from
+    mllib's DivergenceError.
     """
     store, total = net.store, 0.0
     for number, rows in enumerate(batches):
+        wb = None if w is None else w[rows]
+        if wb is not None and not wb.any():     # no data in the batch: no step
+            continue
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, _ = net.train_step(net.batch_input(X, rows), Y[rows])
+            loss, _ = net.train_step(net.batch_input(X, rows), Y[rows], wb)
         if not step_is_finite(loss, store):
             err = diverged(loss, net.epoch_, number, rate, history)
             raise ValueError(f"{DIVERGED} (at epoch {err.epoch})") from err
         net.update_state()
         optimizer.step(store, rate)
-        total += loss * rows.shape[0]
+        total += loss * (rows.shape[0] if wb is None else float(wb.sum()))
     if not np.isfinite(store.values).all():
         err = diverged(float("inf"), net.epoch_, len(batches) - 1, rate, history)
         raise ValueError(f"{DIVERGED} (at epoch {err.epoch})") from err
     net.epoch_ += 1
-    return total / X.shape[0] + net.penalty(X.shape[0])
+    n = X.shape[0] if w is None else float(w.sum())
+    return total / n + net.penalty(n)
 
 
 class StochasticSolver:
@@ -102,7 +116,7 @@ class StochasticSolver:
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._history = History()
 
-    def _fit_stochastic(self, X, Y, validation, incremental):
+    def _fit_stochastic(self, X, Y, w, validation, incremental):
         net = self.model_
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0])
         self.n_iter_, best_weights = 0, None
@@ -111,7 +125,7 @@ class StochasticSolver:
         while True:
             rate = schedule(net.epoch_) if schedule is not None else self._rate
             batches = batches_of(net, X.shape[0], batch_size, self.shuffle)
-            cost = run_epoch(net, self._optimizer, X, Y, batches, rate * self._rate_factor,
+            cost = run_epoch(net, self._optimizer, X, Y, w, batches, rate * self._rate_factor,
                              self._history)
             self._end_epoch(cost, rate)
             if validation is not None and self._score_epoch(*validation):
@@ -146,9 +160,10 @@ class StochasticSolver:
         if self.learning_rate == "invscaling" and self._schedules_rate():
             self._rate = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
 
-    def _score_epoch(self, X_val, y_val):
-        """Score the validation rows; whether this epoch is the best so far."""
-        score = float(self._validation_score(X_val, y_val))
+    def _score_epoch(self, X_val, y_val, w_val):
+        """Score the validation rows (weighted by ``w_val`` if given); whether this epoch is
+        the best so far."""
+        score = float(self._validation_score(X_val, y_val, w_val))
         self.validation_scores_.append(score)
         if self.verbose:
             print(f"Validation score: {score:f}")

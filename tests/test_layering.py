@@ -8,7 +8,7 @@ the interfaces (``cli``, ``sklearn``, ``plots``, ``datasets``); ``tune`` may use
 package other than NumPy, not even inside a function (``OPTIONAL`` lists the
 known exceptions). The shared
 ``mllib._validation`` imports NumPy and the standard library, ``mllib._version``
-and ``mllib._streams`` the standard library only.
+``mllib._streams`` and ``mllib._interrupts`` the standard library only.
 
 Relative imports are resolved to absolute names first, and ``from .. import
 name`` counts as importing the package itself (which loads every layer)
@@ -34,8 +34,8 @@ import pytest
 # Found without importing it: the checks read the source only, and still run while a
 # module of the package fails to import.
 PACKAGE = Path(importlib.util.find_spec("mllib").origin).parent
-SHARED = ("mllib._validation", "mllib._version", "mllib._streams")
-STDLIB_ONLY = ("mllib._version", "mllib._streams")      # not even NumPy
+SHARED = ("mllib._validation", "mllib._version", "mllib._streams", "mllib._interrupts")
+STDLIB_ONLY = ("mllib._version", "mllib._streams", "mllib._interrupts")   # not even NumPy
 # Known exceptions, each an optional extra imported inside a function and guarded
 # by ``except ImportError``: (module, third-party package).
 OPTIONAL = {("mllib.training.callbacks", "tqdm"),   # ProgressLogger's bar, if installed
@@ -49,6 +49,7 @@ RULES = {
     "mllib._validation": (),
     "mllib._version": (),
     "mllib._streams": (),
+    "mllib._interrupts": (),
     "mllib.nn": ("mllib.nn", "mllib._validation"),
     "mllib.optim": ("mllib.optim", "mllib._validation"),
     "mllib.data": ("mllib.data", "mllib._validation"),

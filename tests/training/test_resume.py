@@ -166,10 +166,15 @@ def test_ctrl_c_inside_a_step_takes_effect_after_that_step(tmp_path):
         return batch
 
     net, plain = network(config), network(config)
-    with pytest.raises(KeyboardInterrupt):
-        net.fit(X, y, epochs=EPOCHS, augment=identity_that_presses_ctrl_c, **fit_args)
+    # Python's own handler, whatever an earlier test (or a library it used) left there.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            net.fit(X, y, epochs=EPOCHS, augment=identity_that_presses_ctrl_c, **fit_args)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert (net.epoch_, net.position_.done) == (1, 3)   # 6 steps in epoch 1, then 3
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     net.save(tmp_path / "m.npz")
     resumed = mllib.load(tmp_path / "m.npz")
     resumed.fit(X, y, augment=lambda batch, rng: batch)

@@ -67,16 +67,20 @@ def main(argv=None) -> int:
         error, 2 bad usage, 130 interrupted, 141 closed output pipe.
         ``--help`` and ``--version`` raise ``SystemExit(0)`` as argparse does.
     """
-    # Everything is imported inside the try, so that Ctrl-C during imports is caught too.
     debug, CLIError = False, ()
     try:
-        from .errors import CLIError, one_line
-        from .args import build_parser
+        # Imported inside the try, and with Ctrl-C held until they are done (see
+        # mllib._interrupts), so that Ctrl-C during the imports exits 130 too.
+        from .._interrupts import HeldInterrupts
 
-        args = build_parser().parse_args(argv)
-        debug = getattr(args, "debug", False)
-        module, function = HANDLERS[args.handler].split(":")
-        handler = getattr(importlib.import_module(f".{module}", __name__), function)
+        with HeldInterrupts():
+            from .errors import CLIError, one_line
+            from .args import build_parser
+
+            args = build_parser().parse_args(argv)
+            debug = getattr(args, "debug", False)
+            module, function = HANDLERS[args.handler].split(":")
+            handler = getattr(importlib.import_module(f".{module}", __name__), function)
         return int(handler(args) or 0)
     except CLIError as err:
         _print_traceback(debug)

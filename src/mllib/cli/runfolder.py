@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 
 from ..training import Callback, History
-from ..training.interrupts import HeldInterrupts
+from .._interrupts import HeldInterrupts
 from .artifacts import write_json
 from .errors import CLIError
 

@@ -45,7 +45,7 @@ from .._validation import check_int, check_positive, check_real
 from ..optim import Optimizer, get_optimizer, make_schedule
 from .callbacks import Callback, History, ProgressLogger
 from .divergence import TerminateOnNaN, diverged, step_is_finite
-from .interrupts import HeldInterrupts
+from .._interrupts import HeldInterrupts
 from .metrics import EpochMetrics
 from .resume import Position, RunSettings, epoch_batches
 

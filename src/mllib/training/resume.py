@@ -15,7 +15,7 @@ included), epoch count and Generator, and go into its model file:
   or after Ctrl-C, resumes at the next batch of the same order.
 
 Steps are whole: Ctrl-C is held until the step under way is done (see
-:mod:`.interrupts`), so a model interrupted anywhere is at a step boundary.
+:mod:`mllib._interrupts`), so a model interrupted anywhere is at a step boundary.
 Resuming therefore repeats nothing and skips nothing, which is more than
 Keras's ``BackupAndRestore`` promises: it redoes the unfinished epoch.
 """

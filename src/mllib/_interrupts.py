@@ -1,4 +1,5 @@
-"""Ctrl-C during ``fit`` takes effect between two steps, never inside one.
+"""Ctrl-C held back until a safe point: between two steps of ``fit``, never inside one, and
+after the ``mllib`` command's imports, never inside them.
 
 A step reads a batch, runs the passes, folds the batch into the batch-norm
 running statistics and updates the weights and the optimizer's moments. A
@@ -9,8 +10,13 @@ the loop calls :meth:`HeldInterrupts.deliver` at every step boundary, which
 hands it to the handler that was there before (Python's own raises
 ``KeyboardInterrupt``). A step takes milliseconds, so the delay is not felt.
 
+The ``mllib`` command holds SIGINT while it imports its modules too: NumPy turns
+a ``KeyboardInterrupt`` that lands inside the import of its C extensions into an
+``ImportError``, which would be reported as an unexpected error instead of exit 130.
+
 Outside the main thread (where no signal arrives anyway) and when SIGINT is
-ignored, nothing is changed.
+ignored, nothing is changed. Standard library only, so that the command can use
+it before NumPy is imported.
 """
 
 from __future__ import annotations

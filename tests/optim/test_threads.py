@@ -3,6 +3,7 @@ and block size, the caller's np.errstate in every thread, and a thread count tha
 the process's limits."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -24,22 +25,39 @@ def threads(monkeypatch):
 
 def test_blockwise_shares_the_blocks_among_the_threads():
     a = np.arange(10000, dtype=np.float64)
-    seen = []
+    caller, seen = threading.get_ident(), []
 
     def update(part, buf):
-        seen.append((threading.get_ident(), part[0], part.size, buf.size))
+        seen.append((threading.get_ident(), int(part[0]), part.size, buf.size))
+        if threading.get_ident() == caller:
+            time.sleep(0.02)     # a slow caller leaves blocks to the pool's threads
         part *= 2
 
-    blockwise_scratch = np.empty(3 * 1000)
-    blocks.blockwise(update, [a], blockwise_scratch, block=1000, threads=3)
+    blocks.blockwise(update, [a], np.empty(3 * 1000), block=1000, threads=3)
     np.testing.assert_array_equal(a, 2 * np.arange(10000))
-    # Three equal parts, cut at multiples of 64: [0, 3328), [3328, 6656), [6656, 10000),
-    # each in blocks of at most 1000; the caller takes the first, the pool the others.
-    starts = sorted(first for _, first, _, _ in seen)
-    assert starts == [0, 1000, 2000, 3000, 3328, 4328, 5328, 6328, 6656, 7656, 8656, 9656]
-    caller = threading.get_ident()
-    assert all((ident == caller) == (first < 3328) for ident, first, _, _ in seen)
-    assert all(size == buf for _, _, size, buf in seen)   # scratch as long as the block
+    # Every block exactly once, with scratch as long as the block.
+    assert sorted(first for _, first, _, _ in seen) == list(range(0, 10000, 1000))
+    assert all(size == buf == 1000 for _, _, size, buf in seen)
+    assert len({ident for ident, _, _, _ in seen} - {caller}) >= 1
+
+
+def test_a_worker_that_cannot_start_leaves_every_block_to_the_caller():
+    blocks._executor(1)
+    busy, release = blocks._POOL["size"], threading.Event()
+    held = [blocks._executor(1).submit(release.wait, 30) for _ in range(busy)]
+    try:
+        a, caller, seen = np.ones(5000), threading.get_ident(), set()
+
+        def update(part, buf):
+            seen.add(threading.get_ident())
+            part += 1
+
+        blocks.blockwise(update, [a], np.empty(2 * 100), block=100, threads=2)
+        np.testing.assert_array_equal(a, 2.0)
+        assert seen == {caller} and not any(future.done() for future in held)
+    finally:
+        release.set()
+    assert all(future.result() for future in held)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -5,7 +5,7 @@ as the model (235k float32 values, about 1 MB each, for the benchmark's wide
 network). Run over whole arrays, each call streams every array from memory
 again. Run block by block, all the calls on one block find its data in the
 core's cache; and since NumPy's ufuncs release the GIL, the blocks can be
-shared among a few threads, each taking one contiguous run of blocks.
+shared among a few threads, each taking the next block when it is free.
 
 The result has the same bits whatever the split: every element gets the same
 arithmetic, in the same order, whichever thread and block it falls in, so the
@@ -34,12 +34,14 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
-# 2¹⁴ elements: 64 KiB of float32 per array, so that the five arrays of an
-# Adam step (θ, g, m, v and scratch), 320 KiB, stay in a core's L2 through all
-# twelve passes, while each ufunc call still has enough elements that its
-# Python overhead (about 1 µs) stays small. (Measured on the benchmark's wide
-# network; see bench/RESULTS.md.)
-BLOCK = 1 << 14
+# 2¹⁵ elements: 128 KiB of float32 per array, so that the five arrays of an
+# Adam step (θ, g, m, v and scratch), 640 KiB, stay in a core's L2 (1–2 MiB on
+# the project's machines) through all twelve passes. Smaller blocks lose more to
+# Python's overhead of about 1 µs per ufunc call than they gain in cache: one
+# thread's Adam step on the benchmark's 235k parameters took 0.95, 0.80 and
+# 0.75 ms with blocks of 2¹⁴, 2¹⁵ and 2¹⁶ (medians of 7 alternating rounds on
+# the 2-core Xeon, shared). 2¹⁵ leaves 8 blocks to share between threads.
+BLOCK = 1 << 15
 
 ENVIRONMENT = "MLLIB_NUM_THREADS"
 _SETTING = {"threads": None}          # set_num_threads's value; None: the environment's
@@ -110,22 +112,25 @@ def blockwise(update, arrays, scratch: np.ndarray, block: int = BLOCK, threads: 
 
     Every array in ``arrays`` has the same length n; ``scratch`` is a 1-D
     array of at least ``threads · min(block, n)`` elements, free for
-    ``update`` to use, each thread in its own part. ``threads`` threads share
-    the arrays in equal contiguous parts, each walked in blocks; the calling
-    thread takes the first part and returns when every part is done.
+    ``update`` to use, each thread in its own part. ``threads`` threads,
+    the calling one among them, take the blocks one at a time from a shared
+    queue; the call returns when every block is done.
     """
     n = arrays[0].shape[0]
     if n <= block:   # the common case of a small model: no slicing at all
         update(*arrays, scratch[:n] if scratch.shape[0] > n else scratch)
         return
     threads = max(1, min(threads, -(-n // block)))
-    # Equal shares, cut at multiples of 64 elements (whole cache lines).
-    cuts = [min(n, (n * i // threads) // 64 * 64) for i in range(threads)] + [n]
+    # One queue of blocks for all threads: each takes the next block when it is
+    # free (next() on the shared iterator holds the GIL), so a worker that starts
+    # late, on a core busy with other work, leaves its blocks to the caller
+    # instead of holding up the step.
+    queue = iter(range(0, n, block))
 
     def run(i):
         buf = scratch[i * block:(i + 1) * block]
-        for start in range(cuts[i], cuts[i + 1], block):
-            stop = min(start + block, cuts[i + 1])
+        for start in queue:
+            stop = min(start + block, n)
             update(*(a[start:stop] for a in arrays), buf[:stop - start])
 
     if threads == 1:
@@ -142,9 +147,12 @@ def blockwise(update, arrays, scratch: np.ndarray, block: int = BLOCK, threads: 
     try:
         run(0)
     finally:
-        wait(futures)   # no worker may still write the arrays once this returns
+        # A worker that has not started (its thread busy elsewhere) has nothing
+        # left to do; one that has must finish before the arrays are returned.
+        wait([future for future in futures if not future.cancel()])
     for future in futures:
-        future.result()   # a worker's error, raised here
+        if not future.cancelled():
+            future.result()   # a worker's error, raised here
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:

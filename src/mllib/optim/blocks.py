@@ -155,6 +155,17 @@ def blockwise(update, arrays, scratch: np.ndarray, block: int = BLOCK, threads: 
             future.result()   # a worker's error, raised here
 
 
+def _forget_the_pool() -> None:
+    """In a forked child: the parent's pool threads do not exist here, and its lock may be held."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    _POOL.update(pid=None, executor=None, size=0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_the_pool)
+
+
 def _executor(workers: int) -> ThreadPoolExecutor:
     """The process's pool of at least ``workers`` threads, made again after a fork."""
     with _LOCK:

@@ -34,14 +34,15 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
-# 2¹⁵ elements: 128 KiB of float32 per array, so that the five arrays of an
-# Adam step (θ, g, m, v and scratch), 640 KiB, stay in a core's L2 (1–2 MiB on
-# the project's machines) through all twelve passes. Smaller blocks lose more to
+# 2¹⁶ elements: 256 KiB of float32 per array, so that the five arrays of an
+# Adam step (θ, g, m, v and scratch), 1.25 MiB, stay in a core's L2 (2 MiB on
+# the project's Xeons) through all twelve passes. Smaller blocks lose more to
 # Python's overhead of about 1 µs per ufunc call than they gain in cache: one
 # thread's Adam step on the benchmark's 235k parameters took 0.95, 0.80 and
 # 0.75 ms with blocks of 2¹⁴, 2¹⁵ and 2¹⁶ (medians of 7 alternating rounds on
-# the 2-core Xeon, shared). 2¹⁵ leaves 8 blocks to share between threads.
-BLOCK = 1 << 15
+# the 2-core Xeon, shared; see bench/RESULTS.md). 235k parameters make 4
+# blocks to share between threads.
+BLOCK = 1 << 16
 
 ENVIRONMENT = "MLLIB_NUM_THREADS"
 _SETTING = {"threads": None}          # set_num_threads's value; None: the environment's

@@ -18,13 +18,23 @@ Cases (see bench/RESULTS.md for the latest figures):
      descent, 10,000 iterations, float64;
   4. inference: predict_proba on 60,000 rows of case 1;
   5. memory: tracemalloc peak during fit for case 1, as a fraction of X's
-     bytes; and fit on an np.memmap X larger than the process's RLIMIT_DATA.
+     bytes; and fit on an np.memmap X larger than the process's RLIMIT_DATA;
+  6. Adam's step alone on case 1's 235,146 parameters (bench/steps.py), with
+     all of mllib's threads and with one.
+With --baseline DIR (a folder holding an older ``mllib`` package), cases 1,
+4 and 6 also run that mllib, in workers of its own, taking turns with the
+others, and report baseline/mllib.
+
+The results start with the machine (bench/machine.py): CPU model, BLAS
+library and kernel, PyTorch's backend, so that figures from different
+machines are never compared as if they were one.
 
 Usage:
   python bench/benchmark.py            # full run (several minutes)
   python bench/benchmark.py --quick    # tiny sizes, proves the script works
   python bench/benchmark.py --json out.json
   python bench/benchmark.py --cases 12  # only the wide network (cases 1 and 2)
+  python bench/benchmark.py --cases 6 --baseline /tmp/old/src   # Adam's step, old and new
 
 Needs: pip install -e ".[test]" (torch==2.13.0 and scikit-learn).
 """
@@ -34,7 +44,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -48,6 +57,10 @@ import numpy as np
 import mllib
 from mllib.data import minibatch_indices
 from mllib.datasets import make_flower
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import machine  # noqa: E402  (bench/machine.py and bench/steps.py, beside this script)
+import steps  # noqa: E402
 
 WIDE = [784, 256, 128, 10]
 
@@ -266,8 +279,14 @@ def torch_predict(model, X):
         return torch.softmax(model(torch.from_numpy(X)), dim=1)
 
 
-def prepare(name, n, iterations):
+def prepare(name, n, iterations, baseline=None):
     """Warm up one contender; returns a function that does its work once."""
+    if name.startswith("adam_"):
+        return steps.prepare_step(name, baseline)
+    if name in ("wide_baseline", "infer_baseline"):   # the older mllib in this worker
+        global mllib
+        mllib = steps.load_package(baseline)
+        name = name.replace("baseline", "mllib")
     if name.startswith("flower"):
         X, y = make_flower(400, seed=1)
         run = flower_mllib if name == "flower_mllib" else flower_torch
@@ -303,9 +322,9 @@ def prepare(name, n, iterations):
     raise ValueError(f"unknown worker {name!r}")
 
 
-def serve(name, n, iterations):
+def serve(name, n, iterations, baseline=None):
     """The worker's side of :class:`Contender`: one JSON line per request."""
-    work = prepare(name, n, iterations)
+    work = prepare(name, n, iterations, baseline)
     print(json.dumps({"ready": name}), flush=True)
     for line in sys.stdin:
         if line.strip() != "run":
@@ -332,11 +351,14 @@ def medians(times):
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def case_wide(n, runs):
+def case_wide(n, runs, baseline=""):
     plain, bn = "wide_mllib", "wide_mllib_bn_dropout"
-    results = alternate(runs, [plain, bn, "wide_torch", "wide_sklearn", "matmul"], n=n)
+    names = [plain, bn, "wide_torch", "wide_sklearn", "matmul"]
+    results = alternate(runs, names + (["wide_baseline"] if baseline else []), n=n,
+                        baseline=baseline)
     peak = statistics.median(r["gflops"] for r in results.pop("matmul"))
     times = seconds_of(results)
+    compared = with_baseline(times, plain, "wide_baseline")
     achieved = epoch_flops(n) / statistics.median(times[plain]) / 1e9
     return {
         "seconds": medians(times),
@@ -349,15 +371,30 @@ def case_wide(n, runs):
         "bn_dropout/plain": median_ratio(times[bn], times[plain]),
         "per_round": {"mllib/torch": turn_ratios(times[plain], times["wide_torch"]),
                       "mllib/sklearn": turn_ratios(times[plain], times["wide_sklearn"]),
-                      "bn_dropout/plain": turn_ratios(times[bn], times[plain])},
+                      "bn_dropout/plain": turn_ratios(times[bn], times[plain]),
+                      **compared.pop("per_round")},
+        **compared,
     }
 
 
-def case_pair(runs, mllib_name, torch_name, **options):
-    times = seconds_of(alternate(runs, [mllib_name, torch_name], **options))
+def with_baseline(times, mllib_name, baseline_name):
+    """The older mllib's figures beside this one's, when --baseline gave it."""
+    if baseline_name not in times:
+        return {"per_round": {}}
+    old, new = times[baseline_name], times[mllib_name]
+    return {"baseline/mllib": median_ratio(old, new),
+            "per_round": {"baseline/mllib": turn_ratios(old, new)}}
+
+
+def case_pair(runs, mllib_name, torch_name, baseline_name=None, **options):
+    names = [mllib_name, torch_name] + ([baseline_name] if baseline_name else [])
+    times = seconds_of(alternate(runs, names, **options))
+    compared = with_baseline(times, mllib_name, baseline_name)
     return {"seconds": medians(times), "all_seconds": times,
             "mllib/torch": median_ratio(times[mllib_name], times[torch_name]),
-            "per_round": {"mllib/torch": turn_ratios(times[mllib_name], times[torch_name])}}
+            "per_round": {"mllib/torch": turn_ratios(times[mllib_name], times[torch_name]),
+                          **compared.pop("per_round")},
+            **compared}
 
 
 def case_memory(n):
@@ -397,12 +434,18 @@ def case_memmap(file_bytes, limit_bytes):
                 "stderr_tail": done.stderr[-300:]}
 
 
-def machine():
-    import torch
-
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine()}
+def case_step(runs, baseline):
+    """Adam's step alone: median seconds a step, and the ratios of the contenders."""
+    names = ["adam_mllib", "adam_mllib_1thread"] + (["adam_baseline"] if baseline else [])
+    times = seconds_of(alternate(max(runs, 3), names, baseline=baseline or ""))
+    result = {"seconds_per_step": medians(times), "all_seconds": times,
+              "parameters": steps.parameter_count(),
+              "one_thread/all": median_ratio(times["adam_mllib_1thread"], times["adam_mllib"])}
+    if baseline:
+        result["baseline/mllib"] = median_ratio(times["adam_baseline"], times["adam_mllib"])
+        result["per_round"] = {"baseline/mllib": turn_ratios(times["adam_baseline"],
+                                                             times["adam_mllib"])}
+    return result
 
 
 def _positive_int(text):
@@ -412,8 +455,8 @@ def _positive_int(text):
 
 
 def _case_numbers(text):
-    if not text or set(text) - set("12345"):
-        raise argparse.ArgumentTypeError(f"cases are digits from 1 to 5, such as 12, got {text!r}")
+    if not text or set(text) - set("123456"):
+        raise argparse.ArgumentTypeError(f"cases are digits from 1 to 6, such as 12, got {text!r}")
     return set(text)
 
 
@@ -423,28 +466,33 @@ def main(argv=None):
     parser.add_argument("--runs", type=_positive_int, default=9,
                         help="turns each contender takes, alternating (default 9)")
     parser.add_argument("--json", help="also write the results to this file")
-    parser.add_argument("--cases", default="12345", type=_case_numbers,
+    parser.add_argument("--cases", default="123456", type=_case_numbers,
                         help="which cases to run, e.g. 12 for the wide network alone "
-                             "(default: all of 12345)")
+                             "(default: all of 123456)")
+    parser.add_argument("--baseline", default="",
+                        help="a folder holding an older mllib package, whose Adam step "
+                             "case 6 times beside this one")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=60000, help=argparse.SUPPRESS)
     parser.add_argument("--iterations", type=int, default=10000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.n, args.iterations)
+        serve(args.serve, args.n, args.iterations, args.baseline or None)
         return 0
     n, runs, iterations = (2048, 1, 200) if args.quick else (60000, args.runs, 10000)
     memmap = (384 << 20, 256 << 20) if args.quick else (2 << 30, 1 << 30)
     cases = [  # (the case numbers it reports, its key in the results, how to run it)
-        ("12", "case1_2_wide", lambda: case_wide(n, runs)),
+        ("12", "case1_2_wide", lambda: case_wide(n, runs, args.baseline)),
         ("3", "case3_flower", lambda: case_pair(runs, "flower_mllib", "flower_torch",
                                                 iterations=iterations)),
-        ("4", "case4_inference", lambda: case_pair(max(runs, 3), "infer_mllib", "infer_torch",
-                                                   n=n)),
+        ("4", "case4_inference", lambda: case_pair(
+            max(runs, 3), "infer_mllib", "infer_torch",
+            "infer_baseline" if args.baseline else None, n=n, baseline=args.baseline)),
         ("5", "case5_memory", lambda: case_memory(n)),
         ("5", "case5_memmap", lambda: case_memmap(*memmap)),
+        ("6", "case6_adam_step", lambda: case_step(runs, args.baseline)),
     ]
-    results = {"machine": machine(), "quick": args.quick, "runs": runs}
+    results = {"machine": machine.describe(), "quick": args.quick, "runs": runs}
     for numbers, name, run in cases:
         if args.cases & set(numbers):
             results[name] = run()

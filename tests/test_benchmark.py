@@ -30,6 +30,15 @@ def test_quick_benchmark_runs_every_case(tmp_path):
     assert results["case5_memory"]["peak_bytes"] > 0
     memmap = results["case5_memmap"]
     assert memmap["completed"] and memmap["file_bytes"] > memmap["rlimit_data_bytes"]
+    step = results["case6_adam_step"]
+    assert step["parameters"] == 235146
+    assert set(step["seconds_per_step"]) == {"adam_mllib", "adam_mllib_1thread"}
+    assert all(seconds > 0 for seconds in step["seconds_per_step"].values())
+    # Figures from different machines are told apart by what they ran on.
+    machine = results["machine"]
+    assert machine["cpu"] and machine["torch"]["version"].startswith("2.")
+    assert all("architecture" in lib for lib in machine["blas"]) or machine["blas"] == [
+        {"unknown": "threadpoolctl is not installed"}]
 
 
 @pytest.mark.bench

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import mllib
+from mllib.training.chunks import TEMPORARY_BYTES, chunk_rows
 from mllib.training.inputs import CHUNK
 
 
@@ -24,7 +25,9 @@ def net(**kwargs):
 @pytest.mark.parametrize("method", ["predict", "predict_proba", "forward"])
 def test_predicting_converts_x_chunk_by_chunk(method):
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(20000, 50))  # float64; the network computes in float32
+    # float64; the network computes in float32. Chunks hold up to 16,384 rows, whose cast
+    # takes 3.3 MB: X is large enough that converting it whole would break the bound.
+    X = rng.normal(size=(80000, 50))
     model = mllib.NeuralNetwork(nodes=[50, 8, 1], activators=["relu", "sigmoid"])
     model.fit(X[:100], (X[:100, 0] > 0).astype(int), epochs=1)
     getattr(model, method)(X[:10])  # warm up lazily allocated buffers
@@ -37,13 +40,25 @@ def test_predicting_converts_x_chunk_by_chunk(method):
     assert peak < 0.25 * X.nbytes
 
 
-@pytest.mark.parametrize("row", [0, CHUNK + 5])
+def test_chunks_hold_as_many_rows_as_the_layer_widths_allow():
+    wide = mllib.NeuralNetwork(nodes=[784, 256, 128, 10], activators=["relu", "relu", "softmax"])
+    X32 = np.zeros((3, 784), dtype=np.float32)
+    # 32 MiB over 4 bytes · 2 · 256 a row: 16,384 rows, the most; a float64 X adds the cast
+    # of its 784 values a row: 32 MiB / (4 · 1296) = 6,472 rows, down to a power of two.
+    assert TEMPORARY_BYTES == 32 << 20
+    assert chunk_rows(wide, X32) == 16384
+    assert chunk_rows(wide, X32.astype(np.float64)) == 4096
+    huge = mllib.NeuralNetwork(nodes=[784, 40000, 10], activators=["relu", "softmax"])
+    assert chunk_rows(huge, X32) == 1024     # 32 MiB / 320 kB a row is 104: the least
+
+
+@pytest.mark.parametrize("row", [0, CHUNK + 5, 16384 + 5])
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
 def test_predicting_refuses_nan_and_infinity_in_any_chunk(row, value):
     X, y = data()
     model = net()
     model.fit(X, y, epochs=2)
-    X_big = np.tile(X, (CHUNK // len(X) + 2, 1))
+    X_big = np.tile(X, (16384 // len(X) + 2, 1))   # two chunks of this model
     X_big[row, 1] = value
     for method in (model.predict, model.predict_proba):
         with pytest.raises(ValueError, match="X contains NaN or infinite values"):

@@ -11,9 +11,9 @@ is assumed.
 ``init(store)`` makes the state: one buffer per slot (Adam's ``m`` and ``v``),
 laid out as the store, so that ``get_state()`` can name its parts ``"m.W1"``,
 ``"v.b2"``. ``step(store, lr)`` then applies the subclass's ``_update``, the
-notes' formulas written once, to aligned blocks of the buffers
-(:mod:`mllib.optim.blocks`). A step allocates nothing of parameter size: the
-scratch space is one block.
+notes' formulas written once, to aligned blocks of the buffers, shared among
+a few threads (:mod:`mllib.optim.blocks`); the bits depend on neither. A step
+allocates nothing of parameter size: the scratch space is one block a thread.
 
 Tiny moments are stored as 0. The state's moving averages decay as β^t once
 their gradients vanish (a dead ReLU unit's are exactly 0), so sooner or later
@@ -26,7 +26,8 @@ a flag rather than raised, and after a step in which an operation underflowed,
 the state's entries with |x| < tiny are set to 0. The hardware reports
 underflow for free: a step without it pays only for the ``np.errstate``
 context (a few µs, against 0.1–0.8 ms for a step of 235k float32 values); one
-with it pays one more pass over the state. Which entries are flushed does not
+with it pays one more pass over the state. The worker threads run under the
+caller's error state, so underflow in any of them is seen. Which entries are flushed does not
 depend on the block size, since every entry takes the same operations whatever
 the split. (A subnormal result that is exact raises no flag, such as the sum
 of two nearly opposite normal terms; it is flushed after a later step whose
@@ -49,7 +50,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._validation import check_real
-from .blocks import BLOCK, blockwise, flush_tiny
+from .blocks import BLOCK, blockwise, flush_tiny, threads_for
 from .store import views_of
 
 
@@ -123,7 +124,8 @@ class Optimizer:
         store.sync()
         self.t += 1
         scalars = self._scalars(lr)
-        update, scratch = self._update, self._scratch_for(store)
+        threads = threads_for(store.size, self.block_size)
+        update, scratch = self._update, self._scratch_for(store, threads)
 
         def block(p, g, *rest):
             update(p, g, *rest[:-1], buf=rest[-1], **scalars)
@@ -131,11 +133,11 @@ class Optimizer:
         underflowed = []   # NumPy calls back here when an operation underflows
         with np.errstate(under="call", call=lambda kind, flag: underflowed.append(kind)):
             blockwise(block, [store.values, store.grads, *self._state.values()],
-                      scratch, self.block_size)
+                      scratch, self.block_size, threads)
         if underflowed and self._state:   # tiny moments to 0 (see the module's docstring)
             tiny = np.finfo(store.dtype).tiny
             blockwise(lambda *parts: flush_tiny(parts[:-1], parts[-1], tiny),
-                      list(self._state.values()), scratch, self.block_size)
+                      list(self._state.values()), scratch, self.block_size, threads)
 
     def _scalars(self, lr: float) -> dict:
         """The step's scalar coefficients, passed to ``_update`` by name: here the rate."""
@@ -202,8 +204,8 @@ class Optimizer:
         # The scratch block is made again by the next step.
         return {**self.__dict__, "_scratch": None}
 
-    def _scratch_for(self, store) -> np.ndarray:
-        size = min(self.block_size, store.size)
+    def _scratch_for(self, store, threads: int) -> np.ndarray:
+        size = min(self.block_size, store.size) * threads
         if self._scratch is None or self._scratch.size < size:
             self._scratch = np.empty(size, dtype=store.dtype)
         return self._scratch

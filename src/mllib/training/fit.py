@@ -3,7 +3,8 @@
 One epoch shuffles the row indices with the model's Generator, cuts them
 into mini-batches (the last partial batch is kept), and for each batch
 gathers the rows from the caller's array, so that an ``np.memmap`` is read
-batch by batch and never copied whole. Each step is
+batch by batch and never copied whole (into one reused buffer where that is
+safe, :mod:`.batches`). Each step is
 
     forward and backward pass → batch-norm running statistics → optimizer step,
 
@@ -41,11 +42,12 @@ import time
 
 import numpy as np
 
+from .._interrupts import HeldInterrupts
 from .._validation import check_int, check_positive, check_real
 from ..optim import Optimizer, get_optimizer, make_schedule
+from .batches import BatchRows
 from .callbacks import Callback, History, ProgressLogger
 from .divergence import TerminateOnNaN, diverged, step_is_finite
-from .._interrupts import HeldInterrupts
 from .metrics import EpochMetrics
 from .resume import Position, RunSettings, epoch_batches
 
@@ -164,7 +166,7 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
         hook.set_model(model)
         hook.on_train_begin({"epochs": epochs, "initial_epoch": model.epoch_,
                              "metrics": log_names(model, validation)})
-    full = _full_batch(X, batch_size, model)
+    gather = BatchRows(model, X, batch_size)
     optimizer.init(model.store)
     model.run_ = RunSettings(schedule, batch_size, model.epoch_ + epochs)
     with HeldInterrupts() as held:
@@ -173,7 +175,7 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
             lr = float(schedule(epoch))
             for hook in hooks:
                 hook.on_epoch_begin(epoch)
-            logs = run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment,
+            logs = run_epoch(model, X, Y, gather, batch_size, optimizer, lr, callbacks, augment,
                              held, progress, sample_weight)
             if logs is not None:
                 model.epoch_, model.position_ = model.epoch_ + 1, None
@@ -192,7 +194,7 @@ def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validati
     return history
 
 
-def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, held,
+def run_epoch(model, X, Y, gather, batch_size, optimizer, lr, callbacks, augment, held,
               progress=(), sample_weight=None):
     """The steps left in the epoch under way; returns the epoch's cost and metric.
 
@@ -202,7 +204,7 @@ def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, 
     epoch: DivergenceError, or None with TerminateOnNaN (see :mod:`.divergence`).
     """
     store = model.store
-    position = model.position_ or start_epoch(model, X.shape[0], batch_size, full)
+    position = model.position_ or start_epoch(model, X.shape[0], batch_size, gather.full)
     while position.done < position.n_batches:
         held.deliver()
         batch = position.done
@@ -210,7 +212,7 @@ def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, 
         if wb is not None and not wb.any():     # no data in the batch: no step
             position.done += 1
             continue
-        Xb, Yb = _batch(model, X, Y, full, position, augment)
+        Xb, Yb = _batch(model, Y, gather, position, augment)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             # Overflow on the way to a non-finite cost is reported as a DivergenceError.
             loss, a = model.train_step(Xb, Yb, wb)
@@ -235,13 +237,17 @@ def run_epoch(model, X, Y, full, batch_size, optimizer, lr, callbacks, augment, 
     return logs
 
 
-def _batch(model, X, Y, full, position, augment):
-    """The prepared rows and targets of the position's next batch, augmented if asked."""
-    if position.batches is None:    # augment gets a copy: it may write in place
-        Xb, Yb = (full if augment is None else full.copy()), Y
+def _batch(model, Y, gather, position, augment):
+    """The prepared rows and targets of the position's next batch, augmented if asked.
+
+    ``gather`` is the fit's :class:`~.batches.BatchRows`. An ``augment`` callable
+    gets a copy, since it may write in place or keep its argument.
+    """
+    if position.batches is None:
+        Xb, Yb = (gather.full if augment is None else gather.full.copy()), Y
     else:
         index = position.batches[position.done]
-        Xb, Yb = model.batch_input(X, index), Y[index]
+        Xb, Yb = gather.rows(index, private=augment is not None), Y[index]
     if augment is not None:
         Xb = augment(Xb, model.rng_)
     return Xb, Yb
@@ -265,9 +271,3 @@ def start_epoch(model, n_rows, batch_size, full) -> Position:
                                EpochMetrics(model.output_kind), batches)
     return model.position_
 
-
-def _full_batch(X, batch_size, model):
-    """The whole (prepared) X when one batch covers it, to skip the gathers."""
-    if batch_size is not None and batch_size < X.shape[0]:
-        return None
-    return model.batch_input(X, slice(None))

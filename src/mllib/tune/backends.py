@@ -7,7 +7,9 @@ runs a list of tasks, each ``(candidate, epochs, state)``, calling
 order. Successive halving calls ``run`` once per rung, in one session, so the
 data is sent once per search, not per rung and never per task. Each worker
 process caps its BLAS threads at one when it starts (with threadpoolctl, when
-installed), so that parallel trials do not oversubscribe the cores.
+installed), and mllib's own threads for optimizer steps at one
+(:func:`mllib.optim.set_num_threads`), so that parallel trials do not
+oversubscribe the cores.
 
 The local processes map the data read-only from .npy files written once per
 search: the operating system shares one copy, and no worker unpickles its own.
@@ -34,6 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from .._validation import check_int
+from ..optim import set_num_threads
 from .trial import Outcome, failed_row, run_trial
 
 DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ws://", "wss://", "ucx://")
@@ -73,9 +76,10 @@ _LIMITED = []   # the threadpoolctl limit of this process, kept once set
 
 
 def _one_blas_thread_from_now():
-    """Cap this process's BLAS at one thread for good (or do nothing without threadpoolctl)."""
+    """Cap this process's BLAS at one thread for good (without threadpoolctl, mllib's alone)."""
     if _LIMITED:
         return
+    set_num_threads(1)   # the optimizers' blocks (mllib.optim.blocks), with or without it
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:   # the trials still run, with BLAS's own thread count

@@ -15,10 +15,18 @@ prove both).
 The number of threads (:func:`num_threads`) follows the process's limits, so
 that parallel trials of a search never oversubscribe the cores: it is the
 smallest of the mllib setting (:func:`set_num_threads`, else the environment
-variable ``MLLIB_NUM_THREADS``, else the number of cores this process may run
-on) and of the BLAS library's thread count, as ``threadpoolctl`` reports it
-when it is installed (a ``threadpool_limits(1)`` therefore means one thread
-here too).
+variable ``MLLIB_NUM_THREADS``, else 1) and of the BLAS library's thread count,
+as ``threadpoolctl`` reports it when it is installed (a ``threadpool_limits(1)``
+therefore means one thread here too).
+
+The default is one thread because that was faster on the project's 2-core
+machines. Adam's step alone took 630 µs on 2 threads against 657 µs on one
+(medians of 15 rounds on an idle machine), but whole epochs of the benchmark's
+wide network took 1.13× as long with 2 threads as mllib 0.1.0's single-threaded
+step, and 1.01× with one (per-round medians, the two packages taking turns in
+one process). The likely cause is that OpenBLAS's threads keep spinning on both
+cores after each matmul, so a second optimizer thread competes with them.
+Machines with more cores may gain from ``MLLIB_NUM_THREADS``.
 
 ``np.errstate`` is thread-local, so each worker runs its blocks under the
 caller's error state and error callback: an ``errstate(under="call")`` around
@@ -54,8 +62,8 @@ _LOCK = threading.Lock()
 def set_num_threads(threads: int | None) -> None:
     """Use at most ``threads`` threads for blockwise updates; None returns to the default.
 
-    The default is ``MLLIB_NUM_THREADS`` when set, else the number of usable
-    cores. A lower BLAS limit still applies (see :func:`num_threads`).
+    The default is ``MLLIB_NUM_THREADS`` when set, else 1 (see the module's
+    docstring for why). A lower BLAS limit still applies (see :func:`num_threads`).
     """
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
                                 or threads < 1):
@@ -78,9 +86,8 @@ def _from_environment() -> int:
         if not text.isdigit() or int(text) < 1:
             raise ValueError(f"{ENVIRONMENT} must be a positive integer, got {text!r}")
         return int(text)
-    if hasattr(os, "sched_getaffinity"):   # the cores this process may run on
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    # One by default (see the module's docstring): a second thread made whole epochs slower.
+    return 1
 
 
 def _blas_threads() -> int | None:

@@ -15,8 +15,6 @@ bottom up, each importing only those below it:
 
 from __future__ import annotations
 
-import importlib
-
 from ._version import __version__
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (which takes 30 ms)
@@ -37,6 +35,8 @@ _PUBLIC = {"gradcheck": None, "nn": None, "ModelFileError": "io",
 
 
 def __getattr__(name):
+    import importlib   # here, not above: the mllib command's start-up imports nothing
+
     if name not in _PUBLIC:
         raise AttributeError(f"module 'mllib' has no attribute {name!r}")
     module = importlib.import_module(f".{_PUBLIC[name] or name}", __name__)

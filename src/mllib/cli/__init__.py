@@ -36,7 +36,6 @@ gradcheck), :mod:`.tune` (tune and diagnose), :mod:`.errors` (the bad-usage erro
 
 from __future__ import annotations
 
-import importlib
 import sys
 
 __all__ = ["CLIError", "main"]
@@ -71,6 +70,8 @@ def main(argv=None) -> int:
     try:
         # Imported inside the try, and with Ctrl-C held until they are done (see
         # mllib._interrupts), so that Ctrl-C during the imports exits 130 too.
+        import importlib
+
         from .._interrupts import HeldInterrupts
 
         with HeldInterrupts():

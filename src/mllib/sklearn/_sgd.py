@@ -45,25 +45,13 @@ from sklearn.exceptions import ConvergenceWarning
 from ..optim import make_schedule
 from ..training import History
 from ..training.divergence import diverged, step_is_finite
+from ..training.resume import epoch_batches
 
 # scikit-learn's own message when its MLP's weights stop being finite.
 DIVERGED = ("Solver produced non-finite parameter weights. The input data may contain large "
             "values and need to be preprocessed.")
 # Below this, "adaptive" stops rather than divide the rate by 5 again (scikit-learn's bound).
 SMALLEST_ADAPTIVE_RATE = 1e-6
-
-
-def batches_of(net, n_rows, batch_size, shuffle):
-    """One epoch's row indices per batch, shuffled by the network's Generator if asked.
-
-    A trailing batch of one row joins the one before when the network has
-    batch norm, whose variance on one row is 0.
-    """
-    order = net.rng_.permutation(n_rows) if shuffle else np.arange(n_rows)
-    batches = [order[start:start + batch_size] for start in range(0, n_rows, batch_size)]
-    if len(batches) > 1 and batches[-1].shape[0] == 1 and net.needs_two_rows:
-        batches[-2:] = [np.concatenate(batches[-2:])]
-    return batches
 
 
 def run_epoch(net, optimizer, X, Y, w, batches, rate, history):
@@ -124,7 +112,8 @@ class StochasticSolver:
                     if self.lr_decay is not None else None)
         while True:
             rate = schedule(net.epoch_) if schedule is not None else self._rate
-            batches = batches_of(net, X.shape[0], batch_size, self.shuffle)
+            batches = epoch_batches(net.rng_, X.shape[0], batch_size, net.needs_two_rows,
+                                    self.shuffle)
             cost = run_epoch(net, self._optimizer, X, Y, w, batches, rate * self._rate_factor,
                              self._history)
             self._end_epoch(cost, rate)

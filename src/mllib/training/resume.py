@@ -129,12 +129,13 @@ class Position:
         self.batches = batches
 
 
-def epoch_batches(rng, n_rows, batch_size, needs_two_rows) -> list:
-    """The row indices of each batch of an epoch, in a new order drawn from ``rng``.
+def epoch_batches(rng, n_rows, batch_size, needs_two_rows, shuffle=True) -> list:
+    """The row indices of each batch of an epoch, in a new order drawn from ``rng``
+    (in row order, drawing nothing, with ``shuffle=False``).
 
     With batch norm (``needs_two_rows``), a trailing batch of one row joins the one before.
     """
-    batches = minibatch_indices(n_rows, batch_size, rng)
+    batches = minibatch_indices(n_rows, batch_size, rng, shuffle)
     if len(batches) > 1 and batches[-1].shape[0] == 1 and needs_two_rows:
         batches[-2:] = [np.concatenate(batches[-2:])]
     return batches

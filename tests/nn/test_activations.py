@@ -158,3 +158,28 @@ def test_get_activation_by_name_alias_instance_and_config():
 def test_unknown_activation_is_a_value_error(spec):
     with pytest.raises(ValueError, match="unknown activation"):
         get_activation(spec)
+
+
+# Values where rounding, signs and saturation are easy to get wrong: ±0, tiny and
+# huge magnitudes, and the kink of ReLU.
+SPECIAL = [0.0, -0.0, 1e-45, -1e-45, 1e-30, -3.5, 3.5, 88.0, -88.0, 1e30, -1e30, 3e38, -3e38]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("g", ALL, ids=repr)
+def test_forward_into_has_the_bits_of_forward(g, dtype):
+    rng = np.random.default_rng(1)
+    z = rng.normal(scale=5.0, size=(7, len(SPECIAL))).astype(dtype)
+    z[0] = np.array(SPECIAL, dtype=np.float64).astype(dtype)
+    expected = g.forward(z.copy())
+    scratch = z.copy()
+    with np.errstate(over="ignore"):
+        got = g.forward_into(scratch)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+@pytest.mark.parametrize("g", [ReLU(), LeakyReLU(0.2), Tanh(), Softmax(), Linear()], ids=repr)
+def test_forward_into_writes_over_its_argument(g):
+    z = np.array([[-1.0, 0.5, 2.0]], dtype=np.float32)
+    assert g.forward_into(z) is z

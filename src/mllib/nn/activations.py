@@ -9,6 +9,10 @@ a layer needs to keep only ``a``.
 ``r g_z`` applied to the upstream gradient ``delta = ∂J/∂a``. For softmax this
 is the Jacobian-vector product of notes §2.1.4, ``S ⊙ (δ − ⟨δ, S⟩)`` per row.
 
+``forward_into(z)`` returns the same bits as ``forward(z)``, but may write
+them over ``z``: inference passes a temporary it owns (a layer's fresh
+output), so that a chunk of 16,384 rows makes no second array of its size.
+
 All functions are stable for any finite input: nothing overflows, and no
 result is NaN. Underflow is not an error here and is silenced on purpose
 (``np.errstate(under="ignore")``, so that it is not raised under a caller's
@@ -36,6 +40,10 @@ class Activation:
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def forward_into(self, z: np.ndarray) -> np.ndarray:
+        """``forward(z)``, possibly written over ``z``, which the caller never reads again."""
+        return self.forward(z)
 
     def backward(self, a: np.ndarray, delta: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -89,6 +97,10 @@ class Tanh(Activation):
         with np.errstate(under="ignore"):   # tanh(z) ≈ z for a subnormal z
             return np.tanh(z)
 
+    def forward_into(self, z):
+        with np.errstate(under="ignore"):
+            return np.tanh(z, out=z)
+
     def backward(self, a, delta):
         with np.errstate(under="ignore"):   # a² or δ·(1 − a²) below the smallest normal
             return delta * (1.0 - a * a)
@@ -105,6 +117,9 @@ class ReLU(Activation):
 
     def forward(self, z):
         return fast.relu(z)   # max(z, 0)
+
+    def forward_into(self, z):
+        return fast.relu(z, out=z)
 
     def backward(self, a, delta):
         return delta * (a > 0)
@@ -132,6 +147,10 @@ class LeakyReLU(Activation):
         with np.errstate(under="ignore"):   # β·z for a tiny z < 0
             return np.maximum(z, self.beta * z).astype(z.dtype, copy=False)
 
+    def forward_into(self, z):
+        with np.errstate(under="ignore"):
+            return np.maximum(z, self.beta * z, out=z)
+
     def backward(self, a, delta):
         slope = np.where(a > 0, 1.0, self.beta).astype(delta.dtype, copy=False)
         with np.errstate(under="ignore"):   # β·δ for a tiny δ
@@ -156,11 +175,18 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, z):
+        return self._normalized(z, None)
+
+    def forward_into(self, z):
+        return self._normalized(z, z)
+
+    @staticmethod
+    def _normalized(z, out):
         with np.errstate(over="ignore"):
             # z_i − max z overflows to −∞ only where it lies beyond the dtype's range
             # (logits of opposite signs near its largest value); e^{−∞} = 0 is then the
             # correctly rounded answer, as for any difference below about −104 in float32.
-            shifted = z - z.max(axis=1, keepdims=True)
+            shifted = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
         with np.errstate(under="ignore"):
             e = np.exp(shifted, out=shifted)
             # a subnormal e_i may underflow further when divided by the sum

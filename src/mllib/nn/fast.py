@@ -24,14 +24,15 @@ def column_sums(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.matmul(np.ones(a.shape[0], dtype=a.dtype), a, out=out)
 
 
-def relu(z: np.ndarray) -> np.ndarray:
-    """max(z, 0) elementwise; the plain form is ``np.maximum(z, 0)``, with the same bits.
+def relu(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """max(z, 0) elementwise, into ``out`` if given (``z`` itself may be ``out``);
+    the plain form is ``np.maximum(z, 0)``, with the same bits.
 
     Taken against a row of zeros rather than the scalar 0, which NumPy's
     ``maximum`` handles at half the speed: 9.1 µs against 17.2 µs on a
     128×256 float32 batch.
     """
-    return np.maximum(z, np.zeros(z.shape[-1:], dtype=z.dtype))
+    return np.maximum(z, np.zeros(z.shape[-1:], dtype=z.dtype), out=out)
 
 
 def bernoulli(rng: np.random.Generator, p: float, shape) -> np.ndarray:

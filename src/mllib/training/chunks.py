@@ -58,7 +58,8 @@ def forward_in_chunks(model, X) -> np.ndarray:
             require_finite(X[rows], "X", model.dtype)
         # Overflow on the way is judged by the output (see .outputs), not raised midway.
         with np.errstate(over="ignore", invalid="ignore"):
-            a = model.loss.activation.forward(model.logits(model.batch_input(X, rows)))
+            # z[L] is a new array (LayerStack.logits): softmax and sigmoid may overwrite it.
+            a = model.loss.activation.forward_into(model.logits(model.batch_input(X, rows)))
         check_outputs(a, X, rows.start, model.dtype)
         out[rows] = a
     return out

@@ -92,11 +92,20 @@ class LayerStack:
         self._first = next((i for i, layer in enumerate(layers) if layer.params), len(layers))
 
     def logits(self, X, training):
-        """z[L], the last layer's output before the output activation."""
-        z = X
+        """z[L], the last layer's output before the output activation.
+
+        In inference mode z[L] is always a new array (the last layer is a Dense),
+        and a layer whose input is an earlier layer's new output may write over it
+        (:meth:`~mllib.nn.layers.Layer.forward_owned`): X itself is never written.
+        """
+        z, owned = X, False
         with np.errstate(under="ignore"):   # see the module's docstring
             for layer in self.layers:
-                z = layer.forward(z, training)
+                out = layer.forward_owned(z) if owned else layer.forward(z, training)
+                # Owned from the first layer that made a new array; a layer that
+                # returns its input (inference dropout) passes ownership on.
+                owned = not training and (owned or out is not z)
+                z = out
         return z
 
     def train_step(self, X, Y, sample_weight=None):

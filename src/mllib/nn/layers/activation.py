@@ -22,6 +22,10 @@ class ActivationLayer(Layer):
         self._a = self.activation.forward(x)
         return self._a
 
+    def forward_owned(self, x):
+        # Inference only, so nothing is cached for a backward pass.
+        return self.activation.forward_into(x)
+
     def backward(self, delta):
         return self.activation.backward(self._a, delta)
 

@@ -10,6 +10,9 @@
   ``penalty_rows``, when not None, is the N of that term's gradient in the next
   backward pass: Σ_j w_j for a batch with sample weights, which the network
   sets; None means the rows of the forward pass's input.
+- ``forward_owned(x)`` is the inference-mode forward for an ``x`` that the
+  caller owns and never reads again (the previous layer's fresh output): a
+  layer may write its output over it. It returns the bits of ``forward(x)``.
 - ``backward_params(delta)`` stores the parameter gradients only. A network
   calls it on its first layer, whose ∂J/∂(input) nobody needs.
 - ``freeze(True)`` holds the layer's random draws (dropout masks) fixed until
@@ -45,6 +48,10 @@ class Layer:
 
     def backward(self, delta: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def forward_owned(self, x: np.ndarray) -> np.ndarray:
+        """``forward(x, training=False)``; a layer that can may write over ``x`` (see above)."""
+        return self.forward(x, False)
 
     def backward_params(self, delta: np.ndarray) -> None:
         """Store ∂J/∂(param) in ``grads``, as :meth:`backward` does, without ∂J/∂(input)."""

@@ -179,7 +179,8 @@ def test_forward_into_has_the_bits_of_forward(g, dtype):
     np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
 
 
-@pytest.mark.parametrize("g", [ReLU(), LeakyReLU(0.2), Tanh(), Softmax(), Linear()], ids=repr)
+@pytest.mark.parametrize("g", [ReLU(), LeakyReLU(0.2), Tanh(), Softmax(), Sigmoid(), Linear()],
+                         ids=repr)
 def test_forward_into_writes_over_its_argument(g):
     z = np.array([[-1.0, 0.5, 2.0]], dtype=np.float32)
     assert g.forward_into(z) is z

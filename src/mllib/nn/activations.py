@@ -73,6 +73,17 @@ class Sigmoid(Activation):
         with np.errstate(under="ignore"):   # e^{-|z|} → 0 for z ≪ 0: the right σ(z)
             return self.from_exp(z, np.exp(-np.abs(z)))
 
+    def forward_into(self, z):
+        # from_exp's arithmetic, written over z once its signs have been read
+        with np.errstate(under="ignore"):
+            e = np.exp(-np.abs(z))
+            positive = z >= 0
+            np.copyto(z, e)
+            np.copyto(z, 1.0, where=positive)
+            e += 1.0
+            z /= e
+        return z
+
     @staticmethod
     def from_exp(z, e):
         """σ(z) from ``e = e^{-|z|}``: 1/(1 + e) for z ≥ 0, e/(1 + e) below."""

@@ -10,7 +10,9 @@ within :data:`TEMPORARY_BYTES`, between 1,024 and 16,384 rows. Each chunk
 is a few large matrix products, and larger ones run closer to BLAS's limit:
 on the benchmark's 784-256-128-10 network, chunks of 16,384 rows took 0.8–0.9
 of the time of chunks of 4,096, with both cores shared (bench/RESULTS.md).
-Rows already in the model's dtype are used in place, never copied.
+Rows already in the model's dtype are used in place, never copied, and each
+activation is written over its layer's own new output
+(:meth:`~mllib.nn.layers.Layer.forward_owned`), never over X.
 Every chunk's outputs, and the cost, are checked to be finite
 (:mod:`.outputs`): inference returns finite numbers or raises
 :class:`~.outputs.NonFiniteOutputError`, whatever ``np.errstate`` the caller set.

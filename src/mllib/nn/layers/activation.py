@@ -23,7 +23,8 @@ class ActivationLayer(Layer):
         return self._a
 
     def forward_owned(self, x):
-        # Inference only, so nothing is cached for a backward pass.
+        # Inference only: no backward pass follows, so no output is cached for one.
+        self._a = None
         return self.activation.forward_into(x)
 
     def backward(self, delta):

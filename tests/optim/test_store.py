@@ -9,6 +9,7 @@ import pytest
 import mllib
 from mllib.nn.layers import Dense, Layer
 from mllib.optim import Adam, ParameterSet, get_optimizer
+from mllib.optim.store import ALIGNMENT, aligned_zeros
 
 from _optim_testing import make_problem, run
 
@@ -114,7 +115,8 @@ def _assert_bound(net):
         for k in layer.params:
             assert layer.params[k] is store.params[f"{k}{l}"]
             assert layer.grads[k] is store.grad_views[f"{k}{l}"]
-            assert layer.params[k].base is store.values and layer.grads[k].base is store.grads
+            assert np.shares_memory(layer.params[k], store.values)
+            assert np.shares_memory(layer.grads[k], store.grads)
 
 
 @pytest.mark.parametrize("remake", [
@@ -131,6 +133,7 @@ def test_a_copy_keeps_the_layout_and_trains_on_to_the_same_bits(remake, tmp_path
         twin = remake(net)
     _assert_bound(twin)
     assert twin.store is not net.store and not np.shares_memory(twin.store.values, net.store.values)
+    _assert_aligned(twin)
     X, y = _data()
     net.fit(X, y, epochs=2, batch_size=16)
     twin.fit(X, y, epochs=2, batch_size=16)
@@ -139,6 +142,28 @@ def test_a_copy_keeps_the_layout_and_trains_on_to_the_same_bits(remake, tmp_path
         np.testing.assert_array_equal(twin.get_weights()[name], value, err_msg=name)
     a, b = net.optimizer_.get_state(), twin.optimizer_.get_state()
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def _assert_aligned(net):
+    """The buffers an optimizer step writes start on a cache line (see aligned_zeros)."""
+    opt = net.optimizer_
+    opt.init(net.store)               # what a step does first; it changes no number
+    buffers = [net.store.values, net.store.grads, opt._scratch_for(net.store, 1),
+               *opt._state.values()]
+    assert len(buffers) == 5 and all(b.ctypes.data % ALIGNMENT == 0 for b in buffers)
+
+
+def test_the_optimizers_buffers_start_on_a_cache_line():
+    net = _trained()
+    _assert_aligned(net)
+    opt = Adam()
+    opt.set_state(net.optimizer_.get_state())   # loaded state goes into new buffers
+    net.optimizer_ = opt
+    _assert_aligned(net)
+    for size, dtype in [(1, np.float32), (7, np.float64), (100_003, np.float32)]:
+        zeros = aligned_zeros(size, dtype)
+        assert zeros.shape == (size,) and zeros.dtype == dtype and not zeros.any()
+        assert zeros.ctypes.data % ALIGNMENT == 0 and ALIGNMENT == 64
 
 
 def test_names_must_be_unique_and_shapes_non_negative_integers():

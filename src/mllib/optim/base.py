@@ -51,7 +51,7 @@ import numpy as np
 
 from .._validation import check_real
 from .blocks import BLOCK, blockwise, flush_tiny, threads_for
-from .store import views_of
+from .store import aligned_copy, aligned_zeros, views_of
 
 
 class Optimizer:
@@ -110,7 +110,7 @@ class Optimizer:
             return
         loaded = self._loaded or {slot: {} for slot in self._slots}
         self._state = {slot: store.flat(loaded[slot]) if loaded[slot]
-                       else np.zeros(store.size, dtype=store.dtype) for slot in self._slots}
+                       else aligned_zeros(store.size, store.dtype) for slot in self._slots}
         self._layout, self._loaded = store.layout, None
 
     def step(self, store, lr: float) -> None:
@@ -204,10 +204,15 @@ class Optimizer:
         # The scratch block is made again by the next step.
         return {**self.__dict__, "_scratch": None}
 
+    def __setstate__(self, state):
+        # Unpickled arrays start wherever the allocator puts them: back into aligned buffers.
+        self.__dict__.update(state)
+        self._state = {slot: aligned_copy(a) for slot, a in self._state.items()}
+
     def _scratch_for(self, store, threads: int) -> np.ndarray:
         size = min(self.block_size, store.size) * threads
         if self._scratch is None or self._scratch.size < size:
-            self._scratch = np.empty(size, dtype=store.dtype)
+            self._scratch = aligned_zeros(size, store.dtype)
         return self._scratch
 
     def __repr__(self):

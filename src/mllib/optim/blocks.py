@@ -24,9 +24,12 @@ machines. Adam's step alone took 630 µs on 2 threads against 657 µs on one
 (medians of 15 rounds on an idle machine), but whole epochs of the benchmark's
 wide network took 1.13× as long with 2 threads as mllib 0.1.0's single-threaded
 step, and 1.01× with one (per-round medians, the two packages taking turns in
-one process). The likely cause is that OpenBLAS's threads keep spinning on both
-cores after each matmul, so a second optimizer thread competes with them.
-Machines with more cores may gain from ``MLLIB_NUM_THREADS``.
+one process). Measured again with cache-line-aligned buffers, epochs took 1.03–1.06×
+as long with 2 threads over 2¹⁶-element blocks, and 1.10× with one half of the
+buffer each. A NumPy call releases the GIL only for its loop, so between two of
+the twelve passes each thread waits for the other's Python, and OpenBLAS's own
+threads keep spinning on both cores after each matmul. Machines with more cores
+may gain from ``MLLIB_NUM_THREADS``.
 
 ``np.errstate`` is thread-local, so each worker runs its blocks under the
 caller's error state and error callback: an ``errstate(under="call")`` around

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mllib.nn.fast import below_threshold, bernoulli, column_sums, relu
+from mllib.nn.fast import ROW_MAX_COLUMNS, below_threshold, bernoulli, column_sums, relu, row_max
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -33,6 +33,23 @@ def test_relu_has_the_bits_of_the_plain_maximum():
     fast = relu(z)
     assert fast.dtype == plain.dtype
     np.testing.assert_array_equal(fast.view(np.uint32), plain.view(np.uint32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("columns", [1, 2, 10, ROW_MAX_COLUMNS, ROW_MAX_COLUMNS + 1, 40])
+def test_row_max_has_the_bits_of_the_plain_maximum(columns, dtype):
+    z = np.random.default_rng(2).normal(size=(50, columns)).astype(dtype)
+    specials = [np.nan, np.inf, -np.inf, 1e-45, -3.0e38]
+    for row, value in enumerate(specials):       # each in a column of its own
+        z[row, row % columns] = value
+    z[len(specials), :] = -np.inf                 # a row of -inf only
+    z[len(specials) + 1, :] = 2.5                 # ties
+    plain = z.max(axis=1, keepdims=True)
+    fast = row_max(z)
+    assert fast.shape == (50, 1) and fast.dtype == dtype
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    np.testing.assert_array_equal(fast.view(bits), plain.view(bits))
+    assert np.isnan(fast[0, 0]) and row_max(z[:0]).shape == (0, 1)
 
 
 @pytest.mark.parametrize("t", [0, 1, 2**24 - 1, 2**24, 204 * 2**24 + 2**23, 2**32 - 1,

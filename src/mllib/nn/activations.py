@@ -197,7 +197,7 @@ class Softmax(Activation):
             # z_i − max z overflows to −∞ only where it lies beyond the dtype's range
             # (logits of opposite signs near its largest value); e^{−∞} = 0 is then the
             # correctly rounded answer, as for any difference below about −104 in float32.
-            shifted = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+            shifted = np.subtract(z, fast.row_max(z), out=out)
         with np.errstate(under="ignore"):
             e = np.exp(shifted, out=shifted)
             # a subnormal e_i may underflow further when divided by the sum

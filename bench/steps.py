@@ -62,7 +62,8 @@ def adam_step_timer(package, threads=None):
 
 
 def prepare_step(name, baseline):
-    """The worker of one case-6 contender: ``adam_mllib``, ``adam_mllib_1thread``, ``adam_baseline``."""
+    """The worker of one case-6 contender: ``adam_mllib``, ``adam_mllib_1thread`` or
+    ``adam_baseline``."""
     if name == "adam_baseline":
         return adam_step_timer(load_package(baseline))
     import mllib

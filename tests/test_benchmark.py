@@ -54,7 +54,7 @@ def test_cases_selects_what_runs(tmp_path):
 
 @pytest.mark.bench
 @pytest.mark.parametrize("args, message", [
-    (["--cases", "7"], "cases are digits from 1 to 5, such as 12, got '7'"),
+    (["--cases", "7"], "cases are digits from 1 to 6, such as 12, got '7'"),
     (["--runs", "0"], "--runs: must be a positive integer, got '0'"),
     (["--runs", "x"], "--runs: must be a positive integer, got 'x'"),
 ])

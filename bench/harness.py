@@ -1,0 +1,143 @@
+"""The benchmark's harness: contenders in worker processes of their own, taking turns.
+
+Each contender lives in its own worker process, which prepares its data and
+warms up once and then, on each turn, times only the work itself. The
+processes are kept apart because in one process PyTorch's idle OpenMP threads
+would spin on the two cores while NumPy's BLAS threads work, and slow down
+whichever contender ran next; they are kept alive so that the contenders take
+turns seconds apart, under the same load. The workers are ``benchmark.py
+--serve NAME`` (the work itself is in bench/workers.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "benchmark.py")
+
+
+def median_ratio(times_a, times_b):
+    return statistics.median(times_a) / statistics.median(times_b)
+
+
+def turn_ratios(times_a, times_b):
+    """The ratio of each round's two turns, and their median.
+
+    Turns of one round run seconds apart, so their ratio holds even when the
+    machine's speed changes between rounds, which the ratio of medians does not.
+    """
+    ratios = [a / b for a, b in zip(times_a, times_b)]
+    return {"median": statistics.median(ratios), "each": ratios}
+
+
+PAUSE = 0.2  # seconds between turns, so that PyTorch's idle OpenMP threads stop spinning
+
+
+class Contender:
+    """A worker process that prepares one contender once, then runs it on each request.
+
+    Keeping contenders in their own processes stops PyTorch's idle OpenMP
+    threads from slowing NumPy's BLAS threads; keeping the processes alive
+    lets the contenders take turns run by run, seconds apart.
+    """
+
+    def __init__(self, name, **options):
+        self.name = name
+        self._errors = tempfile.TemporaryFile("w+")
+        command = [sys.executable, SCRIPT, "--serve", name]
+        for key, value in options.items():
+            command += [f"--{key}", str(value)]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._errors, text=True)
+        ready = self._answer()
+        if ready != {"ready": name}:
+            self._fail(f"said {ready!r} instead of being ready")
+
+    def run(self) -> dict:
+        try:
+            self._process.stdin.write("run\n")
+            self._process.stdin.flush()
+        except OSError:  # it has died since its last answer
+            self._fail("stopped")
+        return self._answer()
+
+    def _answer(self) -> dict:
+        line = self._process.stdout.readline()
+        if not line:
+            self._fail("stopped")
+        try:
+            return json.loads(line)
+        except json.JSONDecodeError:
+            self._fail(f"wrote {line[:200]!r} instead of a JSON result")
+
+    def _fail(self, what):
+        self._errors.seek(0)
+        errors = self._errors.read()[-2000:]
+        self.close()
+        raise RuntimeError(f"worker {self.name} {what} (exit status {self._process.returncode}):"
+                           f"\n{errors}")
+
+    def close(self):
+        """End the worker (it exits when its input closes) and release its files."""
+        try:
+            self._process.stdin.close()
+        except OSError:  # a request it never read
+            pass
+        try:
+            self._process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process.stdout.close()
+        self._errors.close()
+
+
+def alternate(runs, names, **options):
+    """Run each contender ``runs`` times, taking turns; returns name -> [result]."""
+    contenders = []
+    try:
+        for name in names:
+            contenders.append(Contender(name, **options))
+        results = {name: [] for name in names}
+        for turn in range(runs):
+            # Each round starts one contender later, so that none always goes first.
+            shift = turn % len(contenders)
+            for contender in contenders[shift:] + contenders[:shift]:
+                results[contender.name].append(contender.run())
+                time.sleep(PAUSE)
+        return results
+    finally:
+        for contender in contenders:
+            contender.close()
+
+
+def seconds_of(results):
+    return {name: [r["seconds"] for r in runs] for name, runs in results.items()}
+
+
+def timed(function):
+    """A function that calls ``function`` once and returns ``{"seconds": ...}``."""
+    def run():
+        start = time.perf_counter()
+        function()
+        return {"seconds": time.perf_counter() - start}
+    return run
+
+
+def medians(times):
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def with_baseline(times, mllib_name, baseline_name):
+    """The older mllib's figures beside this one's, when --baseline gave it."""
+    if baseline_name not in times:
+        return {"per_round": {}}
+    old, new = times[baseline_name], times[mllib_name]
+    return {"baseline/mllib": median_ratio(old, new),
+            "per_round": {"baseline/mllib": turn_ratios(old, new)}}

@@ -1,16 +1,11 @@
-"""Shared test settings: the hypothesis profiles, and the benchmark marker.
+"""Shared test settings: the hypothesis profiles.
 
-The tests of the benchmark harness (``bench/benchmark.py``) are slow, so only one smoke
-test of it runs by default. The others carry the ``bench`` marker and are skipped, with
-the reason shown in the summary, unless asked for:
-
-    python -m pytest --run-bench          # the whole suite, benchmark-harness tests included
-    python -m pytest -m bench             # the benchmark-harness tests only
+The tests of the benchmark harness (``bench/``) carry the ``bench`` marker, so that
+``python -m pytest -m bench`` runs them alone; they run with the rest of the suite too.
 """
 
 import os
 
-import pytest
 from hypothesis import settings
 
 # Property-based tests draw the same examples on every run, so that CI is reproducible:
@@ -25,19 +20,3 @@ settings.register_profile("local", derandomize=True, deadline=None, max_examples
 settings.register_profile("dev", deadline=None, max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
                       or ("ci" if os.environ.get("CI") else "local"))
-
-SKIP_BENCH = pytest.mark.skip(reason="benchmark harness test: run with --run-bench")
-
-
-def pytest_addoption(parser):
-    parser.addoption("--run-bench", action="store_true",
-                     help="also run the tests marked bench (the benchmark harness's)")
-
-
-def pytest_collection_modifyitems(config, items):
-    # ``-m bench`` (or any -m naming bench) chooses for itself what runs.
-    if config.getoption("--run-bench") or "bench" in config.getoption("markexpr", ""):
-        return
-    for item in items:
-        if item.get_closest_marker("bench"):
-            item.add_marker(SKIP_BENCH)

@@ -1,7 +1,6 @@
-"""The benchmark is not a timed test: this only proves that its --quick mode still runs.
-
-Only that smoke test runs by default; the others are marked ``bench`` and run with
-``--run-bench`` or ``-m bench`` (see conftest.py)."""
+"""The benchmark is not a timed test: these prove that its scripts still run, in their quick
+modes, and that its harness reports bad options and failed workers. They are marked
+``bench``, so that ``-m bench`` runs them alone."""
 
 import importlib.util
 import json
@@ -12,6 +11,7 @@ import sys
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.bench
 
 
 def test_quick_benchmark_runs_every_case(tmp_path):
@@ -41,7 +41,6 @@ def test_quick_benchmark_runs_every_case(tmp_path):
         {"unknown": "threadpoolctl is not installed"}]
 
 
-@pytest.mark.bench
 def test_cases_selects_what_runs(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "benchmark.py"), "--quick",
@@ -52,7 +51,6 @@ def test_cases_selects_what_runs(tmp_path):
     assert {key for key in results if key.startswith("case")} == {"case3_flower"}
 
 
-@pytest.mark.bench
 @pytest.mark.parametrize("args, message", [
     (["--cases", "7"], "cases are digits from 1 to 6, such as 12, got '7'"),
     (["--runs", "0"], "--runs: must be a positive integer, got '0'"),
@@ -72,7 +70,6 @@ def load_benchmark():
     return benchmark
 
 
-@pytest.mark.bench
 def test_a_worker_that_fails_to_start_is_reported_with_its_error():
     benchmark = load_benchmark()
     with pytest.raises(RuntimeError, match=r"(?s)worker no_such stopped \(exit status 1\)"
@@ -80,7 +77,6 @@ def test_a_worker_that_fails_to_start_is_reported_with_its_error():
         benchmark.alternate(1, ["no_such"], n=64)
 
 
-@pytest.mark.bench
 def test_a_worker_that_dies_between_turns_is_reported():
     benchmark = load_benchmark()
     contender = benchmark.Contender("matmul")
@@ -91,7 +87,6 @@ def test_a_worker_that_dies_between_turns_is_reported():
         contender.run()
 
 
-@pytest.mark.bench
 def test_copies_script_times_every_copy_against_the_original():
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "copies.py"), "--rows", "300",
                            "--rounds", "2"], capture_output=True, text=True, timeout=300)
@@ -103,7 +98,6 @@ def test_copies_script_times_every_copy_against_the_original():
     assert "1.000 × original" in lines[1]
 
 
-@pytest.mark.bench
 def test_tuning_benchmark_runs_every_back_end_and_checks_their_tables(tmp_path):
     out = tmp_path / "tuning.json"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "tuning.py"), "--rounds", "1",

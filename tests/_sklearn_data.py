@@ -1,4 +1,5 @@
-"""Small data sets shared by the tests of mllib.sklearn's drop-in behaviour."""
+"""Small data sets shared by the tests of mllib.sklearn's drop-in behaviour, and a quadratic
+to check its optimizers' steps against scikit-learn's update written out."""
 
 from functools import lru_cache
 
@@ -7,6 +8,8 @@ import pytest
 from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler, minmax_scale
+
+from mllib.optim import ParameterSet
 
 
 @lru_cache
@@ -31,3 +34,23 @@ def wave(n=200):
 def no_convergence(fit):
     with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(\d+\) reached"):
         return fit()
+
+
+def descend_quadratic(optimizer, rate, steps, update):
+    """``(θ, expected)`` after ``steps`` steps on J(θ) = ½ θᵀAθ, A a 4×4 positive definite.
+
+    ``optimizer.step(store, rate)`` moves θ; ``update(expected, velocity, g)`` returns the
+    next ``(expected, velocity)`` by the formula the optimizer should follow, from the
+    gradient g = A · expected.
+    """
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(4, 4))
+    A = A @ A.T + np.eye(4)
+    theta, grads = {"W": rng.normal(size=(4, 1))}, {"W": np.zeros((4, 1))}
+    store = ParameterSet.from_arrays(theta, grads)
+    expected, velocity = theta["W"].copy(), np.zeros((4, 1))
+    for _ in range(steps):
+        np.matmul(A, theta["W"], out=grads["W"])
+        optimizer.step(store, rate)
+        expected, velocity = update(expected, velocity, A @ expected)
+    return theta["W"], expected

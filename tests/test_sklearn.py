@@ -25,9 +25,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mllib
-from mllib.optim import Momentum, ParameterSet
+from mllib.optim import Momentum
 from mllib.sklearn import LogisticRegression, MLPClassifier, MLPRegressor, SoftmaxRegression
 from mllib.sklearn._base import make_optimizer
+
+from _sklearn_data import descend_quadratic
 
 
 # -- scikit-learn's own conformance suite ----------------------------------------------
@@ -239,20 +241,15 @@ def test_alpha_is_lambda_with_sklearns_scaling():
 @pytest.mark.parametrize("mu", [0.0, 0.5, 0.9])
 def test_sgd_is_sklearns_heavy_ball_momentum(mu):
     """solver="sgd": v = μ v − α g, θ += v, as sklearn's SGD without Nesterov."""
-    rng = np.random.default_rng(0)
-    A = rng.normal(size=(4, 4))
-    A = A @ A.T + np.eye(4)
     optimizer, rate = make_optimizer("sgd", 0.05, mu, 0.9, 0.999, 1e-8)
     assert isinstance(optimizer, Momentum) == (mu > 0)
-    theta, grads = {"W": rng.normal(size=(4, 1))}, {"W": np.zeros((4, 1))}
-    store = ParameterSet.from_arrays(theta, grads)
-    expected, velocity = theta["W"].copy(), np.zeros((4, 1))
-    for _ in range(20):
-        np.matmul(A, theta["W"], out=grads["W"])
-        optimizer.step(store, rate)
-        velocity = mu * velocity - 0.05 * (A @ expected)
-        expected = expected + velocity
-    np.testing.assert_allclose(theta["W"], expected, rtol=1e-12, atol=1e-14)
+
+    def heavy_ball(expected, velocity, g):
+        velocity = mu * velocity - 0.05 * g
+        return expected + velocity, velocity
+
+    theta, expected = descend_quadratic(optimizer, rate, 20, heavy_ball)
+    np.testing.assert_allclose(theta, expected, rtol=1e-12, atol=1e-14)
 
 
 def test_beta_2_none_is_each_optimizers_own_default():

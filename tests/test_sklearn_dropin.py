@@ -15,11 +15,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 
-from mllib.optim import Momentum, ParameterSet
+from mllib.optim import Momentum
 from mllib.sklearn import MLPClassifier, MLPRegressor
 from mllib.sklearn._base import make_optimizer
 
-from _sklearn_data import iris, no_convergence, wave
+from _sklearn_data import descend_quadratic, iris, no_convergence, wave
 
 
 # -- partial_fit ---------------------------------------------------------------------
@@ -235,21 +235,15 @@ def test_adaptive_divides_by_five_until_one_millionth(capsys):
 
 def test_sgd_with_nesterov_is_scikit_learns_update():
     """solver="sgd", nesterovs_momentum=True: v = μ v − α g, θ += μ v − α g."""
-    rng = np.random.default_rng(0)
-    A = rng.normal(size=(4, 4))
-    A = A @ A.T + np.eye(4)
     optimizer, rate = make_optimizer("sgd", 0.05, 0.9, 0.9, None, 1e-8, nesterov=True)
     assert isinstance(optimizer, Momentum) and optimizer.nesterov and rate == pytest.approx(0.05 / 0.1)
-    theta, grads = {"W": rng.normal(size=(4, 1))}, {"W": np.zeros((4, 1))}
-    store = ParameterSet.from_arrays(theta, grads)
-    expected, velocity = theta["W"].copy(), np.zeros((4, 1))
-    for _ in range(25):
-        np.matmul(A, theta["W"], out=grads["W"])
-        optimizer.step(store, rate)
-        g = A @ expected
+
+    def nesterov(expected, velocity, g):
         velocity = 0.9 * velocity - 0.05 * g
-        expected = expected + 0.9 * velocity - 0.05 * g
-    np.testing.assert_allclose(theta["W"], expected, rtol=1e-12, atol=1e-14)
+        return expected + 0.9 * velocity - 0.05 * g, velocity
+
+    theta, expected = descend_quadratic(optimizer, rate, 25, nesterov)
+    np.testing.assert_allclose(theta, expected, rtol=1e-12, atol=1e-14)
     assert MLPClassifier().nesterovs_momentum is True
 
 

@@ -1,6 +1,7 @@
 """``mllib`` in this process, for the CSV tests that need no fresh interpreter: a
 subprocess costs a second or more to start, most of it importing pandas and matplotlib."""
 
+import json
 import os
 import subprocess
 from contextlib import redirect_stderr, redirect_stdout
@@ -25,3 +26,12 @@ def notes(result) -> list:
     """The ``mllib: note:`` lines of stderr, without the prefix."""
     return [line.removeprefix("mllib: note: ") for line in result.stderr.splitlines()
             if line.startswith("mllib: note: ")]
+
+
+def tune_once(csv, target, settings, *, cwd):
+    """``mllib tune`` in ``cwd``: one trial on ``csv`` into ``search``, with ``settings``
+    (a dict, written to few.json) and a learning rate of 0.01 as the whole space."""
+    (cwd / "space.json").write_text('{"learning_rate": [0.01]}')
+    (cwd / "few.json").write_text(json.dumps(settings))
+    return run_here("tune", csv, "--target", target, "--space", "space.json",
+                    "--settings", "few.json", "--trials", "1", "--out", "search", "-q", cwd=cwd)

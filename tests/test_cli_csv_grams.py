@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import mllib
-from _cli_csv_testing import run_here
+from _cli_csv_testing import run_here, tune_once
 from _cli_testing import assert_ok, run_cli
 
 
@@ -146,11 +146,7 @@ def test_a_preprocessing_file_that_scales_the_target_is_refused(grams, folder):
 
 
 def test_a_search_keeps_the_scaling_for_predict(folder):
-    (folder / "space.json").write_text('{"learning_rate": [0.01]}')
-    (folder / "few.json").write_text('{"epochs": 100}')
-    tuned = run_here("tune", "grams.csv", "--target", "body_mass_g", "--space", "space.json",
-                     "--settings", "few.json", "--trials", "1", "--out", "search", "-q",
-                     cwd=folder)
+    tuned = tune_once("grams.csv", "body_mass_g", {"epochs": 100}, cwd=folder)
     assert tuned.returncode == 0, tuned.stderr
     best = json.loads((folder / "search" / "best.json").read_text())
     assert best["dev_error"] < 0.2          # 1 − R², unit-free

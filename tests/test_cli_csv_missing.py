@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _cli_csv_testing import notes, run_here
+from _cli_csv_testing import notes, run_here, tune_once
 from _cli_testing import assert_ok, run_cli
 
 BILL = "bill length mm"          # a name a shell needs quoted
@@ -185,11 +185,8 @@ def test_every_unusable_column_is_named_in_one_line(folder):
 
 
 def test_tune_and_diagnose_read_the_file_as_train_does(folder):
-    (folder / "space.json").write_text('{"learning_rate": [0.01]}')
-    (folder / "few.json").write_text('{"epochs": 3, "categorical": ["year"]}')
-    tuned = run_here("tune", "penguins.csv", "--target", "species", "--space", "space.json",
-                     "--settings", "few.json", "--trials", "1", "--out", "search", "-q",
-                     cwd=folder)
+    tuned = tune_once("penguins.csv", "species", {"epochs": 3, "categorical": ["year"]},
+                      cwd=folder)
     assert tuned.returncode == 0, tuned.stderr
     said = notes(tuned)
     assert "left out 3 rows whose target species is missing" in said

@@ -74,20 +74,20 @@ class Sigmoid(Activation):
             return self.from_exp(z, np.exp(-np.abs(z)))
 
     def forward_into(self, z):
-        # from_exp's arithmetic, written over z once its signs have been read
         with np.errstate(under="ignore"):
-            e = np.exp(-np.abs(z))
-            positive = z >= 0
-            np.copyto(z, e)
-            np.copyto(z, 1.0, where=positive)
-            e += 1.0
-            z /= e
-        return z
+            return self.from_exp(z, np.exp(-np.abs(z)), out=z)
 
     @staticmethod
-    def from_exp(z, e):
-        """σ(z) from ``e = e^{-|z|}``: 1/(1 + e) for z ≥ 0, e/(1 + e) below."""
-        a = np.where(z >= 0, 1.0, e)
+    def from_exp(z, e, out=None):
+        """σ(z) from ``e = e^{-|z|}``: 1/(1 + e) for z ≥ 0, e/(1 + e) below; into ``out``
+        if given, which may be z itself (its signs are read first)."""
+        positive = z >= 0
+        if out is None:
+            a = np.where(positive, 1.0, e)
+        else:
+            a = out
+            np.copyto(a, e)
+            np.copyto(a, 1.0, where=positive)
         with np.errstate(under="ignore"):   # a subnormal e/(1 + e) is the right σ(z)
             a /= 1.0 + e
         return a.astype(z.dtype, copy=False)

@@ -98,6 +98,7 @@ def test_copies_script_times_every_copy_against_the_original():
     assert "1.000 × original" in lines[1]
 
 
+@pytest.mark.same_bits
 def test_tuning_benchmark_runs_every_back_end_and_checks_their_tables(tmp_path):
     out = tmp_path / "tuning.json"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "tuning.py"), "--rounds", "1",

@@ -14,7 +14,8 @@ import pytest
 import mllib
 from _cli_testing import assert_ok, run_cli
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+              pytest.mark.same_bits]   # CI runs these again under other BLAS kernels
 
 RUN = ["train", "--dataset", "flower", "--hidden", "8", "--batch-size", "8", "--seed", "4",
        "--learning-rate", "0.01", "--lr-decay", "rational:0.01", "--keep-prob", "0.9",

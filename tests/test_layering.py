@@ -39,7 +39,7 @@ STDLIB_ONLY = ("mllib._version", "mllib._streams", "mllib._interrupts")   # not 
 # Known exceptions, each an optional extra imported inside a function and guarded
 # by ``except ImportError``: (module, third-party package).
 OPTIONAL = {("mllib.training.callbacks", "tqdm"),   # ProgressLogger's bar, if installed
-            ("mllib.optim.blocks", "threadpoolctl"),   # BLAS's thread limit, if installed
+            ("mllib.optim.threads", "threadpoolctl"),  # BLAS's thread count, if installed
             ("mllib.tune.backends", "threadpoolctl"),  # one BLAS thread per worker, if installed
             ("mllib.tune.backends", "distributed"),    # the Dask back-end, when asked for
             ("mllib.tune.result", "pandas")}       # SearchResult.table

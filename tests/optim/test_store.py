@@ -13,6 +13,8 @@ from mllib.optim.store import ALIGNMENT, aligned_zeros
 
 from _optim_testing import make_problem, run
 
+pytestmark = pytest.mark.same_bits   # CI runs these again under other BLAS kernels
+
 
 def test_views_tile_the_buffers_in_order():
     store = ParameterSet({"W1": (2, 3), "b1": (2,), "W2": (1, 2)}, np.float32)

@@ -11,6 +11,9 @@ import pytest
 import mllib
 from mllib.optim import ParameterSet, get_optimizer, num_threads, set_num_threads
 from mllib.optim import blocks
+from mllib.optim import threads as threads_module
+
+pytestmark = pytest.mark.same_bits   # CI runs these again under other BLAS kernels
 
 KINDS = ["gd", "momentum", "rmsprop", "adam"]
 
@@ -18,7 +21,7 @@ KINDS = ["gd", "momentum", "rmsprop", "adam"]
 @pytest.fixture
 def threads(monkeypatch):
     """Set mllib's thread count, with no BLAS limit in the way; restored afterwards."""
-    monkeypatch.setattr(blocks, "_blas_threads", lambda: None)
+    monkeypatch.setattr(threads_module, "blas_threads", lambda: None)
     yield set_num_threads
     set_num_threads(None)
 
@@ -150,15 +153,15 @@ def test_a_workers_floating_point_error_is_raised_in_the_caller():
 
 def test_the_thread_count_follows_the_setting_then_the_environment_then_one(
         threads, monkeypatch):
-    monkeypatch.delenv(blocks.ENVIRONMENT, raising=False)
+    monkeypatch.delenv(threads_module.ENVIRONMENT, raising=False)
     assert num_threads() == 1
-    monkeypatch.setenv(blocks.ENVIRONMENT, "3")
+    monkeypatch.setenv(threads_module.ENVIRONMENT, "3")
     assert num_threads() == 3
     threads(5)
     assert num_threads() == 5
     threads(None)
     assert num_threads() == 3
-    monkeypatch.setenv(blocks.ENVIRONMENT, "zero")
+    monkeypatch.setenv(threads_module.ENVIRONMENT, "zero")
     with pytest.raises(ValueError, match="MLLIB_NUM_THREADS must be a positive integer"):
         num_threads()
     for bad in (0, -1, 1.5, True, "2"):

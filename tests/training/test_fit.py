@@ -23,6 +23,7 @@ def make_net(**kwargs):
 FIT = dict(optimizer="adam", learning_rate=0.01, batch_size=16, lr_decay="rational:0.5")
 
 
+@pytest.mark.same_bits
 def test_same_seed_gives_the_same_bits():
     X, y = small_problem()
     a, b = make_net(), make_net()

@@ -12,24 +12,9 @@ arithmetic, in the same order, whichever thread and block it falls in, so the
 bits depend neither on the block size nor on the number of threads (tests
 prove both).
 
-The number of threads (:func:`num_threads`) follows the process's limits, so
-that parallel trials of a search never oversubscribe the cores: it is the
-smallest of the mllib setting (:func:`set_num_threads`, else the environment
-variable ``MLLIB_NUM_THREADS``, else 1) and of the BLAS library's thread count,
-as ``threadpoolctl`` reports it when it is installed (a ``threadpool_limits(1)``
-therefore means one thread here too).
-
-The default is one thread because that was faster on the project's 2-core
-machines. Adam's step alone took 630 µs on 2 threads against 657 µs on one
-(medians of 15 rounds on an idle machine), but whole epochs of the benchmark's
-wide network took 1.13× as long with 2 threads as mllib 0.1.0's single-threaded
-step, and 1.01× with one (per-round medians, the two packages taking turns in
-one process). Measured again with cache-line-aligned buffers, epochs took 1.03–1.06×
-as long with 2 threads over 2¹⁶-element blocks, and 1.10× with one half of the
-buffer each. A NumPy call releases the GIL only for its loop, so between two of
-the twelve passes each thread waits for the other's Python, and OpenBLAS's own
-threads keep spinning on both cores after each matmul. Machines with more cores
-may gain from ``MLLIB_NUM_THREADS``.
+The number of threads is :func:`mllib.optim.threads.num_threads`, which follows
+the process's limits, so that parallel trials of a search never oversubscribe
+the cores.
 
 ``np.errstate`` is thread-local, so each worker runs its blocks under the
 caller's error state and error callback: an ``errstate(under="call")`` around
@@ -45,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
+from .threads import num_threads
+
 # 2¹⁶ elements: 256 KiB of float32 per array, so that the five arrays of an
 # Adam step (θ, g, m, v and scratch), 1.25 MiB, stay in a core's L2 (2 MiB on
 # the project's Xeons) through all twelve passes. Smaller blocks lose more to
@@ -55,60 +42,8 @@ import numpy as np
 # blocks to share between threads.
 BLOCK = 1 << 16
 
-ENVIRONMENT = "MLLIB_NUM_THREADS"
-_SETTING = {"threads": None}          # set_num_threads's value; None: the environment's
-_BLAS = {}                            # "libs": threadpoolctl's BLAS controllers, or ()
 _POOL = {"pid": None, "executor": None, "size": 0}
 _LOCK = threading.Lock()
-
-
-def set_num_threads(threads: int | None) -> None:
-    """Use at most ``threads`` threads for blockwise updates; None returns to the default.
-
-    The default is ``MLLIB_NUM_THREADS`` when set, else 1 (see the module's
-    docstring for why). A lower BLAS limit still applies (see :func:`num_threads`).
-    """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
-    _SETTING["threads"] = threads
-
-
-def num_threads() -> int:
-    """The threads a blockwise update may use now: mllib's setting, capped by BLAS's limit."""
-    wanted = _SETTING["threads"]
-    if wanted is None:
-        wanted = _from_environment()
-    blas = _blas_threads()
-    return max(1, min(wanted, blas) if blas else wanted)
-
-
-def _from_environment() -> int:
-    text = os.environ.get(ENVIRONMENT, "").strip()
-    if text:
-        if not text.isdigit() or int(text) < 1:
-            raise ValueError(f"{ENVIRONMENT} must be a positive integer, got {text!r}")
-        return int(text)
-    # One by default (see the module's docstring): a second thread made whole epochs slower.
-    return 1
-
-
-def _blas_threads() -> int | None:
-    """BLAS's current thread count by threadpoolctl, or None without it (or without BLAS).
-
-    The libraries are found once (a few hundred µs); reading their count is a
-    library call of about 2 µs, so a limit set later is seen at the next step.
-    """
-    if "libs" not in _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:    # an optional extra: without it, mllib's setting alone
-            _BLAS["libs"] = ()
-        else:
-            _BLAS["libs"] = tuple(lib for lib in ThreadpoolController().lib_controllers
-                                  if lib.user_api == "blas")
-    counts = [lib.num_threads for lib in _BLAS["libs"]]
-    return min(counts) if counts else None
 
 
 def threads_for(n: int, block: int = BLOCK) -> int:

@@ -5,10 +5,9 @@ A back-end is opened once per search, with the search's data
 runs a list of tasks, each ``(candidate, epochs, state)``, calling
 ``done(candidate, outcome)`` in this process as each one finishes, in any
 order. Successive halving calls ``run`` once per rung, in one session, so the
-data is sent once per search, not per rung and never per task. Each worker
-process caps its BLAS threads at one when it starts (with threadpoolctl, when
-installed), and mllib's own threads for optimizer steps at one
-(:func:`mllib.optim.set_num_threads`), so that parallel trials do not
+data is sent once per search, not per rung and never per task. Every trial,
+on every back-end, runs with BLAS on one thread (:func:`.trial.run_trial`), so
+that the bits do not depend on the back-end, and parallel trials do not
 oversubscribe the cores.
 
 The local processes map the data read-only from .npy files written once per
@@ -36,7 +35,6 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from .._validation import check_int
-from ..optim import set_num_threads
 from .trial import Outcome, failed_row, run_trial
 
 DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ws://", "wss://", "ucx://")
@@ -72,22 +70,6 @@ def _run(task, train, dev):
                      train, dev, epochs=epochs, state=state)
 
 
-_LIMITED = []   # the threadpoolctl limit of this process, kept once set
-
-
-def _one_blas_thread_from_now():
-    """Cap this process's BLAS at one thread for good (without threadpoolctl, mllib's alone)."""
-    if _LIMITED:
-        return
-    set_num_threads(1)   # the optimizers' blocks (mllib.optim.blocks), with or without it
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:   # the trials still run, with BLAS's own thread count
-        _LIMITED.append(None)
-        return
-    _LIMITED.append(threadpool_limits(limits=1))
-
-
 class Serial:
     """Every trial in this process, one after another, in trial order."""
 
@@ -106,7 +88,6 @@ _DATA = {}
 
 def _start_worker(train, dev):
     _DATA["train"], _DATA["dev"] = _mapped(train), _mapped(dev)
-    _one_blas_thread_from_now()
 
 
 def _mapped(pair):
@@ -188,7 +169,6 @@ def _data(train, dev):
 
 
 def _run_on_dask(task, data):
-    _one_blas_thread_from_now()
     return _run(task, *data)
 
 

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 from ..io import loads_model
+from ..optim import single_threaded
 from ..training.diagnosis import diagnose
 
 COLUMNS = ("trial", "rung", "status", "train_error", "dev_error", "train_cost", "dev_cost",
@@ -66,12 +67,16 @@ class SearchResult:
         """Evaluate the best model on the test set, once (notes §5, step vi).
 
         Returns and records ``{"cost", "accuracy" or "r2", "error", "n"}``. A
-        second call warns: choosing by test results leaks the test set.
+        second call warns: choosing by test results leaks the test set. Like
+        the trials, it runs with BLAS on one thread, so that its bits do not
+        depend on the process's thread count.
         """
         if self.test_result is not None:
             warnings.warn("the test set has been used already: the notes' protocol evaluates "
                           "the chosen model on it once (step vi)", UserWarning, stacklevel=2)
-        logs = {k: float(v) for k, v in self.best_model.evaluate(X_test, y_test).items()}
+        with single_threaded():
+            logs = self.best_model.evaluate(X_test, y_test)
+        logs = {k: float(v) for k, v in logs.items()}
         error = 1.0 - logs[self.best_model.score_name]
         self.test_result = {**logs, "error": error, "n": int(len(X_test))}
         return dict(self.test_result)

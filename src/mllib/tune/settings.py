@@ -256,7 +256,9 @@ def fit(settings, train, *, seed=None, validation=None, callbacks=(), verbose=0)
     train : (X, y)
     seed : int, optional
         The network's seed (weights, dropout, shuffling); default ``settings["seed"]``.
-        A trial of a search runs exactly ``fit(settings, train, seed=trial_seed)``.
+        A trial of a search runs exactly ``fit(settings, train, seed=trial_seed)``,
+        with BLAS on one thread: inside ``with mllib.optim.single_threaded():``
+        this gives the trial's model bit for bit.
     validation : (X_dev, y_dev), optional
         Dev data for the history's ``val_*`` entries and for ``early_stopping``.
     callbacks, verbose

@@ -5,7 +5,9 @@ model given as model-file bytes, for successive halving), scores it on the
 training and dev sets in inference mode, and returns a :class:`Outcome`: the
 trial's row of the table and the model as model-file bytes. Nothing in it
 depends on where or when it runs, so the row (all but ``seconds``) is the
-same on any back-end.
+same on any back-end: it runs with BLAS on one thread
+(:func:`mllib.optim.single_threaded`), since BLAS's kernels may round
+differently with two.
 
 A trial that raises, that diverges (``fit`` raises DivergenceError at the
 first step whose cost or gradients are not finite), or whose final scores are
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..io import dumps_model, loads_model
+from ..optim import single_threaded
 from ..training import DivergenceError
 from .settings import fit, resolve
 
@@ -62,8 +65,8 @@ def run_trial(trial, params, settings, seed, train, dev, *, epochs=None, state=N
     started = time.perf_counter()
     row = _row(trial, params, seed)
     try:
-        with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore",
-                                                    divide="ignore", under="ignore"):
+        with single_threaded(), warnings.catch_warnings(), np.errstate(
+                over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             # Overflow on the way to divergence is expected here; the failure reports it.
             warnings.simplefilter("ignore", RuntimeWarning)
             model = _train(settings, seed, train, dev, epochs, state)

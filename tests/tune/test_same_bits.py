@@ -92,3 +92,19 @@ def test_single_threaded_restores_blas_after_an_error_and_caps_mllibs_threads():
             assert blas_threads() == 2 and num_threads() == 2
     finally:
         set_num_threads(None)
+
+
+def test_a_fit_inside_single_threaded_has_the_bits_of_a_one_thread_fit():
+    import mllib
+
+    def trained(threads, pinned):
+        net = mllib.NeuralNetwork(nodes=[64, 128, 1], activators=["relu", "sigmoid"], seed=0)
+        with threadpool_limits(limits=threads, user_api="blas"):
+            if pinned:
+                with single_threaded():
+                    net.fit(*TRAIN, learning_rate=0.01, epochs=2, batch_size=None, verbose=0)
+            else:
+                net.fit(*TRAIN, learning_rate=0.01, epochs=2, batch_size=None, verbose=0)
+        return dumps_model(net)
+
+    assert trained(2, pinned=True) == trained(1, pinned=False)

@@ -79,9 +79,23 @@ def test_diagnose_draws_the_learning_curve_and_prints_the_verdict(folder):
     assert_ok(result)
     document = json.loads((folder / "diag" / "diagnosis.json").read_text())
     assert document["sizes"] == [60, 120, 240]
-    assert any(line == f"diagnosis {document['diagnosis']['verdict']}"
-               for line in result.stdout.splitlines())
+    # Batches of 32: B(240) = 8, so S = 20 · 8 = 160 steps; B(60) = 2 and B(120) = 4.
+    assert (document["epochs"], document["steps"]) == ([80, 40, 20], [160, 160, 160])
+    assert document["budget"] == "steps"
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("rows     60  epochs    80  steps    160  train error ")
+    assert any(line == f"diagnosis {document['diagnosis']['verdict']}" for line in lines)
     assert (folder / "diag" / "learning_curve.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_diagnose_with_budget_epochs_gives_every_size_the_same_epochs(folder):
+    result = run_cli("diagnose", "--dataset", "flower", "--settings", "settings.json",
+                     "--sizes", "0.25,0.5,1", "--budget", "epochs", "--out", "diag_epochs",
+                     cwd=folder)
+    assert_ok(result)
+    document = json.loads((folder / "diag_epochs" / "diagnosis.json").read_text())
+    assert (document["epochs"], document["steps"]) == ([20, 20, 20], [40, 80, 160])
+    assert document["budget"] == "epochs"
 
 
 BAD = {

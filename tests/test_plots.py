@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mllib import plots
+from mllib.tune import LearningCurve
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -180,6 +181,25 @@ def test_plot_learning_rate_draws_the_schedule(tmp_path):
 def test_plot_learning_rate_rejects_bad_epochs(epochs):
     with pytest.raises(ValueError, match=f"epochs.*{epochs!r}"):
         plots.plot_learning_rate(lambda e: 0.1, epochs)
+
+
+# -- plot_learning_curve ----------------------------------------------------------
+
+@pytest.mark.parametrize("budget, epochs, steps, xlabel", [
+    ("steps", [40, 14, 4], [40, 42, 40], "training rows (40 to 42 optimizer steps each)"),
+    ("epochs", [4, 4, 4], [4, 12, 40], "training rows (4 epochs each)"),
+])
+def test_plot_learning_curve_shows_the_epochs_and_steps_of_each_size(tmp_path, budget, epochs,
+                                                                     steps, xlabel):
+    curve = LearningCurve([20, 70, 300], [0.0, 0.1, 0.2], [0.5, 0.4, 0.3], epochs, steps,
+                          budget)
+    fig = plots.plot_learning_curve(curve, tmp_path / "curve.png")
+    ax = fig.axes[0]
+    assert [line.get_ydata().tolist() for line in ax.get_lines()] == [[0.0, 0.1, 0.2],
+                                                                     [0.5, 0.4, 0.3]]
+    assert [text.get_text() for text in ax.texts] == [f"{e} ep" for e in epochs]
+    assert ax.get_xlabel() == xlabel
+    assert_png(tmp_path / "curve.png")
 
 
 # -- matplotlib is optional ------------------------------------------------------

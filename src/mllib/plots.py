@@ -326,11 +326,17 @@ def plot_rungs(rungs, path=None):
 
 
 def plot_learning_curve(curve, path=None):
-    """Train and dev error against the number of training rows (notes §4)."""
+    """Train and dev error against the number of training rows (notes §4); each dev point
+    is labelled with the epochs its size trained, and the axis says what was held equal."""
     fig, ax = _new_figure()
     ax.plot(curve.sizes, curve.train_error, marker="o", label="train")
     ax.plot(curve.sizes, curve.dev_error, marker="o", label="dev")
-    ax.set_xlabel("training rows")
+    for n, error, epochs in zip(curve.sizes, curve.dev_error, curve.epochs):
+        ax.annotate(f"{epochs} ep", (n, error), textcoords="offset points", xytext=(0, 6),
+                    ha="center", fontsize="small")
+    held = (f"{min(curve.steps)} to {max(curve.steps)} optimizer steps each"
+            if curve.budget == "steps" else f"{curve.epochs[0]} epochs each")
+    ax.set_xlabel(f"training rows ({held})")
     ax.set_ylabel("error")
     ax.set_title(f"learning curve: {curve.diagnosis.verdict}")
     ax.legend()

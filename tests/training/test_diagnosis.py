@@ -49,20 +49,69 @@ def test_the_tolerance_is_a_parameter():
     assert diagnose(0.15, 0.30).to_dict()["verdict"] == "high bias and high variance"
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"train_error": -0.1, "dev_error": 0.1}, r"train_error .*got -0\.1"),
-    ({"train_error": 0.1, "dev_error": float("nan")}, r"dev_error .*nan"),
-    ({"train_error": 0.1, "dev_error": 0.2, "bayes_error": 1.5}, r"bayes_error .*1\.5"),
-    ({"train_error": 0.1, "dev_error": 0.2, "tolerance": 0}, r"tolerance .*got 0"),
-    ({"train_error": "0.1", "dev_error": 0.2}, r"train_error .*'0\.1'"),
+FRACTION = r"must be a fraction in \[0, 1\] \(0\.05 for 5 %\), got "
+
+
+@pytest.mark.parametrize("args, kwargs, match", [
+    # 1 % and 11 % written as percentages: 1 is a valid 100 %, 11 is no fraction.
+    ((1, 11), {}, r"^dev_error " + FRACTION + r"11; a regressor's 1 − R², which may exceed 1, "
+                  r"needs regression=True$"),
+    ((11, 0.5), {}, r"^train_error " + FRACTION + r"11;"),
+    ((1.0000001, 0.5), {}, r"^train_error " + FRACTION + r"1\.0000001;"),
+    ((-0.1, 0.1), {}, r"^train_error " + FRACTION + r"-0\.1;"),
+    ((0.1, float("nan")), {}, r"^dev_error " + FRACTION + r"nan;"),
+    ((0.1, float("inf")), {}, r"^dev_error " + FRACTION + r"inf;"),
+    ((float("-inf"), 0.1), {}, r"^train_error " + FRACTION + r"-inf;"),
+    (("0.1", 0.2), {}, r"^train_error " + FRACTION + r"'0\.1';"),
+    ((0.1, None), {}, r"^dev_error " + FRACTION + r"None;"),
+    ((True, 0.2), {}, r"^train_error " + FRACTION + r"True;"),
+    ((0.1, 0.2), {"bayes_error": 1.5}, r"^bayes_error " + FRACTION + r"1\.5$"),
+    ((0.1, 0.2), {"bayes_error": 5}, r"^bayes_error " + FRACTION + r"5$"),
+    ((0.1, 0.2), {"bayes_error": float("nan")}, r"^bayes_error " + FRACTION + r"nan$"),
+    ((0.1, 0.2), {"bayes_error": -0.01}, r"^bayes_error " + FRACTION + r"-0\.01$"),
+    ((0.1, 0.2), {"tolerance": 0}, r"^tolerance must be a fraction in \(0, 1\] \(0\.05 for 5 "
+                                   r"percentage points\), got 0$"),
+    ((0.1, 0.2), {"tolerance": 5}, r"^tolerance must be a fraction in \(0, 1\].*got 5$"),
+    ((0.1, 0.2), {"regression": "yes"}, r"^regression must be True or False, got 'yes'$"),
+    ((1.8, -0.1), {"regression": True}, r"^dev_error must be a regressor's 1 − R² in \[0, ∞\), "
+                                        r"got -0\.1$"),
+    ((float("inf"), 2.0), {"regression": True}, r"^train_error must be a regressor's .*got inf$"),
+    ((0.1, 0.2), {"regression": True, "bayes_error": 1.5}, r"^bayes_error " + FRACTION + r"1\.5$"),
 ])
-def test_bad_errors_are_refused(kwargs, match):
+def test_errors_that_are_not_fractions_are_refused(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        diagnose(**kwargs)
+        diagnose(*args, **kwargs)
 
 
-def test_a_regressors_error_may_exceed_one():
-    assert diagnose(1.8, 2.5).verdict == "high bias and high variance"
+@pytest.mark.parametrize("train, dev, kwargs, verdict", [
+    (0, 0, {}, "neither high bias nor high variance"),
+    (1, 1, {}, "high bias"),                                   # 100 % error: as bad as it gets
+    (0.0, 1.0, {}, "high variance"),
+    (np.float32(0.25), np.float64(0.5), {}, "high bias and high variance"),
+    (0.5, 0.5, {"bayes_error": 1.0, "tolerance": 1.0}, "neither high bias nor high variance"),
+    (0.5, 0.5, {"bayes_error": 0, "tolerance": 1e-9}, "high bias"),
+])
+def test_every_fraction_in_0_1_is_accepted(train, dev, kwargs, verdict):
+    d = diagnose(train, dev, **kwargs)
+    assert d.verdict == verdict and (d.train_error, d.dev_error) == (float(train), float(dev))
+
+
+def test_a_regressors_error_may_exceed_one_when_it_says_so():
+    assert diagnose(1.8, 2.5, regression=True).verdict == "high bias and high variance"
+    assert diagnose(0.01, 0.11, regression=True).verdict == "high variance"
+
+
+def test_a_regressor_worse_than_the_mean_is_diagnosed_from_data():
+    # Untrained, without target scaling, it predicts about 0 for targets about 100: R² ≪ 0.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X[:, 0] + 100.0
+    model = mllib.NeuralNetwork(nodes=[None, 1], activators=["linear"],
+                                standardize_target=False, seed=0)
+    model.fit(X[:40], y[:40], epochs=0)
+    d = model.diagnose((X[:40], y[:40]), (X[40:], y[40:]))
+    assert d.train_error == 1 - model.evaluate(X[:40], y[:40])["r2"] and d.train_error > 1
+    assert d.high_bias
 
 
 def test_from_data_a_linear_model_on_the_flower_has_high_bias():

@@ -267,3 +267,13 @@ def test_early_stopping_watches_the_dev_set():
                            settings={"optimizer": "gd", "epochs": 60, "early_stopping": 1})
     row = result.trials[0]
     assert row["status"] == "ok" and row["epochs"] < 60
+
+
+def test_a_regressors_best_trial_worse_than_the_mean_is_still_diagnosed():
+    # Untrained, without target scaling, a linear model predicts about 0 for targets about
+    # 100: 1 − R² far above 1, which diagnose reads as a regressor's error, not a fraction.
+    y = X[:, 0] + 100.0
+    result = grid_search({"hidden": [[]]}, (X[:180], y[:180]), (X[180:], y[180:]),
+                         settings={"epochs": 0, "standardize_target": False}, seed=0)
+    assert result.best["train_error"] > 1
+    assert result.diagnosis.high_bias and result.diagnosis.train_error == result.best["train_error"]

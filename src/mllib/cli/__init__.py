@@ -11,7 +11,8 @@
                (--trials N | --grid [--points K] | --halving --trials N --min-epochs A
                --max-epochs B) [--scheduler local|processes|tcp://...] [--workers K]
                [--seed S] --out DIR
-    mllib diagnose DATA.csv --target COLUMN [--settings FILE.json] --out DIR
+    mllib diagnose DATA.csv --target COLUMN [--settings FILE.json] [--sizes S,S,...]
+                   [--budget steps|epochs] --out DIR
 
 Exit status: 0 on success; 1 when ``gradcheck`` finds a gradient above the
 threshold or on an unexpected error; 2 on bad usage or bad input, with one

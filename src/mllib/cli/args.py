@@ -347,12 +347,17 @@ def _add_tune(sub):
 def _add_diagnose(sub):
     diagnose = sub.add_parser(
         "diagnose", help="draw a learning curve and read bias and variance (notes §4)",
-        description="Train the settings on growing shares of the training rows, plot train "
-                    "and dev error against the rows, and print the verdict with its advice.")
+        description="Train the settings on growing shares of the training rows, each for as "
+                    "many optimizer steps as all of them take in the settings' epochs, plot "
+                    "train and dev error against the rows, and print the verdict with its "
+                    "advice.")
     _data_arguments(diagnose, "diagnose")
     diagnose.add_argument("--sizes", type=_argtype(values.sizes), default=[0.1, 0.25, 0.5, 0.75, 1.0],
                           metavar="S,S,...", help="shares of the training rows "
                           "(default: 0.1,0.25,0.5,0.75,1)")
+    diagnose.add_argument("--budget", choices=("steps", "epochs"), default="steps",
+                          help="what every size gets equally: the optimizer steps of the full "
+                          "training set's epochs (default), or the same epochs")
     diagnose.set_defaults(handler="diagnose")
 
 

@@ -58,7 +58,7 @@ class Run:
         if not self.scores["dev"]:
             return None
         return diagnose(*(max(0.0, 1.0 - self.scores[part][self.metric])
-                          for part in ("train", "dev")))
+                          for part in ("train", "dev")), regression=self.metric == "r2")
 
 
 def write_all(out_dir: Path, run: Run) -> list:

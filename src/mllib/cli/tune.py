@@ -13,8 +13,11 @@ DIR:
 - the search's own record (``manifest.json``, ``trials.jsonl``, ``models/``),
   from which the same command resumes after an interruption.
 
-``diagnose`` trains the settings on growing shares of the training rows and
-writes ``learning_curve.png`` and ``diagnosis.json``.
+``diagnose`` trains the settings on growing shares of the training rows, each
+for as many optimizer steps as the whole training set takes in the settings'
+epochs (``--budget epochs``: the same epochs instead; see
+:mod:`mllib.tune.curves`), and writes ``learning_curve.png`` and
+``diagnosis.json``, both with the epochs and steps of each size.
 """
 
 from __future__ import annotations
@@ -230,15 +233,18 @@ def run_diagnose(args) -> int:
         print(f"mllib: note: {note}", file=sys.stderr)
     fixed = _fixed_settings(given, {}, output, halving=False)
     with usage_errors("cannot diagnose"):
-        curve = learning_curve(fixed, train, dev, sizes=args.sizes, seed=args.seed)
+        curve = learning_curve(fixed, train, dev, sizes=args.sizes, seed=args.seed,
+                               budget=args.budget)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plots.plot_learning_curve(curve, out / "learning_curve.png")
     (out / "diagnosis.json").write_text(json.dumps(curve.to_dict(), indent=2) + "\n",
                                         encoding="utf-8")
     diagnosis = curve.diagnosis
-    for n, train_error, dev_error in zip(curve.sizes, curve.train_error, curve.dev_error):
-        print(f"rows {n:>6}  train error {train_error:.4f}  dev error {dev_error:.4f}")
+    for n, epochs, steps, train_error, dev_error in zip(
+            curve.sizes, curve.epochs, curve.steps, curve.train_error, curve.dev_error):
+        print(f"rows {n:>6}  epochs {epochs:>5}  steps {steps:>6}  train error "
+              f"{train_error:.4f}  dev error {dev_error:.4f}")
     print(f"diagnosis {diagnosis.verdict}")
     for advice in diagnosis.advice:
         print(f"  advice: {advice}")

@@ -342,10 +342,12 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
         """Bias and variance from the errors on ``train`` and ``dev``, two ``(X, y)`` pairs.
 
         The error is 1 − accuracy (1 − R² for a linear output), in inference
-        mode; see :func:`mllib.training.diagnosis.diagnose` for the rules.
+        mode; see :func:`mllib.training.diagnosis.diagnose` for the rules. 1 − R² may
+        exceed 1 (a regressor worse than the mean), and is read with ``regression=True``.
         """
         errors = [1.0 - self.evaluate(X, y)[self.score_name] for X, y in (train, dev)]
-        return diagnose(*errors, bayes_error=bayes_error, tolerance=tolerance)
+        return diagnose(*errors, bayes_error=bayes_error, tolerance=tolerance,
+                        regression=self.score_name == "r2")
 
     # -- saving ---------------------------------------------------------------
 

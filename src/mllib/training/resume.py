@@ -139,3 +139,21 @@ def epoch_batches(rng, n_rows, batch_size, needs_two_rows, shuffle=True) -> list
     if len(batches) > 1 and batches[-1].shape[0] == 1 and needs_two_rows:
         batches[-2:] = [np.concatenate(batches[-2:])]
     return batches
+
+
+def batches_per_epoch(n_rows, batch_size, needs_two_rows) -> int:
+    """How many batches, so optimizer steps, one epoch of ``n_rows`` rows takes:
+    ``len(epoch_batches(...))`` without drawing them.
+
+    B(n) = ⌈n/b⌉ (1 for a full batch, ``batch_size`` None); with batch norm one
+    fewer when the last batch, of n − (B − 1)b rows, has 1 row and joins the one
+    before it (B > 1).
+
+    >>> batches_per_epoch(65, 32, False), batches_per_epoch(65, 32, True)
+    (3, 2)
+    """
+    if batch_size is None or batch_size >= n_rows:
+        return 1 if n_rows else 0
+    n_batches = -(-n_rows // batch_size)
+    last = n_rows - (n_batches - 1) * batch_size
+    return n_batches - 1 if needs_two_rows and last == 1 else n_batches

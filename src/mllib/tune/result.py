@@ -58,10 +58,12 @@ class SearchResult:
 
     @property
     def diagnosis(self):
-        """The best trial's bias and variance (:func:`mllib.tune.diagnose`)."""
+        """The best trial's bias and variance (:func:`mllib.tune.diagnose`); a regressor's
+        errors are 1 − R², which may exceed 1."""
         if self.best is None:
             raise ValueError("every trial failed; there is nothing to diagnose")
-        return diagnose(self.best["train_error"], self.best["dev_error"])
+        return diagnose(self.best["train_error"], self.best["dev_error"],
+                        regression=self.best_model.score_name == "r2")
 
     def test(self, X_test, y_test) -> dict:
         """Evaluate the best model on the test set, once (notes §5, step vi).

@@ -10,8 +10,8 @@ on every back-end, runs with BLAS on one thread (:func:`.trial.run_trial`), so
 that the bits do not depend on the back-end, and parallel trials do not
 oversubscribe the cores.
 
-The local processes map the data read-only from .npy files written once per
-search: the operating system shares one copy, and no worker unpickles its own.
+The local processes (:mod:`.processes`) map the data read-only from files
+written once per search, which nothing outlives, even ``kill -9`` of the search.
 On Dask (:class:`Dask`), the data is not scattered, since scattered data dies
 with the worker that holds it: it is the result of a small task whose
 arguments the scheduler keeps, so that a lost copy is made again on another
@@ -25,17 +25,13 @@ learnt is held here, in the client, and in ``out``.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
-import tempfile
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-
-import numpy as np
 
 from .._validation import check_int
-from .trial import Outcome, failed_row, run_trial
+from .processes import Processes
+from .trial import Outcome, failed_row
+from .trial import run_task as _run
 
 DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ws://", "wss://", "ucx://")
 
@@ -64,12 +60,6 @@ def _is_dask_client(value) -> bool:
     return type(value).__name__ == "Client" and type(value).__module__.startswith("distributed")
 
 
-def _run(task, train, dev):
-    candidate, epochs, state = task
-    return run_trial(candidate.trial, candidate.params, candidate.settings, candidate.seed,
-                     train, dev, epochs=epochs, state=state)
-
-
 class Serial:
     """Every trial in this process, one after another, in trial order."""
 
@@ -80,87 +70,6 @@ class Serial:
                 done(task[0], _run(task, train, dev))
 
         yield run
-
-
-# The data of a worker process, set once by _start_worker.
-_DATA = {}
-
-
-def _start_worker(train, dev):
-    _DATA["train"], _DATA["dev"] = _mapped(train), _mapped(dev)
-
-
-def _mapped(pair):
-    """Arrays saved by _share come back memory-mapped, read-only; others as they came."""
-    return tuple(np.load(a, mmap_mode="r") if isinstance(a, str) else a for a in pair)
-
-
-def _share(pair, folder, name):
-    """Each array of ``pair`` as an .npy file in ``folder`` (its path), which every worker
-    maps instead of receiving a pickled copy; object arrays, which need pickle, as they are."""
-    shared = []
-    for i, array in enumerate(pair):
-        array = np.asarray(array)
-        if array.dtype.hasobject:
-            shared.append(array)
-            continue
-        path = os.path.join(folder, f"{name}{i}.npy")
-        np.save(path, array, allow_pickle=False)
-        shared.append(path)
-    return tuple(shared)
-
-
-def _run_in_worker(task):
-    return _run(task, _DATA["train"], _DATA["dev"])
-
-
-class Processes:
-    """Trials in ``workers`` local processes, started ("spawn") once per search."""
-
-    def __init__(self, workers):
-        self.workers = workers
-
-    @contextlib.contextmanager
-    def session(self, train, dev):
-        with tempfile.TemporaryDirectory(prefix="mllib-search-") as folder:
-            self._shared = (_share(train, folder, "train"), _share(dev, folder, "dev"))
-            self._pool = self._new_pool()
-            try:
-                yield self._run
-            finally:
-                # On an error or Ctrl-C, the trials not yet started are not started.
-                self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def _new_pool(self):
-        return ProcessPoolExecutor(max_workers=self.workers,
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=self._shared)
-
-    def _run(self, tasks, done):
-        """Run ``tasks``; when a worker dies (out of memory, say), every unfinished trial
-        runs once more in a new pool, and those it breaks again are recorded as failed."""
-        for attempt in (1, 2):
-            tasks = self._run_until_broken(tasks, done, last=attempt == 2)
-            if not tasks:
-                return
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = self._new_pool()
-
-    def _run_until_broken(self, tasks, done, last):
-        futures = {self._pool.submit(_run_in_worker, task): task for task in tasks}
-        unfinished = []
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                outcome = future.result()
-            except BrokenProcessPool:
-                if not last:
-                    unfinished.append(task)
-                    continue
-                outcome = Outcome(failed_row(task[0], "BrokenProcessPool: a worker process "
-                                             "died while this trial ran, twice"))
-            done(task[0], outcome)
-        return sorted(unfinished, key=lambda task: task[0].trial)
 
 
 def _data(train, dev):

@@ -77,6 +77,13 @@ def run_trial(trial, params, settings, seed, train, dev, *, epochs=None, state=N
     return Outcome(_finish(row, started), dumps_model(model))
 
 
+def run_task(task, train, dev) -> Outcome:
+    """:func:`run_trial` of a back-end's task, ``(candidate, epochs, state)``."""
+    candidate, epochs, state = task
+    return run_trial(candidate.trial, candidate.params, candidate.settings, candidate.seed,
+                     train, dev, epochs=epochs, state=state)
+
+
 def _train(settings, seed, train, dev, epochs, state):
     """A fitted model: a new one, or ``state`` trained on to ``epochs`` epochs in all.
 

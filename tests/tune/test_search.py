@@ -49,12 +49,41 @@ def test_more_trials_extend_the_same_candidates():
     assert table(random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=2)) != table(three)
 
 
-def test_every_choice_is_drawn():
-    result = random_search({"hidden": choice([[2], [3], [4]]), "epochs": 1}, TRAIN, DEV,
-                           trials=30, seed=0)
+def test_every_choice_is_drawn_beside_a_range():
+    space = {"hidden": choice([[2], [3], [4]]), "learning_rate": loguniform(0.01, 0.1),
+             "epochs": 1}
+    result = random_search(space, TRAIN, DEV, trials=30, seed=0)
     drawn = [row["params"]["hidden"] for row in result.trials]
     assert all(6 <= drawn.count(h) <= 14 for h in ([2], [3], [4])), drawn
     assert all("epochs" not in row["params"] for row in result.trials)   # fixed, not sampled
+
+
+CHOICES = {"hidden": [[2], [3]], "activation": ["relu", "tanh"], "epochs": 1}
+COMBINATIONS = [{"activation": a, "hidden": h} for a in ("relu", "tanh") for h in ([2], [3])]
+
+
+def test_a_space_of_choices_is_drawn_without_replacement():
+    orders = []
+    for seed in range(6):
+        drawn = [row["params"] for row in
+                 random_search(CHOICES, TRAIN, DEV, trials=4, seed=seed).trials]
+        assert sorted(drawn, key=str) == sorted(COMBINATIONS, key=str), (seed, drawn)
+        orders.append(str(drawn))
+    assert len(set(orders)) > 1     # the order comes from the seed
+
+
+def test_more_trials_than_combinations_run_each_once_and_warn():
+    with pytest.warns(UserWarning, match=r"the space has 4 combination\(s\) of its choices, "
+                                         r"fewer than trials=8: each runs once"):
+        eight = random_search(CHOICES, TRAIN, DEV, trials=8, seed=2)
+    three = random_search(CHOICES, TRAIN, DEV, trials=3, seed=2)
+    assert [row["trial"] for row in eight.trials] == [0, 1, 2, 3]
+    assert sorted((row["params"] for row in eight.trials), key=str) == sorted(COMBINATIONS,
+                                                                              key=str)
+    assert table(eight)[:3] == table(three)     # a longer search extends a shorter one
+    same = {"hidden": choice([(2,), [2]]), "epochs": 1}     # equal as recorded: one candidate
+    with pytest.warns(UserWarning, match=r"has 1 combination\(s\) .* fewer than trials=2"):
+        assert len(random_search(same, TRAIN, DEV, trials=2, seed=0).trials) == 1
 
 
 def test_two_processes_give_the_serial_table():
@@ -125,6 +154,20 @@ def test_a_search_resumes_from_its_folder_and_runs_only_the_missing_trials(tmp_p
     assert [row["seconds"] for row in again.trials[:2]] == [row["seconds"] for row in first.trials]
     np.testing.assert_array_equal(again.best_model.get_weights()["W1"],
                                   whole.best_model.get_weights()["W1"])
+
+
+def test_a_recorded_trial_drawn_with_other_values_runs_again(tmp_path):
+    # As an older mllib drew a space of choices: trial 1 the same values as trial 0.
+    first = random_search(CHOICES, TRAIN, DEV, trials=2, seed=0, out=tmp_path)
+    journal = tmp_path / "trials.jsonl"
+    rows = [json.loads(line) for line in journal.read_text().splitlines()]
+    rows[1]["params"] = rows[0]["params"]
+    journal.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    seen = []
+    again = random_search(CHOICES, TRAIN, DEV, trials=2, seed=0, out=tmp_path,
+                          on_trial=seen.append)
+    assert [row["trial"] for row in seen] == [1]
+    assert table(again) == table(first)
 
 
 def test_another_search_in_the_same_folder_is_refused_unless_restarted(tmp_path):

@@ -16,7 +16,7 @@ from .._validation import check_int, check_real
 from .backends import get_backend
 from .candidates import check_candidates, normalize, plain, random_candidates
 from .result import SearchResult, best_of
-from .search import check_callable, check_data, open_journal
+from .search import check_callable, check_data, open_journal, recorded_rows
 
 
 def rung_budgets(min_epochs, max_epochs, factor) -> list:
@@ -62,7 +62,7 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
                            seed=seed, data=(*train, *dev), budgets=budgets, factor=factor)
     with runner.session(train, dev) as run:
-        rungs, states = _Rungs(journal, run, on_trial).run(candidates, budgets, factor)
+        rungs, states = _Rungs(journal, candidates, run, on_trial).run(budgets, factor)
     final = {row["trial"]: row for rung in rungs for row in rung}
     best = best_of(rungs[-1])
     model = None
@@ -75,12 +75,13 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
 class _Rungs:
     """Runs the rungs, reading back from the journal what a stopped run finished."""
 
-    def __init__(self, journal, run, on_trial):
+    def __init__(self, journal, candidates, run, on_trial):
         self.journal, self.run_tasks, self.on_trial = journal, run, on_trial
-        self.recorded = {} if journal is None else journal.finished()
+        self.candidates = candidates
+        self.recorded = {} if journal is None else recorded_rows(journal, candidates)
 
-    def run(self, candidates, budgets, factor):
-        rungs, states, survivors = [], {}, list(candidates)
+    def run(self, budgets, factor):
+        rungs, states, survivors = [], {}, list(self.candidates)
         for k, budget in enumerate(budgets):
             rows = self._rung(k, budget, survivors, states)
             rungs.append(rows)

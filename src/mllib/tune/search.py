@@ -88,7 +88,7 @@ def _search(kind, candidates, space, settings, seed, train, dev, backend, worker
     journal = open_journal(out, restart, kind=kind, space=space, settings=settings, seed=seed,
                            data=(*train, *dev), **extra)
     rows = {} if journal is None else {
-        t: row for (_, t), row in journal.finished().items() if t < len(candidates)}
+        t: row for (_, t), row in recorded_rows(journal, candidates).items()}
     best = _BestModel(journal)
     for row in rows.values():
         best.offer(row, None)
@@ -116,6 +116,15 @@ def open_journal(out, restart, *, kind, space, settings, seed, data, **extra):
                 "settings": settings_on_record(settings, space), "seed": seed,
                 "data": fingerprint(*data), "mllib_version": __version__, **extra}
     return Journal(out, plain(manifest), restart=restart)
+
+
+def recorded_rows(journal, candidates) -> dict:
+    """``{(rung, trial): row}`` of the journal's rows whose values are this search's
+    candidates': a row recorded with other values (drawn by an earlier version of mllib)
+    is not read back, and its trial runs again."""
+    params = {c.trial: c.params for c in candidates}
+    return {key: row for key, row in journal.finished().items()
+            if key[1] in params and row["params"] == params[key[1]]}
 
 
 def settings_on_record(settings, space) -> dict:

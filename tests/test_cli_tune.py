@@ -139,5 +139,9 @@ def test_another_search_in_the_same_folder_exits_2(searched, folder):
     result = run_cli("tune", "--dataset", "flower", "--space", "space.json", "--trials", "2",
                      "--seed", "4", "--out", "run", cwd=folder)
     assert result.returncode == 2
-    assert "holds another search: its data, seed, settings differ" in result.stderr
-    assert "mllib tune --restart" in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("mllib: error: cannot search: 'run' holds another search: data: rows "
+                           "of fingerprint ")
+    assert ("; seed: 0 in the folder, 4 now; settings.batch_size: 32 in the folder, 64 now; "
+            "settings.epochs: 20 in the folder, 500 now; use another folder, or restart to "
+            "start over in this one (restart=True; mllib tune --restart)") in line

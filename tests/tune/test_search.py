@@ -173,11 +173,26 @@ def test_a_recorded_trial_drawn_with_other_values_runs_again(tmp_path):
 def test_another_search_in_the_same_folder_is_refused_unless_restarted(tmp_path):
     out = tmp_path / "search"
     random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, seed=4, out=out)
-    with pytest.raises(ValueError, match=r"holds another search: its seed differs"):
+    with pytest.raises(ValueError, match=r"holds another search: seed: 4 in the folder, 5 "
+                                         r"now; use another folder, or restart"):
         random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, seed=5, out=out)
-    with pytest.raises(ValueError, match=r"its data, settings differ"):
-        random_search(SPACE, (X[:100], Y[:100]), DEV, trials=1, settings={"epochs": 1}, seed=4,
+    with pytest.raises(ValueError, match=r": data: rows of fingerprint [0-9a-f]{10}… in the "
+                                         r"folder, rows of fingerprint [0-9a-f]{10}… now; "
+                                         r"settings\.activation: \"tanh\" in the folder, "
+                                         r"\"relu\" now; settings\.epochs: 15 in the folder, 1 "
+                                         r"now; use another"):
+        random_search(SPACE, (X[:100], Y[:100]), DEV, trials=1,
+                      settings={"epochs": 1, "batch_size": 32, "activation": "relu"}, seed=4,
                       out=out)
+    random_search({"beta1": one_minus_loguniform(0.5, 0.99)}, TRAIN, DEV, trials=1,
+                  settings={**FIXED, "learning_rate": 0.01}, out=tmp_path / "other")
+    with pytest.raises(ValueError, match=r": settings\.learning_rate: 0\.01 in the folder, "
+                                         r"0\.1 now; space\.beta1: \{\"one_minus_loguniform\": "
+                                         r"\[0\.5, 0\.99\]\} in the folder, "
+                                         r"\{\"one_minus_loguniform\": \[0\.5, 0\.9\]\} now; "
+                                         r"use another"):
+        random_search({"beta1": one_minus_loguniform(0.5, 0.9)}, TRAIN, DEV, trials=1,
+                      settings={**FIXED, "learning_rate": 0.1}, out=tmp_path / "other")
     redone = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, seed=5, out=out,
                            restart=True)
     assert len((out / "trials.jsonl").read_text().splitlines()) == 2

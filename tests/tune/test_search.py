@@ -251,17 +251,37 @@ def test_the_result_tests_once_and_saves_its_files(tmp_path):
     assert best["test"]["n"] == len(DEV[0]) and files["model"].exists()
 
 
-def test_on_trial_sees_each_row_as_it_finishes_but_not_those_read_back(tmp_path):
-    seen = []
+def test_on_trial_sees_each_row_as_it_finishes_and_on_start_those_read_back(tmp_path):
+    seen, started = [], []
     first = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, seed=8,
-                          out=tmp_path / "s", on_trial=seen.append)
+                          out=tmp_path / "s", on_trial=seen.append,
+                          on_start=lambda *args: started.append(args))
     assert [row["trial"] for row in seen] == [0, 1] and seen == first.trials
-    seen.clear()
+    assert started == [([], 2)]
+    seen.clear(), started.clear()
     random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=8, out=tmp_path / "s",
-                  on_trial=seen.append)
+                  on_trial=seen.append, on_start=lambda *args: started.append(args))
     assert [row["trial"] for row in seen] == [2]
+    assert started == [(first.trials, 3)]
     with pytest.raises(ValueError, match="on_trial must be a callable or None, got 3"):
         random_search(SPACE, TRAIN, DEV, trials=1, on_trial=3)
+    with pytest.raises(ValueError, match="on_start must be a callable or None, got 'x'"):
+        grid_search(SPACE, TRAIN, DEV, on_start="x")
+
+
+def test_data_options_are_recorded_and_a_change_is_refused(tmp_path):
+    options = {"drop": ["id"], "missing": "impute"}
+    random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, out=tmp_path, data_options=options)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["data_options"] == options
+    with pytest.raises(ValueError, match=r"holds another search: data_options\.drop: \[\"id\"\] "
+                                         r"in the folder, \[\] now; use another folder"):
+        random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, out=tmp_path,
+                      data_options={**options, "drop": []})
+    with pytest.raises(ValueError, match=r"data_options must hold JSON data: \{'id'\} is not"):
+        random_search(SPACE, TRAIN, DEV, trials=1, data_options={"drop": {"id"}})
+    with pytest.raises(ValueError, match=r"data_options must be a dict or None, got \['id'\]"):
+        random_search(SPACE, TRAIN, DEV, trials=1, data_options=["id"])
 
 
 def test_a_worker_process_that_dies_does_not_lose_the_search(tmp_path):

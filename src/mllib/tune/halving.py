@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from .._interrupts import HeldInterrupts
 from .._validation import check_int, check_real
 from .backends import get_backend
 from .candidates import check_candidates, normalize, plain, random_candidates
@@ -117,13 +118,14 @@ class _Rungs:
 
         def done(candidate, outcome):
             row = {**outcome.row, "rung": k}
-            rows[candidate.trial] = row
-            if outcome.model is not None:
-                states[candidate.trial] = outcome.model
-            if self.journal is not None:
-                self.journal.record(plain(row), outcome.model)
-            if self.on_trial is not None:
-                self.on_trial(dict(row))
+            with HeldInterrupts():    # Ctrl-C: after the trial is both recorded and reported
+                rows[candidate.trial] = row
+                if outcome.model is not None:
+                    states[candidate.trial] = outcome.model
+                if self.journal is not None:
+                    self.journal.record(plain(row), outcome.model)
+                if self.on_trial is not None:
+                    self.on_trial(dict(row))
 
         if tasks:
             self.run_tasks(tasks, done)

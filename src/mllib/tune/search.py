@@ -5,8 +5,9 @@ checked by building its network and optimizer, so bad settings are refused
 up front with the key and value named. Trials are pure functions of their
 settings, seed and data (:mod:`.trial`), so the table is the same on every
 back-end and in any order of completion. With ``out=DIR`` every finished
-trial is recorded as it ends, and running the same search into DIR again runs
-only the missing ones (:mod:`.journal`).
+trial is recorded as it ends (Ctrl-C waits until it is recorded and reported),
+and running the same search into DIR again runs only the missing ones
+(:mod:`.journal`).
 
 >>> import numpy as np
 >>> from mllib.datasets import make_flower
@@ -19,6 +20,7 @@ only the missing ones (:mod:`.journal`).
 
 from __future__ import annotations
 
+from .._interrupts import HeldInterrupts
 from .._validation import check_int
 from .._version import __version__
 from ..training.inputs import check_X, rows_of
@@ -110,12 +112,13 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
         how["on_start"]([dict(rows[t]) for t in sorted(rows)], len(candidates))
 
     def done(candidate, outcome):
-        rows[candidate.trial] = outcome.row
-        if journal is not None:
-            journal.record(plain(outcome.row), outcome.model)
-        best.offer(outcome.row, outcome.model)
-        if how["on_trial"] is not None:
-            how["on_trial"](dict(outcome.row))
+        with HeldInterrupts():    # Ctrl-C: after the trial is both recorded and reported
+            rows[candidate.trial] = outcome.row
+            if journal is not None:
+                journal.record(plain(outcome.row), outcome.model)
+            best.offer(outcome.row, outcome.model)
+            if how["on_trial"] is not None:
+                how["on_trial"](dict(outcome.row))
 
     tasks = [(c, None, None) for c in candidates if c.trial not in rows]
     if tasks:

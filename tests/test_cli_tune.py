@@ -121,6 +121,20 @@ def test_trials_run_in_a_process_per_core_by_default_and_serial_runs_them_here(f
         assert result.stderr.splitlines()[0] == "mllib: 1 trial to run in this process"
 
 
+def test_more_trials_than_a_space_of_choices_holds_run_each_once_with_a_warning(folder):
+    (folder / "choices.json").write_text('{"hidden": [[4], [8]], "activation": ["relu", "tanh"]}')
+    result = run_here("tune", "--dataset", "flower", "--space", "choices.json", "--settings",
+                      "settings.json", "--trials", "8", "--scheduler", "serial",
+                      "--out", "choices", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[:2] == [
+        "mllib: warning: the space has 4 combination(s) of its choices, fewer than trials=8: "
+        "each runs once, 4 trial(s) in all", "mllib: 4 trials to run in this process"]
+    trials = pd.read_csv(folder / "choices" / "trials.csv")
+    assert len(trials) == 4
+    assert len(set(zip(trials["param_hidden"], trials["param_activation"]))) == 4
+
+
 @pytest.mark.parametrize("started, command", [
     (True, "mllib tune d.csv --target y --out 'my runs' -- --restart"),
     (False, "mllib tune d.csv --target y --restart --out 'my runs' -- --restart")])

@@ -50,7 +50,7 @@ class SearchProgress:
             what = "candidate" if self.halving else "trial"
             return f"{_count(self.total, what)} to run {self.where}"
         if self.halving:
-            read, rest = _count(len(rows), "trial rung"), f"the rest run {self.where}"
+            read, rest = _count(len(rows), "trial rung"), f"whatever is left runs {self.where}"
         else:
             left = self.total - len(rows)
             read = f"{len(rows)} of {_count(self.total, 'trial')}"

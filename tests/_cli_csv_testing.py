@@ -34,4 +34,5 @@ def tune_once(csv, target, settings, *, cwd):
     (cwd / "space.json").write_text('{"learning_rate": [0.01]}')
     (cwd / "few.json").write_text(json.dumps(settings))
     return run_here("tune", csv, "--target", target, "--space", "space.json",
-                    "--settings", "few.json", "--trials", "1", "--out", "search", "-q", cwd=cwd)
+                    "--settings", "few.json", "--trials", "1", "--out", "search", "-q",
+                    "--scheduler", "serial", cwd=cwd)

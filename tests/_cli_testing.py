@@ -21,3 +21,18 @@ def assert_ok(result):
 def assert_png(path):
     data = Path(path).read_bytes()
     assert len(data) > 100 and data.startswith(PNG_SIGNATURE), path
+
+
+def subcommands() -> dict:
+    """``{name: parser}`` of every subcommand of ``mllib``."""
+    import argparse
+
+    from mllib.cli.args import build_parser
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(sub.choices)
+
+
+def options_of(command) -> dict:
+    """``{flag: argparse action}`` of the subcommand ``command``, such as ``--drop``."""
+    return dict(subcommands()[command]._option_string_actions)

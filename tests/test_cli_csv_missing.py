@@ -6,13 +6,14 @@ One module-scoped ``train`` with the defaults serves the evaluate and predict te
 
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from _cli_csv_testing import notes, run_here, tune_once
-from _cli_testing import assert_ok, run_cli
+from _cli_testing import assert_ok, options_of, run_cli
 
 BILL = "bill length mm"          # a name a shell needs quoted
 BILL_GAPS, FLIPPER_GAPS = [3, 40, 77, 120], [3, 90]
@@ -213,3 +214,37 @@ def test_predict_with_every_row_dropped_writes_empty_predictions(trained, folder
     assert list(table.columns) == ["Adelie", "Chinstrap", "Gentoo"] and len(table) == 1
     assert table.isna().all(axis=None)
     assert notes(result) == ["1 row(s) with missing cells have no prediction (--missing drop)"]
+
+
+def test_tune_takes_the_data_flags_of_train_that_its_advice_names(folder):
+    penguins().assign(tag=[f"bird {i}" for i in range(N)]).to_csv(folder / "tagged.csv",
+                                                                  index=False)
+    (folder / "lr.json").write_text('{"learning_rate": [0.01]}')
+    search = ["tune", "tagged.csv", "--target", "species", "--space", "lr.json", "--trials", "1",
+              "--settings", "few.json", "--scheduler", "serial", "-q", "--out", "tagged"]
+    (folder / "few.json").write_text('{"epochs": 3}')
+    refused = run_here(*search, cwd=folder)
+    assert refused.returncode == 2
+    (line,) = refused.stderr.splitlines()
+    assert line == (f"mllib: error: 'tagged.csv' has problems in a column: tag: "
+                    f"{N - len(SPECIES_GAPS)} distinct text values, more than --max-categories "
+                    "20, so it is not one-hot encoded (an identifier or free text?); fix those "
+                    "values, or leave the columns out with --drop tag")
+    flags = re.findall(r"--[a-z-]+", line)
+    assert flags == ["--max-categories", "--drop"] and set(flags) <= set(options_of("tune"))
+    assert not (folder / "tagged").exists()
+
+    tuned = run_here(*search, "--drop", "tag", "--missing", "drop", cwd=folder)
+    assert tuned.returncode == 0, tuned.stderr
+    prep = json.loads((folder / "tagged" / "preprocessing.json").read_text())
+    assert prep["dropped"] == ["tag"] and prep["missing"] == "drop"
+    assert "tag" not in {column["name"] for column in prep["columns"]}
+    manifest = json.loads((folder / "tagged" / "manifest.json").read_text())
+    assert manifest["data_options"]["drop"] == ["tag"]
+    assert manifest["data_options"]["missing"] == "drop"
+
+    other = run_here(*search, "--drop", "tag,island", "--missing", "drop", cwd=folder)
+    assert other.returncode == 2
+    line = other.stderr.splitlines()[-1]      # after the notes on the data
+    assert line.startswith("mllib: error: cannot search: 'tagged' holds another search: ")
+    assert 'data_options.drop: ["tag"] in the folder, ["tag", "island"] now' in line

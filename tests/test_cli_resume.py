@@ -1,6 +1,8 @@
 """``mllib train`` stopped by Ctrl-C goes on with ``--resume`` to the same bits; run folders are
 replaced whole; Ctrl-C at any moment exits 130 with at most one line."""
 
+import json
+import shlex
 import signal
 import subprocess
 import sys
@@ -70,6 +72,38 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_ends_with_the_same_bits(tmp_path):
     columns = ["epoch", "cost", "accuracy", "val_cost", "val_accuracy", "lr"]
     pd.testing.assert_frame_equal(history["whole"][columns], history["cut"][columns])
     assert len(history["cut"]) == 60
+
+
+TUNE = ["tune", "--dataset", "flower", "--space", "space.json", "--settings", "settings.json",
+        "--trials", "6", "--out", "search"]
+
+
+def test_ctrl_c_in_tune_prints_the_command_that_resumes_the_search(tmp_path):
+    (tmp_path / "space.json").write_text('{"learning_rate": {"loguniform": [1e-3, 0.3]}, '
+                                         '"hidden": [[4], [8]]}')
+    (tmp_path / "settings.json").write_text('{"epochs": 60, "batch_size": 8}')
+    # In worker processes, as by default; --restart is left out of the command that goes on.
+    process = start(*TUNE, "--restart", cwd=tmp_path)
+    journal = tmp_path / "search" / "trials.jsonl"
+    wait_for(journal, process, timeout=120)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    done = journal.read_text().splitlines()
+    assert 1 <= len(done) < 6
+    assert err.splitlines()[-1] == (f"mllib: interrupted after {len(done)} of 6 trials; go on "
+                                    f"with: mllib {shlex.join(TUNE)}")
+    assert "Traceback" not in err
+    command = shlex.split(err.splitlines()[-1].split("; go on with: ")[1])
+    again = subprocess.run([MLLIB, *command[1:]], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=300)
+    assert_ok(again)
+    assert again.stderr.startswith(f"mllib: resuming: {len(done)} of 6 trials read back from "
+                                   "search, best so far ")
+    lines = journal.read_text().splitlines()
+    assert lines[:len(done)] == done        # the finished trials are not run again
+    assert sorted(json.loads(line)["trial"] for line in lines) == list(range(6))
+    assert "trials   6 of 6 ok" in again.stdout
 
 
 def test_resume_takes_the_checkpoint_file_and_refuses_other_settings(tmp_path):

@@ -2,13 +2,19 @@
 
 import functools
 import json
+import os
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from _cli_testing import PNG_SIGNATURE, assert_ok
+from _cli_csv_testing import run_here
+from _cli_testing import PNG_SIGNATURE, assert_ok, subcommands
 from _cli_testing import run_cli as run_cli_briefly
+from mllib.cli.args import build_parser
+from mllib.cli.searchprogress import resume_command
+from mllib.cli.tune import where_trials_run
 
 SPACE = {"learning_rate": {"loguniform": [1e-3, 0.3]},
          "beta1": {"one_minus_loguniform": [0.5, 0.99]}, "hidden": {"choice": [[4], [8, 4]]}}
@@ -31,6 +37,20 @@ def searched(folder):
     return folder / "run", result
 
 
+def progress_lines(stderr) -> list:
+    """``(trial, done, total, dev error, best, best trial)`` of each progress line."""
+    pattern = re.compile(r"mllib: trial (\d+) \((\d+) of (\d+) done\): dev error (\S+); "
+                         r"best (\S+) \(trial (\d+)\)")
+    found = [pattern.fullmatch(line) for line in stderr.splitlines()]
+    return [(int(m[1]), int(m[2]), int(m[3]), float(m[4]), float(m[5]), int(m[6]))
+            for m in found if m]
+
+
+def shown(value) -> float:
+    """``value`` as a progress line prints it, read back."""
+    return float(f"{value:.4f}")
+
+
 def test_tune_writes_the_trials_the_best_model_and_plots(searched):
     out, result = searched
     trials = pd.read_csv(out / "trials.csv")
@@ -47,19 +67,80 @@ def test_tune_writes_the_trials_the_best_model_and_plots(searched):
     lines = result.stdout.splitlines()
     assert lines[0] == "trials   5 of 5 ok"
     assert any(line.startswith("test     error ") for line in lines)
-    progress = result.stderr.splitlines()
-    assert len(progress) == 5 and progress[-1].startswith("mllib: trial 4 (5 of 5 run now): dev")
+    # By default the trials run in one worker process per usable core.
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"mllib: 5 trials to run on {len(os.sched_getaffinity(0))} worker processes"
+    progress = progress_lines(result.stderr)
+    assert len(lines) == 6 and len(progress) == 5
+    assert sorted(p[0] for p in progress) == [0, 1, 2, 3, 4]     # in the order they finish
+    assert [p[1:3] for p in progress] == [(k, 5) for k in range(1, 6)]
+    errors = dict(zip(trials["trial"], trials["dev_error"]))
+    for k, (trial, _, _, error, best, best_trial) in enumerate(progress):
+        assert error == shown(errors[trial])
+        so_far = min((errors[p[0]], p[0]) for p in progress[:k + 1])
+        assert (best, best_trial) == (shown(so_far[0]), so_far[1])
 
 
 def test_the_same_command_resumes_and_more_trials_extend_the_search(searched, folder):
     out, _ = searched
     before = (out / "trials.jsonl").read_text()
+    first = {row["trial"]: row["dev_error"] for row in map(json.loads, before.splitlines())}
     again = run_cli("tune", "--dataset", "flower", "--space", "space.json", "--settings",
-                    "settings.json", "--trials", "7", "--out", "run", "-q", cwd=folder)
+                    "settings.json", "--trials", "7", "--out", "run", "--scheduler", "serial",
+                    cwd=folder)
     assert_ok(again)
     after = (out / "trials.jsonl").read_text()
     assert after.startswith(before) and len(after.splitlines()) == 7
     assert "trials   7 of 7 ok" in again.stdout
+    error, trial = min((error, trial) for trial, error in first.items())
+    lines = again.stderr.splitlines()
+    assert lines[0] == (f"mllib: resuming: 5 of 7 trials read back from run, best so far "
+                        f"{error:.4f} (trial {trial}); 2 left to run in this process")
+    # "best" is the best of every trial so far, those read back included.
+    errors = {row["trial"]: row["dev_error"] for row in map(json.loads, after.splitlines())}
+    expected = []
+    for new in (5, 6):
+        error, trial = min((error, trial) for trial, error in errors.items() if trial <= new)
+        expected.append((new, new + 1, 7, shown(errors[new]), shown(error), trial))
+    assert progress_lines(again.stderr) == expected and len(lines) == 3
+
+
+def test_trials_run_in_a_process_per_core_by_default_and_serial_runs_them_here(folder):
+    args = build_parser().parse_args(["tune", "--space", "space.json", "--trials", "1",
+                                      "--out", "o"])
+    assert where_trials_run(args.scheduler, args.workers) == (
+        "processes", len(os.sched_getaffinity(0)))
+    text = " ".join(subcommands()["tune"].format_help().split())
+    assert "the trial table is the same (default: processes)" in text
+    assert f"(default: {len(os.sched_getaffinity(0))}, the cores this process may use)" in text
+    for name in ("serial", "local"):      # local: serial's name before issue 18
+        result = run_here("tune", "--dataset", "flower", "--space", "space.json", "--settings",
+                          "settings.json", "--trials", "1", "--scheduler", name,
+                          "--out", f"here-{name}", cwd=folder)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.splitlines()[0] == "mllib: 1 trial to run in this process"
+
+
+def test_more_trials_than_a_space_of_choices_holds_run_each_once_with_a_warning(folder):
+    (folder / "choices.json").write_text('{"hidden": [[4], [8]], "activation": ["relu", "tanh"]}')
+    result = run_here("tune", "--dataset", "flower", "--space", "choices.json", "--settings",
+                      "settings.json", "--trials", "8", "--scheduler", "serial",
+                      "--out", "choices", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[:2] == [
+        "mllib: warning: the space has 4 combination(s) of its choices, fewer than trials=8: "
+        "each runs once, 4 trial(s) in all", "mllib: 4 trials to run in this process"]
+    trials = pd.read_csv(folder / "choices" / "trials.csv")
+    assert len(trials) == 4
+    assert len(set(zip(trials["param_hidden"], trials["param_activation"]))) == 4
+
+
+@pytest.mark.parametrize("started, command", [
+    (True, "mllib tune d.csv --target y --out 'my runs' -- --restart"),
+    (False, "mllib tune d.csv --target y --restart --out 'my runs' -- --restart")])
+def test_the_command_that_goes_on_keeps_restart_only_until_the_search_starts(started, command):
+    argv = ["tune", "d.csv", "--target", "y", "--restart", "--out", "my runs", "--", "--restart"]
+    assert resume_command(argv, started) == command
 
 
 def test_halving_on_two_processes(folder):
@@ -111,10 +192,13 @@ BAD = {
     "grid and trials": (["--space", "space.json", "--grid", "--trials", "3"], "--grid tries"),
     "halving without epochs": (["--space", "space.json", "--halving", "--trials", "3"],
                                "--halving needs --min-epochs"),
-    "workers without processes": (["--space", "space.json", "--trials", "2", "--workers", "2"],
-                                  "--workers needs --scheduler processes"),
+    "workers without processes": (["--space", "space.json", "--trials", "2", "--scheduler",
+                                   "serial", "--workers", "2"], "--workers is for --scheduler "
+                                  "processes; --scheduler serial runs one trial at a time"),
+    "workers with local": (["--space", "space.json", "--trials", "2", "--scheduler", "local",
+                            "--workers", "2"], "--workers is for --scheduler processes"),
     "bad scheduler": (["--space", "space.json", "--trials", "2", "--scheduler", "cloud"],
-                      "--scheduler must be local, processes or a Dask scheduler address"),
+                      "--scheduler must be processes, serial or a Dask scheduler address"),
     "points without grid": (["--space", "space.json", "--trials", "2", "--points", "4"],
                             "--points is for --grid"),
     "seed in the settings": (["--space", "space.json", "--settings", "seeded.json", "--trials",
@@ -153,5 +237,9 @@ def test_another_search_in_the_same_folder_exits_2(searched, folder):
     result = run_cli("tune", "--dataset", "flower", "--space", "space.json", "--trials", "2",
                      "--seed", "4", "--out", "run", cwd=folder)
     assert result.returncode == 2
-    assert "holds another search: its data, seed, settings differ" in result.stderr
-    assert "mllib tune --restart" in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("mllib: error: cannot search: 'run' holds another search: data: rows "
+                           "of fingerprint ")
+    assert ("; seed: 0 in the folder, 4 now; settings.batch_size: 32 in the folder, 64 now; "
+            "settings.epochs: 20 in the folder, 500 now; use another folder, or restart to "
+            "start over in this one (restart=True; mllib tune --restart)") in line

@@ -65,9 +65,14 @@ def test_an_interrupted_halving_resumes_to_the_same_rungs(tmp_path):
     assert len(lines) == 9 + 3 + 1
     # As if stopped in the middle of rung 1, with a torn last line.
     journal.write_text("\n".join(lines[:10]) + '\n{"trial": 4, "sta')
+    started = []
     resumed = successive_halving(SPACE, TRAIN, DEV, trials=9, min_epochs=2, max_epochs=18,
-                                 settings=FIXED, seed=5, out=out)
+                                 settings=FIXED, seed=5, out=out,
+                                 on_start=lambda *args: started.append(args))
     assert [table(r) for r in resumed.rungs] == [table(r) for r in whole.rungs]
+    (read_back, total), = started
+    assert total == 9 and read_back == sorted(
+        (json.loads(line) for line in lines[:10]), key=lambda r: (r["trial"], r["rung"]))
     rows = [json.loads(line) for line in journal.read_text().splitlines()[:10]]
     rows += [json.loads(line) for line in journal.read_text().splitlines()[11:]]
     assert sorted((r["rung"], r["trial"]) for r in rows) == sorted(

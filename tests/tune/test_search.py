@@ -49,12 +49,41 @@ def test_more_trials_extend_the_same_candidates():
     assert table(random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=2)) != table(three)
 
 
-def test_every_choice_is_drawn():
-    result = random_search({"hidden": choice([[2], [3], [4]]), "epochs": 1}, TRAIN, DEV,
-                           trials=30, seed=0)
+def test_every_choice_is_drawn_beside_a_range():
+    space = {"hidden": choice([[2], [3], [4]]), "learning_rate": loguniform(0.01, 0.1),
+             "epochs": 1}
+    result = random_search(space, TRAIN, DEV, trials=30, seed=0)
     drawn = [row["params"]["hidden"] for row in result.trials]
     assert all(6 <= drawn.count(h) <= 14 for h in ([2], [3], [4])), drawn
     assert all("epochs" not in row["params"] for row in result.trials)   # fixed, not sampled
+
+
+CHOICES = {"hidden": [[2], [3]], "activation": ["relu", "tanh"], "epochs": 1}
+COMBINATIONS = [{"activation": a, "hidden": h} for a in ("relu", "tanh") for h in ([2], [3])]
+
+
+def test_a_space_of_choices_is_drawn_without_replacement():
+    orders = []
+    for seed in range(6):
+        drawn = [row["params"] for row in
+                 random_search(CHOICES, TRAIN, DEV, trials=4, seed=seed).trials]
+        assert sorted(drawn, key=str) == sorted(COMBINATIONS, key=str), (seed, drawn)
+        orders.append(str(drawn))
+    assert len(set(orders)) > 1     # the order comes from the seed
+
+
+def test_more_trials_than_combinations_run_each_once_and_warn():
+    with pytest.warns(UserWarning, match=r"the space has 4 combination\(s\) of its choices, "
+                                         r"fewer than trials=8: each runs once"):
+        eight = random_search(CHOICES, TRAIN, DEV, trials=8, seed=2)
+    three = random_search(CHOICES, TRAIN, DEV, trials=3, seed=2)
+    assert [row["trial"] for row in eight.trials] == [0, 1, 2, 3]
+    assert sorted((row["params"] for row in eight.trials), key=str) == sorted(COMBINATIONS,
+                                                                              key=str)
+    assert table(eight)[:3] == table(three)     # a longer search extends a shorter one
+    same = {"hidden": choice([(2,), [2]]), "epochs": 1}     # equal as recorded: one candidate
+    with pytest.warns(UserWarning, match=r"has 1 combination\(s\) .* fewer than trials=2"):
+        assert len(random_search(same, TRAIN, DEV, trials=2, seed=0).trials) == 1
 
 
 def test_two_processes_give_the_serial_table():
@@ -127,14 +156,43 @@ def test_a_search_resumes_from_its_folder_and_runs_only_the_missing_trials(tmp_p
                                   whole.best_model.get_weights()["W1"])
 
 
+def test_a_recorded_trial_drawn_with_other_values_runs_again(tmp_path):
+    # As an older mllib drew a space of choices: trial 1 the same values as trial 0.
+    first = random_search(CHOICES, TRAIN, DEV, trials=2, seed=0, out=tmp_path)
+    journal = tmp_path / "trials.jsonl"
+    rows = [json.loads(line) for line in journal.read_text().splitlines()]
+    rows[1]["params"] = rows[0]["params"]
+    journal.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    seen = []
+    again = random_search(CHOICES, TRAIN, DEV, trials=2, seed=0, out=tmp_path,
+                          on_trial=seen.append)
+    assert [row["trial"] for row in seen] == [1]
+    assert table(again) == table(first)
+
+
 def test_another_search_in_the_same_folder_is_refused_unless_restarted(tmp_path):
     out = tmp_path / "search"
     random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, seed=4, out=out)
-    with pytest.raises(ValueError, match=r"holds another search: its seed differs"):
+    with pytest.raises(ValueError, match=r"holds another search: seed: 4 in the folder, 5 "
+                                         r"now; use another folder, or restart"):
         random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, seed=5, out=out)
-    with pytest.raises(ValueError, match=r"its data, settings differ"):
-        random_search(SPACE, (X[:100], Y[:100]), DEV, trials=1, settings={"epochs": 1}, seed=4,
+    with pytest.raises(ValueError, match=r": data: rows of fingerprint [0-9a-f]{10}… in the "
+                                         r"folder, rows of fingerprint [0-9a-f]{10}… now; "
+                                         r"settings\.activation: \"tanh\" in the folder, "
+                                         r"\"relu\" now; settings\.epochs: 15 in the folder, 1 "
+                                         r"now; use another"):
+        random_search(SPACE, (X[:100], Y[:100]), DEV, trials=1,
+                      settings={"epochs": 1, "batch_size": 32, "activation": "relu"}, seed=4,
                       out=out)
+    random_search({"beta1": one_minus_loguniform(0.5, 0.99)}, TRAIN, DEV, trials=1,
+                  settings={**FIXED, "learning_rate": 0.01}, out=tmp_path / "other")
+    with pytest.raises(ValueError, match=r": settings\.learning_rate: 0\.01 in the folder, "
+                                         r"0\.1 now; space\.beta1: \{\"one_minus_loguniform\": "
+                                         r"\[0\.5, 0\.99\]\} in the folder, "
+                                         r"\{\"one_minus_loguniform\": \[0\.5, 0\.9\]\} now; "
+                                         r"use another"):
+        random_search({"beta1": one_minus_loguniform(0.5, 0.9)}, TRAIN, DEV, trials=1,
+                      settings={**FIXED, "learning_rate": 0.1}, out=tmp_path / "other")
     redone = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, seed=5, out=out,
                            restart=True)
     assert len((out / "trials.jsonl").read_text().splitlines()) == 2
@@ -193,17 +251,37 @@ def test_the_result_tests_once_and_saves_its_files(tmp_path):
     assert best["test"]["n"] == len(DEV[0]) and files["model"].exists()
 
 
-def test_on_trial_sees_each_row_as_it_finishes_but_not_those_read_back(tmp_path):
-    seen = []
+def test_on_trial_sees_each_row_as_it_finishes_and_on_start_those_read_back(tmp_path):
+    seen, started = [], []
     first = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, seed=8,
-                          out=tmp_path / "s", on_trial=seen.append)
+                          out=tmp_path / "s", on_trial=seen.append,
+                          on_start=lambda *args: started.append(args))
     assert [row["trial"] for row in seen] == [0, 1] and seen == first.trials
-    seen.clear()
+    assert started == [([], 2)]
+    seen.clear(), started.clear()
     random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=8, out=tmp_path / "s",
-                  on_trial=seen.append)
+                  on_trial=seen.append, on_start=lambda *args: started.append(args))
     assert [row["trial"] for row in seen] == [2]
+    assert started == [(first.trials, 3)]
     with pytest.raises(ValueError, match="on_trial must be a callable or None, got 3"):
         random_search(SPACE, TRAIN, DEV, trials=1, on_trial=3)
+    with pytest.raises(ValueError, match="on_start must be a callable or None, got 'x'"):
+        grid_search(SPACE, TRAIN, DEV, on_start="x")
+
+
+def test_data_options_are_recorded_and_a_change_is_refused(tmp_path):
+    options = {"drop": ["id"], "missing": "impute"}
+    random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, out=tmp_path, data_options=options)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["data_options"] == options
+    with pytest.raises(ValueError, match=r"holds another search: data_options\.drop: \[\"id\"\] "
+                                         r"in the folder, \[\] now; use another folder"):
+        random_search(SPACE, TRAIN, DEV, trials=1, settings=FIXED, out=tmp_path,
+                      data_options={**options, "drop": []})
+    with pytest.raises(ValueError, match=r"data_options must hold JSON data: \{'id'\} is not"):
+        random_search(SPACE, TRAIN, DEV, trials=1, data_options={"drop": {"id"}})
+    with pytest.raises(ValueError, match=r"data_options must be a dict or None, got \['id'\]"):
+        random_search(SPACE, TRAIN, DEV, trials=1, data_options=["id"])
 
 
 def test_a_worker_process_that_dies_does_not_lose_the_search(tmp_path):
@@ -277,3 +355,14 @@ def test_a_regressors_best_trial_worse_than_the_mean_is_still_diagnosed():
                          settings={"epochs": 0, "standardize_target": False}, seed=0)
     assert result.best["train_error"] > 1
     assert result.diagnosis.high_bias and result.diagnosis.train_error == result.best["train_error"]
+
+
+def test_a_folder_from_before_data_options_were_recorded_resumes(tmp_path):
+    first = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, out=tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert "data_options" not in manifest     # as a folder of an earlier mllib has it
+    started = []
+    again = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, out=tmp_path,
+                          data_options={"drop": []}, on_start=lambda rows, n: started.append(n))
+    assert again.trials == first.trials and started == [2]
+    assert json.loads((tmp_path / "manifest.json").read_text())["data_options"] == {"drop": []}

@@ -9,8 +9,9 @@
     mllib gradcheck [--config FILE.json] [flags] [--threshold 1e-7]
     mllib tune DATA.csv --target COLUMN --space SPACE.json [--settings FILE.json]
                (--trials N | --grid [--points K] | --halving --trials N --min-epochs A
-               --max-epochs B) [--scheduler local|processes|tcp://...] [--workers K]
-               [--seed S] --out DIR
+               --max-epochs B) [--scheduler processes|serial|tcp://...] [--workers K]
+               [--drop COL,...] [--missing MODE] [other data flags of train] [--seed S]
+               --out DIR
     mllib diagnose DATA.csv --target COLUMN [--settings FILE.json] [--sizes S,S,...]
                    [--budget steps|epochs] --out DIR
 
@@ -80,6 +81,8 @@ def main(argv=None) -> int:
             from .args import build_parser
 
             args = build_parser().parse_args(argv)
+            # As typed, for a command that says how to go on after Ctrl-C (tune).
+            args.command_line = list(sys.argv[1:] if argv is None else argv)
             debug = getattr(args, "debug", False)
             module, function = HANDLERS[args.handler].split(":")
             handler = getattr(importlib.import_module(f".{module}", __name__), function)

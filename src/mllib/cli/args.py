@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from ..tune import values
+from ..tune.backends import usable_cores
 from ..tune.settings import SETTINGS
 from ..tune.settings import Setting as Option
 from .errors import CLIError, one_line
@@ -172,18 +173,20 @@ def _argtype(parse):
     return convert
 
 
-def add_options(parser, command: str) -> None:
-    """Add one flag per option of ``command``, grouped, with that command's defaults."""
+def add_options(parser, command: str, only=None, also="") -> None:
+    """Add one flag per option of ``command`` (of the group ``only``, if given), grouped,
+    with that command's defaults; ``also`` names another source of the values in the help."""
     titles = {"network": "network", "training": "training", "data": "data"}
     command_defaults = defaults(command)
     groups = {}
     for option in OPTIONS:
-        if option.key not in command_defaults or option.key in ("target", "dataset"):
+        if (option.key not in command_defaults or option.key in ("target", "dataset")
+                or only not in (None, option.group)):
             continue
         if option.group not in groups:
             groups[option.group] = parser.add_argument_group(titles[option.group])
         default = command_defaults[option.key]
-        shown = "" if default is None else f" (default: {_show(default)})"
+        shown = "" if default is None else f" (default: {_show(default)}{also})"
         if option.boolean:
             groups[option.group].add_argument(
                 option.flag, dest=option.key, default=None,
@@ -303,12 +306,8 @@ def _data_arguments(parser, what):
     parser.add_argument("--seed", type=_argtype(lambda v: values.integer(v, 0)), default=0,
                         metavar="S", help="seed of the data split and of every run (default: 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
-    for key in ("missing", "categorical"):
-        option = OPTION[key]
-        parser.add_argument(option.flag, dest=key, type=_argtype(option.parse),
-                            metavar=option.metavar, help=f"{option.help} (default: "
-                            f"{_show(option.default)}, or the --settings file's)")
     _common(parser)
+    add_options(parser, "train", only="data", also=", or the --settings file's")
 
 
 def _add_tune(sub):
@@ -323,24 +322,30 @@ def _add_tune(sub):
                            '[1e-4, 0.1]}, "hidden": {"choice": [[32], [64, 32]]}}')
     how = tune.add_argument_group("search")
     how.add_argument("--trials", type=_argtype(lambda v: values.integer(v, 1)), metavar="N",
-                     help="candidates drawn at random (and for --halving)")
+                     help="candidates drawn at random (and for --halving); from a space "
+                          "of choices only, each combination at most once")
     how.add_argument("--grid", action="store_true", help="every point of a grid instead")
     how.add_argument("--points", type=_argtype(lambda v: values.integer(v, 1)),
                      metavar="K", help="grid values per searched setting (default: 3)")
     how.add_argument("--halving", action="store_true", help="successive halving over epochs")
-    how.add_argument("--min-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="A")
-    how.add_argument("--max-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="B")
+    how.add_argument("--min-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="A",
+                     help="epochs of every candidate in halving's first rung")
+    how.add_argument("--max-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="B",
+                     help="epochs of the candidates left in halving's last rung")
     how.add_argument("--factor", type=_argtype(values.positive_real), metavar="F",
                      help="halving keeps the best 1/F of each rung (default: 3)")
     where = tune.add_argument_group("where")
-    where.add_argument("--scheduler", default="local", metavar="local|processes|tcp://...",
-                       help="run trials here, in local processes, or on a Dask scheduler")
+    where.add_argument("--scheduler", default="processes", metavar="processes|serial|tcp://...",
+                       help="run trials in local worker processes, one at a time in this "
+                            "process ('local' is an older name of serial), or on a Dask "
+                            "scheduler; the trial table is the same (default: processes)")
     where.add_argument("--workers", type=_argtype(lambda v: values.integer(v, 1)),
-                       metavar="K", help="processes for --scheduler processes")
+                       metavar="K", help="processes for --scheduler processes (default: "
+                                         f"{usable_cores()}, the cores this process may use)")
     where.add_argument("--restart", action="store_true",
                        help="start over in --out instead of refusing another search there")
     where.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
-                       default=1, help="no line per finished trial")
+                       default=1, help="no progress lines (warnings and errors still show)")
     tune.set_defaults(handler="tune")
 
 

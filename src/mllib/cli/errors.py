@@ -1,8 +1,12 @@
-"""The one kind of error the ``mllib`` command reports as bad usage (exit status 2)."""
+"""The one kind of error the ``mllib`` command reports as bad usage (exit status 2), and
+the line it ends with after Ctrl-C."""
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
+
+from .._streams import isatty
 
 
 class CLIError(Exception):
@@ -35,3 +39,12 @@ def one_line(message) -> str:
     """``message`` with its lines joined by "; ", so it prints as one line."""
     lines = [line.strip() for line in str(message).splitlines()]
     return "; ".join(line for line in lines if line) or "unknown error"
+
+
+def report_interruption(where: str, command: str) -> int:
+    """Say where Ctrl-C stopped the work and the command that goes on from there, as one
+    line on stderr (``train`` and ``tune`` both end so); returns the exit status, 130."""
+    if isatty(sys.stderr):
+        print(file=sys.stderr)   # a progress bar may have left the cursor mid-line
+    print(f"mllib: interrupted {where}; go on with: {command}", file=sys.stderr, flush=True)
+    return 130

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from .. import DivergenceError, EarlyStopping
-from .._streams import isatty
 from ..tune import settings as run_settings
 from . import artifacts, runfolder, target
 from .args import defaults, resolve_settings
@@ -24,7 +23,7 @@ from .build import build_network, build_optimizer
 from .commands import load_model
 from .dataload import (DEFAULT_DATASET, PARTS, TrainingData, load_and_split,  # noqa: F401
                        load_csv, load_dataset, split_rows)
-from .errors import CLIError, usage_errors
+from .errors import CLIError, report_interruption, usage_errors
 
 
 def run_train(args) -> int:
@@ -121,14 +120,10 @@ def interrupted(staging, saver) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         raise KeyboardInterrupt
     saver.save()
-    where = f"epoch {model.epoch_ + 1}"
+    where = f"in epoch {model.epoch_ + 1}"
     if model.position_ is not None:
         where += f", after batch {model.position_.done} of {model.position_.n_batches}"
-    if isatty(sys.stderr):
-        print(file=sys.stderr)   # a progress bar may have left the cursor mid-line
-    print(f"mllib: interrupted in {where}; go on with: {runfolder.resume_command(staging)}",
-          file=sys.stderr, flush=True)
-    return 130
+    return report_interruption(where, runfolder.resume_command(staging))
 
 
 def data_parts(data, parts):

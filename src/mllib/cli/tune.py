@@ -1,17 +1,19 @@
 """``mllib tune`` and ``mllib diagnose``: searches and learning curves on a CSV file.
 
 Both load, split and encode the data exactly as ``train`` does, with the same
-data settings (``--settings FILE.json`` takes the keys of ``train --config``).
-``tune`` searches the settings of SPACE.json on the training rows, chooses by
-dev error, evaluates the chosen model on the test rows once, and writes into
-DIR:
+data flags (declared once, in :mod:`.args`) and settings (``--settings
+FILE.json`` takes the keys of ``train --config``). ``tune`` searches the
+settings of SPACE.json on the training rows, by default in one worker process
+per usable core, chooses by dev error, evaluates the chosen model on the test
+rows once, and writes into DIR:
 
 - ``trials.csv``, ``best.json`` (settings, errors, diagnosis, test metrics),
   ``best_model.npz`` and ``preprocessing.json``;
 - ``dev_error_<key>.png`` per searched setting (log axes for log spaces, a
   log(1 − β) axis for ``one_minus_loguniform``), and ``rungs.png`` for halving;
-- the search's own record (``manifest.json``, ``trials.jsonl``, ``models/``),
-  from which the same command resumes after an interruption.
+- the search's own record (``manifest.json``, with the data flags;
+  ``trials.jsonl``, ``models/``), from which the same command resumes after an
+  interruption, as the line printed after Ctrl-C says (:mod:`.searchprogress`).
 
 ``diagnose`` trains the settings on growing shares of the training rows, each
 for as many optimizer steps as the whole training set takes in the settings'
@@ -29,36 +31,46 @@ from pathlib import Path
 from .. import plots
 from ..tune import (grid_search, learning_curve, random_search, spaces,
                     successive_halving)
-from ..tune.backends import DASK_SCHEMES
+from ..tune.backends import DASK_SCHEMES, usable_cores
 from ..tune.settings import SETTING, canonical_key
 from . import csvdata
-from .args import defaults, read_config, read_json_object
-from .errors import CLIError, usage_errors
+from .args import OPTIONS, defaults, read_config, read_json_object
+from .errors import CLIError, report_interruption, usage_errors
+from .searchprogress import SearchProgress, resume_command, warnings_as_lines
 from .train import choose_output, load_and_split
 
+# The options of how the data is read and split, as train takes them (and --target, --dataset).
+DATA_KEYS = tuple(option.key for option in OPTIONS if option.group == "data")
+
+
 def run_tune(args) -> int:
-    """The ``tune`` subcommand; returns the exit status."""
+    """The ``tune`` subcommand; returns the exit status (130 after Ctrl-C, with the
+    command that goes on)."""
     _check_mode(args)
     settings, given = _settings(args)
     space = read_space(args.space)
+    backend, workers = where_trials_run(args.scheduler, args.workers)
     data, parts, output, train, dev = _train_and_dev(args, settings, "a search chooses by "
                                                      "dev error")
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
     fixed = _fixed_settings(given, space, output, halving=args.halving)
-    backend = _backend(args.scheduler, args.workers)
     out = Path(args.out)
-    common = dict(settings=fixed, seed=args.seed, backend=backend, out=out,
-                  restart=args.restart, on_trial=_Progress(args))
-    with usage_errors("cannot search"):
-        if args.halving:
-            result = successive_halving(space, train, dev, trials=args.trials,
-                                        min_epochs=args.min_epochs, max_epochs=args.max_epochs,
-                                        factor=args.factor or 3.0, **common)
-        elif args.grid:
-            result = grid_search(space, train, dev, points=args.points or 3, **common)
-        else:
-            result = random_search(space, train, dev, trials=args.trials, **common)
+    progress = SearchProgress(args.verbose, out, _where(backend, workers), args.halving)
+    common = dict(settings=fixed, seed=args.seed, backend=backend, workers=workers, out=out,
+                  restart=args.restart, on_trial=progress, on_start=progress.start,
+                  data_options={key: settings[key] for key in DATA_KEYS})
+    try:
+        with usage_errors("cannot search"), warnings_as_lines():
+            result = _search(args, space, train, dev, common)
+        return _write(result, data, parts, space, out)
+    except KeyboardInterrupt:
+        return report_interruption(progress.stopped_at(),
+                                   resume_command(args.command_line, progress.started))
+
+
+def _write(result, data, parts, space, out) -> int:
+    """Test the best model once and write the results into ``out``; the exit status."""
     _remove_outputs(out)   # of an earlier search in this folder: they describe another one
     if result.best is None:
         which = "the last rung's trials" if result.rungs is not None else "the trials"
@@ -72,6 +84,17 @@ def run_tune(args) -> int:
     pictures = _plots(result, space, out)
     print(_summary(result, out, pictures))
     return 0
+
+
+def _search(args, space, train, dev, common):
+    """The search the flags ask for, with the ``common`` arguments."""
+    if args.halving:
+        return successive_halving(space, train, dev, trials=args.trials,
+                                  min_epochs=args.min_epochs, max_epochs=args.max_epochs,
+                                  factor=args.factor or 3.0, **common)
+    if args.grid:
+        return grid_search(space, train, dev, points=args.points or 3, **common)
+    return random_search(space, train, dev, trials=args.trials, **common)
 
 
 def _remove_outputs(out):
@@ -120,7 +143,7 @@ def _settings(args):
     if "seed" in given:
         raise CLIError(f"--settings {args.settings!r} sets seed: give --seed instead, which "
                        "seeds the split and the search")
-    for key in ("target", "dataset", "missing", "categorical"):
+    for key in DATA_KEYS:
         if getattr(args, key, None) is not None:
             given[key] = getattr(args, key)
     settings = {**defaults("train"), **given, "seed": args.seed}
@@ -158,42 +181,31 @@ def _fixed_settings(given, space, output, *, halving):
     return {**fixed, "output": output}
 
 
-def _backend(scheduler, workers):
-    if scheduler == "local":
+def where_trials_run(scheduler, workers):
+    """``(backend, workers)`` of ``--scheduler`` and ``--workers``: local worker processes,
+    one per usable core unless ``--workers`` says; ``serial`` (or its older name
+    ``local``) in this process; or a Dask scheduler's address."""
+    if scheduler in ("serial", "local"):
         if workers is not None:
-            raise CLIError("--workers needs --scheduler processes (or a Dask cluster's own)")
-        return "serial"
+            raise CLIError(f"--workers is for --scheduler processes; --scheduler {scheduler} "
+                           "runs one trial at a time in this process")
+        return "serial", None
     if scheduler == "processes":
-        return "processes"
+        return "processes", usable_cores() if workers is None else workers
     if scheduler.startswith(DASK_SCHEMES):
         if workers is not None:
             raise CLIError("--workers is for --scheduler processes; a Dask cluster has its own")
-        return scheduler
-    raise CLIError(f"--scheduler must be local, processes or a Dask scheduler address such "
+        return scheduler, None
+    raise CLIError(f"--scheduler must be processes, serial or a Dask scheduler address such "
                    f"as tcp://host:8786, got {scheduler!r}")
 
 
-class _Progress:
-    """One line per trial this run finishes, on stderr, with the best dev error so far
-    among them (trials read back from an earlier run of the search are not counted)."""
-
-    def __init__(self, args):
-        self.verbose, self.done, self.best = args.verbose, 0, None
-        self.total = None if args.grid else args.trials
-
-    def __call__(self, row):
-        self.done += 1
-        if row["status"] == "ok" and (self.best is None or row["dev_error"] < self.best):
-            self.best = row["dev_error"]
-        if not self.verbose:
-            return
-        of = f" of {self.total}" if self.total and "rung" not in row else ""
-        rung = f" rung {row['rung']}" if "rung" in row else ""
-        score = (f"dev error {row['dev_error']:.4f}" if row["status"] == "ok"
-                 else f"failed: {row['error']}")
-        best = "none yet" if self.best is None else f"{self.best:.4f}"
-        print(f"mllib: trial {row['trial']}{rung} ({self.done}{of} run now): {score}; "
-              f"best {best}", file=sys.stderr, flush=True)
+def _where(backend, workers) -> str:
+    if backend == "serial":
+        return "in this process"
+    if backend == "processes":
+        return f"on {workers} worker process{'es' if workers > 1 else ''}"
+    return f"on the Dask cluster at {backend}"
 
 
 def _plots(result, space, out) -> list:

@@ -36,8 +36,16 @@ from .trial import run_task as _run
 DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ws://", "wss://", "ucx://")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one, as
+    under ``taskset`` or a container's CPU set), else the machine's."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def get_backend(backend, workers):
-    """``"serial"``; ``"processes"`` with ``workers`` processes (default: the cores); a
+    """``"serial"``; ``"processes"`` with ``workers`` processes (default: the usable cores); a
     ``dask.distributed.Client``, or the address of a Dask scheduler (``"tcp://host:8786"``),
     connected to here, before anything of the search is written."""
     if _is_dask_client(backend) or (isinstance(backend, str) and backend.startswith(DASK_SCHEMES)):
@@ -50,7 +58,7 @@ def get_backend(backend, workers):
             raise ValueError(f"workers={workers!r} needs backend='processes' or a Dask cluster")
         return Serial()
     if backend == "processes":
-        workers = (os.cpu_count() or 1) if workers is None else check_int("workers", workers, 1)
+        workers = usable_cores() if workers is None else check_int("workers", workers, 1)
         return Processes(workers)
     raise ValueError(f"backend must be 'serial', 'processes', a dask.distributed.Client or a "
                      f"scheduler address such as 'tcp://host:8786', got {backend!r}")

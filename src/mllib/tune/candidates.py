@@ -7,19 +7,31 @@ trials, and a search is extended by running it again with more. Trial i's
 own seed, for its weights, dropout and shuffling, is drawn from
 ``(seed, i, 1)``: it does not depend on where, when or in what order the
 trial runs.
+
+A space of choices and fixed values only has finitely many combinations, and
+drawing with replacement would train some of them twice and others never
+(8 draws over 4 combinations often give 3, 3, 1, 1). There, as scikit-learn's
+``ParameterSampler`` does for lists, the draw is without replacement: trial i
+draws again from its own Generator while its values are those of an earlier
+trial. Trial i still depends only on the seed and the trials before it, so
+the first n candidates stay those of a longer search; and a trial whose first
+draw is new gets the values it got with replacement. Asked for more trials
+than there are combinations, the search runs each once and warns.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..training import NeuralNetwork
 from .settings import build_optimizer, canonical_key, choose_output, network_config, resolve
-from .spaces import as_space, fixed
+from .spaces import as_space, choice, fixed
 
 
 @dataclass(frozen=True)
@@ -67,14 +79,37 @@ def trial_seed(seed, trial) -> int:
 
 
 def random_candidates(space, settings, trials, seed) -> list:
-    """The first ``trials`` candidates of a random search."""
-    keys = sorted(space)
-    out = []
+    """The first ``trials`` candidates of a random search; without replacement, and at
+    most one per combination, when the space is finite (see the module notes)."""
+    combinations = combination_count(space)
+    if combinations is not None and trials > combinations:
+        warnings.warn(f"the space has {combinations} combination(s) of its choices, fewer than "
+                      f"trials={trials}: each runs once, {combinations} trial(s) in all",
+                      UserWarning, stacklevel=3)
+        trials = combinations
+    keys, out, drawn = sorted(space), [], set()
     for trial in range(trials):
         rng = np.random.default_rng(np.random.SeedSequence([seed, trial, 0]))
         params = {key: space[key].sample(rng, 1)[0] for key in keys}
+        while combinations is not None and _identity(params) in drawn:
+            params = {key: space[key].sample(rng, 1)[0] for key in keys}
+        drawn.add(_identity(params))
         out.append(_candidate(trial, params, space, settings, seed))
     return out
+
+
+def combination_count(space):
+    """How many distinct candidates a space of choices and fixed values holds; None when
+    a key is drawn from a range. Options equal as JSON (``(4,)`` and ``[4]``) count once,
+    since a trial records them alike."""
+    if not all(isinstance(s, (choice, fixed)) for s in space.values()):
+        return None
+    return math.prod(len({_identity(option) for option in s.grid()}) for s in space.values())
+
+
+def _identity(value) -> str:
+    """``value`` as its recorded JSON text: equal text, equal candidate."""
+    return json.dumps(plain(value), sort_keys=True)
 
 
 def grid_candidates(space, settings, points, seed) -> list:

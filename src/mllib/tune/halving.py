@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import math
 
+from .._interrupts import HeldInterrupts
 from .._validation import check_int, check_real
 from .backends import get_backend
 from .candidates import check_candidates, normalize, plain, random_candidates
 from .result import SearchResult, best_of
-from .search import check_callable, check_data, open_journal
+from .search import check_data, check_how, open_journal, recorded_rows
 
 
 def rung_budgets(min_epochs, max_epochs, factor) -> list:
@@ -35,34 +36,42 @@ def rung_budgets(min_epochs, max_epochs, factor) -> list:
 
 def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, factor=3,
                        settings=None, seed=0, backend="serial", workers=None, out=None,
-                       restart=False, on_trial=None) -> SearchResult:
+                       restart=False, on_trial=None, on_start=None,
+                       data_options=None) -> SearchResult:
     """Random candidates from ``space``, trained rung by rung, the best 1/factor going on.
 
     ``result.trials`` holds each trial's row from the last rung it reached
     (with its ``"rung"``), ``result.rungs`` every rung's rows, and
     ``result.best`` is the best of the last rung. The other parameters are
-    as for :func:`mllib.tune.random_search`; ``epochs`` and
+    as for :func:`mllib.tune.random_search` (``on_start`` gets the rows of
+    every rung read back, each with its ``"rung"``); ``epochs`` and
     ``early_stopping`` cannot be set, since the rungs decide the epochs.
     """
     trials, seed = check_int("trials", trials, 1), check_int("seed", seed, 0)
     min_epochs = check_int("min_epochs", min_epochs, 1)
     max_epochs = check_int("max_epochs", max_epochs, min_epochs)
     factor = check_real("factor", factor, 1.0, low_open=True)
+    how = check_how(backend=backend, workers=workers, out=out, restart=restart,
+                    on_trial=on_trial, on_start=on_start, data_options=data_options)
     space, settings = normalize(space, settings)
     for key in ("epochs", "early_stopping"):
         if key in space or key in settings:
             raise ValueError(f"{key} cannot be set in successive halving: the rungs give every "
                              "trial its epochs (min_epochs ... max_epochs)")
     train, dev = check_data(train, "train"), check_data(dev, "dev")
-    check_callable("on_trial", on_trial)
     candidates = random_candidates(space, settings, trials, seed)
     check_candidates(candidates, *train)
     runner = get_backend(backend, workers)
     budgets = rung_budgets(min_epochs, max_epochs, factor)
     journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
-                           seed=seed, data=(*train, *dev), budgets=budgets, factor=factor)
+                           seed=seed, data=(*train, *dev), data_options=how["data_options"],
+                           budgets=budgets, factor=factor)
+    halving = _Rungs(journal, candidates, on_trial)
+    if on_start is not None:
+        on_start(sorted((dict(row) for row in halving.recorded.values()),
+                        key=lambda row: (row["trial"], row["rung"])), len(candidates))
     with runner.session(train, dev) as run:
-        rungs, states = _Rungs(journal, run, on_trial).run(candidates, budgets, factor)
+        rungs, states = halving.run(run, budgets, factor)
     final = {row["trial"]: row for rung in rungs for row in rung}
     best = best_of(rungs[-1])
     model = None
@@ -75,12 +84,15 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
 class _Rungs:
     """Runs the rungs, reading back from the journal what a stopped run finished."""
 
-    def __init__(self, journal, run, on_trial):
-        self.journal, self.run_tasks, self.on_trial = journal, run, on_trial
-        self.recorded = {} if journal is None else journal.finished()
+    def __init__(self, journal, candidates, on_trial):
+        self.journal, self.candidates, self.on_trial = journal, candidates, on_trial
+        self.recorded = {} if journal is None else recorded_rows(journal, candidates)
+        self.run_tasks = None
 
-    def run(self, candidates, budgets, factor):
-        rungs, states, survivors = [], {}, list(candidates)
+    def run(self, run_tasks, budgets, factor):
+        """Every rung, its tasks run by ``run_tasks`` (a back-end session's ``run``)."""
+        self.run_tasks = run_tasks
+        rungs, states, survivors = [], {}, list(self.candidates)
         for k, budget in enumerate(budgets):
             rows = self._rung(k, budget, survivors, states)
             rungs.append(rows)
@@ -106,13 +118,14 @@ class _Rungs:
 
         def done(candidate, outcome):
             row = {**outcome.row, "rung": k}
-            rows[candidate.trial] = row
-            if outcome.model is not None:
-                states[candidate.trial] = outcome.model
-            if self.journal is not None:
-                self.journal.record(plain(row), outcome.model)
-            if self.on_trial is not None:
-                self.on_trial(dict(row))
+            with HeldInterrupts():    # Ctrl-C: after the trial is both recorded and reported
+                rows[candidate.trial] = row
+                if outcome.model is not None:
+                    states[candidate.trial] = outcome.model
+                if self.journal is not None:
+                    self.journal.record(plain(row), outcome.model)
+                if self.on_trial is not None:
+                    self.on_trial(dict(row))
 
         if tasks:
             self.run_tasks(tasks, done)

@@ -8,8 +8,9 @@ successive halving ``trial-N-rung-K.npz``: the state the next rung continues).
 A model file is written, and synced, before its line, so a line never
 points to a model that is not there. Running
 the same search into DIR again reads them back and runs only the trials that
-are missing; a search that differs is refused, naming what differs, unless
-``restart=True``, which clears DIR's trials first.
+are missing; a search that differs is refused, naming each value that differs
+with its recorded and its new value, unless ``restart=True``, which clears
+DIR's trials first.
 """
 
 from __future__ import annotations
@@ -105,12 +106,43 @@ class Journal:
 
 
 def _check_same(old, new, folder):
-    differ = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if "data_options" not in old:
+        # A folder from before data options were recorded: the data's fingerprint, of
+        # the prepared arrays, still tells another preparation of the data apart.
+        new = {k: v for k, v in new.items() if k != "data_options"}
+    differ = differences(old, new)
     if differ:
-        raise ValueError(f"{str(folder)!r} holds another search: its {', '.join(differ)} "
-                         f"differ{'s' if len(differ) == 1 else ''} from this one's; use another "
-                         "folder, or restart to start over in this one (restart=True; mllib "
-                         "tune --restart)")
+        raise ValueError(f"{str(folder)!r} holds another search: {'; '.join(differ)}; use "
+                         "another folder, or restart to start over in this one (restart=True; "
+                         "mllib tune --restart)")
+
+
+_ABSENT = object()
+
+
+def differences(old, new, prefix="") -> list:
+    """``"key: OLD in the folder, NEW now"`` per key whose value differs between the
+    recorded manifest ``old`` and ``new``; a dict of the manifest (the settings, the
+    space, the data options) is compared key by key, as ``settings.learning_rate``."""
+    found = []
+    for key in sorted(set(old) | set(new)):
+        before, now = old.get(key, _ABSENT), new.get(key, _ABSENT)
+        if before == now:
+            continue
+        if not prefix and isinstance(before, dict) and isinstance(now, dict):
+            found += differences(before, now, prefix=f"{key}.")
+            continue
+        found.append(f"{prefix}{key}: {_shown(prefix + key, before)} in the folder, "
+                     f"{_shown(prefix + key, now)} now")
+    return found
+
+
+def _shown(key, value) -> str:
+    if value is _ABSENT:
+        return "absent"
+    if key == "data" and isinstance(value, str):      # a SHA-256: its start tells them apart
+        return f"rows of fingerprint {value[:10]}…"
+    return json.dumps(value, sort_keys=True)
 
 
 def _write_atomic(path, data: bytes) -> None:

@@ -5,8 +5,9 @@ checked by building its network and optimizer, so bad settings are refused
 up front with the key and value named. Trials are pure functions of their
 settings, seed and data (:mod:`.trial`), so the table is the same on every
 back-end and in any order of completion. With ``out=DIR`` every finished
-trial is recorded as it ends, and running the same search into DIR again runs
-only the missing ones (:mod:`.journal`).
+trial is recorded as it ends (Ctrl-C waits until it is recorded and reported),
+and running the same search into DIR again runs only the missing ones
+(:mod:`.journal`).
 
 >>> import numpy as np
 >>> from mllib.datasets import make_flower
@@ -19,6 +20,7 @@ only the missing ones (:mod:`.journal`).
 
 from __future__ import annotations
 
+from .._interrupts import HeldInterrupts
 from .._validation import check_int
 from .._version import __version__
 from ..training.inputs import check_X, rows_of
@@ -31,7 +33,8 @@ from .spaces import loguniform  # noqa: F401 - used by the module's example
 
 
 def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="serial",
-                  workers=None, out=None, restart=False, on_trial=None) -> SearchResult:
+                  workers=None, out=None, restart=False, on_trial=None, on_start=None,
+                  data_options=None) -> SearchResult:
     """Try ``trials`` candidates drawn at random from ``space`` (notes §8).
 
     Parameters
@@ -39,6 +42,8 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
     space : dict
         Setting → space (:mod:`mllib.tune.spaces`); a plain list is a choice,
         a plain value is fixed. The keys are those of ``mllib train --config``.
+        A space of choices and fixed values only is drawn without replacement
+        (:mod:`.candidates`).
     train, dev : (X, y)
         Trials train on ``train`` and are chosen by their error on ``dev``.
     trials : int
@@ -49,7 +54,7 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
     backend : "serial", "processes", a dask.distributed.Client or a scheduler address
         Where the trials run (:mod:`mllib.tune.backends`); the table is the same.
     workers : int, optional
-        Processes for ``backend="processes"`` (default: the number of cores).
+        Processes for ``backend="processes"`` (default: the cores this process may use).
     out : path, optional
         A folder that records the search as it runs, so that it can resume.
     restart : bool
@@ -57,49 +62,63 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
     on_trial : callable, optional
         Called in this process with each trial's row as the trial finishes
         (for progress reports), not for the rows read back from ``out``.
+    on_start : callable, optional
+        Called once in this process before any trial runs, as ``on_start(rows,
+        total)``: the rows read back from ``out`` (empty for a new search), in
+        trial order, and the number of trials of the search.
+    data_options : dict, optional
+        How ``train`` and ``dev`` were made from their source (such as the
+        command line's ``--drop`` and ``--missing``), as JSON data. ``out``
+        records them, and a resumed search with other options is refused,
+        naming them, as it is for other data or settings.
     """
     trials, seed = check_int("trials", trials, 1), check_int("seed", seed, 0)
+    how = check_how(backend=backend, workers=workers, out=out, restart=restart,
+                    on_trial=on_trial, on_start=on_start, data_options=data_options)
     space, settings = normalize(space, settings)
     candidates = random_candidates(space, settings, trials, seed)
-    return _search("random", candidates, space, settings, seed, train, dev, backend, workers,
-                   out, restart, on_trial)
+    return _search("random", candidates, space, settings, seed, train, dev, how)
 
 
 def grid_search(space, train, dev, *, points=3, settings=None, seed=0, backend="serial",
-                workers=None, out=None, restart=False, on_trial=None) -> SearchResult:
+                workers=None, out=None, restart=False, on_trial=None, on_start=None,
+                data_options=None) -> SearchResult:
     """Try every combination of ``points`` values per searched setting, on its own scale.
 
     A choice contributes its options, a fixed value itself; the other
     parameters are as for :func:`random_search`.
     """
     points, seed = check_int("points", points, 1), check_int("seed", seed, 0)
+    how = check_how(backend=backend, workers=workers, out=out, restart=restart,
+                    on_trial=on_trial, on_start=on_start, data_options=data_options)
     space, settings = normalize(space, settings)
     candidates = grid_candidates(space, settings, points, seed)
-    return _search("grid", candidates, space, settings, seed, train, dev, backend, workers,
-                   out, restart, on_trial, points=points)
+    return _search("grid", candidates, space, settings, seed, train, dev, how, points=points)
 
 
-def _search(kind, candidates, space, settings, seed, train, dev, backend, workers, out,
-            restart, on_trial, **extra) -> SearchResult:
+def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -> SearchResult:
     train, dev = check_data(train, "train"), check_data(dev, "dev")
-    check_callable("on_trial", on_trial)
     check_candidates(candidates, *train)
-    runner = get_backend(backend, workers)
-    journal = open_journal(out, restart, kind=kind, space=space, settings=settings, seed=seed,
-                           data=(*train, *dev), **extra)
+    runner = get_backend(how["backend"], how["workers"])
+    journal = open_journal(how["out"], how["restart"], kind=kind, space=space,
+                           settings=settings, seed=seed, data=(*train, *dev),
+                           data_options=how["data_options"], **extra)
     rows = {} if journal is None else {
-        t: row for (_, t), row in journal.finished().items() if t < len(candidates)}
+        t: row for (_, t), row in recorded_rows(journal, candidates).items()}
     best = _BestModel(journal)
     for row in rows.values():
         best.offer(row, None)
+    if how["on_start"] is not None:
+        how["on_start"]([dict(rows[t]) for t in sorted(rows)], len(candidates))
 
     def done(candidate, outcome):
-        rows[candidate.trial] = outcome.row
-        if journal is not None:
-            journal.record(plain(outcome.row), outcome.model)
-        best.offer(outcome.row, outcome.model)
-        if on_trial is not None:
-            on_trial(dict(outcome.row))
+        with HeldInterrupts():    # Ctrl-C: after the trial is both recorded and reported
+            rows[candidate.trial] = outcome.row
+            if journal is not None:
+                journal.record(plain(outcome.row), outcome.model)
+            best.offer(outcome.row, outcome.model)
+            if how["on_trial"] is not None:
+                how["on_trial"](dict(outcome.row))
 
     tasks = [(c, None, None) for c in candidates if c.trial not in rows]
     if tasks:
@@ -108,14 +127,43 @@ def _search(kind, candidates, space, settings, seed, train, dev, backend, worker
     return SearchResult(list(rows.values()), best.bytes(), kind=kind, settings=settings)
 
 
-def open_journal(out, restart, *, kind, space, settings, seed, data, **extra):
-    """The :class:`Journal` of ``out`` for this search, or None without ``out``."""
+def check_how(**how) -> dict:
+    """The arguments of where and how a search runs, with its callbacks and data options
+    checked (the back-end is checked when it is opened)."""
+    for name in ("on_trial", "on_start"):
+        check_callable(name, how[name])
+    options = how["data_options"]
+    if options is not None:
+        if not isinstance(options, dict):
+            raise ValueError(f"data_options must be a dict or None, got {options!r}")
+        try:
+            how["data_options"] = plain(options)
+        except TypeError as err:
+            raise ValueError(f"data_options must hold JSON data: {err}") from None
+    return how
+
+
+def open_journal(out, restart, *, kind, space, settings, seed, data, data_options=None,
+                 **extra):
+    """The :class:`Journal` of ``out`` for this search, or None without ``out``; the
+    data options are recorded when given."""
     if out is None:
         return None
     manifest = {"kind": kind, "space": {k: s.to_json() for k, s in sorted(space.items())},
                 "settings": settings_on_record(settings, space), "seed": seed,
                 "data": fingerprint(*data), "mllib_version": __version__, **extra}
+    if data_options is not None:
+        manifest["data_options"] = data_options
     return Journal(out, plain(manifest), restart=restart)
+
+
+def recorded_rows(journal, candidates) -> dict:
+    """``{(rung, trial): row}`` of the journal's rows whose values are this search's
+    candidates': a row recorded with other values (drawn by an earlier version of mllib)
+    is not read back, and its trial runs again."""
+    params = {c.trial: c.params for c in candidates}
+    return {key: row for key, row in journal.finished().items()
+            if key[1] in params and row["params"] == params[key[1]]}
 
 
 def settings_on_record(settings, space) -> dict:

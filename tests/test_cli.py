@@ -323,6 +323,12 @@ def test_version():
     assert result.stdout.strip() == f"mllib {mllib.__version__}"
 
 
+def test_python_dash_m_mllib_is_the_command():
+    result = subprocess.run([sys.executable, "-m", "mllib", "--version"], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == f"mllib {mllib.__version__}"
+
+
 def test_console_script_is_installed():
     script = Path(sys.executable).with_name("mllib")
     if not script.exists():

@@ -1,5 +1,6 @@
 """Tests of mllib.plots: the confusion matrix by hand, and what each figure draws and saves."""
 
+import re
 import subprocess
 import sys
 
@@ -7,7 +8,8 @@ import numpy as np
 import pytest
 
 from mllib import plots
-from mllib.tune import LearningCurve
+from mllib.datasets import make_flower
+from mllib.tune import LearningCurve, loguniform, successive_halving
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -200,6 +202,115 @@ def test_plot_learning_curve_shows_the_epochs_and_steps_of_each_size(tmp_path, b
     assert [text.get_text() for text in ax.texts] == [f"{e} ep" for e in epochs]
     assert ax.get_xlabel() == xlabel
     assert_png(tmp_path / "curve.png")
+# -- plot_search -------------------------------------------------------------------
+
+def search_rows(key, values):
+    return [{"trial": i, "status": "ok", "params": {key: float(v)}, "dev_error": 0.1 + 0.01 * i}
+            for i, v in enumerate(values)]
+
+
+def drawn_tick_labels(ax):
+    """The x tick labels as drawn: with text, inside the view, from left to right."""
+    ax.figure.canvas.draw()
+    low, high = sorted(ax.get_xlim())
+    labels = [label for label in ax.get_xticklabels() + ax.get_xticklabels(minor=True)
+              if label.get_text() and low <= label.get_position()[0] <= high]
+    return sorted(labels, key=lambda label: label.get_window_extent().x0)
+
+
+def assert_apart(labels):
+    boxes = [label.get_window_extent() for label in labels]
+    for left, right in zip(boxes, boxes[1:]):
+        assert left.x1 < right.x0, "tick labels overlap"
+
+
+def number_shown(text):
+    r"""The number a label shows: "0.005", or matplotlib's "$\mathdefault{10^{-2}}$"."""
+    match = re.fullmatch(r"\$\\mathdefault\{(?:([\d.]+)\\times)?10\^\{(-?\d+)\}\}\$", text)
+    if match:
+        return float(match[1] or 1) * 10.0 ** int(match[2])
+    return float(text)
+
+
+@pytest.mark.parametrize("low, high", [(0.002, 0.008), (0.003, 0.05), (0.002, 0.0025),
+                                       (1e-4, 0.3)])
+def test_a_log_axis_has_labels_that_can_be_read_at_any_span(low, high):
+    # [0.002, 0.008] used to have no label at all, [0.003, 0.05] only 10^-2.
+    fig = plots.plot_search(search_rows("lr", np.geomspace(low, high, 5)), "lr", scale="log")
+    labels = drawn_tick_labels(fig.axes[0])
+    assert len(labels) >= 2
+    assert_apart(labels)
+    positions = [label.get_position()[0] for label in labels]
+    assert [number_shown(label.get_text()) for label in labels] == pytest.approx(
+        positions, rel=1e-12)
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("low, high", [(0.9, 0.999), (0.95, 0.97), (0.5, 0.99)])
+def test_the_one_minus_beta_axis_is_labelled_in_beta(low, high):
+    betas = 1.0 - np.geomspace(1.0 - high, 1.0 - low, 5)
+    fig = plots.plot_search(search_rows("beta1", betas), "beta1", scale="log1m")
+    ax = fig.axes[0]
+    labels = drawn_tick_labels(ax)
+    assert len(labels) >= 2
+    assert_apart(labels)
+    shown = [float(label.get_text()) for label in labels]
+    assert shown == pytest.approx([1.0 - label.get_position()[0] for label in labels],
+                                  rel=0, abs=1e-12)
+    assert all(0.0 < beta < 1.0 for beta in shown) and shown == sorted(shown)  # β grows →
+    if (low, high) == (0.9, 0.999):
+        assert [label.get_text() for label in labels] == ["0.9", "0.99", "0.999"]
+    (points,) = ax.collections
+    np.testing.assert_array_equal(points.get_offsets()[:, 0], 1.0 - betas)   # still 1 − β
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "beta1 (log scale of 1 − beta1)"
+
+
+@pytest.fixture(scope="module")
+def halving():
+    X, y = make_flower(160, seed=1)
+    space = {"learning_rate": loguniform(1e-3, 3e-1), "hidden": [[4], [8]]}
+    return successive_halving(space, (X[:120], y[:120]), (X[120:], y[120:]), trials=6,
+                              min_epochs=1, max_epochs=4, factor=2,
+                              settings={"batch_size": 32}, seed=2)
+
+
+def test_halving_plots_every_rung_apart_with_its_epochs(halving):
+    assert [len(rung) for rung in halving.rungs] == [6, 3, 2]
+    fig = plots.plot_search(halving, "learning_rate", scale="log")
+    ax = fig.axes[0]
+    labels = drawn_tick_labels(ax)                # the legend takes room from the axis
+    assert len(labels) >= 2
+    assert_apart(labels)
+    assert len(ax.collections) == 3
+    for points, rung in zip(ax.collections, halving.rungs):
+        expected = [(row["params"]["learning_rate"], row["dev_error"]) for row in rung]
+        np.testing.assert_array_equal(points.get_offsets(), expected)
+    colours = {tuple(points.get_facecolor()[0]) for points in ax.collections}
+    markers = {points.get_paths()[0].vertices.tobytes() for points in ax.collections}
+    assert len(colours) == 3 and len(markers) == 3
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["rung 0: 1 epoch", "rung 1: 2 epochs", "rung 2: 4 epochs"]
+    assert ax.get_title() == "dev error against learning_rate (6 trials)"
+
+
+def test_halving_trials_alone_are_told_apart_by_their_last_rung(halving):
+    # result.trials holds each trial's row from the last rung it reached
+    fig = plots.plot_search(halving.trials, "hidden")
+    ax = fig.axes[0]
+    rungs = sorted({row["rung"] for row in halving.trials})
+    assert len(ax.collections) == len(rungs) == 3
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["rung 0: 1 epoch", "rung 1: 2 epochs", "rung 2: 4 epochs"]
+    for points, rung in zip(ax.collections, rungs):
+        assert len(points.get_offsets()) == sum(row["rung"] == rung for row in halving.trials)
+
+
+def test_random_search_rows_make_one_series_without_a_legend():
+    rows = search_rows("lr", [0.01, 0.02, 0.04])
+    ax = plots.plot_search(rows, "lr", scale="log").axes[0]
+    assert len(ax.collections) == 1 and ax.get_legend() is None
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(),
+                                  [(row["params"]["lr"], row["dev_error"]) for row in rows])
 
 
 # -- matplotlib is optional ------------------------------------------------------

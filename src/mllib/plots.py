@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._search_axes import log_axis, scatter_by_rung, search_rows
 from ._validation import check_int
 
 __all__ = ["confusion_matrix", "plot_cost", "plot_decision_boundary",
@@ -270,37 +271,40 @@ def plot_search(rows, key, path=None, *, scale="linear"):
 
     Parameters
     ----------
-    rows : list of dict
-        A search's ``trials`` (:class:`mllib.tune.SearchResult`).
+    rows : list of dict, or a :class:`mllib.tune.SearchResult`
+        A search's ``trials``, or the result itself. Given successive
+        halving's result, the rows of every rung are drawn: rung 0 holds every
+        trial at the same small budget, the one comparison of all of them on
+        equal terms.
     key : str
         A searched setting.
     scale : {"linear", "log", "log1m"}
         The space's scale: "log" puts the values on a log axis, "log1m" puts
-        1 − value on one (for β searched by ``one_minus_loguniform``). Values
-        that are not numbers (lists, names) are placed as categories.
-    """
-    ok = [row for row in rows if row["status"] == "ok" and key in row["params"]]
-    values = [row["params"][key] for row in ok]
-    errors = [row["dev_error"] for row in ok]
-    fig, ax = _new_figure()
-    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-    if numeric:
-        x = [1.0 - v for v in values] if scale == "log1m" else values
-        ax.scatter(x, errors)
-        if scale in ("log", "log1m"):
-            from matplotlib.ticker import NullFormatter
+        1 − value on one (for β searched by ``one_minus_loguniform``), labelled
+        with the values themselves. Values that are not numbers (lists, names)
+        are placed as categories.
 
-            ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())   # decades only: no crowded labels
-        ax.set_xlabel(f"1 − {key} (log scale)" if scale == "log1m"
+    Rows with a ``"rung"`` (successive halving) are drawn one series per rung,
+    each with its colour, marker and legend entry naming its epochs: a dev
+    error after 2 epochs and one after 54 are not comparable, and in a single
+    cloud they make trends that are not there.
+    """
+    ok = [row for row in search_rows(rows) if row["status"] == "ok" and key in row["params"]]
+    values = [row["params"][key] for row in ok]
+    fig, ax = _new_figure()
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        scatter_by_rung(ax, ok, [1.0 - v for v in values] if scale == "log1m" else values)
+        if scale in ("log", "log1m"):
+            log_axis(ax, one_minus=scale == "log1m")
+        ax.set_xlabel(f"{key} (log scale of 1 − {key})" if scale == "log1m"
                       else f"{key}{' (log scale)' if scale == 'log' else ''}")
     else:
         names = sorted({str(v) for v in values})
-        ax.scatter([names.index(str(v)) for v in values], errors)
+        scatter_by_rung(ax, ok, [names.index(str(v)) for v in values], dodge=0.3)
         ax.set_xticks(range(len(names)), names)
         ax.set_xlabel(key)
     ax.set_ylabel("dev error")
-    ax.set_title(f"dev error against {key} ({len(ok)} trials)")
+    ax.set_title(f"dev error against {key} ({len({row['trial'] for row in ok})} trials)")
     ax.grid(alpha=0.3)
     return _finish(fig, path)
 

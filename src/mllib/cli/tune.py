@@ -10,7 +10,8 @@ rows once, and writes into DIR:
 - ``trials.csv``, ``best.json`` (settings, errors, diagnosis, test metrics),
   ``best_model.npz`` and ``preprocessing.json``;
 - ``dev_error_<key>.png`` per searched setting (log axes for log spaces, a
-  log(1 − β) axis for ``one_minus_loguniform``), and ``rungs.png`` for halving;
+  log(1 − β) axis labelled in β for ``one_minus_loguniform``; for halving,
+  every rung in its own colour), and ``rungs.png`` for halving;
 - the search's own record (``manifest.json``, with the data flags;
   ``trials.jsonl``, ``models/``), from which the same command resumes after an
   interruption, as the line printed after Ctrl-C says (:mod:`.searchprogress`).
@@ -214,7 +215,7 @@ def _plots(result, space, out) -> list:
         if isinstance(space_of_key, spaces.fixed):
             continue
         name = f"dev_error_{key}.png"
-        plots.plot_search(result.trials, key, out / name, scale=space_of_key.scale)
+        plots.plot_search(result, key, out / name, scale=space_of_key.scale)
         written.append(name)
     if result.rungs is not None:
         plots.plot_rungs(result.rungs, out / "rungs.png")

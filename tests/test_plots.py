@@ -346,3 +346,13 @@ def test_confusion_matrix_needs_no_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     matrix, _ = plots.confusion_matrix([1, 2], [2, 2])
     np.testing.assert_array_equal(matrix, [[0, 1], [0, 1]])
+
+
+@pytest.mark.parametrize("scale, value", [("log1m", 0.9), ("log", 0.01)])
+def test_a_search_of_one_trial_draws_a_decade_around_it_without_a_warning(scale, value):
+    rows = [{"trial": 0, "status": "ok", "params": {"beta": value}, "dev_error": 0.1}]
+    fig = plots.plot_search(rows, "beta", scale=scale)   # filterwarnings=error: no warning
+    low, high = sorted(fig.axes[0].get_xlim())
+    x = 1.0 - value if scale == "log1m" else value
+    assert low == pytest.approx(x / np.sqrt(10.0), rel=1e-12)
+    assert high == pytest.approx(x * np.sqrt(10.0), rel=1e-12)

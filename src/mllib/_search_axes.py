@@ -68,6 +68,9 @@ def log_axis(ax, *, one_minus):
     from matplotlib.ticker import (FuncFormatter, LogLocator, MaxNLocator, NullFormatter,
                                    StrMethodFormatter)
 
+    first, last = ax.dataLim.intervalx
+    if first == last:     # one value (one trial): a decade around it, not a singular axis
+        ax.set_xlim(first / np.sqrt(10.0), first * np.sqrt(10.0))
     ax.set_xscale("log")
     low, high = np.log10(ax.get_xlim())
     if np.floor(high) - np.ceil(low) < 1:        # fewer than two powers of ten in view

@@ -214,8 +214,11 @@ def test_invscaling_divides_the_rate_by_rows_seen():
     no_convergence(lambda: clf.fit(X, y))
     assert clf.t_ == 450
     assert clf._rate == pytest.approx(0.1 / 451 ** 0.25, rel=1e-15)
+    # The history logs the rate the optimizer takes: scikit-learn's α times 1/(1 − μ) for
+    # "sgd" with momentum μ (mllib.sklearn._base.make_optimizer).
+    factor = 1.0 / (1.0 - clf.momentum)
     rates = clf._history.history["lr"]
-    assert rates == [0.1, 0.1 / 151 ** 0.25, 0.1 / 301 ** 0.25]
+    assert rates == [0.1 * factor, 0.1 / 151 ** 0.25 * factor, 0.1 / 301 ** 0.25 * factor]
 
 
 def test_adaptive_divides_by_five_until_one_millionth(capsys):

@@ -1,15 +1,16 @@
-"""The stochastic solvers' epochs, with scikit-learn's bookkeeping, over mllib's training protocol.
+"""The stochastic solvers: scikit-learn's bookkeeping as a hook on mllib's training engine.
 
-The estimators run their own epoch loop rather than ``NeuralNetwork.fit``,
-because scikit-learn's MLP decides between epochs what mllib's loop fixes
-for a whole run: whether to shuffle, the learning rate ("invscaling" after
-each epoch, "adaptive" when the cost stops improving) and, for
-``partial_fit``, one epoch per call with the state kept. The loop uses the
-network's public training protocol only: ``batch_input``, ``train_step``,
-``update_state``, ``penalty``, ``store``, ``rng_`` and ``epoch_``, as
-:mod:`mllib.training.fit` does, so a step is the same computation as there:
-
-    forward and backward pass → batch-norm running statistics → optimizer step.
+The estimators' epochs run on :class:`mllib.training.engine.Trainer`, as
+``NeuralNetwork.fit`` does, so a step is the same computation as there
+(forward and backward pass → batch-norm running statistics → optimizer
+step), with its held Ctrl-C and its resume position. What scikit-learn's MLP
+decides between epochs is a hook on that engine (:class:`SklearnEpochs`):
+the loss curve, the learning rate ("invscaling" after each epoch, "adaptive"
+when the cost stops improving), stopping after ``n_iter_no_change`` epochs
+without improvement, and the early-stopping score. Every epoch draws its
+batches from the network's Generator (in row order with ``shuffle=False``),
+even when they make a single batch; ``partial_fit`` is one epoch per call
+with the state kept.
 
 **The learning rate.** α is ``learning_rate_init`` (or ``lr_decay``'s
 α(epoch) with ``learning_rate="constant"``). With "invscaling" it becomes
@@ -44,8 +45,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..optim import make_schedule
 from ..training import History
-from ..training.divergence import diverged, step_is_finite
-from ..training.resume import epoch_batches
+from ..training.callbacks import Callback
+from ..training.divergence import DivergenceError, diverged
+from ..training.engine import Batching, Trainer, TrainingRows
 
 # scikit-learn's own message when its MLP's weights stop being finite.
 DIVERGED = ("Solver produced non-finite parameter weights. The input data may contain large "
@@ -54,34 +56,36 @@ DIVERGED = ("Solver produced non-finite parameter weights. The input data may co
 SMALLEST_ADAPTIVE_RATE = 1e-6
 
 
-def run_epoch(net, optimizer, X, Y, w, batches, rate, history):
-    """Step once per batch at learning rate ``rate``; returns J on the rows, as above.
+def as_sklearn_error(err: DivergenceError) -> ValueError:
+    """scikit-learn's ValueError for training that diverged, with the epoch."""
+    return ValueError(f"{DIVERGED} (at epoch {err.epoch})")
 
-    ``w`` is None or the rows' sample weights: each batch then steps on its
-    weighted cost (the network's ``train_step`` with the batch's weights), and
-    a batch whose weights are all 0 is skipped. A step whose loss or gradients
-    are not finite changes nothing and raises scikit-learn's ValueError, from
-    mllib's DivergenceError.
+
+class SklearnEpochs(Callback):
+    """The estimator's bookkeeping after each epoch of the engine (see the module docstring).
+
+    It refuses weights that stopped being finite (scikit-learn's check after
+    each epoch), records the epoch's cost, scores the validation rows, and
+    sets ``model.stop_training`` when scikit-learn's MLP would stop. At the end
+    of training, the best validation epoch's weights come back.
     """
-    store, total = net.store, 0.0
-    for number, rows in enumerate(batches):
-        wb = None if w is None else w[rows]
-        if wb is not None and not wb.any():     # no data in the batch: no step
-            continue
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, _ = net.train_step(net.batch_input(X, rows), Y[rows], wb)
-        if not step_is_finite(loss, store):
-            err = diverged(loss, net.epoch_, number, rate, history)
-            raise ValueError(f"{DIVERGED} (at epoch {err.epoch})") from err
-        net.update_state()
-        optimizer.step(store, rate)
-        total += loss * (rows.shape[0] if wb is None else float(wb.sum()))
-    if not np.isfinite(store.values).all():
-        err = diverged(float("inf"), net.epoch_, len(batches) - 1, rate, history)
-        raise ValueError(f"{DIVERGED} (at epoch {err.epoch})") from err
-    net.epoch_ += 1
-    n = X.shape[0] if w is None else float(w.sum())
-    return total / n + net.penalty(n)
+
+    def __init__(self, estimator, validation):
+        self.estimator, self.validation, self.best_weights = estimator, validation, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        est, net = self.estimator, self.model
+        if not np.isfinite(net.store.values).all():
+            raise as_sklearn_error(diverged(float("inf"), epoch, 0, logs["lr"], est._history))
+        est._end_epoch(logs["cost"])
+        if self.validation is not None and est._score_epoch(*self.validation):
+            self.best_weights = net.get_weights()
+        if est._no_improvement_count > est.n_iter_no_change and est._stop_or_slow_down():
+            net.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
 
 
 class StochasticSolver:
@@ -107,37 +111,31 @@ class StochasticSolver:
     def _fit_stochastic(self, X, Y, w, validation, incremental):
         net = self.model_
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0])
-        self.n_iter_, best_weights = 0, None
+        self.n_iter_ = 0
         schedule = (make_schedule(self.lr_decay, float(self.learning_rate_init))
                     if self.lr_decay is not None else None)
-        while True:
-            rate = schedule(net.epoch_) if schedule is not None else self._rate
-            batches = epoch_batches(net.rng_, X.shape[0], batch_size, net.needs_two_rows,
-                                    self.shuffle)
-            cost = run_epoch(net, self._optimizer, X, Y, w, batches, rate * self._rate_factor,
-                             self._history)
-            self._end_epoch(cost, rate)
-            if validation is not None and self._score_epoch(*validation):
-                best_weights = net.get_weights()
-            if self._no_improvement_count > self.n_iter_no_change and self._stop_or_slow_down():
-                break
-            if incremental:
-                break
-            if self.n_iter_ == self.max_iter:
-                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                              "reached and the optimization hasn't converged yet "
-                              f"(max_iter={self.max_iter} epochs reached).", ConvergenceWarning)
-                break
-        if best_weights is not None:
-            net.set_weights(best_weights)
 
-    def _end_epoch(self, cost, rate):
+        def rate(epoch):   # the optimizer's rate: α in scikit-learn's units, times its factor
+            return (schedule(epoch) if schedule is not None else self._rate) * self._rate_factor
+
+        trainer = Trainer(net, self._optimizer, TrainingRows(X, Y, w),
+                          Batching(batch_size, self.shuffle))
+        try:
+            trainer.run(1 if incremental else self.max_iter, rate, history=self._history,
+                        hooks=[SklearnEpochs(self, validation)])
+        except DivergenceError as err:
+            raise as_sklearn_error(err) from err
+        if not net.stop_training and not incremental and self.n_iter_ == self.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                          "reached and the optimization hasn't converged yet "
+                          f"(max_iter={self.max_iter} epochs reached).", ConvergenceWarning)
+
+    def _end_epoch(self, cost):
         """Record the epoch's cost, print it, count no improvement, update "invscaling"."""
         self.n_iter_ += 1
         self.t_ += self._n_train_rows
         self.loss_ = float(cost)
         self.loss_curve_.append(self.loss_)
-        self._history.on_epoch_end(self.model_.epoch_ - 1, {"cost": self.loss_, "lr": rate})
         if self.verbose:
             print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
         if self.validation_scores_ is None:

@@ -143,6 +143,9 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
         self._validate_params()
         self._check_applicable(incremental)
         fresh = "model_" not in self.__dict__ or not (self.warm_start or incremental)
+        # A run stopped by Ctrl-C goes on where it stopped, when warm_start or
+        # partial_fit continues the model (see StochasticSolver).
+        resuming = not fresh and self.__dict__.get("_interrupted", False)
         X, y = validate_data(self, X, y, reset=fresh, dtype=self._input_dtype(fresh),
                              accept_sparse=SPARSE_FORMATS, multi_output=True,
                              y_numeric=not is_classifier(self))
@@ -156,22 +159,36 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
             X, y, w, validation = validation[0], validation[1], validation[2], validation[3:]
         self._batch_size_check(X.shape[0])
         try:
-            self._prepare(X, y, seed, fresh, incremental, classes)
+            self._prepare(X, y, seed, fresh, incremental, classes, resuming)
             Y = self.model_.targets_.transform(y, self.model_.config["nodes"][-1],
                                                self.model_.dtype)
             self._n_train_rows = X.shape[0]
             if self.solver == "lbfgs":
                 self._fit_lbfgs(X, Y, w)
             else:
-                self._fit_stochastic(X, Y, w, validation, incremental)
+                self._fit_stochastic(X, Y, w, validation, incremental, resuming)
+        except KeyboardInterrupt:
+            self._keep_or_forget(fresh)
+            raise
         except BaseException:
             if fresh:   # nothing fitted is left half-recorded
                 self.__dict__.pop("model_", None)
             raise
         return self
 
-    def _prepare(self, X, y, seed, fresh, incremental, classes):
-        """Build the network on a fresh start; make the optimizer for a new run."""
+    def _keep_or_forget(self, fresh):
+        """After Ctrl-C: a model that took a step is kept, at the step boundary where the
+        engine stopped, to go on with warm_start or partial_fit; else as after an error."""
+        net = self.__dict__.get("model_")
+        if net is not None and self.solver != "lbfgs" and (
+                net.position_ is not None or net.epoch_ > 0):
+            self._interrupted = True
+        elif fresh:
+            self.__dict__.pop("model_", None)
+
+    def _prepare(self, X, y, seed, fresh, incremental, classes, resuming=False):
+        """Build the network on a fresh start; make the optimizer for a new run (not
+        when resuming an interrupted one, whose optimizer, rate and counts go on)."""
         if fresh:
             output, n_outputs, encoder = self._targets(y, True, classes)
             net = self._build(output, n_outputs, seed,
@@ -181,6 +198,8 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
             self.model_ = net
         else:
             self._targets(y, False, classes)
+        if resuming:
+            return
         if self.solver != "lbfgs" and (fresh or not incremental or "_optimizer" not in
                                        self.__dict__):
             self._optimizer, rate = make_optimizer(

@@ -67,11 +67,12 @@ class SklearnEpochs(Callback):
     It refuses weights that stopped being finite (scikit-learn's check after
     each epoch), records the epoch's cost, scores the validation rows, and
     sets ``model.stop_training`` when scikit-learn's MLP would stop. At the end
-    of training, the best validation epoch's weights come back.
+    of training, the best validation epoch's weights come back; they are kept
+    on the estimator meanwhile, so that a run stopped by Ctrl-C keeps them too.
     """
 
     def __init__(self, estimator, validation):
-        self.estimator, self.validation, self.best_weights = estimator, validation, None
+        self.estimator, self.validation = estimator, validation
 
     def on_epoch_end(self, epoch, logs=None):
         est, net = self.estimator, self.model
@@ -79,13 +80,13 @@ class SklearnEpochs(Callback):
             raise as_sklearn_error(diverged(float("inf"), epoch, 0, logs["lr"], est._history))
         est._end_epoch(logs["cost"])
         if self.validation is not None and est._score_epoch(*self.validation):
-            self.best_weights = net.get_weights()
+            est._best_weights = net.get_weights()
         if est._no_improvement_count > est.n_iter_no_change and est._stop_or_slow_down():
             net.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.best_weights is not None:
-            self.model.set_weights(self.best_weights)
+        if self.estimator._best_weights is not None:
+            self.model.set_weights(self.estimator._best_weights)
 
 
 class StochasticSolver:
@@ -108,10 +109,22 @@ class StochasticSolver:
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._history = History()
 
-    def _fit_stochastic(self, X, Y, w, validation, incremental):
+    def _fit_stochastic(self, X, Y, w, validation, incremental, resuming=False):
+        """Run the epochs of a fit (``max_iter``), or of a ``partial_fit`` (one).
+
+        ``resuming`` goes on with a run that Ctrl-C stopped (the model's
+        ``position_`` and the counts of its finished epochs), to the bits the
+        uninterrupted run would have given, for the same data and an int
+        ``random_state`` (which draws the same early-stopping split).
+        """
         net = self.model_
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0])
-        self.n_iter_ = 0
+        if not resuming:
+            self._best_weights = None
+        if not (resuming and not incremental):
+            self.n_iter_ = 0
+        self._interrupted = False
+        epochs = 1 if incremental else self.max_iter - self.n_iter_
         schedule = (make_schedule(self.lr_decay, float(self.learning_rate_init))
                     if self.lr_decay is not None else None)
 
@@ -121,7 +134,7 @@ class StochasticSolver:
         trainer = Trainer(net, self._optimizer, TrainingRows(X, Y, w),
                           Batching(batch_size, self.shuffle))
         try:
-            trainer.run(1 if incremental else self.max_iter, rate, history=self._history,
+            trainer.run(epochs, rate, history=self._history,
                         hooks=[SklearnEpochs(self, validation)])
         except DivergenceError as err:
             raise as_sklearn_error(err) from err

@@ -10,8 +10,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..training import NeuralNetwork
 from ..training.targets import TargetEncoder
-from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, ClassifierOutputs, NetworkEstimator,
+from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, NetworkEstimator,
                     check_hidden_layer_sizes, refuse, set_parameters, stochastic)
+from ._classifier import ClassifierOutputs
 
 # scikit-learn's names for hidden activations, and mllib's own, to mllib's.
 ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",

@@ -341,7 +341,24 @@ def _add_tune(sub):
                        help="start over in --out instead of refusing another search there")
     where.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
                        default=1, help="no line per finished trial")
+    _add_dask(tune)
     tune.set_defaults(handler="tune")
+
+
+def _add_dask(tune):
+    """The flags of a search on a Dask scheduler (``--scheduler tcp://...`` or ``tls://...``)."""
+    dask = tune.add_argument_group("Dask cluster")
+    dask.add_argument("--data-dir", metavar="DIR",
+                      help="folder where the search writes its data for the workers to read; "
+                           "every worker must see it at the same path (default: the temp "
+                           "folder, which only the workers of this machine see)")
+    dask.add_argument("--wait-for-workers", type=_argtype(values.positive_real),
+                      metavar="SECONDS", help="give up if no worker has joined the scheduler "
+                      "after this long (default: 60)")
+    for flag, what in (("--tls-ca-file", "CA certificate(s) that the scheduler's certificate "
+                        "must be signed by"), ("--tls-cert", "this client's certificate"),
+                       ("--tls-key", "this client's private key, if not in --tls-cert")):
+        dask.add_argument(flag, metavar="PEM", help=f"for a tls:// scheduler: {what}")
 
 
 def _add_diagnose(sub):

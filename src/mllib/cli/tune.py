@@ -30,6 +30,7 @@ from ..tune.backends import DASK_SCHEMES
 from ..tune.settings import SETTING, canonical_key
 from . import csvdata
 from .args import defaults, read_config, read_json_object
+from .cluster import cluster_failures, dask_backend, refuse_dask_flags
 from .errors import CLIError, usage_errors
 from .train import choose_output, load_and_split
 
@@ -43,11 +44,11 @@ def run_tune(args) -> int:
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
     fixed = _fixed_settings(given, space, output, halving=args.halving)
-    backend = _backend(args.scheduler, args.workers)
+    backend = _backend(args)
     out = Path(args.out)
     common = dict(settings=fixed, seed=args.seed, backend=backend, out=out,
                   restart=args.restart, on_trial=_Progress(args))
-    with usage_errors("cannot search"):
+    with usage_errors("cannot search"), cluster_failures():
         if args.halving:
             result = successive_halving(space, train, dev, trials=args.trials,
                                         min_epochs=args.min_epochs, max_epochs=args.max_epochs,
@@ -155,7 +156,10 @@ def _fixed_settings(given, space, output, *, halving):
     return {**fixed, "output": output}
 
 
-def _backend(scheduler, workers):
+def _backend(args):
+    scheduler, workers = args.scheduler, args.workers
+    if scheduler in ("local", "processes"):
+        refuse_dask_flags(args)
     if scheduler == "local":
         if workers is not None:
             raise CLIError("--workers needs --scheduler processes (or a Dask cluster's own)")
@@ -165,7 +169,7 @@ def _backend(scheduler, workers):
     if scheduler.startswith(DASK_SCHEMES):
         if workers is not None:
             raise CLIError("--workers is for --scheduler processes; a Dask cluster has its own")
-        return scheduler
+        return dask_backend(args)
     raise CLIError(f"--scheduler must be local, processes or a Dask scheduler address such "
                    f"as tcp://host:8786, got {scheduler!r}")
 

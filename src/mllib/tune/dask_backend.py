@@ -163,9 +163,14 @@ class _Session:
         self.client = self.files = self.quiet = None
 
     def run(self, tasks, done):
-        if self.files is None:
-            self._start()
-        _run(self.client, self.address, tasks, self.files, done)
+        try:
+            if self.files is None:
+                self._start()
+            _run(self.client, self.address, tasks, self.files, done)
+        except SchedulerLost:
+            if self.quiet is not None:
+                self.quiet.lost = True
+            raise
 
     def _start(self):
         backend = self.backend
@@ -206,6 +211,8 @@ def _run(client, address, tasks, files, done):
     """Run ``tasks``, calling ``done`` with each outcome; cancel the rest on the way out."""
     from distributed import as_completed
 
+    if client.status != "running":        # lost between two rungs of successive halving
+        raise SchedulerLost(f"lost the Dask scheduler at {address}", address)
     futures = {client.submit(_run_on_dask, task, files, pure=False): task[0] for task in tasks}
     try:
         for future in as_completed(futures, loop=client.loop):
@@ -249,11 +256,17 @@ def _run_on_dask(task, files):
 
 
 class _QuietLoss(logging.Filter):
-    """Drops the traceback that distributed's client logs when it cannot reconnect to a lost
-    scheduler, or is closed while it tries: the search reports the loss itself, in one line.
-    Installed only on a client that the search opened; everything else is still logged."""
+    """Drops what distributed's client logs of a lost scheduler, when it cannot reconnect or
+    is closed while it tries, and once the loss is known (``lost``), the cancelled or broken
+    connections of its closing: the search reports the loss itself, in one line. Installed
+    only on a client that the search opened; everything else is still logged."""
 
     LOGGER = "distributed.client"
+    CONNECTION = (asyncio.CancelledError, concurrent.futures.CancelledError, OSError)
+
+    def __init__(self):
+        super().__init__()
+        self.lost = False
 
     @classmethod
     def install(cls):
@@ -267,8 +280,10 @@ class _QuietLoss(logging.Filter):
     def filter(self, record):
         if record.getMessage().startswith("Failed to reconnect to scheduler"):
             return False
-        if not record.exc_info or record.exc_info[2] is None:
+        if not record.exc_info or record.exc_info[1] is None:
             return True
+        if self.lost and isinstance(record.exc_info[1], self.CONNECTION):
+            return False
         names, trace = set(), record.exc_info[2]
         while trace is not None:
             names.add(trace.tb_frame.f_code.co_name)

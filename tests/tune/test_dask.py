@@ -231,6 +231,29 @@ def test_a_scheduler_without_workers_is_a_clear_error_that_loses_nothing(tmp_pat
                                    "0 of 3 trials of rung 0 were finished)")
 
 
+def test_workers_that_all_leave_mid_search_are_a_clear_error(tmp_path):
+    out = tmp_path / "search"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as own:
+        def search():
+            random_search(SPACE, TRAIN, DEV, trials=4, settings={"epochs": 150, "batch_size": 8},
+                          seed=2, out=out, backend=DaskBackend(own, wait_for_workers=1))
+
+        errors = []
+        runner = threading.Thread(target=lambda: errors.append(in_a_thread(search)))
+        runner.start()
+        wait_for_a_trial(out / "trials.jsonl", runner)
+        cluster.scale(0)
+        runner.join(timeout=120)
+    kept = (out / "trials.jsonl").read_text().count("\n")
+    assert isinstance(errors[0], NoWorkers) and kept < 4
+    assert str(errors[0]) == (
+        f"every worker left the Dask scheduler at {cluster.scheduler_address}, and none joined "
+        "within 1 s (wait_for_workers; mllib tune --wait-for-workers): start workers (dask "
+        f"worker {cluster.scheduler_address}), then run the same command again to resume from "
+        f"{out}, which keeps {kept} of 4 trials")
+
+
 @pytest.mark.parametrize("scheduler, options, message", [
     ("localhost:8786", {}, r"scheduler must be a dask.distributed.Client or an address such as "
                            r"'tcp://host:8786', got 'localhost:8786'"),

@@ -1,4 +1,4 @@
-"""``mllib tune --scheduler tcp://...``: the Dask back-end that the flags describe, and its failures.
+"""``mllib tune --scheduler tcp://...``: the Dask back-end its flags describe, and its failures.
 
 A scheduler's address becomes a :class:`mllib.tune.DaskBackend`, with the TLS
 credentials of ``--tls-ca-file``, ``--tls-cert`` and ``--tls-key`` (without

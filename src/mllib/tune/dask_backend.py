@@ -160,13 +160,13 @@ class _Session:
 
     def __init__(self, backend, train, dev):
         self.backend, self.data = backend, (train, dev)
-        self.client = self.files = self.quiet = None
+        self.client = self.files = self.quiet = self.address = None
 
     def run(self, tasks, done):
         try:
             if self.files is None:
                 self._start()
-            _run(self.client, self.address, tasks, self.files, done)
+            self._run(tasks, done)
         except SchedulerLost:
             if self.quiet is not None:
                 self.quiet.lost = True
@@ -181,16 +181,66 @@ class _Session:
         else:
             self.client = backend.scheduler
             self.address = self.client.scheduler.address
-        try:
-            self.client.wait_for_workers(1, timeout=backend.wait)
-        except (TimeoutError, asyncio.TimeoutError):
-            raise NoWorkers(f"no worker joined the Dask scheduler at {self.address} within "
-                            f"{backend.wait:g} s (wait_for_workers; mllib tune "
-                            "--wait-for-workers)", self.address) from None
-        except OSError:
-            raise SchedulerLost(f"lost the Dask scheduler at {self.address}",
-                                self.address) from None
+        self._wait_for_a_worker("no worker joined the Dask scheduler at {address} within "
+                                "{wait:g} s")
         self.files = datafiles.write(*self.data, backend.data_dir)
+
+    def _wait_for_a_worker(self, what):
+        """Until a worker has joined; else NoWorkers, saying ``what`` (with ``{address}``
+        and ``{wait}`` to fill in) and how to wait longer."""
+        wait = self.backend.wait
+        try:
+            self.client.wait_for_workers(1, timeout=wait)
+        except (TimeoutError, asyncio.TimeoutError):
+            what = what.format(address=self.address, wait=wait)
+            raise NoWorkers(f"{what} (wait_for_workers; mllib tune --wait-for-workers)",
+                            self.address) from None
+        except OSError:
+            raise self._lost() from None
+
+    def _lost(self):
+        return SchedulerLost(f"lost the Dask scheduler at {self.address}", self.address)
+
+    def _run(self, tasks, done):
+        """Run ``tasks``, calling ``done`` with each outcome; cancel the rest on the way out."""
+        if self.client.status != "running":      # lost between two rungs of halving
+            raise self._lost()
+        futures = {self.client.submit(_run_on_dask, task, self.files, pure=False): task[0]
+                   for task in tasks}
+        pending = set(futures)
+        try:
+            while pending:
+                finished, pending = self._finished(pending)
+                for future in sorted(finished, key=lambda f: futures[f].trial):
+                    done(futures[future], _outcome(future, futures[future], self._lost))
+        finally:
+            unfinished = [future for future in futures if not future.done()]
+            if unfinished and self.client.status == "running":
+                with contextlib.suppress(OSError, TimeoutError, asyncio.TimeoutError):
+                    self.client.cancel(unfinished)
+
+    def _finished(self, pending):
+        """``(finished, pending)``, at least one finished; NoWorkers once the scheduler has
+        had no worker for ``wait_for_workers`` seconds, and SchedulerLost if it is lost."""
+        from distributed import wait
+
+        while True:
+            try:
+                with self.client.as_current():     # wait() uses the current client
+                    return wait(pending, timeout=self.backend.wait,
+                                return_when="FIRST_COMPLETED")
+            except (TimeoutError, asyncio.TimeoutError):
+                try:
+                    workers = self.client.nthreads()
+                except OSError:
+                    raise self._lost() from None
+                if not workers:
+                    self._wait_for_a_worker("every worker left the Dask scheduler at "
+                                            "{address}, and none joined within {wait:g} s")
+            except concurrent.futures.CancelledError as err:
+                if self.client.status != "running" or "scheduler-connection-lost" in str(err):
+                    raise self._lost() from None
+                raise
 
     def close(self):
         try:
@@ -207,24 +257,7 @@ class _Session:
                 self.quiet.remove()
 
 
-def _run(client, address, tasks, files, done):
-    """Run ``tasks``, calling ``done`` with each outcome; cancel the rest on the way out."""
-    from distributed import as_completed
-
-    if client.status != "running":        # lost between two rungs of successive halving
-        raise SchedulerLost(f"lost the Dask scheduler at {address}", address)
-    futures = {client.submit(_run_on_dask, task, files, pure=False): task[0] for task in tasks}
-    try:
-        for future in as_completed(futures, loop=client.loop):
-            done(futures[future], _outcome(future, futures[future], client, address))
-    finally:
-        unfinished = [future for future in futures if not future.done()]
-        if unfinished and client.status == "running":
-            with contextlib.suppress(OSError, TimeoutError, asyncio.TimeoutError):
-                client.cancel(unfinished)
-
-
-def _outcome(future, candidate, client, address):
+def _outcome(future, candidate, lost):
     from distributed import KilledWorker
 
     try:
@@ -233,9 +266,8 @@ def _outcome(future, candidate, client, address):
         return Outcome(failed_row(candidate, "KilledWorker: the trial's worker died each "
                                   f"time it ran ({' '.join(str(err).split())})"))
     except concurrent.futures.CancelledError as err:
-        if getattr(err, "reason", None) == "scheduler-connection-lost" \
-                or client.status != "running":
-            raise SchedulerLost(f"lost the Dask scheduler at {address}", address) from None
+        if getattr(err, "reason", None) == "scheduler-connection-lost":
+            raise lost() from None
         raise
 
 

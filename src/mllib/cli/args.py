@@ -353,8 +353,8 @@ def _add_dask(tune):
                            "every worker must see it at the same path (default: the temp "
                            "folder, which only the workers of this machine see)")
     dask.add_argument("--wait-for-workers", type=_argtype(values.positive_real),
-                      metavar="SECONDS", help="give up if no worker has joined the scheduler "
-                      "after this long (default: 60)")
+                      metavar="SECONDS", help="give up when the scheduler has had no worker "
+                      "for this long, at the start or later (default: 60)")
     for flag, what in (("--tls-ca-file", "CA certificate(s) that the scheduler's certificate "
                         "must be signed by"), ("--tls-cert", "this client's certificate"),
                        ("--tls-key", "this client's private key, if not in --tls-cert")):

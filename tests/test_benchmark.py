@@ -7,6 +7,7 @@ import json
 import pathlib
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -109,3 +110,43 @@ def test_tuning_benchmark_runs_every_back_end_and_checks_their_tables(tmp_path):
     assert set(report["median_seconds"]) == {"serial", "processes", "dask"}
     assert set(report["speedup"]) == {"processes", "dask"}
     assert all(copies > 0 for copies in report["data_copies_per_worker"].values())
+    memory = report["memory_mb"]
+    assert memory["data"] == round(report["data_mb"], 1) and len(memory["workers"]) == 2
+    for figures in (memory["scheduler"], *memory["workers"].values()):
+        assert figures["peak"] >= figures["before"] > 0
+        assert figures["growth"] == pytest.approx(figures["peak"] - figures["before"], abs=0.11)
+    assert all(worker["private"] > 0 and worker["mapped"] > 0
+               for worker in memory["workers"].values())
+
+
+def test_the_search_data_does_not_grow_the_dask_scheduler(tmp_path):
+    # 100,000 rows of 64 float32 inputs: 25 MiB, which the scheduler held in full before.
+    out = tmp_path / "tuning.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "tuning.py"), "--rounds", "1",
+                           "--rows", "100000", "--trials", "2", "--epochs", "1",
+                           "--backends", "serial,dask", "--json", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert set(report["median_seconds"]) == {"serial", "dask"}
+    memory = report["memory_mb"]
+    assert memory["data"] > 24
+    assert memory["scheduler"]["growth"] < memory["data"] / 4, memory
+    # Each worker still maps the data (its pages count in its resident memory).
+    assert all(worker["growth"] > memory["data"] / 2 for worker in memory["workers"].values())
+
+
+def test_the_memory_sampler_skips_a_process_that_has_exited():
+    spec = importlib.util.spec_from_file_location("tuning", ROOT / "bench" / "tuning.py")
+    tuning = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tuning)
+    assert tuning.high_water_bytes() > 0
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    status = pathlib.Path(f"/proc/{child.pid}/status")
+    deadline = time.monotonic() + 60
+    while "State:\tZ" not in status.read_text():      # exited, not yet reaped: no VmHWM
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert tuning.high_water_bytes(child.pid) is None
+    child.wait(timeout=60)
+    assert tuning.high_water_bytes(child.pid) is None   # reaped: no /proc entry at all

@@ -108,7 +108,7 @@ def test_the_same_command_resumes_and_more_trials_extend_the_search(searched, fo
 def test_trials_run_in_a_process_per_core_by_default_and_serial_runs_them_here(folder):
     args = build_parser().parse_args(["tune", "--space", "space.json", "--trials", "1",
                                       "--out", "o"])
-    assert where_trials_run(args.scheduler, args.workers) == (
+    assert where_trials_run(args) == (
         "processes", len(os.sched_getaffinity(0)))
     text = " ".join(subcommands()["tune"].format_help().split())
     assert "the trial table is the same (default: processes)" in text

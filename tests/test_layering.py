@@ -40,7 +40,7 @@ STDLIB_ONLY = ("mllib._version", "mllib._streams", "mllib._interrupts")   # not 
 # by ``except ImportError``: (module, third-party package).
 OPTIONAL = {("mllib.training.callbacks", "tqdm"),   # ProgressLogger's bar, if installed
             ("mllib.optim.threads", "threadpoolctl"),  # BLAS's thread count, if installed
-            ("mllib.tune.backends", "distributed"),    # the Dask back-end, when asked for
+            ("mllib.tune.dask_backend", "distributed"),  # the Dask back-end, when asked for
             ("mllib.tune.result", "pandas")}       # SearchResult.table
 
 # The mllib modules each layer may import (a prefix allows its submodules too);

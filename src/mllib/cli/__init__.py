@@ -10,13 +10,15 @@
     mllib tune DATA.csv --target COLUMN --space SPACE.json [--settings FILE.json]
                (--trials N | --grid [--points K] | --halving --trials N --min-epochs A
                --max-epochs B) [--scheduler processes|serial|tcp://...] [--workers K]
-               [--drop COL,...] [--missing MODE] [other data flags of train] [--seed S]
-               --out DIR
+               [--data-dir DIR] [--wait-for-workers S] [--tls-ca-file PEM --tls-cert PEM
+               [--tls-key PEM]] [--drop COL,...] [--missing MODE] [other data flags of
+               train] [--seed S] --out DIR
     mllib diagnose DATA.csv --target COLUMN [--settings FILE.json] [--sizes S,S,...]
                    [--budget steps|epochs] --out DIR
 
 Exit status: 0 on success; 1 when ``gradcheck`` finds a gradient above the
-threshold or on an unexpected error; 2 on bad usage or bad input, with one
+threshold, when ``tune`` loses its Dask cluster (one line, saying how to resume) or
+on an unexpected error; 2 on bad usage or bad input, with one
 line on stderr that names the problem (``mllib: error: ...``); 130 on
 Ctrl-C. Tracebacks are shown only with ``--debug``.
 
@@ -64,8 +66,8 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        The exit status: 0 success, 1 gradcheck failure or unexpected
-        error, 2 bad usage, 130 interrupted, 141 closed output pipe.
+        The exit status: 0 success, 1 gradcheck failure, lost Dask cluster or
+        unexpected error, 2 bad usage, 130 interrupted, 141 closed output pipe.
         ``--help`` and ``--version`` raise ``SystemExit(0)`` as argparse does.
     """
     debug, CLIError = False, ()
@@ -89,7 +91,7 @@ def main(argv=None) -> int:
         return int(handler(args) or 0)
     except CLIError as err:
         _print_traceback(debug)
-        return _fail(f"error: {one_line(err)}", 2)
+        return _fail(f"error: {one_line(err)}", err.status)
     except KeyboardInterrupt:
         return _fail("interrupted", 130, fresh_line=True)
     except BrokenPipeError:

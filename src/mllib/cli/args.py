@@ -20,7 +20,6 @@ from ..tune.settings import SETTINGS
 from ..tune.settings import Setting as Option
 from .errors import CLIError, one_line
 
-
 OPTIONS = (
     *SETTINGS,
     Option("target", values.optional_text, "the column to predict (needed with a CSV)", None,
@@ -346,7 +345,24 @@ def _add_tune(sub):
                        help="start over in --out instead of refusing another search there")
     where.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
                        default=1, help="no progress lines (warnings and errors still show)")
+    _add_dask(tune)
     tune.set_defaults(handler="tune")
+
+
+def _add_dask(tune):
+    """The flags of a search on a Dask scheduler (``--scheduler tcp://...`` or ``tls://...``)."""
+    dask = tune.add_argument_group("Dask cluster")
+    dask.add_argument("--data-dir", metavar="DIR",
+                      help="folder where the search writes its data for the workers to read; "
+                           "every worker must see it at the same path (default: the temp "
+                           "folder, which only the workers of this machine see)")
+    dask.add_argument("--wait-for-workers", type=_argtype(values.positive_real),
+                      metavar="SECONDS", help="give up when the scheduler has had no worker "
+                      "for this long, at the start or later (default: 60)")
+    for flag, what in (("--tls-ca-file", "CA certificate(s) that the scheduler's certificate "
+                        "must be signed by"), ("--tls-cert", "this client's certificate"),
+                       ("--tls-key", "this client's private key, if not in --tls-cert")):
+        dask.add_argument(flag, metavar="PEM", help=f"for a tls:// scheduler: {what}")
 
 
 def _add_diagnose(sub):

@@ -1,5 +1,6 @@
-"""The one kind of error the ``mllib`` command reports as bad usage (exit status 2), and
-the line it ends with after Ctrl-C."""
+"""The errors the ``mllib`` command reports in one line: bad usage (exit status 2), and a run
+that something outside its input stopped (exit status 1); and the line it ends with after
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -15,6 +16,15 @@ class CLIError(Exception):
     The message names the problem, e.g. ``column 'label' not found in
     data.csv; the columns are: x1, x2, colour``.
     """
+
+    status = 2
+
+
+class RunFailed(CLIError):
+    """Not bad usage: something outside the input stopped the run (a lost Dask
+    scheduler, say); ``mllib`` prints one line, saying what was kept, and exits with 1."""
+
+    status = 1
 
 
 @contextmanager

@@ -36,6 +36,7 @@ from ..tune.backends import DASK_SCHEMES, usable_cores
 from ..tune.settings import SETTING, canonical_key
 from . import csvdata
 from .args import OPTIONS, defaults, read_config, read_json_object
+from .cluster import cluster_failures, dask_backend, refuse_dask_flags
 from .errors import CLIError, report_interruption, usage_errors
 from .searchprogress import SearchProgress, resume_command, warnings_as_lines
 from .train import choose_output, load_and_split
@@ -50,19 +51,20 @@ def run_tune(args) -> int:
     _check_mode(args)
     settings, given = _settings(args)
     space = read_space(args.space)
-    backend, workers = where_trials_run(args.scheduler, args.workers)
+    backend, workers = where_trials_run(args)
     data, parts, output, train, dev = _train_and_dev(args, settings, "a search chooses by "
                                                      "dev error")
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
     fixed = _fixed_settings(given, space, output, halving=args.halving)
     out = Path(args.out)
-    progress = SearchProgress(args.verbose, out, _where(backend, workers), args.halving)
+    progress = SearchProgress(args.verbose, out, _where(args.scheduler, workers),
+                              args.halving)
     common = dict(settings=fixed, seed=args.seed, backend=backend, workers=workers, out=out,
                   restart=args.restart, on_trial=progress, on_start=progress.start,
                   data_options={key: settings[key] for key in DATA_KEYS})
     try:
-        with usage_errors("cannot search"), warnings_as_lines():
+        with usage_errors("cannot search"), cluster_failures(), warnings_as_lines():
             result = _search(args, space, train, dev, common)
         return _write(result, data, parts, space, out)
     except KeyboardInterrupt:
@@ -182,10 +184,13 @@ def _fixed_settings(given, space, output, *, halving):
     return {**fixed, "output": output}
 
 
-def where_trials_run(scheduler, workers):
-    """``(backend, workers)`` of ``--scheduler`` and ``--workers``: local worker processes,
-    one per usable core unless ``--workers`` says; ``serial`` (or its older name
-    ``local``) in this process; or a Dask scheduler's address."""
+def where_trials_run(args):
+    """``(backend, workers)`` of ``--scheduler``, ``--workers`` and the Dask flags: local
+    worker processes, one per usable core unless ``--workers`` says; ``serial`` (or its
+    older name ``local``) in this process; or a Dask scheduler (:mod:`.cluster`)."""
+    scheduler, workers = args.scheduler, args.workers
+    if scheduler in ("serial", "local", "processes"):
+        refuse_dask_flags(args)
     if scheduler in ("serial", "local"):
         if workers is not None:
             raise CLIError(f"--workers is for --scheduler processes; --scheduler {scheduler} "
@@ -196,17 +201,17 @@ def where_trials_run(scheduler, workers):
     if scheduler.startswith(DASK_SCHEMES):
         if workers is not None:
             raise CLIError("--workers is for --scheduler processes; a Dask cluster has its own")
-        return scheduler, None
+        return dask_backend(args), None
     raise CLIError(f"--scheduler must be processes, serial or a Dask scheduler address such "
                    f"as tcp://host:8786, got {scheduler!r}")
 
 
-def _where(backend, workers) -> str:
-    if backend == "serial":
+def _where(scheduler, workers) -> str:
+    if scheduler in ("serial", "local"):
         return "in this process"
-    if backend == "processes":
+    if scheduler == "processes":
         return f"on {workers} worker process{'es' if workers > 1 else ''}"
-    return f"on the Dask cluster at {backend}"
+    return f"on the Dask cluster at {scheduler}"
 
 
 def _plots(result, space, out) -> list:

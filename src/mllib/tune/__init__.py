@@ -4,8 +4,9 @@
   ``one_minus_loguniform`` for moving-average weights β near 1.
 - :func:`random_search`, :func:`grid_search` and :func:`successive_halving`
   (over epochs), in this process, in local worker processes or on a Dask
-  cluster, resumable from their ``out`` folder, with the same trial table on
-  every back-end (:mod:`.search`, :mod:`.halving`, :mod:`.backends`).
+  cluster (:class:`DaskBackend`: TLS credentials, a shared data folder), resumable
+  from their ``out`` folder, with the same trial table on every back-end
+  (:mod:`.search`, :mod:`.halving`, :mod:`.backends`, :mod:`.dask_backend`).
 - :func:`fit`: the network that a dict of settings describes, trained as a
   trial trains it (:mod:`.settings`).
 - :func:`diagnose`: bias and variance from the train and dev errors, with the
@@ -18,12 +19,13 @@ when a Dask back-end is asked for, and pandas only for :meth:`SearchResult.table
 
 from ..training.diagnosis import Diagnosis, diagnose
 from .curves import LearningCurve, learning_curve
+from .dask_backend import ClusterError, DaskBackend
 from .halving import successive_halving
 from .result import SearchResult
 from .search import grid_search, random_search
 from .settings import fit
 from .spaces import Space, choice, fixed, loguniform, one_minus_loguniform, randint, uniform
 
-__all__ = ["Diagnosis", "LearningCurve", "SearchResult", "Space", "choice", "diagnose", "fit",
-           "fixed", "grid_search", "learning_curve", "loguniform", "one_minus_loguniform",
-           "randint", "random_search", "successive_halving", "uniform"]
+__all__ = ["ClusterError", "DaskBackend", "Diagnosis", "LearningCurve", "SearchResult", "Space",
+           "choice", "diagnose", "fit", "fixed", "grid_search", "learning_curve", "loguniform",
+           "one_minus_loguniform", "randint", "random_search", "successive_halving", "uniform"]

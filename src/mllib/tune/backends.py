@@ -12,28 +12,27 @@ oversubscribe the cores.
 
 The local processes (:mod:`.processes`) map the data read-only from files
 written once per search, which nothing outlives, even ``kill -9`` of the search.
-On Dask (:class:`Dask`), the data is not scattered, since scattered data dies
-with the worker that holds it: it is the result of a small task whose
-arguments the scheduler keeps, so that a lost copy is made again on another
-worker. It is then copied to every worker, so that trials spread over all of
-them instead of queueing where the one copy is. A trial whose worker dies is
+On Dask (:class:`.dask_backend.DaskBackend`), likewise, every worker reads and
+maps the data itself, from files that the search writes into a folder all
+the workers see (``data_dir``), checked by their hash; the data never passes
+through the scheduler, whose tasks carry only the files' paths and hashes, and
+a worker that replaces a lost one reads it again. A trial whose worker dies is
 run again elsewhere; one that keeps killing workers (``KilledWorker``), or a
 local process that dies, is recorded as failed. Everything the search has
-learnt is held here, in the client, and in ``out``.
+learnt is held here, in the client, and in ``out``; a lost scheduler, or none
+of its workers, stops the search with a :class:`.dask_backend.ClusterError`
+that says how to resume it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import warnings
 
 from .._validation import check_int
+from .dask_backend import DASK_SCHEMES, DaskBackend, is_client
 from .processes import Processes
-from .trial import Outcome, failed_row
-from .trial import run_task as _run
-
-DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ws://", "wss://", "ucx://")
+from .trial import run_task
 
 
 def usable_cores() -> int:
@@ -46,13 +45,14 @@ def usable_cores() -> int:
 
 def get_backend(backend, workers):
     """``"serial"``; ``"processes"`` with ``workers`` processes (default: the usable cores); a
-    ``dask.distributed.Client``, or the address of a Dask scheduler (``"tcp://host:8786"``),
-    connected to here, before anything of the search is written."""
-    if _is_dask_client(backend) or (isinstance(backend, str) and backend.startswith(DASK_SCHEMES)):
+    :class:`.DaskBackend`, a ``dask.distributed.Client`` or the address of a Dask scheduler
+    (``"tcp://host:8786"``), checked here, before anything of the search is written."""
+    if isinstance(backend, DaskBackend) or is_client(backend) or (
+            isinstance(backend, str) and backend.startswith(DASK_SCHEMES)):
         if workers is not None:
             raise ValueError(f"workers={workers!r} is for backend='processes'; a Dask cluster "
                              "has the workers it was started with")
-        return Dask(backend)
+        return (backend if isinstance(backend, DaskBackend) else DaskBackend(backend)).connect()
     if backend == "serial":
         if workers not in (None, 1):
             raise ValueError(f"workers={workers!r} needs backend='processes' or a Dask cluster")
@@ -60,12 +60,9 @@ def get_backend(backend, workers):
     if backend == "processes":
         workers = usable_cores() if workers is None else check_int("workers", workers, 1)
         return Processes(workers)
-    raise ValueError(f"backend must be 'serial', 'processes', a dask.distributed.Client or a "
-                     f"scheduler address such as 'tcp://host:8786', got {backend!r}")
-
-
-def _is_dask_client(value) -> bool:
-    return type(value).__name__ == "Client" and type(value).__module__.startswith("distributed")
+    raise ValueError(f"backend must be 'serial', 'processes', a DaskBackend, a "
+                     f"dask.distributed.Client or a scheduler address such as "
+                     f"'tcp://host:8786', got {backend!r}")
 
 
 class Serial:
@@ -75,58 +72,6 @@ class Serial:
     def session(self, train, dev):
         def run(tasks, done):
             for task in tasks:
-                done(task[0], _run(task, train, dev))
+                done(task[0], run_task(task, train, dev))
 
         yield run
-
-
-def _data(train, dev):
-    """The search's data, as the result of a task the scheduler can run again."""
-    return train, dev
-
-
-def _run_on_dask(task, data):
-    return _run(task, *data)
-
-
-class Dask:
-    """Trials as tasks of a Dask cluster: a ``Client``, or a scheduler's address."""
-
-    def __init__(self, client):
-        from distributed import Client
-
-        self.own = isinstance(client, str)
-        try:
-            self.client = Client(client, timeout="10s") if self.own else client
-        except (OSError, TimeoutError) as err:
-            raise ValueError(f"cannot reach the Dask scheduler at {client!r}: {err}") from None
-
-    @contextlib.contextmanager
-    def session(self, train, dev):
-        from distributed import wait
-
-        try:
-            with warnings.catch_warnings():
-                # The data travels in the graph on purpose, so that it can be made again.
-                warnings.filterwarnings("ignore", message="Sending large graph")
-                data = self.client.submit(_data, train, dev, pure=False)
-            wait(data)
-            self.client.replicate([data])
-            yield lambda tasks, done: self._run(tasks, data, done)
-        finally:
-            if self.own:
-                self.client.close()
-
-    def _run(self, tasks, data, done):
-        from distributed import KilledWorker, as_completed as dask_completed
-
-        futures = {self.client.submit(_run_on_dask, task, data, pure=False): task[0]
-                   for task in tasks}
-        for future in dask_completed(futures):
-            candidate = futures[future]
-            try:
-                outcome = future.result()
-            except KilledWorker as err:
-                outcome = Outcome(failed_row(candidate, "KilledWorker: the trial's worker died "
-                                             f"each time it ran ({' '.join(str(err).split())})"))
-            done(candidate, outcome)

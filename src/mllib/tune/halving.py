@@ -16,6 +16,7 @@ from .._interrupts import HeldInterrupts
 from .._validation import check_int, check_real
 from .backends import get_backend
 from .candidates import check_candidates, normalize, plain, random_candidates
+from .dask_backend import ClusterError
 from .result import SearchResult, best_of
 from .search import check_data, check_how, open_journal, recorded_rows
 
@@ -128,5 +129,10 @@ class _Rungs:
                     self.on_trial(dict(row))
 
         if tasks:
-            self.run_tasks(tasks, done)
+            try:
+                self.run_tasks(tasks, done)
+            except ClusterError as err:
+                out = None if self.journal is None else self.journal.folder
+                raise err.resumable(f"{len(rows)} of {len(survivors)} trials of rung {k}",
+                                    out) from None
         return [rows[c.trial] for c in survivors]

@@ -26,6 +26,7 @@ from .._version import __version__
 from ..training.inputs import check_X, rows_of
 from .backends import get_backend
 from .candidates import check_candidates, grid_candidates, normalize, plain, random_candidates
+from .dask_backend import ClusterError
 from .journal import Journal, fingerprint
 from .result import SearchResult, best_of
 from .settings import defaults, parse
@@ -51,8 +52,10 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
         Fixed settings for every trial; the rest take their defaults.
     seed : int
         Fixes every candidate and every trial's own seed.
-    backend : "serial", "processes", a dask.distributed.Client or a scheduler address
-        Where the trials run (:mod:`mllib.tune.backends`); the table is the same.
+    backend : "serial", "processes", a DaskBackend, a dask.distributed.Client or a scheduler address
+        Where the trials run (:mod:`mllib.tune.backends`); the table is the same. A Dask
+        cluster that is lost, or has no worker, raises ClusterError, which says how many
+        trials are kept in ``out``: the same call resumes.
     workers : int, optional
         Processes for ``backend="processes"`` (default: the cores this process may use).
     out : path, optional
@@ -122,8 +125,11 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
 
     tasks = [(c, None, None) for c in candidates if c.trial not in rows]
     if tasks:
-        with runner.session(train, dev) as run:
-            run(tasks, done)
+        try:
+            with runner.session(train, dev) as run:
+                run(tasks, done)
+        except ClusterError as err:
+            raise err.resumable(f"{len(rows)} of {len(candidates)} trials", how["out"]) from None
     return SearchResult(list(rows.values()), best.bytes(), kind=kind, settings=settings)
 
 

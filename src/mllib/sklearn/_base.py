@@ -1,4 +1,4 @@
-"""What the estimators share: parameter checks, the optimizer map, the fit and its targets.
+"""What the estimators share: parameter checks, the optimizer map, the fit.
 
 :class:`NetworkEstimator` turns the scikit-learn parameters into a trained
 mllib :class:`~mllib.training.NeuralNetwork`: it validates the parameters and
@@ -6,7 +6,8 @@ the data, draws the model's seed, builds the network and its optimizer,
 holds out the validation rows for early stopping, and runs a solver: the
 stochastic epochs of :mod:`._sgd` or the L-BFGS of :mod:`._lbfgs`. A fresh
 fit starts again; ``warm_start`` and ``partial_fit`` continue the fitted
-network. Subclasses say how the network is built and what ``y`` may be.
+network. Subclasses say how the network is built and what ``y`` may be (the
+classifiers' classes and labels are in :mod:`._classifier`).
 ``sample_weight`` is checked here and passed to the solvers, which give each
 batch's weights to the network's ``train_step``; a sparse X is kept sparse.
 Training that diverges raises scikit-learn's ValueError, "Solver produced
@@ -21,17 +22,15 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, is_classifier
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (Interval, InvalidParameterError, Options,
                                              StrOptions)
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, column_or_1d,
-                                      validate_data)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..optim import Adam, GradientDescent, Momentum, RMSProp
 from ..training.inputs import check_sample_weight
-from ..training.targets import TargetEncoder
 from ._docs import ATTRIBUTES_DOC, TRAINING_DOC  # noqa: F401 (re-exported for the estimators)
 from ._fitted import FittedAttributes
 from ._lbfgs import LbfgsSolver
@@ -203,14 +202,16 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
         if not self.early_stopping or incremental:
             return None
         single_label = is_classifier(self) and np.ndim(y) == 1
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-        if n_val < 2:
+        arrays = (X, y) if w is None else (X, y, w)
+        # Split first, as scikit-learn: a stratified split refuses a class of one row,
+        # which names the problem better than the validation rows' number.
+        parts = train_test_split(*arrays, test_size=self.validation_fraction,
+                                 random_state=rng, stratify=y if single_label else None) \
+            if self.validation_fraction > 0 else [np.empty(0)] * 4
+        if parts[1].shape[0] < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' "
                              f"(now {self.validation_fraction}) or the size of your dataset "
                              f"({X.shape[0]} rows).")
-        arrays = (X, y) if w is None else (X, y, w)
-        parts = train_test_split(*arrays, test_size=self.validation_fraction,
-                                 random_state=rng, stratify=y if single_label else None)
         X_train, X_val, y_train, y_val = parts[:4]
         w_train, w_val = parts[4:] if w is not None else (None, None)
         for part, rows in ((w_train, "training"), (w_val, "validation")):
@@ -222,7 +223,14 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
                 check_sample_weight(w_val, len(y_val)))
 
     def _validation_score(self, X_val, y_val, w_val=None):
-        return self.score(X_val, y_val, sample_weight=w_val)
+        """``score`` on the held-out rows, which ``validate_data`` checked with the rest.
+
+        They are passed to the network as they are: ``score`` would check them again,
+        and warn that they lost the feature names of the X that they were cut from.
+        """
+        metric = accuracy_score if is_classifier(self) else r2_score
+        return metric(y_val, self._predicted(self.model_.forward(X_val)),
+                      sample_weight=w_val)
 
     def _batch_size_check(self, n_rows):
         if self.batch_size != "auto" and self.batch_size > n_rows \
@@ -276,98 +284,6 @@ def checked_weights(sample_weight, X):
         raise ValueError(f"sample_weight must contain at least one non-zero weight; got 0 on "
                          f"all {w.shape[0]} rows")
     return check_sample_weight(w, X.shape[0])
-
-
-
-class ClassifierOutputs:
-    """Labels, probabilities and ``classes_`` for the classifiers.
-
-    ``classes_`` are the sorted labels of the first fit (or ``classes=`` of
-    the first ``partial_fit``), and the network's
-    :class:`~mllib.training.targets.TargetEncoder` encodes them, so that
-    ``model_`` predicts the same labels on its own. Two classes get one
-    sigmoid unit, giving P(classes_[1] | x); more get a softmax layer. A 0/1
-    indicator matrix y is multilabel: one sigmoid unit per column, and
-    ``classes_`` is ``arange(n_columns)``, as in scikit-learn.
-    """
-
-    _score_key = "accuracy"
-
-    def _check_y(self, y, incremental):
-        if y.ndim == 2 and y.shape[1] == 1:   # one column of labels: warn, as scikit-learn
-            y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if not incremental and np.ndim(y) == 1 and np.unique(y).shape[0] < 2:
-            raise ValueError(f"y has only one class, {np.unique(y)[:1].tolist()[0]!r}; a "
-                             "classifier needs at least 2 classes")
-        return y
-
-    def _output_layer(self, n_classes):
-        """``(activation, units)`` of the output layer for ``n_classes`` single labels."""
-        return ("sigmoid", 1) if n_classes == 2 else ("softmax", n_classes)
-    def _targets(self, y, fresh, classes):
-        """On a fresh start ``(output, n_outputs, encoder)``; else check ``y``'s classes."""
-        multilabel = type_of_target(y, input_name="y") == "multilabel-indicator"
-        if fresh:
-            self._multilabel = multilabel
-            if multilabel:
-                self.classes_ = np.arange(y.shape[1])
-                return "sigmoid", y.shape[1], TargetEncoder("sigmoid")
-            labels = np.unique(y if classes is None else np.asarray(classes))
-            if labels.shape[0] < 2:
-                raise ValueError(f"classes={classes!r} has fewer than 2 classes")
-            output, units = self._output_layer(labels.shape[0])
-            encoder = TargetEncoder(output).fitted(labels, units)
-            self.classes_ = encoder.classes.classes_
-            return output, units, encoder
-        self._check_same_classes(y, multilabel)
-        return None
-
-    def _check_same_classes(self, y, multilabel):
-        if multilabel != self._multilabel or (multilabel and y.shape[1] != len(self.classes_)):
-            first = (f"a 0/1 indicator matrix of {len(self.classes_)} columns"
-                     if self._multilabel else "class labels, 1-D")
-            raise ValueError(f"y must be {first}, as in the first fit")
-        if multilabel:
-            return
-        found = np.unique(y)
-        if self.warm_start and set(found) != set(self.classes_):
-            raise ValueError("warm_start can only be used where `y` has the same classes as "
-                             f"in the previous call to fit. Previously got {self.classes_}, "
-                             f"`y` has {found}")
-        if np.setdiff1d(found, self.classes_).shape[0]:
-            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                             f"{self.classes_}. 'y' has {found}.")
-
-    def _partial_fit_classes(self, classes):
-        """scikit-learn's rule: ``classes`` on the first call, and the same ones afterwards."""
-        if "model_" not in self.__dict__:
-            if classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit.")
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
-                             f"partial_fit, was: {self.classes_!r}")
-
-    def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes), in the order of ``classes_``.
-
-        Multilabel: each column's own probability, which need not sum to 1.
-        """
-        a = self._forward(X)
-        return np.hstack([1.0 - a, a]) if a.shape[1] == 1 and not self._multilabel else a
-
-    def predict_log_proba(self, X):
-        """``log(predict_proba(X))``; -inf where a probability is exactly 0."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """The most probable class of each row, shape (n_samples,); multilabel: the 0/1
-        matrix of the columns whose probability exceeds 1/2."""
-        proba = self.predict_proba(X)  # first: it checks that the estimator is fitted
-        if self._multilabel:
-            return (proba > 0.5).astype(np.int64)
-        return self.classes_[np.argmax(proba, axis=1)]
 
 
 def check_hidden_layer_sizes(sizes):

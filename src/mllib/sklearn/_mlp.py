@@ -10,8 +10,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..training import NeuralNetwork
 from ..training.targets import TargetEncoder
-from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, ClassifierOutputs, NetworkEstimator,
-                    check_hidden_layer_sizes, refuse, set_parameters, stochastic)
+from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, NetworkEstimator, check_hidden_layer_sizes,
+                    refuse, set_parameters, stochastic)
+from ._classifier import ClassifierOutputs
 
 # scikit-learn's names for hidden activations, and mllib's own, to mllib's.
 ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu",
@@ -229,7 +230,10 @@ class MLPRegressor(RegressorMixin, MLP):
 
     def predict(self, X):
         """Predictions, shape (n_samples,), or (n_samples, n_targets) for several targets."""
-        a = self._forward(X)
+        return self._predicted(self._forward(X))
+
+    def _predicted(self, a):
+        """``predict`` from the network's output a[L]: one target's column as a vector."""
         return a[:, 0] if a.shape[1] == 1 else a
 
     def __sklearn_tags__(self):

@@ -32,7 +32,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ..optim import Adam, GradientDescent, Momentum, RMSProp
 from ..training.inputs import check_sample_weight
 from ._docs import ATTRIBUTES_DOC, TRAINING_DOC  # noqa: F401 (re-exported for the estimators)
-from ._fitted import FittedAttributes
+from ._fitted import FittedAttributes, start_from_weights_set_by_hand
 from ._lbfgs import LbfgsSolver
 from ._sgd import StochasticSolver
 
@@ -170,7 +170,8 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
         return self
 
     def _prepare(self, X, y, seed, fresh, incremental, classes):
-        """Build the network on a fresh start; make the optimizer for a new run."""
+        """Build the network on a fresh start (from weights assigned by hand, if any, for a
+        run that continues); make the optimizer for a new run."""
         if fresh:
             output, n_outputs, encoder = self._targets(y, True, classes)
             net = self._build(output, n_outputs, seed,
@@ -178,6 +179,7 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
             net.build(X.shape[1], n_outputs)
             net.targets_, net.fitted_ = encoder, True
             self.model_ = net
+            start_from_weights_set_by_hand(self, self.warm_start or incremental)
         else:
             self._targets(y, False, classes)
         if self.solver != "lbfgs" and (fresh or not incremental or "_optimizer" not in

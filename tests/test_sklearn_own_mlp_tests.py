@@ -63,9 +63,11 @@ DIFFERENCES = {
                                                   "feature names with early stopping, passes "
                                                   "for MLPRegressor and is tested for both in "
                                                   "tests/test_sklearn_early_stopping.py",
-    # Not yet decided or fixed (issue 19):
-    "test_mlp_diverging_loss": "pending",
-    "test_mlp_vs_poisson_glm_equivalent[42]": "pending",
+    "test_mlp_diverging_loss": "pending the shared training engine (issue 19): with early "
+                               "stopping, scikit-learn trains on through non-finite weights, "
+                               "records NaN validation scores and restores the best epoch's "
+                               "weights; mllib's stochastic loop raises at the first "
+                               "non-finite step",
 }
 
 SKLEARN_DIR = Path(sklearn.__file__).parent

@@ -108,7 +108,7 @@ ATTRIBUTES_DOC = """\
         Layers of units, input and output included.
     n_outputs_ : int
         Output units.
-    out_activation_ : {"logistic", "softmax", "identity"}
+    out_activation_ : {"logistic", "softmax", "identity", "exp"}
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.

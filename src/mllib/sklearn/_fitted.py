@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 # mllib's output activations by scikit-learn's names.
-OUT_ACTIVATIONS = {"sigmoid": "logistic", "softmax": "softmax", "linear": "identity"}
+OUT_ACTIVATIONS = {"sigmoid": "logistic", "softmax": "softmax", "linear": "identity",
+                   "exp": "exp"}
 # The attributes that may be assigned before the first fit (kept in the estimator's
 # __dict__ under by_hand(name), which does not end in "_": check_is_fitted looks for that).
 BY_HAND_NAMES = ("coefs_", "intercepts_", "n_layers_", "n_outputs_", "out_activation_")
@@ -141,8 +142,8 @@ class FittedAttributes:
         "int: output units n[L]; 1 for two classes (one sigmoid unit) and one target.")
     out_activation_ = _layout_property(
         "out_activation_", lambda net: OUT_ACTIVATIONS[net.output_kind],
-        'str: the output activation by scikit-learn\'s name: "logistic", "softmax" or '
-        '"identity".')
+        'str: the output activation by scikit-learn\'s name: "logistic", "softmax", '
+        '"identity" or "exp".')
 
 
 def start_from_weights_set_by_hand(estimator, continuing):

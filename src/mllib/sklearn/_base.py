@@ -204,16 +204,18 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
         if not self.early_stopping or incremental:
             return None
         single_label = is_classifier(self) and np.ndim(y) == 1
+        too_small = ValueError("The validation set is too small. Increase "
+                               f"'validation_fraction' (now {self.validation_fraction}) or "
+                               f"the size of your dataset ({X.shape[0]} rows).")
+        if self.validation_fraction == 0:
+            raise too_small
         arrays = (X, y) if w is None else (X, y, w)
         # Split first, as scikit-learn: a stratified split refuses a class of one row,
         # which names the problem better than the validation rows' number.
         parts = train_test_split(*arrays, test_size=self.validation_fraction,
-                                 random_state=rng, stratify=y if single_label else None) \
-            if self.validation_fraction > 0 else [np.empty(0)] * 4
+                                 random_state=rng, stratify=y if single_label else None)
         if parts[1].shape[0] < 2:
-            raise ValueError("The validation set is too small. Increase 'validation_fraction' "
-                             f"(now {self.validation_fraction}) or the size of your dataset "
-                             f"({X.shape[0]} rows).")
+            raise too_small
         X_train, X_val, y_train, y_val = parts[:4]
         w_train, w_val = parts[4:] if w is not None else (None, None)
         for part, rows in ((w_train, "training"), (w_val, "validation")):

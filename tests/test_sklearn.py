@@ -322,7 +322,7 @@ def test_regressor_with_several_targets():
 @pytest.mark.parametrize("estimator, name, value", [
     (MLPClassifier(alpha=-1.0), "alpha", "-1.0"),
     (MLPRegressor(solver="newton"), "solver", "'newton'"),
-    (MLPRegressor(loss="poisson"), "loss", "'poisson'"),
+    (MLPRegressor(loss="absolute_error"), "loss", "'absolute_error'"),
     (MLPClassifier(learning_rate="optimal"), "learning_rate", "'optimal'"),
     (MLPClassifier(max_fun=0), "max_fun", "0"),
     (MLPClassifier(activation="softmax"), "activation", "'softmax'"),

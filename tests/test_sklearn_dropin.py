@@ -302,7 +302,6 @@ def test_stratified_early_stopping_names_the_label():
 
 @pytest.mark.parametrize("estimator, name, why", [
     (MLPClassifier(momentum=1.0), "momentum", "never learns at β = 1"),
-    (MLPRegressor(loss="poisson"), "loss", "no exponential output and Poisson loss"),
 ])
 def test_values_scikit_learn_takes_but_a_notes_network_cannot(estimator, name, why):
     X, y = iris()

@@ -56,6 +56,8 @@ def targets_for(output, n_out, n, rng):
         return rng.integers(0, 2, size=(n, n_out)).astype(float)
     if output == "softmax":
         return np.eye(n_out)[rng.integers(0, n_out, size=n)]
+    if output == "exp":
+        return rng.poisson(1.5, size=(n, n_out)).astype(float)   # counts ≥ 0
     return rng.normal(size=(n, n_out))
 
 
@@ -125,7 +127,7 @@ def build_case(*, hidden, output, depth, batch, bias, reg, bn, dropout, seed,
     for attempt in range(50):
         rng = np.random.default_rng(seed + 1000 * attempt)
         n_out = {"softmax": int(rng.integers(2, 4)), "sigmoid": int(rng.integers(1, 3)),
-                 "linear": int(rng.integers(1, 4))}[output]
+                 "linear": int(rng.integers(1, 4)), "exp": int(rng.integers(1, 4))}[output]
         nodes = [int(rng.integers(2, 5))] + [int(rng.integers(2, 5)) for _ in range(depth - 1)]
         nodes.append(n_out)
         L = depth

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from mllib.nn.activations import (
-    ACTIVATIONS, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, get_activation,
+    ACTIVATIONS, Exp, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh, get_activation,
 )
 
 ELEMENTWISE = [Sigmoid(), Tanh(), ReLU(), LeakyReLU(), LeakyReLU(0.0), LeakyReLU(0.3), Linear()]
-ALL = ELEMENTWISE + [Softmax()]
+ALL = ELEMENTWISE + [Softmax()]      # bounded for finite z: the stability tests below
+UNBOUNDED = [Exp()]                  # e^z overflows past the dtype's range (its own tests)
 
 
 def test_values_by_hand():
@@ -25,6 +26,7 @@ def test_values_by_hand():
     np.testing.assert_array_equal(Linear().forward(z), z)
     e = np.exp([-2.0, 0.0, 3.0])
     np.testing.assert_allclose(Softmax().forward(z), [e / e.sum()], rtol=1e-15)
+    np.testing.assert_allclose(Exp().forward(z), [[np.e ** -2, 1.0, np.e ** 3]], rtol=1e-15)
 
 
 # The derivatives g'(z), written from z (the layers compute them from a = g(z)).
@@ -33,10 +35,11 @@ DERIVATIVES = {
     "tanh": lambda z: 1 / np.cosh(z) ** 2,
     "relu": lambda z: (z > 0).astype(float),
     "linear": lambda z: np.ones_like(z),
+    "exp": np.exp,
 }
 
 
-@pytest.mark.parametrize("g", ELEMENTWISE, ids=repr)
+@pytest.mark.parametrize("g", ELEMENTWISE + UNBOUNDED, ids=repr)
 def test_elementwise_backward_is_delta_times_derivative(g):
     rng = np.random.default_rng(0)
     z = rng.uniform(0.05, 4, size=(6, 5)) * rng.choice([-1.0, 1.0], size=(6, 5))
@@ -130,7 +133,7 @@ def test_saturated_values(dtype):
         np.testing.assert_array_equal(Sigmoid().backward(a, np.ones_like(a)), [[0.0, 0.0]])
 
 
-@pytest.mark.parametrize("g", ALL, ids=repr)
+@pytest.mark.parametrize("g", ALL + UNBOUNDED, ids=repr)
 def test_forward_keeps_the_dtype(g):
     z = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
     assert g.forward(z).dtype == np.float32
@@ -140,12 +143,14 @@ def test_forward_keeps_the_dtype(g):
 # -- lookup -------------------------------------------------------------------------
 
 def test_get_activation_by_name_alias_instance_and_config():
-    assert set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear"}
+    assert set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "leaky_relu", "softmax", "linear",
+                                "exp"}
     for name, cls in ACTIVATIONS.items():
         assert type(get_activation(name)) is cls
         assert type(get_activation(name.upper())) is cls
     assert type(get_activation("identity")) is Linear
     assert type(get_activation("logistic")) is Sigmoid
+    assert type(get_activation("exponential")) is Exp
     g = LeakyReLU(0.25)
     assert get_activation(g) is g
     assert get_activation({"name": "leaky_relu", "beta": 0.25}) == g
@@ -184,3 +189,21 @@ def test_forward_into_has_the_bits_of_forward(g, dtype):
 def test_forward_into_writes_over_its_argument(g):
     z = np.array([[-1.0, 0.5, 2.0]], dtype=np.float32)
     assert g.forward_into(z) is z
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_exponential_overflows_to_infinity_and_underflows_to_zero_silently(dtype):
+    """Past log of the dtype's largest number e^z is +∞, below about −745 (−103) it is 0:
+    the correctly rounded values, with no floating-point warning, and never NaN."""
+    g = Exp()
+    z = GRID.astype(dtype)[None, :]
+    with np.errstate(all="raise"):
+        a = g.forward(z)
+        d = g.backward(a, np.ones_like(a))
+        into = g.forward_into(z.copy())
+    limit = np.log(np.finfo(dtype).max)
+    np.testing.assert_array_equal(np.isinf(a), z > limit)
+    assert not np.isnan(a).any() and (a >= 0).all()
+    np.testing.assert_array_equal(d, a)
+    np.testing.assert_array_equal(into, a)
+    assert a[0, 0] == 0.0 and a[0, -1] == np.inf

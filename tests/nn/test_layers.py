@@ -184,7 +184,7 @@ def test_batchnorm_rejects_bad_arguments(kwargs):
 
 # -- ActivationLayer ------------------------------------------------------------
 
-ACTIVATION_SPECS = ["sigmoid", "tanh", "relu", "linear", "softmax",
+ACTIVATION_SPECS = ["sigmoid", "tanh", "relu", "linear", "softmax", "exp",
                     {"name": "leaky_relu", "beta": 0.0}, "leaky_relu",
                     {"name": "leaky_relu", "beta": 0.2}]
 

@@ -7,12 +7,12 @@ import pytest
 
 from mllib.gradcheck import numerical_gradient, relative_error
 from mllib.nn.losses import (
-    BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError, loss_for_output,
+    BinaryCrossEntropy, CategoricalCrossEntropy, PoissonDeviance, SquaredError, loss_for_output,
 )
 
 from _nn_testing import GRAD_TOL
 
-LOSSES = [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError()]
+LOSSES = [BinaryCrossEntropy(), CategoricalCrossEntropy(), SquaredError(), PoissonDeviance()]
 
 
 def _targets(loss, rng, n, k):
@@ -20,6 +20,8 @@ def _targets(loss, rng, n, k):
         return rng.integers(0, 2, size=(n, k)).astype(float)
     if isinstance(loss, CategoricalCrossEntropy):
         return np.eye(k)[rng.integers(0, k, size=n)]
+    if isinstance(loss, PoissonDeviance):
+        return rng.poisson(1.5, size=(n, k)).astype(float)   # counts, zeros among them
     return rng.normal(size=(n, k))
 
 
@@ -32,6 +34,9 @@ def _naive_cost(loss, z, y):
     if isinstance(loss, CategoricalCrossEntropy):
         a = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
         return -np.sum(y * np.log(a)) / n
+    if isinstance(loss, PoissonDeviance):
+        a = np.exp(z)   # y log(y/a) − y + a, with 0 log 0 = 0
+        return np.sum(np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / a), 0) - y + a) / n
     return np.sum((z - y) ** 2) / (2 * n)
 
 
@@ -62,6 +67,7 @@ def test_output_activation_pairs():
     assert isinstance(loss_for_output("sigmoid"), BinaryCrossEntropy)
     assert isinstance(loss_for_output("softmax"), CategoricalCrossEntropy)
     assert isinstance(loss_for_output("linear"), SquaredError)
+    assert isinstance(loss_for_output("exp"), PoissonDeviance)
     for name in ("tanh", "relu", "leaky_relu", "bogus"):
         with pytest.raises(ValueError, match="paired loss"):
             loss_for_output(name)
@@ -92,6 +98,70 @@ def test_squared_error_by_hand():
     # residuals (1, −2) and (−3, 0): ‖·‖² = 5 and 9, J = 14/4
     assert loss.cost(z, y) == 3.5
     np.testing.assert_array_equal(loss.delta(z, y), [[0.5, -1.0], [-1.5, 0.0]])
+
+
+def test_poisson_deviance_by_hand():
+    # a = e^z = (1, 2) and (3, 1); y = (1, 0) and (1, 2). L = y log(y/a) − y + a:
+    # 0 and 2 on the first row, (2 − ln 3) and (2 ln 2 − 1) on the second.
+    z = np.array([[0.0, np.log(2)], [np.log(3), 0.0]])
+    y = np.array([[1.0, 0.0], [1.0, 2.0]])
+    loss = PoissonDeviance()
+    assert loss.cost(z, y) == pytest.approx((3 - np.log(3) + 2 * np.log(2)) / 2, rel=1e-14)
+    a = loss.activation.forward(z)
+    np.testing.assert_allclose(a, [[1.0, 2.0], [3.0, 1.0]], rtol=1e-15)
+    np.testing.assert_allclose(loss.delta(a, y), [[0.0, 1.0], [1.0, -0.5]], rtol=1e-15,
+                               atol=1e-16)
+
+
+@pytest.mark.parametrize("y", [0.0, 1e-8, 0.5, 3.0, 1e6, 1e12])
+def test_poisson_deviance_is_zero_at_a_fit_and_positive_elsewhere(y):
+    """At a = y the deviance is 0 (for y = 0, its infimum as z → −∞). Near it, written as
+    L = y (expm1(r) − r) for r = z − log y, it loses only the digits of that one
+    difference, a relative error of about 2ε/|r| (4e-12 at r = 1e-4), where the expanded
+    form e^z − y z + (y log y − y) would lose about 2ε |log y|/r² (1e-6 for y = 1e12)."""
+    loss = PoissonDeviance()
+    log_y = np.log(y) if y > 0 else -800.0
+    for r in (-1e-4, 1e-4, -0.5, 2.0, 30.0):
+        z = np.array([[log_y + r]])
+        r_exact = z[0, 0] - log_y   # the r that z holds, exactly (a difference of neighbours)
+        expected = y * (np.expm1(r_exact) - r_exact) if y > 0 else np.exp(z[0, 0])
+        if abs(r_exact) < 1e-3:   # the series, free of expm1's own rounding near 0
+            expected = y * r_exact ** 2 * (1 / 2 + r_exact / 6 + r_exact ** 2 / 24)
+        tolerance = 1e-12 if abs(r) > 1e-3 else 1e-10
+        assert loss.cost(z, np.array([[y]])) == pytest.approx(expected, rel=tolerance)
+        assert loss.cost(z, np.array([[y]])) > 0 or y == 0
+    if y > 0:
+        assert loss.cost(np.array([[log_y]]), np.array([[y]])) == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_poisson_deviance_beyond_the_range_of_the_exponential(dtype):
+    """e^z is unbounded: past the dtype's range a, the delta and (past float64's) the cost
+    are +∞, never NaN, with no warning; far below, a is 0 and the cost y(−z + log y − 1)."""
+    loss = PoissonDeviance()
+    y = np.array([[0.0], [2.0]], dtype=dtype)
+    with np.errstate(all="raise"):
+        high = np.full((2, 1), 1e4, dtype=dtype)
+        assert loss.cost(high, y) == np.inf
+        a = loss.activation.forward(high)
+        assert (a == np.inf).all() and (loss.delta(a, y) == np.inf).all()
+        low = np.full((2, 1), -1e4, dtype=dtype)
+        assert loss.cost(low, y) == pytest.approx(2 * (1e4 + np.log(2) - 1) / 2, rel=1e-12)
+        a = loss.activation.forward(low)
+        np.testing.assert_array_equal(a, 0.0)
+        np.testing.assert_allclose(loss.delta(a, y), [[0.0], [-1.0]])
+
+
+def test_weighted_poisson_deviance_repeats_rows():
+    rng = np.random.default_rng(3)
+    z, y = rng.normal(size=(6, 2)), rng.poisson(2.0, size=(6, 2)).astype(float)
+    w = np.array([1, 0, 3, 2, 1, 1])
+    loss = PoissonDeviance()
+    repeated = loss.cost(np.repeat(z, w, axis=0), np.repeat(y, w, axis=0))
+    assert loss.cost(z, y, sample_weight=w) == pytest.approx(repeated, rel=1e-14)
+    a = loss.activation.forward(z)
+    np.testing.assert_allclose(loss.delta(a, y, sample_weight=w), (a - y) * w[:, None] / 8,
+                               rtol=1e-15)
 
 
 def test_binary_cross_entropy_outputs_add_up():

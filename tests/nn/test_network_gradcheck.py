@@ -46,7 +46,7 @@ from _nn_testing import (
 
 FACTORS = {
     "hidden": ["sigmoid", "tanh", "relu", "leaky_relu", "linear"],
-    "output": ["sigmoid", "softmax", "linear"],
+    "output": ["sigmoid", "softmax", "linear", "exp"],
     "depth": [2, 3, 4],
     "batch": [1, 2, 17],
     "bias": ["all", "none", "mixed"],
@@ -83,9 +83,9 @@ def test_network_gradients_match_central_differences(case):
     _assert_gradients_match(net, X, Y)
 
 
-DEPTH1 = list(itertools.product(["sigmoid", "softmax", "linear"], ["all", "none"],
+DEPTH1 = list(itertools.product(["sigmoid", "softmax", "linear", "exp"], ["all", "none"],
                                 ["none", "L1", "L2"], [1, 2, 17], ["none", "input"]))
-# 3 × 2 × 3 × 3 × 2 = 108 small cases, the full product.
+# 4 × 2 × 3 × 3 × 2 = 144 small cases, the full product.
 
 
 @pytest.mark.parametrize("output, bias, reg, batch, dropout", DEPTH1,

@@ -33,6 +33,8 @@ def _torch_activation(g):
         return lambda z: F.leaky_relu(z, negative_slope=g.beta)
     if name == "linear":
         return lambda z: z
+    if name == "exp":
+        return torch.exp
     raise AssertionError(name)
 
 
@@ -76,6 +78,11 @@ def torch_cost(net, X, Y, masks, *, training=True):
     elif output == "softmax":
         data = F.cross_entropy(z, Yt.argmax(dim=1), reduction="sum") / N
         a = torch.softmax(z, dim=1)
+    elif output == "exp":
+        # torch's e^z − y z, plus y log y − y: half the Poisson deviance
+        data = (F.poisson_nll_loss(z, Yt, log_input=True, full=False, reduction="sum")
+                + (torch.special.xlogy(Yt, Yt) - Yt).sum()) / N
+        a = torch.exp(z)
     else:
         data = F.mse_loss(z, Yt, reduction="sum") / (2 * N)
         a = z
@@ -100,6 +107,9 @@ CONFIGS = [
          bias=False),
     dict(nodes=[5, 4, 4, 4, 3], activators=["sigmoid", "tanh", "relu", "softmax"],
          batch_norm=[False, True, False, True, False], keep_probs=[1.0, 0.9, 0.9, 0.9, 1.0]),
+    dict(nodes=[3, 4, 2], activators=["tanh", "exp"], lp_reg=2, lambda_=0.3),
+    dict(nodes=[3, 3, 4, 1], activators=["exp", "relu", "exp"], batch_norm=[False, True,
+         False, False], keep_probs=[1.0, 0.8, 1.0, 1.0], lp_reg=1, lambda_=0.2),
 ]
 
 
@@ -112,6 +122,8 @@ def _data(net, n, seed):
         Y = rng.integers(0, 2, size=(n, n_out)).astype(float)
     elif output == "softmax":
         Y = np.eye(n_out)[rng.integers(0, n_out, size=n)]
+    elif output == "exp":
+        Y = rng.poisson(1.5, size=(n, n_out)).astype(float)   # counts, zeros among them
     else:
         Y = rng.normal(size=(n, n_out))
     return X, Y

@@ -68,6 +68,7 @@ GRAD_CASES = [
     dict(nodes=[3, 4, 2], activators=["sigmoid", "sigmoid"], lp_reg=1, lambda_=0.2),
     dict(nodes=[3, 5, 4, 2], activators=["tanh", "sigmoid", "linear"], batch_norm=True,
          bn_epsilon=0.5, keep_probs=[1.0, 0.7, 0.8, 1.0]),
+    dict(nodes=[3, 4, 2], activators=["tanh", "exp"], lp_reg=2, lambda_=0.3),
 ]
 
 
@@ -81,7 +82,8 @@ def test_weighted_gradients_match_central_differences(case):
     n_out = case["nodes"][-1]
     kind = case["activators"][-1]
     y = (rng.integers(0, n_out, 11) if kind == "softmax" else
-         rng.integers(0, 2, (11, n_out)) if kind == "sigmoid" else rng.normal(size=(11, n_out)))
+         rng.integers(0, 2, (11, n_out)) if kind == "sigmoid" else
+         rng.poisson(1.5, (11, n_out)) if kind == "exp" else rng.normal(size=(11, n_out)))
     w = rng.uniform(0.0, 3.0, 11)
     w[[2, 7]] = 0.0
     errors = check_gradients(net, X, y, eps=1e-6, sample_weight=w)
@@ -114,13 +116,16 @@ def _torch_weighted_cost(net, X, Y, w):
         rows = F.binary_cross_entropy_with_logits(z, Yt, reduction="none").sum(dim=1)
     elif kind == "softmax":
         rows = F.cross_entropy(z, Yt.argmax(dim=1), reduction="none")
+    elif kind == "exp":   # half the Poisson deviance, y log(y/a) − y + a
+        rows = (torch.special.xlogy(Yt, Yt) - Yt * z - Yt + torch.exp(z)).sum(dim=1)
     else:
         rows = 0.5 * ((z - Yt) ** 2).sum(dim=1)
     penalty = sum((leaves[f"W{l}"] ** 2).sum() for l in range(1, L + 1))
     return (wt * rows).sum() / wt.sum() + cfg["lambda_"] / (2 * wt.sum()) * penalty, leaves
 
 
-@pytest.mark.parametrize("output, n_out", [("sigmoid", 2), ("softmax", 3), ("linear", 2)])
+@pytest.mark.parametrize("output, n_out", [("sigmoid", 2), ("softmax", 3), ("linear", 2),
+                                           ("exp", 2)])
 def test_weighted_cost_and_gradients_match_torch(output, n_out):
     net = mllib.NeuralNetwork(nodes=[4, 5, n_out], activators=["tanh", output], lp_reg=2,
                               lambda_=0.4, dtype="float64", seed=6)
@@ -130,6 +135,7 @@ def test_weighted_cost_and_gradients_match_torch(output, n_out):
     X = rng.normal(size=(13, 4))
     Y = (np.eye(n_out)[rng.integers(0, n_out, 13)] if output == "softmax" else
          rng.integers(0, 2, (13, n_out)).astype(float) if output == "sigmoid"
+         else rng.poisson(1.5, (13, n_out)).astype(float) if output == "exp"
          else rng.normal(size=(13, n_out)))
     w = rng.uniform(0.0, 5.0, 13)
     cost, grads = net.gradients(X, Y, sample_weight=w)

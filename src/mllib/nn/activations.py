@@ -13,8 +13,9 @@ is the Jacobian-vector product of notes §2.1.4, ``S ⊙ (δ − ⟨δ, S⟩)`` 
 them over ``z``: inference passes a temporary it owns (a layer's fresh
 output), so that a chunk of 16,384 rows makes no second array of its size.
 
-All functions are stable for any finite input: nothing overflows, and no
-result is NaN. Underflow is not an error here and is silenced on purpose
+All functions but the exponential are stable for any finite input: nothing
+overflows, and no result is NaN; e^z, unbounded, overflows to +∞ (see
+:class:`Exp`). Underflow is not an error here and is silenced on purpose
 (``np.errstate(under="ignore")``, so that it is not raised under a caller's
 ``np.errstate(all="raise")`` either): a result whose exact value lies below
 the dtype's smallest normal number, such as e^{-|z|} for z = −200 in float32
@@ -223,10 +224,38 @@ class Linear(Activation):
         return delta
 
 
+class Exp(Activation):
+    """The exponential g(z) = e^z;  r g_z(δ) = δ ⊙ a, since (e^z)' = e^z = a.
+
+    The output of the Poisson loss (:mod:`.losses`): a = e^z > 0 is the mean of
+    a count, z its logarithm. It is the one activation here that is unbounded
+    above: e^z overflows for z beyond log of the dtype's largest number (about
+    709.78 in float64, 88.72 in float32), and is then +∞, the correctly
+    rounded answer, without a warning; the network's checks of its outputs and
+    its cost report it (:mod:`mllib.training.outputs`). Below about −745
+    (−103 in float32) it underflows to 0, also correctly rounded.
+    """
+
+    name = "exp"
+
+    def forward(self, z):
+        with np.errstate(over="ignore", under="ignore"):
+            return np.exp(z)
+
+    def forward_into(self, z):
+        with np.errstate(over="ignore", under="ignore"):
+            return np.exp(z, out=z)
+
+    def backward(self, a, delta):
+        with np.errstate(over="ignore", under="ignore"):   # as forward: ±∞ or 0 is right
+            return delta * a
+
+
 ACTIVATIONS = {
-    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Linear)
+    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Linear, Exp)
 }
-ALIASES = {"identity": "linear", "logistic": "sigmoid", "leakyrelu": "leaky_relu"}
+ALIASES = {"identity": "linear", "logistic": "sigmoid", "leakyrelu": "leaky_relu",
+           "exponential": "exp"}
 
 
 def get_activation(spec) -> Activation:

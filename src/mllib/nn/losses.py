@@ -2,16 +2,18 @@
 
 Each loss is declared for exactly one output activation, and the pair is
 differentiated as one piece: for sigmoid + binary cross-entropy, softmax +
-categorical cross-entropy and linear + squared error, the reverse differential
-of ``J = (1/N) Σ_j L(g(z_j), y_j)`` with respect to the logits is
+categorical cross-entropy, linear + squared error and exp + Poisson deviance,
+the reverse differential of ``J = (1/N) Σ_j L(g(z_j), y_j)`` with respect to
+the logits is
 
     ∂J/∂z = (a − y) / N,        a = g(z).
 
 Both the cost and that delta are computed from the logits ``z`` of shape
 ``(n_samples, n_outputs)``: the cost through log-sum-exp forms that never take
 the log of 0, and the delta through the stable activation, so both stay finite
-for any finite logit. Targets ``y`` have the shape of ``z`` (one-hot rows for
-softmax).
+for any finite logit; the exponential alone is unbounded, and its a = e^z, its
+delta and its cost are +∞ beyond the dtype's range (see :class:`PoissonDeviance`).
+Targets ``y`` have the shape of ``z`` (one-hot rows for softmax).
 
 Sample weights. Given ``sample_weight`` w ≥ 0 of shape (N,), not all 0, the
 cost is the weighted mean, as scikit-learn's MLP takes it,
@@ -39,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import fast
-from .activations import Linear, Sigmoid, Softmax
+from .activations import Exp, Linear, Sigmoid, Softmax
 
 
 class Loss:
@@ -132,6 +134,58 @@ class SquaredError(Loss):
             return weighted_mean("ij,ij,i", sample_weight, r, r) / 2.0
 
 
+class PoissonDeviance(Loss):
+    """Half the Poisson deviance, L(a, y) = y log(y/a) − y + a, a = e^z (0 log 0 = 0).
+
+    For counts y ≥ 0 whose mean a is modelled on a log scale (z = log a), as
+    scikit-learn's ``MLPRegressor(loss="poisson")`` does. Forward and reverse:
+
+        L = e^z − y z + (y log y − y),    ∂L/∂a = 1 − y/a,    da/dz = a,
+        so ∂L/∂z = (1 − y/a) a = a − y    and    ∂J/∂z = (a − y)/N,
+
+    the delta of the other pairs: the exponential is the Poisson's canonical
+    link. Why this form rather than a − y log a (PyTorch's ``poisson_nll_loss``,
+    Keras' "poisson"): the two differ by y log y − y, which does not depend on
+    the weights, so they have the same gradient and the same minimizers; but
+    the deviance is 0 at a perfect fit (a = y) and positive elsewhere, as the
+    squared error is, so the cost reads the same way, and it is scikit-learn's
+    "poisson" loss, so an estimator's ``loss_curve_`` is theirs.
+
+    From the logits, with r = z − log y for y > 0, L = y (e^r − 1 − r), written
+    as ``y·(expm1(r) − r)`` for r ≤ 1. Near a fit that difference alone loses
+    digits, a relative error of about 2ε/|r|, where the expanded form, in which
+    e^z, y z and y log y − y almost cancel, would lose about 2ε |log y|/r². For
+    r > 1 it is e^z − y (1 + r), where e^z dominates (it exceeds (1 + r) y by a
+    factor e^r/(1 + r) > 1.35). For
+    y = 0, L = e^z. Each is computed in float64, and is +∞ where e^z exceeds
+    float64's range (z > 709.78). Targets must be ≥ 0: for y < 0, L → −∞ as
+    z → −∞, and J has no minimum.
+    """
+
+    name = "poisson"
+    activation = Exp()
+
+    def cost(self, z, y, sample_weight=None):
+        loss = half_poisson_deviance(np.asarray(z, dtype=np.float64),
+                                     np.asarray(y, dtype=np.float64))
+        if sample_weight is None:
+            return float(loss.sum() / z.shape[0])
+        return weighted_mean("ij,i", sample_weight, loss)
+
+
+def half_poisson_deviance(z, y) -> np.ndarray:
+    """L = y log(y/a) − y + a elementwise, a = e^z, from float64 logits and targets."""
+    with np.errstate(over="ignore", under="ignore"):   # e^z beyond float64 is +∞, below 0
+        loss = np.exp(z)                               # the loss where y = 0
+        counted = y > 0
+        yc = y[counted]
+        r = z[counted] - np.log(yc)
+        near = r <= 1.0
+        loss[counted] = np.where(near, yc * (np.expm1(np.minimum(r, 1.0)) - r),
+                                 loss[counted] - yc * (1.0 + r))
+    return loss
+
+
 def weighted_mean(subscripts, sample_weight, *operands) -> float:
     """Σ_j w_j (Σ over row j of the product of ``operands``) / Σ_j w_j, in float64.
 
@@ -151,7 +205,11 @@ LOSS_FOR_OUTPUT = {
     "sigmoid": BinaryCrossEntropy,
     "softmax": CategoricalCrossEntropy,
     "linear": SquaredError,
+    "exp": PoissonDeviance,
 }
+
+# The outputs whose targets are numbers to predict rather than class labels.
+REGRESSION_OUTPUTS = ("linear", "exp")
 
 
 def loss_for_output(activation_name: str) -> Loss:

@@ -1,4 +1,4 @@
-"""What the estimators share: parameter checks, the optimizer map, the fit and its targets.
+"""What the estimators share: parameter checks, the optimizer map, the fit.
 
 :class:`NetworkEstimator` turns the scikit-learn parameters into a trained
 mllib :class:`~mllib.training.NeuralNetwork`: it validates the parameters and
@@ -6,7 +6,8 @@ the data, draws the model's seed, builds the network and its optimizer,
 holds out the validation rows for early stopping, and runs a solver: the
 stochastic epochs of :mod:`._sgd` or the L-BFGS of :mod:`._lbfgs`. A fresh
 fit starts again; ``warm_start`` and ``partial_fit`` continue the fitted
-network. Subclasses say how the network is built and what ``y`` may be.
+network. Subclasses say how the network is built and what ``y`` may be (the
+classifiers' classes and labels are in :mod:`._classifier`).
 ``sample_weight`` is checked here and passed to the solvers, which give each
 batch's weights to the network's ``train_step``; a sparse X is kept sparse.
 Training that diverges raises scikit-learn's ValueError, "Solver produced
@@ -21,17 +22,17 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, is_classifier
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (Interval, InvalidParameterError, Options,
                                              StrOptions)
-from sklearn.utils.validation import (_check_sample_weight, check_is_fitted,
-                                      validate_data)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..optim import Adam, GradientDescent, Momentum, RMSProp
 from ..training.inputs import check_sample_weight
 from ._docs import ATTRIBUTES_DOC, TRAINING_DOC  # noqa: F401 (re-exported for the estimators)
-from ._fitted import FittedAttributes
+from ._fitted import FittedAttributes, start_from_weights_set_by_hand
 from ._lbfgs import LbfgsSolver
 from ._sgd import StochasticSolver
 
@@ -185,8 +186,9 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
             self.__dict__.pop("model_", None)
 
     def _prepare(self, X, y, seed, fresh, incremental, classes, resuming=False):
-        """Build the network on a fresh start; make the optimizer for a new run (not
-        when resuming an interrupted one, whose optimizer, rate and counts go on)."""
+        """Build the network on a fresh start (from weights assigned by hand, if any, for a
+        run that continues); make the optimizer for a new run (not when resuming an
+        interrupted one, whose optimizer, rate and counts go on)."""
         if fresh:
             output, n_outputs, encoder = self._targets(y, True, classes)
             net = self._build(output, n_outputs, seed,
@@ -194,6 +196,7 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
             net.build(X.shape[1], n_outputs)
             net.targets_, net.fitted_ = encoder, True
             self.model_ = net
+            start_from_weights_set_by_hand(self, self.warm_start or incremental)
         else:
             self._targets(y, False, classes)
         if resuming:
@@ -220,14 +223,18 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
         if not self.early_stopping or incremental:
             return None
         single_label = is_classifier(self) and np.ndim(y) == 1
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-        if n_val < 2:
-            raise ValueError("The validation set is too small. Increase 'validation_fraction' "
-                             f"(now {self.validation_fraction}) or the size of your dataset "
-                             f"({X.shape[0]} rows).")
+        too_small = ValueError("The validation set is too small. Increase "
+                               f"'validation_fraction' (now {self.validation_fraction}) or "
+                               f"the size of your dataset ({X.shape[0]} rows).")
+        if self.validation_fraction == 0:
+            raise too_small
         arrays = (X, y) if w is None else (X, y, w)
+        # Split first, as scikit-learn: a stratified split refuses a class of one row,
+        # which names the problem better than the validation rows' number.
         parts = train_test_split(*arrays, test_size=self.validation_fraction,
                                  random_state=rng, stratify=y if single_label else None)
+        if parts[1].shape[0] < 2:
+            raise too_small
         X_train, X_val, y_train, y_val = parts[:4]
         w_train, w_val = parts[4:] if w is not None else (None, None)
         for part, rows in ((w_train, "training"), (w_val, "validation")):
@@ -239,7 +246,14 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
                 check_sample_weight(w_val, len(y_val)))
 
     def _validation_score(self, X_val, y_val, w_val=None):
-        return self.score(X_val, y_val, sample_weight=w_val)
+        """``score`` on the held-out rows, which ``validate_data`` checked with the rest.
+
+        They are passed to the network as they are: ``score`` would check them again,
+        and warn that they lost the feature names of the X that they were cut from.
+        """
+        metric = accuracy_score if is_classifier(self) else r2_score
+        return metric(y_val, self._predicted(self.model_.forward(X_val)),
+                      sample_weight=w_val)
 
     def _batch_size_check(self, n_rows):
         if self.batch_size != "auto" and self.batch_size > n_rows \

@@ -1,4 +1,9 @@
-"""What the classifiers add to the shared fit: labels, probabilities and ``classes_``."""
+"""The classifiers' side of the estimators: classes, labels and probabilities.
+
+:class:`ClassifierOutputs` turns the network's output a[L] into what a
+scikit-learn classifier returns, and checks the labels of later fits against
+the classes of the first.
+"""
 
 from __future__ import annotations
 
@@ -83,8 +88,7 @@ class ClassifierOutputs:
 
         Multilabel: each column's own probability, which need not sum to 1.
         """
-        a = self._forward(X)
-        return np.hstack([1.0 - a, a]) if a.shape[1] == 1 and not self._multilabel else a
+        return self._probabilities(self._forward(X))
 
     def predict_log_proba(self, X):
         """``log(predict_proba(X))``; -inf where a probability is exactly 0."""
@@ -94,7 +98,15 @@ class ClassifierOutputs:
     def predict(self, X):
         """The most probable class of each row, shape (n_samples,); multilabel: the 0/1
         matrix of the columns whose probability exceeds 1/2."""
-        proba = self.predict_proba(X)  # first: it checks that the estimator is fitted
+        return self._predicted(self._forward(X))
+
+    def _probabilities(self, a):
+        """``predict_proba`` from the network's output a[L]: one sigmoid unit is P(classes_[1])."""
+        return np.hstack([1.0 - a, a]) if a.shape[1] == 1 and not self._multilabel else a
+
+    def _predicted(self, a):
+        """``predict`` from the network's output a[L]."""
+        proba = self._probabilities(a)
         if self._multilabel:
             return (proba > 0.5).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)]

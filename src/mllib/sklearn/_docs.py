@@ -100,11 +100,15 @@ ATTRIBUTES_DOC = """\
         live ``W[i+1]``, transposed (writing into them changes the network).
     intercepts_ : list of ndarray
         ``intercepts_[i]`` of shape (n[i+1],): **views** of ``b[i+1]``.
+        Assigned before the first fit (with ``coefs_``), as scikit-learn's
+        MLP takes them, they are the weights that ``partial_fit``, or ``fit``
+        with ``warm_start``, starts from; ``n_layers_``, ``n_outputs_`` and
+        ``out_activation_`` may be assigned too, and must then be the network's.
     n_layers_ : int
         Layers of units, input and output included.
     n_outputs_ : int
         Output units.
-    out_activation_ : {"logistic", "softmax", "identity"}
+    out_activation_ : {"logistic", "softmax", "identity", "exp"}
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when X had string column names.

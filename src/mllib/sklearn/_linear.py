@@ -11,8 +11,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import type_of_target
 
 from .. import training
-from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, NetworkEstimator,
-                    set_parameters)
+from ._base import ATTRIBUTES_DOC, TRAINING_DOC, NetworkEstimator, set_parameters
 from ._classifier import ClassifierOutputs
 
 LINEAR_DOC = """\

@@ -10,8 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..training import NeuralNetwork
 from ..training.targets import TargetEncoder
-from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, NetworkEstimator,
-                    check_hidden_layer_sizes, refuse, set_parameters, stochastic)
+from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, NetworkEstimator, check_hidden_layer_sizes,
+                    set_parameters, stochastic)
 from ._classifier import ClassifierOutputs
 
 # scikit-learn's names for hidden activations, and mllib's own, to mllib's.
@@ -153,13 +153,18 @@ class MLPClassifier(ClassifierOutputs, ClassifierMixin, MLP):
 
 
 class MLPRegressor(RegressorMixin, MLP):
-    __doc__ = f"""Multi-layer perceptron regressor: an mllib network on the squared error.
+    __doc__ = f"""Multi-layer perceptron regressor: an mllib network on the squared error,
+    or on the Poisson deviance.
 
-    The output layer is linear and the cost is ``1/(2N) Σ ||a − y||²``. For
-    one target this is scikit-learn's loss; for several, scikit-learn also
-    divides by the number of targets, which scales the data term against
-    ``alpha``. y may be ``(n_samples,)`` or ``(n_samples, n_targets)``: one
-    linear output unit per target.
+    With ``loss="squared_error"`` the output layer is linear and the cost is
+    ``1/(2N) Σ ||a − y||²``. For one target this is scikit-learn's loss; for
+    several, scikit-learn also divides by the number of targets, which scales
+    the data term against ``alpha``. With ``loss="poisson"`` the output is
+    ``a = exp(z)``, the mean of a count, and the cost is half the Poisson
+    deviance, ``1/N Σ (y log(y/a) − y + a)`` summed over the targets, as
+    scikit-learn's (see :class:`mllib.nn.losses.PoissonDeviance`); y must be
+    ≥ 0. y may be ``(n_samples,)`` or ``(n_samples, n_targets)``: one output
+    unit per target.
 
     ``loss`` is keyword-only here, while scikit-learn also takes it as the
     first positional argument: ``MLPRegressor((32,))`` keeps meaning
@@ -167,10 +172,11 @@ class MLPRegressor(RegressorMixin, MLP):
 
     Parameters
     ----------
-    loss : {{"squared_error"}}, default="squared_error"
-        scikit-learn's "poisson" (an exponential output on the Poisson
-        deviance) is refused with its InvalidParameterError: the notes pair a
-        linear output with the squared error only.
+    loss : {{"squared_error", "poisson"}}, default="squared_error"
+        "squared_error": a linear output on the squared error (notes §3).
+        "poisson": an exp output on half the Poisson deviance, for counts y ≥ 0
+        (``out_activation_`` is "exp"). A ``warm_start`` fit or a
+        ``partial_fit`` keeps the loss that the network was built with.
 {MLP_DOC}{TRAINING_DOC}
 
     Attributes
@@ -210,19 +216,18 @@ class MLPRegressor(RegressorMixin, MLP):
         """
         return self._fit(X, y, sample_weight)
 
-    def _check_applicable(self, incremental):
-        if self.loss == "poisson":
-            refuse(self, "loss", "'squared_error'", "mllib pairs a linear output with the "
-                   "squared error (notes §3); it has no exponential output and Poisson loss")
-        super()._check_applicable(incremental)
-
     def _check_y(self, y, incremental):
         return y
 
     def _targets(self, y, fresh, classes):
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
+        output = "exp" if self.loss == "poisson" else "linear"
         if fresh:
-            return "linear", n_outputs, TargetEncoder("linear")
+            return output, n_outputs, TargetEncoder(output)
+        if output != self.model_.output_kind:
+            raise ValueError(f"loss={self.loss!r} needs a {output} output, but the fitted "
+                             f"network's is {self.model_.output_kind}: fit it again without "
+                             "warm_start")
         if n_outputs != self.n_outputs_:
             raise ValueError(f"y has {n_outputs} target(s), but the fitted network predicts "
                              f"{self.n_outputs_}")
@@ -230,7 +235,10 @@ class MLPRegressor(RegressorMixin, MLP):
 
     def predict(self, X):
         """Predictions, shape (n_samples,), or (n_samples, n_targets) for several targets."""
-        a = self._forward(X)
+        return self._predicted(self._forward(X))
+
+    def _predicted(self, a):
+        """``predict`` from the network's output a[L]: one target's column as a vector."""
         return a[:, 0] if a.shape[1] == 1 else a
 
     def __sklearn_tags__(self):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..nn.losses import REGRESSION_OUTPUTS
+
 
 def predicted_codes(a: np.ndarray, kind: str) -> np.ndarray:
     """Class codes from outputs: argmax for softmax, a ≥ ½ for sigmoid."""
@@ -62,7 +64,7 @@ class EpochMetrics:
         n_a, n_b = self.n, a.shape[0] if w is None else float(np.sum(w, dtype=np.float64))
         self.n += n_b
         self.cost += cost * n_b
-        if self.kind != "linear":
+        if self.kind not in REGRESSION_OUTPUTS:
             self.correct += n_correct(a, Y, self.kind, w)
             return
         # Squares below the smallest normal number round correctly to a subnormal or 0.
@@ -102,7 +104,7 @@ class EpochMetrics:
 
     def result(self) -> dict:
         logs = {"cost": float(self.cost / self.n)}
-        if self.kind == "linear":
+        if self.kind in REGRESSION_OUTPUTS:
             logs["r2"] = float(np.mean(_r2(self.ss_res, self.m2_y)))
         else:
             logs["accuracy"] = float(self.correct / self.n)

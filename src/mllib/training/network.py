@@ -14,7 +14,7 @@ import numpy as np
 
 from .._validation import check_int
 from ..io import register_model, save_model
-from ..nn.losses import loss_for_output
+from ..nn.losses import REGRESSION_OUTPUTS, loss_for_output
 from . import state as model_state
 from .config import DTYPES, normalize_config
 from .diagnosis import diagnose
@@ -41,7 +41,8 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
     ``batch_norm[l]``, then the activator ``g[l]``, then inverted dropout with
     ``keep_probs[l]``; ``keep_probs[0]`` drops inputs. The output activator
     fixes the loss: sigmoid → binary cross-entropy, softmax → categorical
-    cross-entropy, linear → squared error. The cost on a batch of N examples is
+    cross-entropy, linear → squared error, exp → half the Poisson deviance (for
+    counts y ≥ 0). The cost on a batch of N examples is
 
         J = (1/N) Σ_j L(a[L]_j, y_j) + λ/(2N) Σ_l Σ |W[l]|^p,    p = lp_reg.
 
@@ -52,7 +53,7 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
     activators : str or list
         ``[g1, ..., gL]``, or the notes' ``[g0, g1, ..., gL]`` whose input
         entry is ignored. Names: sigmoid, tanh, relu, leaky_relu, softmax,
-        linear; or :class:`mllib.nn.activations.Activation` instances.
+        linear, exp; or :class:`mllib.nn.activations.Activation` instances.
     bias : bool or list of bool, default True
         Per layer; a batch-normalized layer has no ``b`` (β absorbs it).
     keep_probs : float or list of float, optional
@@ -195,12 +196,13 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
 
     # -- the training protocol (used by the loop in mllib.training.fit) ---------
 
-    # The output activation: "sigmoid", "softmax" or "linear".
+    # The output activation: "sigmoid", "softmax", "linear" or "exp".
     output_kind = property(lambda self: self._loss.activation.name)
     # Whether every training batch needs two rows or more (batch norm).
     needs_two_rows = property(lambda self: any(self.config["batch_norm"]))
-    # The score logged and evaluated beside the cost: "accuracy", or "r2" for a linear output.
-    score_name = property(lambda self: "r2" if self.output_kind == "linear" else "accuracy")
+    # The score logged and evaluated beside the cost: "accuracy", or "r2" for regression.
+    score_name = property(lambda self: "r2" if self.output_kind in REGRESSION_OUTPUTS
+                          else "accuracy")
 
     # -- passes -------------------------------------------------------------
 
@@ -311,8 +313,8 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
         """Inference-mode outputs of a classifier: a[L] = P(y = 1 | x) for a
         sigmoid output, softmax rows that sum to 1 for a softmax output."""
         if not self.targets_.is_classifier:
-            raise AttributeError("predict_proba is for sigmoid and softmax outputs; "
-                                 "this network has a linear output, use predict")
+            raise AttributeError("predict_proba is for sigmoid and softmax outputs; this "
+                                 f"network has a {self.output_kind} output, use predict")
         self._require_fitted()
         return self.forward(X)
 
@@ -320,7 +322,7 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
         """Predicted labels (in the labels' own kind) or regression values (in y's units)."""
         self._require_fitted()
         a = self.forward(X)
-        if self.output_kind == "linear":
+        if self.output_kind in REGRESSION_OUTPUTS:
             a = unscale_outputs(a, self.target_scaler_)
             return a[:, 0] if a.shape[1] == 1 else a
         return self.targets_.decode(predicted_codes(a, self.output_kind))
@@ -341,7 +343,7 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
     def diagnose(self, train, dev, *, bayes_error=0.0, tolerance=0.05):
         """Bias and variance from the errors on ``train`` and ``dev``, two ``(X, y)`` pairs.
 
-        The error is 1 − accuracy (1 − R² for a linear output), in inference
+        The error is 1 − accuracy (1 − R² for regression), in inference
         mode; see :func:`mllib.training.diagnosis.diagnose` for the rules. 1 − R² may
         exceed 1 (a regressor worse than the mean), and is read with ``regression=True``.
         """

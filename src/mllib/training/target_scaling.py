@@ -35,9 +35,13 @@ from ..data import Standardizer
 
 
 def check_standardize_target(value, output_kind) -> bool:
-    """``bool(value)``, or ValueError for True on a sigmoid or softmax output."""
+    """``bool(value)``, or ValueError for True on any output but a linear one."""
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"standardize_target must be True or False, got {value!r}")
+    if value and output_kind == "exp":
+        raise ValueError("standardize_target=True is for a linear output; this network's "
+                         "output is exp, whose targets are counts ≥ 0 on their own scale: "
+                         "standardized, some would be negative")
     if value and output_kind != "linear":
         raise ValueError(f"standardize_target=True is for regression (a linear output); this "
                          f"network's output is {output_kind}, whose targets are class labels")

@@ -8,6 +8,7 @@ The output activator decides what ``y`` may be:
 - softmax: class labels of any kind, one-hot encoded (notes §10), or one-hot
   rows already.
 - linear: floats, ``(N,)`` or ``(N, k)``.
+- exp (the Poisson loss): floats ≥ 0, such as counts, ``(N,)`` or ``(N, k)``.
 
 A single column of labels, ``(N, 1)`` as ``df[["label"]]`` gives, is read as
 ``(N,)`` for a softmax output and for a one-unit sigmoid output.
@@ -116,6 +117,10 @@ class TargetEncoder:
         Y = y.astype(dtype)
         if not np.isfinite(Y).all():
             raise ValueError("y contains NaN or infinite values")
+        if self.kind == "exp" and (Y < 0).any():
+            raise ValueError(f"an exp output (the Poisson loss) needs y ≥ 0, the mean of a "
+                             f"count; y has {np.count_nonzero(Y < 0)} negative value(s), the "
+                             f"smallest {Y.min():g}")
         if self.is_classifier and not np.isin(Y, (0, 1)).all():
             raise ValueError(f"a 2-D y for a {self.kind} output must hold only 0 and 1")
         if self.kind == "softmax" and not (Y.sum(axis=1) == 1).all():

@@ -108,3 +108,21 @@ def test_a_fit_inside_single_threaded_has_the_bits_of_a_one_thread_fit():
         return dumps_model(net)
 
     assert trained(2, pinned=True) == trained(1, pinned=False)
+
+
+def _pinned_for_good_then_a_section():
+    from mllib.optim.threads import blas_threads, single_threaded, single_threaded_from_now
+
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(limits=2, user_api="blas")
+    single_threaded_from_now()
+    with single_threaded():     # a trial's own section, in a worker
+        pass
+    return blas_threads()
+
+
+def test_a_worker_pinned_for_good_stays_on_one_blas_thread_between_trials():
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_pinned_for_good_then_a_section) == 1

@@ -126,6 +126,23 @@ def single_threaded():
                 _PINNED["saved"] = ()
 
 
+_FOR_GOOD = []   # the section single_threaded_from_now entered, never to leave
+
+
+def single_threaded_from_now() -> None:
+    """BLAS on one thread for the rest of this process, as in a :func:`single_threaded`
+    section that never ends: for a search's worker processes, which run only trials.
+
+    Trials pin BLAS themselves; pinning the worker for good as well keeps OpenBLAS's
+    second thread from ever starting between them, where it would wait on a core that
+    the other worker needs.
+    """
+    if not _FOR_GOOD:
+        section = single_threaded()
+        section.__enter__()
+        _FOR_GOOD.append(section)
+
+
 def _pin_blas() -> tuple:
     libs = _blas_libraries()
     if not libs:
@@ -153,6 +170,7 @@ def _forget_the_pin() -> None:
     global _PIN_LOCK
     _PIN_LOCK = threading.Lock()
     _PINNED.update(depth=0, saved=())
+    _FOR_GOOD.clear()
 
 
 if hasattr(os, "register_at_fork"):

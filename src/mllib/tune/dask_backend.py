@@ -24,6 +24,7 @@ import logging
 import os
 
 from .._validation import check_positive
+from ..optim.threads import single_threaded_from_now
 from . import datafiles
 from .trial import Outcome, failed_row, run_task
 
@@ -273,6 +274,7 @@ def _outcome(future, candidate, lost):
 
 def _run_on_dask(task, files):
     """A trial on a worker, with the search's data read from ``files`` (once per worker)."""
+    single_threaded_from_now()
     try:
         train, dev = files.load()
     except (OSError, datafiles.DataMismatch) as err:

@@ -51,6 +51,7 @@ from multiprocessing.context import get_spawning_popen
 
 import numpy as np
 
+from ..optim.threads import single_threaded_from_now
 from .trial import Outcome, failed_row, run_task
 
 # Seconds between two looks at os.getppid(); the pipe wakes the watch at once.
@@ -160,6 +161,7 @@ _DATA = {}
 
 def _start_worker(train, dev):
     _exit_with_parent()
+    single_threaded_from_now()
     _DATA["train"], _DATA["dev"] = train, dev
 
 

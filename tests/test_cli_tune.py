@@ -225,7 +225,9 @@ def bad_folder(folder):
 @pytest.mark.parametrize("case", BAD)
 def test_bad_usage_exits_2_with_one_line(case, bad_folder):
     args, message = BAD[case]
-    result = run_cli("tune", "--dataset", "flower", *args, "--out", f"bad-{case}", cwd=bad_folder)
+    # In this process: the one-line refusal from a subprocess is the next test's.
+    result = run_here("tune", "--dataset", "flower", *args, "--out", f"bad-{case}",
+                      cwd=bad_folder)
     assert result.returncode == 2, (result.returncode, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mllib: error: "), result.stderr

@@ -164,7 +164,8 @@ def _case_numbers(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, one run each, no pause between turns")
     parser.add_argument("--runs", type=_positive_int, default=9,
                         help="turns each contender takes, alternating (default 9)")
     parser.add_argument("--json", help="also write the results to this file")

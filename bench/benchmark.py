@@ -53,7 +53,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import machine  # noqa: E402
 import steps  # noqa: E402
 from harness import (  # noqa: E402
-    Contender, alternate, median_ratio, medians, seconds_of, turn_ratios, with_baseline,
+    PAUSE, Contender, alternate, median_ratio, medians, seconds_of, turn_ratios, with_baseline,
 )
 from workers import epoch_flops, serve  # noqa: E402
 
@@ -62,10 +62,10 @@ __all__ = ["Contender", "alternate", "main"]
 
 # -- cases --------------------------------------------------------------------
 
-def case_wide(n, runs, baseline=""):
+def case_wide(n, runs, baseline="", pause=PAUSE):
     plain, bn = "wide_mllib", "wide_mllib_bn_dropout"
     names = [plain, bn, "wide_torch", "wide_sklearn", "matmul"]
-    results = alternate(runs, names + (["wide_baseline"] if baseline else []), n=n,
+    results = alternate(runs, names + (["wide_baseline"] if baseline else []), pause, n=n,
                         baseline=baseline)
     peak = statistics.median(r["gflops"] for r in results.pop("matmul"))
     times = seconds_of(results)
@@ -88,9 +88,9 @@ def case_wide(n, runs, baseline=""):
     }
 
 
-def case_pair(runs, mllib_name, torch_name, baseline_name=None, **options):
+def case_pair(runs, mllib_name, torch_name, baseline_name=None, pause=PAUSE, **options):
     names = [mllib_name, torch_name] + ([baseline_name] if baseline_name else [])
-    times = seconds_of(alternate(runs, names, **options))
+    times = seconds_of(alternate(runs, names, pause, **options))
     compared = with_baseline(times, mllib_name, baseline_name)
     return {"seconds": medians(times), "all_seconds": times,
             "mllib/torch": median_ratio(times[mllib_name], times[torch_name]),
@@ -99,8 +99,8 @@ def case_pair(runs, mllib_name, torch_name, baseline_name=None, **options):
             **compared}
 
 
-def case_memory(n):
-    return alternate(1, ["memory"], n=n)["memory"][0]
+def case_memory(n, pause=PAUSE):
+    return alternate(1, ["memory"], pause, n=n)["memory"][0]
 
 
 MEMMAP_CHILD = """
@@ -136,10 +136,10 @@ def case_memmap(file_bytes, limit_bytes):
                 "stderr_tail": done.stderr[-300:]}
 
 
-def case_step(runs, baseline):
+def case_step(runs, baseline, pause=PAUSE):
     """Adam's step alone: median seconds a step, and the ratios of the contenders."""
     names = ["adam_mllib", "adam_mllib_1thread"] + (["adam_baseline"] if baseline else [])
-    times = seconds_of(alternate(max(runs, 3), names, baseline=baseline or ""))
+    times = seconds_of(alternate(max(runs, 3), names, pause, baseline=baseline or ""))
     result = {"seconds_per_step": medians(times), "all_seconds": times,
               "parameters": steps.parameter_count(),
               "one_thread/all": median_ratio(times["adam_mllib_1thread"], times["adam_mllib"])}
@@ -164,7 +164,8 @@ def _case_numbers(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, one run each, no pause between turns")
     parser.add_argument("--runs", type=_positive_int, default=9,
                         help="turns each contender takes, alternating (default 9)")
     parser.add_argument("--json", help="also write the results to this file")
@@ -183,16 +184,18 @@ def main(argv=None):
         return 0
     n, runs, iterations = (2048, 1, 200) if args.quick else (60000, args.runs, 10000)
     memmap = (384 << 20, 256 << 20) if args.quick else (2 << 30, 1 << 30)
+    # Quick figures mean nothing, so no turn waits for PyTorch's idle threads to stop.
+    pause = 0.0 if args.quick else PAUSE
     cases = [  # (the case numbers it reports, its key in the results, how to run it)
-        ("12", "case1_2_wide", lambda: case_wide(n, runs, args.baseline)),
+        ("12", "case1_2_wide", lambda: case_wide(n, runs, args.baseline, pause)),
         ("3", "case3_flower", lambda: case_pair(runs, "flower_mllib", "flower_torch",
-                                                iterations=iterations)),
+                                                pause=pause, iterations=iterations)),
         ("4", "case4_inference", lambda: case_pair(
             max(runs, 3), "infer_mllib", "infer_torch",
-            "infer_baseline" if args.baseline else None, n=n, baseline=args.baseline)),
-        ("5", "case5_memory", lambda: case_memory(n)),
+            "infer_baseline" if args.baseline else None, pause, n=n, baseline=args.baseline)),
+        ("5", "case5_memory", lambda: case_memory(n, pause)),
         ("5", "case5_memmap", lambda: case_memmap(*memmap)),
-        ("6", "case6_adam_step", lambda: case_step(runs, args.baseline)),
+        ("6", "case6_adam_step", lambda: case_step(runs, args.baseline, pause)),
     ]
     results = {"machine": machine.describe(), "quick": args.quick, "runs": runs}
     for numbers, name, run in cases:

@@ -55,11 +55,22 @@ class Contender:
             command += [f"--{key}", str(value)]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=self._errors, text=True)
-        ready = self._answer()
-        if ready != {"ready": name}:
-            self._fail(f"said {ready!r} instead of being ready")
+        self._ready = False
+
+    def wait_ready(self):
+        """Wait until the worker has prepared and warmed up its contender (once).
+
+        The process starts in ``__init__`` and prepares on its own, so that several
+        contenders started one after the other prepare side by side.
+        """
+        if not self._ready:
+            ready = self._answer()
+            if ready != {"ready": self.name}:
+                self._fail(f"said {ready!r} instead of being ready")
+            self._ready = True
 
     def run(self) -> dict:
+        self.wait_ready()
         try:
             self._process.stdin.write("run\n")
             self._process.stdin.flush()
@@ -98,19 +109,28 @@ class Contender:
         self._errors.close()
 
 
-def alternate(runs, names, **options):
-    """Run each contender ``runs`` times, taking turns; returns name -> [result]."""
+def alternate(runs, names, pause=PAUSE, **options):
+    """Run each contender ``runs`` times, taking turns, ``pause`` seconds apart; returns
+    name -> [result].
+
+    The workers start together and prepare side by side (on a machine of two cores,
+    the start-ups of PyTorch and scikit-learn took most of a quick run's time); the
+    first turn waits until every one is ready, so that no turn is timed while
+    another worker is still preparing.
+    """
     contenders = []
     try:
         for name in names:
             contenders.append(Contender(name, **options))
+        for contender in contenders:
+            contender.wait_ready()
         results = {name: [] for name in names}
         for turn in range(runs):
             # Each round starts one contender later, so that none always goes first.
             shift = turn % len(contenders)
             for contender in contenders[shift:] + contenders[:shift]:
                 results[contender.name].append(contender.run())
-                time.sleep(PAUSE)
+                time.sleep(pause)
         return results
     finally:
         for contender in contenders:

@@ -3,6 +3,13 @@
 A module-scoped training run on a CSV with text labels and a categorical
 column serves the train, evaluate and predict tests; every bad usage must
 exit with status 2 and one line on stderr.
+
+A subprocess takes a second to import pandas and matplotlib, so the tests of what
+a command computes or refuses call ``main`` in this process (``run_here``); each
+command and exit status is still run as a user runs it by some test: ``train``
+(the module's run, and ``mllib train`` alone), ``evaluate``, ``predict``, status 2
+(``evaluate`` without the target column) and status 1 (``gradcheck`` above its
+threshold).
 """
 
 import io
@@ -19,6 +26,7 @@ import mllib
 import mllib.tune
 from mllib.cli import main
 
+from _cli_csv_testing import run_here
 from _cli_testing import assert_ok, assert_png, run_cli
 
 CLASSES = ["bird", "cat", "dog"]
@@ -89,7 +97,8 @@ def test_train_writes_model_metrics_history_and_plots(trained):
 
 def test_train_prints_the_diagnosis_and_its_advice(tmp_path):
     # A network without a hidden layer cannot fit the flower: high bias, and the remedy.
-    result = run_cli("train", "--hidden", "", "--epochs", "30", "--out", tmp_path / "r", "-q")
+    result = run_here("train", "--hidden", "", "--epochs", "30", "--out", tmp_path / "r", "-q",
+                      cwd=tmp_path)
     assert_ok(result)
     lines = result.stdout.splitlines()
     verdict = next(line for line in lines if line.startswith("diagnosis "))
@@ -162,11 +171,11 @@ def test_default_train_learns_the_flower(tmp_path):
 
 
 def test_dataset_moons_and_its_config_json_reproduce_the_run(tmp_path):
-    first = run_cli("train", "--dataset", "moons", "--nodes", "2,6,1", "--epochs", "5",
-                    "--out", "a", "-q", cwd=tmp_path)
+    first = run_here("train", "--dataset", "moons", "--nodes", "2,6,1", "--epochs", "5",
+                     "--out", "a", "-q", cwd=tmp_path)
     assert_ok(first)
     assert_png(tmp_path / "a" / "decision_boundary.png")
-    again = run_cli("train", "--config", "a/config.json", "--out", "b", "-q", cwd=tmp_path)
+    again = run_here("train", "--config", "a/config.json", "--out", "b", "-q", cwd=tmp_path)
     assert_ok(again)
     a, b = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in "ab")
     assert a["data"]["source"] == b["data"]["source"] == "dataset moons"
@@ -178,8 +187,8 @@ def test_flags_override_the_config_file(tmp_path):
     config = {"hidden": [4], "activation": "relu", "epochs": 50, "learning-rate": 0.05,
               "dataset": "blobs", "early_stopping": None}
     (tmp_path / "c.json").write_text(json.dumps(config))
-    result = run_cli("train", "--config", "c.json", "--epochs", "3", "--out", "o", "-q",
-                     cwd=tmp_path)
+    result = run_here("train", "--config", "c.json", "--epochs", "3", "--out", "o", "-q",
+                      cwd=tmp_path)
     assert_ok(result)
     metrics = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert metrics["config"]["epochs"] == 3 and metrics["epochs_run"] == 3
@@ -245,7 +254,7 @@ BAD_USAGE = {
 @pytest.mark.parametrize("case", BAD_USAGE)
 def test_bad_usage_exits_2_with_one_line(case, bad_files):
     argv, message = BAD_USAGE[case]
-    result = run_cli(*argv, cwd=bad_files)
+    result = run_here(*argv, cwd=bad_files)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.splitlines()
@@ -278,8 +287,8 @@ def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys):
 # -- gradcheck ------------------------------------------------------------------------------
 
 
-def test_gradcheck_default_network_passes():
-    result = run_cli("gradcheck")
+def test_gradcheck_default_network_passes(tmp_path):
+    result = run_here("gradcheck", cwd=tmp_path)
     assert_ok(result)
     errors = dict(line.split()[:2] for line in result.stdout.splitlines()
                   if line.split()[-1:] in (["ok"], ["FAIL"]))
@@ -299,7 +308,8 @@ def test_gradcheck_builds_the_network_of_a_config_file(tmp_path):
     config = {"hidden": [6], "activation": "relu", "output": "sigmoid", "batch_norm": False,
               "keep_prob": 1.0, "lp_reg": 1, "epochs": 100, "optimizer": "adam"}
     (tmp_path / "c.json").write_text(json.dumps(config))
-    result = run_cli("gradcheck", "--config", tmp_path / "c.json", "--features", "4")
+    result = run_here("gradcheck", "--config", tmp_path / "c.json", "--features", "4",
+                      cwd=tmp_path)
     assert_ok(result)
     assert "nodes [4, 6, 1]; relu -> sigmoid" in result.stdout
     assert [line.split()[0] for line in result.stdout.splitlines()[2:6]] == \

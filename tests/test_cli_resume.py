@@ -1,5 +1,10 @@
 """``mllib train`` stopped by Ctrl-C goes on with ``--resume`` to the same bits; run folders are
-replaced whole; Ctrl-C at any moment exits 130 with at most one line."""
+replaced whole; Ctrl-C at any moment exits 130 with at most one line.
+
+The runs that Ctrl-C stops are the ``mllib`` command in a process of its own; the
+others call ``main`` in this process (a subprocess takes a second to import pandas and
+matplotlib), so that a resume reads all it knows from the checkpoint of another process.
+"""
 
 import json
 import shlex
@@ -14,6 +19,7 @@ import pandas as pd
 import pytest
 
 import mllib
+from _cli_csv_testing import run_here
 from _cli_testing import assert_ok, run_cli
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
@@ -48,7 +54,7 @@ def weights(path):
 
 
 def test_ctrl_c_saves_a_checkpoint_and_resume_ends_with_the_same_bits(tmp_path):
-    assert_ok(run_cli(*RUN, "--out", "whole", cwd=tmp_path))
+    assert_ok(run_here(*RUN, "--out", "whole", cwd=tmp_path))
     process = start(*RUN, "--out", "cut", "--checkpoint-every", "1", cwd=tmp_path)
     wait_for(tmp_path / "cut.incomplete" / "checkpoint.npz", process)   # after epoch 1
     process.send_signal(signal.SIGINT)
@@ -64,7 +70,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_ends_with_the_same_bits(tmp_path):
     if stopped.position_ is not None:
         where += f", after batch {stopped.position_.done} of {stopped.position_.n_batches}"
     assert line.startswith(f"mllib: interrupted in {where};")
-    assert_ok(run_cli("train", "--resume", "cut.incomplete", "-q", cwd=tmp_path))
+    assert_ok(run_here("train", "--resume", "cut.incomplete", "-q", cwd=tmp_path))
     assert not (tmp_path / "cut.incomplete").exists()
     whole, cut = weights(tmp_path / "whole" / "model.npz"), weights(tmp_path / "cut" / "model.npz")
     assert all(np.array_equal(whole[k], cut[k]) for k in whole)
@@ -112,20 +118,20 @@ def test_resume_takes_the_checkpoint_file_and_refuses_other_settings(tmp_path):
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=60)
     assert process.returncode == 130
-    result = run_cli("train", "--resume", "cut.incomplete", "--epochs", "3", cwd=tmp_path)
+    result = run_here("train", "--resume", "cut.incomplete", "--epochs", "3", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "mllib: error: --resume continues a run with its own data and settings; drop epochs"]
-    result = run_cli(*RUN, "--out", "cut", cwd=tmp_path)
+    result = run_here(*RUN, "--out", "cut", cwd=tmp_path)
     assert result.returncode == 2 and "holds an interrupted run; go on with 'mllib train " \
         "--resume cut.incomplete'" in result.stderr
-    assert_ok(run_cli("train", "--resume", "cut.incomplete/checkpoint.npz", "-q", cwd=tmp_path))
+    assert_ok(run_here("train", "--resume", "cut.incomplete/checkpoint.npz", "-q", cwd=tmp_path))
     assert (tmp_path / "cut" / "model.npz").exists()
 
 
 def test_resume_of_a_folder_that_is_not_a_run_is_refused(tmp_path):
     (tmp_path / "nothing").mkdir()
-    result = run_cli("train", "--resume", "nothing", cwd=tmp_path)
+    result = run_here("train", "--resume", "nothing", cwd=tmp_path)
     assert result.returncode == 2
     assert "is not the folder of an interrupted run" in result.stderr
 
@@ -140,7 +146,8 @@ def test_a_run_folder_is_replaced_whole(tmp_path):
     X = rng.normal(size=(60, 3))
     pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "t": X @ [1.0, 2.0, -1.0]}).to_csv(
         data, index=False)
-    assert_ok(run_cli("train", data, "--target", "t", "--epochs", "3", "-q", "--out", old))
+    assert_ok(run_here("train", data, "--target", "t", "--epochs", "3", "-q", "--out", old,
+                       cwd=tmp_path))
     files = sorted(p.name for p in old.iterdir())
     assert "confusion_matrix.png" not in files and "decision_boundary.png" not in files
     assert (old / "model.npz").read_bytes() != b"from an older run"
@@ -150,7 +157,7 @@ def test_a_run_folder_is_replaced_whole(tmp_path):
 def test_a_folder_with_other_files_is_never_replaced(tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
-    result = run_cli("train", "--epochs", "1", "--out", "mine", cwd=tmp_path)
+    result = run_here("train", "--epochs", "1", "--out", "mine", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "mllib: error: --out 'mine' holds files that mllib train did not write ('notes.txt'); "

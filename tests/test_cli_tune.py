@@ -1,4 +1,9 @@
-"""``mllib tune`` and ``mllib diagnose`` on the built-in flower data and on a CSV file."""
+"""``mllib tune`` and ``mllib diagnose`` on the built-in flower data and on a CSV file.
+
+The module's search, and a refused second one, are the ``mllib`` command in a process
+of its own, as a user runs it; the other commands call ``main`` in this process
+(``run_here``), since a subprocess takes a second to import pandas and matplotlib.
+"""
 
 import functools
 import json
@@ -85,9 +90,9 @@ def test_the_same_command_resumes_and_more_trials_extend_the_search(searched, fo
     out, _ = searched
     before = (out / "trials.jsonl").read_text()
     first = {row["trial"]: row["dev_error"] for row in map(json.loads, before.splitlines())}
-    again = run_cli("tune", "--dataset", "flower", "--space", "space.json", "--settings",
-                    "settings.json", "--trials", "7", "--out", "run", "--scheduler", "serial",
-                    cwd=folder)
+    again = run_here("tune", "--dataset", "flower", "--space", "space.json", "--settings",
+                     "settings.json", "--trials", "7", "--out", "run", "--scheduler", "serial",
+                     cwd=folder)
     assert_ok(again)
     after = (out / "trials.jsonl").read_text()
     assert after.startswith(before) and len(after.splitlines()) == 7
@@ -144,10 +149,10 @@ def test_the_command_that_goes_on_keeps_restart_only_until_the_search_starts(sta
 
 
 def test_halving_on_two_processes(folder):
-    result = run_cli("tune", "--dataset", "flower", "--space", "space.json", "--trials", "4",
-                     "--halving", "--min-epochs", "2", "--max-epochs", "8", "--factor", "2",
-                     "--scheduler", "processes", "--workers", "2", "--out", "halving", "-q",
-                     cwd=folder)
+    result = run_here("tune", "--dataset", "flower", "--space", "space.json", "--trials", "4",
+                      "--halving", "--min-epochs", "2", "--max-epochs", "8", "--factor", "2",
+                      "--scheduler", "processes", "--workers", "2", "--out", "halving", "-q",
+                      cwd=folder)
     assert_ok(result)
     best = json.loads((folder / "halving" / "best.json").read_text())
     assert best["rung"] == 2 and best["epochs"] == 8
@@ -155,8 +160,8 @@ def test_halving_on_two_processes(folder):
 
 
 def test_diagnose_draws_the_learning_curve_and_prints_the_verdict(folder):
-    result = run_cli("diagnose", "--dataset", "flower", "--settings", "settings.json",
-                     "--sizes", "0.25,0.5,1", "--out", "diag", cwd=folder)
+    result = run_here("diagnose", "--dataset", "flower", "--settings", "settings.json",
+                      "--sizes", "0.25,0.5,1", "--out", "diag", cwd=folder)
     assert_ok(result)
     document = json.loads((folder / "diag" / "diagnosis.json").read_text())
     assert document["sizes"] == [60, 120, 240]
@@ -170,9 +175,9 @@ def test_diagnose_draws_the_learning_curve_and_prints_the_verdict(folder):
 
 
 def test_diagnose_with_budget_epochs_gives_every_size_the_same_epochs(folder):
-    result = run_cli("diagnose", "--dataset", "flower", "--settings", "settings.json",
-                     "--sizes", "0.25,0.5,1", "--budget", "epochs", "--out", "diag_epochs",
-                     cwd=folder)
+    result = run_here("diagnose", "--dataset", "flower", "--settings", "settings.json",
+                      "--sizes", "0.25,0.5,1", "--budget", "epochs", "--out", "diag_epochs",
+                      cwd=folder)
     assert_ok(result)
     document = json.loads((folder / "diag_epochs" / "diagnosis.json").read_text())
     assert (document["epochs"], document["steps"]) == ([20, 20, 20], [40, 80, 160])
@@ -225,7 +230,9 @@ def bad_folder(folder):
 @pytest.mark.parametrize("case", BAD)
 def test_bad_usage_exits_2_with_one_line(case, bad_folder):
     args, message = BAD[case]
-    result = run_cli("tune", "--dataset", "flower", *args, "--out", f"bad-{case}", cwd=bad_folder)
+    # In this process: the one-line refusal from a subprocess is the next test's.
+    result = run_here("tune", "--dataset", "flower", *args, "--out", f"bad-{case}",
+                      cwd=bad_folder)
     assert result.returncode == 2, (result.returncode, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mllib: error: "), result.stderr

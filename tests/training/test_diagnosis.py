@@ -5,6 +5,7 @@ import pytest
 
 import mllib
 from mllib.datasets import make_flower
+from mllib.optim import single_threaded
 from mllib.training.diagnosis import BIAS_ADVICE, VARIANCE_ADVICE, diagnose
 
 
@@ -129,6 +130,9 @@ def test_from_data_a_big_network_on_a_few_noisy_rows_has_high_variance():
     y = ((X[:, 0] > 0) ^ (rng.random(240) < 0.2)).astype(int)     # 20 % of labels flipped
     model = mllib.NeuralNetwork(nodes=[None, 128, 128, 1], activators=["relu", "relu", "sigmoid"],
                                 seed=0, dtype="float64")
-    model.fit(X[:40], y[:40], learning_rate=0.01, epochs=400)
-    d = model.diagnose((X[:40], y[:40]), (X[40:], y[40:]))
+    # BLAS on one thread: products of 40 × 128 × 128 are too small for a second thread to
+    # pay, and waiting for it made these 400 steps take 5 s, not 0.2 s, on a busy machine.
+    with single_threaded():
+        model.fit(X[:40], y[:40], learning_rate=0.01, epochs=400)
+        d = model.diagnose((X[:40], y[:40]), (X[40:], y[40:]))
     assert d.train_error < 0.05 and d.high_variance and not d.high_bias

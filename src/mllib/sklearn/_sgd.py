@@ -95,7 +95,9 @@ class StochasticSolver:
     Uses the estimator's parameters and its fitted state: ``model_``,
     ``_optimizer``, ``_rate`` (α now, in scikit-learn's units), ``t_``,
     ``loss_curve_``, ``best_loss_``, ``validation_scores_``,
-    ``best_validation_score_`` and ``_no_improvement_count``.
+    ``best_validation_score_``, ``_no_improvement_count``, ``_best_weights``
+    (early stopping's best epoch so far) and ``_interrupted`` (a run that
+    Ctrl-C stopped, which ``warm_start`` or ``partial_fit`` continues).
     """
 
     def _start_stochastic(self):

@@ -30,13 +30,15 @@ class BatchRows:
     X : array of shape (n_samples, n_features)
         The training rows, as ``fit`` checked them (an ``np.memmap`` stays one).
     batch_size : int or None
-        None, or at least ``n_samples``, means one batch of all rows: ``full``
-        holds them, prepared once, and :meth:`rows` is not used.
+        None means one batch of all rows in their order (the engine's
+        :class:`~.engine.Batching` with ``size=None``): ``full`` holds them,
+        prepared once, and :meth:`rows` is not used. An int gathers each
+        drawn batch with :meth:`rows`, even one that holds every row.
     """
 
     def __init__(self, model, X, batch_size):
         self._model, self._X = model, X
-        one_batch = batch_size is None or batch_size >= X.shape[0]
+        one_batch = batch_size is None
         self.full = model.batch_input(X, slice(None)) if one_batch else None
         self._takes = (not one_batch and type(X) is np.ndarray and X.dtype == model.dtype
                        and X.ndim == 2 and model.standardizer_ is None)

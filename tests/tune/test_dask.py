@@ -12,6 +12,7 @@ from dask.sizeof import sizeof
 from distributed import Client, LocalCluster
 
 from mllib.datasets import make_flower
+from mllib.tune import allocator
 from mllib.tune import (ClusterError, DaskBackend, datafiles, loguniform, random_search,
                         successive_halving)
 from mllib.tune.dask_backend import DataUnreadable, NoWorkers, _run_on_dask
@@ -50,6 +51,13 @@ def test_dask_gives_the_serial_table(client):
     on_dask = random_search(SPACE, TRAIN, DEV, trials=8, settings=settings, seed=3, backend=client)
     serial = random_search(SPACE, TRAIN, DEV, trials=8, settings=settings, seed=3)
     assert table(on_dask) == table(serial)
+
+
+def test_the_workers_that_ran_trials_undid_the_nannys_trim_threshold(client):
+    random_search(SPACE, TRAIN, DEV, trials=4, settings={"epochs": 2}, seed=0, backend=client)
+    assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {"65536"}
+    undone = client.run(lambda: list(allocator._DONE)).values()
+    assert [True] in undone and set(map(tuple, undone)) <= {(), (True,)}
 
 
 def test_halving_on_dask_gives_the_serial_rungs(client):

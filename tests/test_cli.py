@@ -241,11 +241,11 @@ BAD_USAGE = {
     "missing model": (["predict", "nowhere.npz", "good.csv"], "no such model file"),
     "unknown dataset": (["train", "--dataset", "mnist"], "unknown dataset 'mnist'"),
     "negative learning rate": (["train", "--learning-rate", "-1"], "--learning-rate"),
-    "keep prob above 1": (["train", "--keep-prob", "1.5"], "keep_probs[1]"),
+    "keep prob above 1": (["train", "--keep-prob", "1.5"], "argument --keep-prob: expected a number in (0, 1], got '1.5'"),
     "unknown optimizer": (["train", "--optimizer", "lbfgs"], "lbfgs"),
     "unknown schedule": (["train", "--lr-decay", "cosine:1"], "cosine"),
     "unknown activation": (["gradcheck", "--activation", "swish"], "swish"),
-    "bad config key": (["train", "--config", "bad.json"], "unknown key 'learning-rat'"),
+    "bad config key": (["train", "--config", "bad.json"], "unknown setting 'learning-rat'"),
     "hidden and nodes": (["train", "--hidden", "4", "--nodes", "2,4,1"], "not both"),
     "unknown command": (["fly"], "invalid choice: 'fly'"),
 }

@@ -3,8 +3,9 @@
 The math (``nn``, ``optim``) imports NumPy, the standard library, itself and
 the shared argument checks, nothing more; ``data`` likewise; ``io`` may add
 ``nn`` and ``optim``; ``training`` may use all of these but never ``tune`` or
-the interfaces (``cli``, ``sklearn``, ``plots``, ``datasets``); ``tune`` may use
-``training`` and below. No module of these layers imports a third-party
+the interfaces (``cli``, ``sklearn``, ``plots``, ``datasets``); ``settings`` (the
+one vocabulary of a run's settings) may use ``training`` and below, and
+``tune`` ``settings`` and below. No module of these layers imports a third-party
 package other than NumPy, not even inside a function (``OPTIONAL`` lists the
 known exceptions). The shared
 ``mllib._validation`` imports NumPy and the standard library, ``mllib._version``
@@ -57,8 +58,10 @@ RULES = {
     "mllib.gradcheck": ("mllib.nn", "mllib.optim", "mllib.data", "mllib.io", *SHARED),
     "mllib.training": ("mllib.training", "mllib.nn", "mllib.optim", "mllib.data", "mllib.io",
                        "mllib.gradcheck", *SHARED),
-    "mllib.tune": ("mllib.tune", "mllib.training", "mllib.nn", "mllib.optim", "mllib.data",
-                   "mllib.io", "mllib.gradcheck", *SHARED),
+    "mllib.settings": ("mllib.settings", "mllib.training", "mllib.nn", "mllib.optim",
+                       "mllib.data", "mllib.io", "mllib.gradcheck", *SHARED),
+    "mllib.tune": ("mllib.tune", "mllib.settings", "mllib.training", "mllib.nn", "mllib.optim",
+                   "mllib.data", "mllib.io", "mllib.gradcheck", *SHARED),
 }
 
 

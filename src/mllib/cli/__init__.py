@@ -28,7 +28,7 @@ which overrides the defaults. ``train`` writes its settings as
 ``config.json``, which ``--config`` takes back.
 
 Modules: :mod:`.args` (flags, config files, settings; their values are parsed by
-:mod:`mllib.tune.values`),
+:mod:`mllib.settings`),
 :mod:`.csvdata` (how CSV columns become inputs, and ``preprocessing.json``), with
 :mod:`.csvread` (reading), :mod:`.columns` (numeric or categorical), :mod:`.missing`
 (missing cells) and :mod:`.target` (the target's kind, and the scores);

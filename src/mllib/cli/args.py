@@ -1,11 +1,11 @@
-"""The ``mllib`` argument parser, its option table and the settings it resolves.
+"""The ``mllib`` argument parser, and the settings of a command's run.
 
-Every hyperparameter is one :class:`~mllib.tune.settings.Setting`: a
-command-line flag and a config-file key of the same name (``--learning-rate``
-is the key ``learning_rate``). The network and training settings are
-:mod:`mllib.tune.settings`'s; the data options are the command line's own. A
-run's settings are, from weakest to strongest, the command's defaults, the
-``--config`` JSON file, then the flags given.
+Every setting is one :class:`mllib.settings.Setting`, declared in
+:mod:`mllib.settings.declaration`: a command-line flag and a config-file key
+of the same name (``--learning-rate`` is the key ``learning_rate``), with its
+parser, default and help. A run's settings are, from weakest to strongest, the
+command's defaults, the ``--config`` JSON file, then the flags given, stacked
+and checked by :func:`mllib.settings.overlay`.
 """
 
 from __future__ import annotations
@@ -14,49 +14,27 @@ import argparse
 import json
 from pathlib import Path
 
-from ..tune import values
+from ..settings import SETTING, SETTINGS, overlay, parse_mapping
+from ..settings import values
 from ..tune.backends import usable_cores
-from ..tune.settings import SETTINGS
-from ..tune.settings import Setting as Option
 from .errors import CLIError, one_line
-
-OPTIONS = (
-    *SETTINGS,
-    Option("target", values.optional_text, "the column to predict (needed with a CSV)", None,
-           group="data", metavar="COLUMN"),
-    Option("dataset", values.optional_text, "train on a built-in dataset instead of a CSV",
-           None, group="data", metavar="NAME"),
-    Option("validation_split", values.fraction, "share of the rows for the dev set (default: "
-           "0.2, or 0.01 above 10,000 rows, as in the notes)", None, group="data",
-           metavar="F"),
-    Option("test_split", values.fraction, "share of the rows for the test set (default: as "
-           "--validation-split)", None, group="data", metavar="F"),
-    Option("max_categories", lambda v: values.integer(v, 1), "most distinct values a text "
-           "column may have to be one-hot encoded", 20, group="data", metavar="N"),
-    Option("drop", values.columns, "columns to ignore, e.g. an id column", [], group="data",
-           metavar="COL[,COL...]"),
-    Option("categorical", values.columns, "columns to one-hot encode as categories whatever "
-           "their type, e.g. a year", [], group="data", metavar="COL[,COL...]"),
-    Option("missing", values.choice("impute", "drop", "error"), "missing feature cells: fill "
-           "with the training median (numbers) or most frequent value (text), leave their "
-           "rows out, or stop", "impute", group="data", metavar="impute|drop|error"),
-)
-OPTION = {option.key: option for option in OPTIONS}
-ALIASES = {alias: option.key for option in OPTIONS for alias in option.aliases}
 
 # gradcheck's defaults: a small float64 network with batch norm, dropout and L2.
 GRADCHECK_DEFAULTS = {"hidden": [5, 4], "output": "softmax", "keep_prob": 0.8,
                       "batch_norm": True, "lambda": 0.1}
 
 
+def command_keys(command: str) -> tuple:
+    """The settings of ``command``: all of them for "train", the network's for "gradcheck"."""
+    return tuple(s.key for s in SETTINGS if command == "train" or s.group == "network")
+
+
 def defaults(command: str) -> dict:
     """The settings of ``command`` ("train" or "gradcheck") before any file or flag."""
-    keys = [o.key for o in OPTIONS if command == "train" or o.group == "network"]
-    result = {key: OPTION[key].default for key in keys}
+    result = overlay(keys=command_keys(command))
     if command == "gradcheck":
         result.update(GRADCHECK_DEFAULTS)
-    return {key: list(value) if isinstance(value, list) else value
-            for key, value in result.items()}
+    return result
 
 
 # -- config files and resolution -------------------------------------------------
@@ -83,25 +61,11 @@ def read_config(path, command: str) -> dict:
     A ``null`` value means the default, except for ``batch_size``, where it
     means full-batch, as None does in :meth:`mllib.NeuralNetwork.fit`.
     """
-    path = Path(path)
     data = read_json_object(path, "config file")
-    wanted = defaults(command)
-    settings = {}
-    for raw_key, value in data.items():
-        key = str(raw_key).replace("-", "_")
-        key = ALIASES.get(key, key)
-        if key not in OPTION:
-            raise CLIError(f"config file {str(path)!r}: unknown key {raw_key!r}; the keys "
-                           f"are: {', '.join(OPTION)}")
-        if key not in wanted:
-            continue
-        if value is None and key != "batch_size":
-            continue
-        try:
-            settings[key] = OPTION[key].parse(value)
-        except ValueError as err:
-            raise CLIError(f"config file {str(path)!r}: {raw_key}: {err}") from None
-    return settings
+    try:
+        return parse_mapping(data, command_keys(command), skip_others=True)
+    except ValueError as err:
+        raise CLIError(f"config file {str(path)!r}: {err}") from None
 
 
 def resolve_settings(command: str, args) -> dict:
@@ -111,28 +75,26 @@ def resolve_settings(command: str, args) -> dict:
     ----------
     command : {"train", "gradcheck"}
     args : argparse.Namespace
-        Flags not given are None.
+        Flags not given are None; given ones are parsed already.
 
     Returns
     -------
     dict
-        One value per option key of ``command``. ``hidden`` and ``nodes``
-        exclude each other: the stronger source wins, and giving both in
-        one source is a :class:`CLIError`.
+        One value per setting of ``command``, checked whole by
+        :func:`mllib.settings.overlay` (``hidden`` and ``nodes``: the stronger
+        source wins, and giving both in one source is a :class:`CLIError`).
     """
-    settings = defaults(command)
+    keys = command_keys(command)
     config = read_config(args.config, command) if getattr(args, "config", None) else {}
-    flags = {key: getattr(args, key) for key in settings if getattr(args, key, None) is not None}
-    settings.update(config)
-    settings.update(flags)
-    for level, where in ((flags, "on the command line"), (config, "in the config file")):
-        given = [key for key in ("hidden", "nodes") if level.get(key) is not None]
-        if len(given) == 2:
+    flags = {key: getattr(args, key) for key in keys if getattr(args, key, None) is not None}
+    for layer, where in ((flags, "on the command line"), (config, "in the config file")):
+        if all(layer.get(key) is not None for key in ("hidden", "nodes")):
             raise CLIError(f"give hidden or nodes {where}, not both")
-        if given:
-            settings["nodes" if given[0] == "hidden" else "hidden"] = None  # not used
-            break
-    return settings
+    base = GRADCHECK_DEFAULTS if command == "gradcheck" else {}
+    try:
+        return overlay(base, config, flags, keys=keys)
+    except ValueError as err:
+        raise CLIError(str(err)) from None
 
 
 # -- the parser --------------------------------------------------------------------
@@ -175,15 +137,14 @@ def _argtype(parse):
 def add_options(parser, command: str, only=None, also="") -> None:
     """Add one flag per option of ``command`` (of the group ``only``, if given), grouped,
     with that command's defaults; ``also`` names another source of the values in the help."""
-    titles = {"network": "network", "training": "training", "data": "data"}
     command_defaults = defaults(command)
     groups = {}
-    for option in OPTIONS:
+    for option in SETTINGS:
         if (option.key not in command_defaults or option.key in ("target", "dataset")
                 or only not in (None, option.group)):
             continue
         if option.group not in groups:
-            groups[option.group] = parser.add_argument_group(titles[option.group])
+            groups[option.group] = parser.add_argument_group(option.group)
         default = command_defaults[option.key]
         shown = "" if default is None else f" (default: {_show(default)}{also})"
         if option.boolean:
@@ -249,7 +210,7 @@ def _add_apply(sub):
         parser.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
         parser.add_argument("--preprocessing", metavar="FILE.json",
                             help="column encoding (default: preprocessing.json next to MODEL)")
-        parser.add_argument("--missing", type=_argtype(OPTION["missing"].parse),
+        parser.add_argument("--missing", type=_argtype(SETTING["missing"].parse),
                             metavar="impute|drop|error", help="missing feature cells: fill "
                             "them with the training statistics, leave their rows out (predict "
                             "writes an empty prediction), or stop (default: as in training)")

@@ -1,12 +1,12 @@
-"""From resolved settings to a network and an optimizer, as train and gradcheck build them.
+"""From resolved settings to what a command builds: a run's plan, gradcheck's network.
 
-The work is :mod:`mllib.tune.settings`'s; here its ValueErrors become
+The work is :mod:`mllib.settings`'s; here its ValueErrors become
 :class:`CLIError`, which the command prints as one line.
 """
 
 from __future__ import annotations
 
-from ..tune import settings as run_settings
+from .. import settings as run_settings
 from .errors import usage_errors
 
 
@@ -19,10 +19,16 @@ def build_network(settings, output, *, dtype=None, standardize=False,
         return run_settings.build_network(settings, output, n_in=n_in, n_out=n_out)
 
 
-def build_optimizer(settings):
-    """The optimizer of ``settings``, with the learning-rate schedule checked too."""
-    with usage_errors("invalid optimizer settings"):
-        return run_settings.build_optimizer(settings)
+def make_plan(settings, output) -> run_settings.Plan:
+    """The run of ``mllib train`` built: network, optimizer and schedule, each once.
+
+    Early stopping is left out of the plan: ``train`` adds its own callback,
+    which reports the best epoch.
+    """
+    with usage_errors("invalid settings"):
+        keys = run_settings.RUN_KEYS
+        return run_settings.plan({**{k: settings[k] for k in keys}, "early_stopping": None},
+                                 output)
 
 
 def describe(model) -> dict:

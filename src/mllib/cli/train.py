@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import DivergenceError, EarlyStopping
-from ..tune import settings as run_settings
 from . import artifacts, runfolder, target
 from .args import defaults, resolve_settings
-from .build import build_network, build_optimizer
+from .build import make_plan
 from .commands import load_model
 from .dataload import (DEFAULT_DATASET, PARTS, TrainingData, load_and_split,  # noqa: F401
                        load_csv, load_dataset, split_rows)
@@ -33,10 +32,7 @@ def run_train(args) -> int:
     settings = resolve_settings("train", args)
     data, parts = load_and_split(args, settings)
     output = choose_output(settings["output"], data)
-    # Built here to check the settings before the output folder exists; fit builds its own.
-    build_network(settings, output, standardize=settings["standardize"],
-                  standardize_target=settings["standardize_target"])
-    build_optimizer(settings)
+    plan = make_plan(settings, output)     # before the output folder exists
     early_stopping(settings, parts)
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
@@ -49,7 +45,7 @@ def run_train(args) -> int:
     staging = runfolder.start(out, record)
     saver = runfolder.RunCheckpoint(staging, args.checkpoint_every)
     return train_in(staging, out, saver, data, parts, {**settings, "output": output},
-                    lambda callbacks: fit(settings, output, data, parts, callbacks, args.verbose))
+                    lambda callbacks: fit(plan, data, parts, callbacks, args.verbose))
 
 
 def resume_train(args) -> int:
@@ -133,18 +129,16 @@ def data_parts(data, parts):
     return (X[parts["train"]], y[parts["train"]]), dev
 
 
-def fit(settings, output, data, parts, callbacks, verbose):
-    """Train on the training rows, with the dev rows as validation data; (model, seconds).
+def fit(plan, data, parts, callbacks, verbose):
+    """Train the plan on the training rows, with the dev rows as validation data;
+    (model, seconds).
 
-    The network is :func:`mllib.tune.fit`'s, as every search builds it; early stopping is
-    the CLI's own callback, so that the run can report its best epoch.
+    The plan is :func:`mllib.settings.plan`'s, as every trial of a search builds it.
     """
     train, dev = data_parts(data, parts)
     started = time.perf_counter()
     with usage_errors("cannot train"):
-        network = {k: v for k, v in settings.items() if k in run_settings.SETTING}
-        model = run_settings.fit({**network, "output": output, "early_stopping": None}, train,
-                                 validation=dev, callbacks=callbacks, verbose=verbose)
+        model = plan.fit(train, validation=dev, callbacks=callbacks, verbose=verbose)
     return model, time.perf_counter() - started
 
 

@@ -33,16 +33,16 @@ from .. import plots
 from ..tune import (grid_search, learning_curve, random_search, spaces,
                     successive_halving)
 from ..tune.backends import DASK_SCHEMES, usable_cores
-from ..tune.settings import SETTING, canonical_key
+from ..settings import RUN_KEYS, SETTINGS, canonical_key
 from . import csvdata
-from .args import OPTIONS, defaults, read_config, read_json_object
+from .args import defaults, read_config, read_json_object
 from .cluster import cluster_failures, dask_backend, refuse_dask_flags
 from .errors import CLIError, report_interruption, usage_errors
 from .searchprogress import SearchProgress, resume_command, warnings_as_lines
 from .train import choose_output, load_and_split
 
 # The options of how the data is read and split, as train takes them (and --target, --dataset).
-DATA_KEYS = tuple(option.key for option in OPTIONS if option.group == "data")
+DATA_KEYS = tuple(setting.key for setting in SETTINGS if setting.group == "data")
 
 
 def run_tune(args) -> int:
@@ -171,7 +171,7 @@ def _fixed_settings(given, space, output, *, halving):
 
     (``_settings`` has refused a ``seed`` in the file already.)
     """
-    fixed = {k: v for k, v in given.items() if k in SETTING and k not in space}
+    fixed = {k: v for k, v in given.items() if k in RUN_KEYS and k not in space}
     if "nodes" in space:
         fixed.pop("hidden", None)
     if "hidden" in space:

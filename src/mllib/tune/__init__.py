@@ -8,7 +8,7 @@
   from their ``out`` folder, with the same trial table on every back-end
   (:mod:`.search`, :mod:`.halving`, :mod:`.backends`, :mod:`.dask_backend`).
 - :func:`fit`: the network that a dict of settings describes, trained as a
-  trial trains it (:mod:`.settings`).
+  trial trains it (:mod:`mllib.settings`).
 - :func:`diagnose`: bias and variance from the train and dev errors, with the
   notes' remedies (from :mod:`mllib.training.diagnosis`); :func:`learning_curve`,
   the errors as the training set grows.
@@ -23,7 +23,7 @@ from .dask_backend import ClusterError, DaskBackend
 from .halving import successive_halving
 from .result import SearchResult
 from .search import grid_search, random_search
-from .settings import fit
+from ..settings import fit
 from .spaces import Space, choice, fixed, loguniform, one_minus_loguniform, randint, uniform
 
 __all__ = ["ClusterError", "DaskBackend", "Diagnosis", "LearningCurve", "SearchResult", "Space",

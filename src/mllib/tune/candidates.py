@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..training import NeuralNetwork
-from .settings import build_optimizer, canonical_key, choose_output, network_config, resolve
+from ..settings import build_optimizer, canonical_key, choose_output, network_config, resolve
 from .spaces import as_space, choice, fixed
 
 

@@ -40,7 +40,7 @@ from .._validation import check_int, check_real
 from ..training.diagnosis import diagnose
 from ..training.resume import batches_per_epoch
 from .search import check_data
-from .settings import build_network, choose_output, fit, resolve
+from ..settings import build_network, choose_output, fit, resolve
 
 BUDGETS = ("steps", "epochs")
 

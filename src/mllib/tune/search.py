@@ -29,7 +29,7 @@ from .candidates import check_candidates, grid_candidates, normalize, plain, ran
 from .dask_backend import ClusterError
 from .journal import Journal, fingerprint
 from .result import SearchResult, best_of
-from .settings import defaults, parse
+from ..settings import defaults, parse
 from .spaces import loguniform  # noqa: F401 - used by the module's example
 
 

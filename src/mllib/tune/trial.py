@@ -27,7 +27,7 @@ import numpy as np
 from ..io import dumps_model, loads_model
 from ..optim import single_threaded
 from ..training import DivergenceError
-from .settings import fit, resolve
+from ..settings import fit, resolve
 
 
 class Diverged(Exception):

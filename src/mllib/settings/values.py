@@ -1,4 +1,4 @@
-"""Parsers for option values, shared by command-line flags and config files.
+"""Parsers of setting values, shared by command-line flags, config files and the API.
 
 Each parser takes either the text of a flag (``"64,32"``) or the JSON value
 of a config-file key (``[64, 32]``) and returns the Python value, or raises
@@ -133,9 +133,10 @@ def choice(*options):
 def keep_prob(value):
     """One keep probability for every hidden layer, or the notes' list of L + 1."""
     items = _items(value)
+    probability = interval(0.0, 1.0, low_open=True)
     if len(items) == 1 and not isinstance(value, (list, tuple)):
-        return real(items[0])
-    return [real(item) for item in items]
+        return probability(items[0])
+    return [probability(item) for item in items]
 
 
 def batch_norm(value):
@@ -185,3 +186,26 @@ def sizes(value) -> list:
     if not out:
         raise ValueError("expected at least one size")
     return out
+
+
+def interval(low, high, *, high_open=False, low_open=False):
+    """A parser of a finite float in the interval from ``low`` to ``high``."""
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+
+    def parse(value):
+        x = real(value)
+        if x < low or x > high or (low_open and x == low) or (high_open and x == high):
+            raise ValueError(f"expected a number in {left}{low:g}, {high:g}{right}, got {value!r}")
+        return x
+    parse.__name__ = "interval"
+    return parse
+
+
+def schedule(value):
+    """A learning-rate schedule's text (``"exponential:0.95"``), checked, or None."""
+    from ..optim import make_schedule
+
+    spec = optional_text(value)
+    if spec is not None:
+        make_schedule(spec, 1.0)
+    return spec

@@ -5,7 +5,7 @@ import pytest
 
 import mllib
 from mllib.datasets import make_flower
-from mllib.tune.settings import defaults, fit, resolve
+from mllib.settings import defaults, fit, resolve
 
 
 def test_resolve_parses_text_and_json_values_and_fills_defaults():

@@ -183,6 +183,16 @@ def test_dataset_moons_and_its_config_json_reproduce_the_run(tmp_path):
     assert [a[p] for p in ("train", "dev", "test")] == [b[p] for p in ("train", "dev", "test")]
 
 
+def test_nesterov_flag_reaches_the_model_file_and_is_refused_for_adam(tmp_path):
+    assert_ok(run_here("train", "--dataset", "moons", "--epochs", "2", "--optimizer",
+                       "momentum", "--nesterov", "--out", "n", "-q", cwd=tmp_path))
+    assert json.loads((tmp_path / "n" / "config.json").read_text())["nesterov"] is True
+    assert mllib.load(tmp_path / "n" / "model.npz").optimizer_.get_config()["nesterov"] is True
+    refused = run_here("train", "--dataset", "moons", "--nesterov", "--out", "a", cwd=tmp_path)
+    assert refused.returncode == 2 and not (tmp_path / "a").exists()
+    assert "nesterov=True is not a setting of optimizer 'adam'" in refused.stderr
+
+
 def test_flags_override_the_config_file(tmp_path):
     config = {"hidden": [4], "activation": "relu", "epochs": 50, "learning-rate": 0.05,
               "dataset": "blobs", "early_stopping": None}
@@ -241,6 +251,8 @@ BAD_USAGE = {
     "missing model": (["predict", "nowhere.npz", "good.csv"], "no such model file"),
     "unknown dataset": (["train", "--dataset", "mnist"], "unknown dataset 'mnist'"),
     "negative learning rate": (["train", "--learning-rate", "-1"], "--learning-rate"),
+    "sigmoid for 3 classes": (["train", "--dataset", "blobs", "--output", "sigmoid"],
+                              "a sigmoid output takes 2 classes, but the target has 3"),
     "keep prob above 1": (["train", "--keep-prob", "1.5"], "argument --keep-prob: expected a number in (0, 1], got '1.5'"),
     "unknown optimizer": (["train", "--optimizer", "lbfgs"], "lbfgs"),
     "unknown schedule": (["train", "--lr-decay", "cosine:1"], "cosine"),

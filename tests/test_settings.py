@@ -5,7 +5,7 @@ import pytest
 
 import mllib
 from mllib.datasets import make_flower
-from mllib.settings import defaults, fit, resolve
+from mllib.settings import choose_output, defaults, fit, resolve
 
 
 def test_resolve_parses_text_and_json_values_and_fills_defaults():
@@ -22,7 +22,7 @@ def test_resolve_parses_text_and_json_values_and_fills_defaults():
     ({"hidden": [4], "nodes": [2, 4, 1]}, r"give hidden or nodes, not both"),
     ({"optimizer": "gd", "beta1": 0.9}, r"beta1=0\.9 is not a setting of optimizer 'gd'"),
     ({"optimizer": "momentum", "beta2": 0.99}, r"beta2=0\.99 is not a setting of optimizer "
-                                               r"'momentum'; it takes \['beta1'\]"),
+                                               r"'momentum'; it takes \['beta1', 'nesterov'\]"),
     ({"lp_reg": 3}, r"lp_reg: expected 0, 1 or 2, got 3"),
 ])
 def test_bad_settings_are_refused_naming_the_key(settings, match):
@@ -91,3 +91,39 @@ def test_a_classifier_ignores_standardize_target():
     model = fit({"hidden": [], "epochs": 1, "standardize_target": True}, (X, y))
     assert model.output_kind == "sigmoid" and not model.standardize_target
     assert model.target_scaler_ is None
+
+
+def test_nesterov_is_a_setting_of_momentum_that_reaches_its_optimizer():
+    X, y = make_flower(120, seed=2)
+    common = {"hidden": [3], "epochs": 3, "optimizer": "momentum", "learning_rate": 0.1}
+    plain = fit(common, (X, y), seed=1)
+    ahead = fit({**common, "nesterov": "yes"}, (X, y), seed=1)
+    assert plain.optimizer_.get_config()["nesterov"] is False
+    assert ahead.optimizer_.get_config()["nesterov"] is True
+    by_hand = mllib.NeuralNetwork(nodes=[None, 3, 1], activators=["tanh", "sigmoid"],
+                                  init="xavier", lp_reg=2, seed=1, standardize=True)
+    by_hand.fit(X, y, optimizer={"name": "momentum", "nesterov": True}, learning_rate=0.1,
+                epochs=3, batch_size=64)
+    for name, value in by_hand.get_weights().items():
+        np.testing.assert_array_equal(ahead.get_weights()[name], value, err_msg=name)
+    assert not np.array_equal(plain.get_weights()["W1"], ahead.get_weights()["W1"])
+    with pytest.raises(ValueError, match=r"nesterov=True is not a setting of optimizer 'adam'"):
+        resolve({"nesterov": True})
+
+
+@pytest.mark.parametrize("requested, y, message", [
+    ("linear", np.array(["a", "b"]), r"a linear output needs a numeric target"),
+    ("sigmoid", np.array([0, 1, 2]), r"a sigmoid output takes 2 classes, but the target has 3"),
+    ("auto", np.array([1, 1, 1]), r"the target has a single class \(np.int64\(1\)\)"),
+])
+def test_an_output_the_labels_cannot_have_is_refused(requested, y, message):
+    with pytest.raises(ValueError, match=message):
+        choose_output(requested, y)
+
+
+def test_the_output_follows_the_labels_or_what_the_caller_knows_of_them():
+    assert choose_output("auto", np.array([0.5, 1.5])) == "linear"
+    assert choose_output("auto", np.array([0, 1, 1])) == "sigmoid"
+    assert choose_output("auto", np.array(["a", "b", "c"])) == "softmax"
+    assert choose_output("auto", np.array([1.0, 2.0, 1.0]), classification=True) == "sigmoid"
+    assert choose_output("softmax", np.array([0, 1])) == "softmax"

@@ -369,3 +369,22 @@ def test_a_folder_from_before_data_options_were_recorded_resumes(tmp_path):
                           data_options={"drop": []}, on_start=lambda rows, n: started.append(n))
     assert again.trials == first.trials and started == [2]
     assert json.loads((tmp_path / "manifest.json").read_text())["data_options"] == {"drop": []}
+
+
+def test_a_folder_from_before_a_setting_was_added_resumes_at_that_settings_default(tmp_path):
+    first = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, out=tmp_path)
+    path = tmp_path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["settings"]["nesterov"] is None
+    del manifest["settings"]["nesterov"]      # as a folder of an earlier mllib has it
+    path.write_text(json.dumps(manifest))
+    started = []
+    again = random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, out=tmp_path,
+                          on_start=lambda rows, n: started.append(n))
+    assert again.trials == first.trials and started == [2]
+    # The same folder, asked for a value other than the default, is another search.
+    path.write_text(json.dumps(manifest))
+    momentum = {**FIXED, "optimizer": "momentum", "nesterov": True}
+    with pytest.raises(ValueError, match=r"settings\.nesterov: absent in the folder, true now"):
+        random_search({"learning_rate": loguniform(1e-3, 3e-1)}, TRAIN, DEV, trials=2,
+                      settings=momentum, out=tmp_path)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import DivergenceError, EarlyStopping
+from .. import settings as run_settings
 from . import artifacts, runfolder, target
 from .args import defaults, resolve_settings
 from .build import make_plan
@@ -154,19 +155,8 @@ def score(model, X, y, rows):
 
 def choose_output(requested, data) -> str:
     """The output activator: as requested, or from the target (see the module notes of csvdata)."""
-    n_classes = np.unique(data.y).size if data.classification else None
-    if requested == "linear" and data.y.dtype.kind in "USb":
-        raise CLIError("a linear output needs a numeric target; use --output sigmoid or softmax")
-    if requested == "sigmoid" and n_classes is not None and n_classes > 2:
-        raise CLIError(f"a sigmoid output takes 2 classes, but the target has {n_classes}; "
-                       "use --output softmax")
-    if requested != "auto":
-        return requested
-    if not data.classification:
-        return "linear"
-    if n_classes < 2:
-        raise CLIError(f"the target has a single class ({data.y[0]!r}): there is nothing to learn")
-    return "sigmoid" if n_classes == 2 else "softmax"
+    with usage_errors():
+        return run_settings.choose_output(requested, data.y, classification=data.classification)
 
 
 def check_widths(settings, data, output):

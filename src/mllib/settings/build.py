@@ -73,18 +73,31 @@ def build_optimizer(settings) -> Optimizer:
     return get_optimizer(name, **hyper)
 
 
-def choose_output(requested, y) -> str:
-    """The output activator: ``requested``, or for "auto" the one the labels call for.
+def choose_output(requested, y, *, classification=None) -> str:
+    """The output activator: ``requested``, checked against the labels ``y``, or for "auto"
+    the one they call for.
 
-    Float labels are numbers to predict (linear); integers, booleans and
-    text are classes: sigmoid for two, softmax for more.
+    ``classification`` says whether ``y`` holds classes; by default float
+    labels (or several columns) are numbers to predict (linear) and integers,
+    booleans and text are classes: sigmoid for two, softmax for more.
     """
+    y = np.asarray(y)
+    if classification is None:
+        classification = not (y.dtype.kind in "fc" or (y.ndim == 2 and y.shape[1] > 1))
+    n_classes = np.unique(y).size if classification else None
+    if requested == "linear" and y.dtype.kind in "USb":
+        raise ValueError("a linear output needs a numeric target; use output sigmoid or softmax")
+    if requested == "sigmoid" and n_classes is not None and n_classes > 2:
+        raise ValueError(f"a sigmoid output takes 2 classes, but the target has {n_classes}; "
+                         "use output softmax")
     if requested != "auto":
         return requested
-    y = np.asarray(y)
-    if y.dtype.kind in "fc" or (y.ndim == 2 and y.shape[1] > 1):
+    if not classification:
         return "linear"
-    return "sigmoid" if np.unique(y).size <= 2 else "softmax"
+    if n_classes < 2:
+        raise ValueError(f"the target has a single class ({y.flat[0]!r}): there is nothing "
+                         "to learn")
+    return "sigmoid" if n_classes == 2 else "softmax"
 
 
 @dataclass

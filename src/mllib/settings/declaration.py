@@ -79,12 +79,12 @@ NETWORK = (
             "numbers", "auto", metavar="{auto,sigmoid,softmax,linear}"),
     Setting("init", values.choice("auto", "he", "xavier", "small"),
             "weight initialization; auto: he for relu layers, xavier otherwise", "auto",
-            metavar="{auto,he,xavier,small}"),
+            metavar="{auto,he,xavier,small}", sklearn="init"),
     Setting("keep_prob", values.keep_prob, "dropout keep probability of the hidden layers, or "
             "the notes' keep_probs list of L+1 (index 0: input)", 1.0, metavar="P",
-            aliases=("keep_probs",)),
+            aliases=("keep_probs",), sklearn="keep_prob"),
     Setting("batch_norm", values.batch_norm, "batch-normalize the hidden layers", False,
-            boolean=True),
+            boolean=True, sklearn="batch_norm"),
     Setting("bn_momentum", BETA, "momentum m of the batch-norm running statistics",
             0.9, metavar="M"),
     Setting("bn_epsilon", values.positive_real, "epsilon of batch norm", 1e-5, metavar="EPS"),
@@ -117,6 +117,10 @@ TRAINING = (
     Setting("beta2", BETA, "beta2 of RMSProp and Adam (default: 0.9 for RMSProp, 0.999 for "
             "Adam)", None, group="training", metavar="B", optimizers=("rmsprop", "adam"),
             sklearn="beta_2"),
+    Setting("nesterov", values.boolean, "Nesterov's look-ahead step of momentum (default: "
+            "off)", None,
+            group="training", boolean=True, optimizers=("momentum",),
+            sklearn="nesterovs_momentum"),
     Setting("epsilon", values.positive_real, "epsilon of RMSProp and Adam (default: 1e-8)",
             None, group="training", metavar="EPS", optimizers=("rmsprop", "adam"),
             sklearn="epsilon"),

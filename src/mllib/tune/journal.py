@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import write_atomically
+from ..settings.declaration import SETTING
 
 
 def fingerprint(*arrays) -> str:
@@ -110,6 +111,11 @@ def _check_same(old, new, folder):
         # A folder from before data options were recorded: the data's fingerprint, of
         # the prepared arrays, still tells another preparation of the data apart.
         new = {k: v for k, v in new.items() if k != "data_options"}
+    if isinstance(old.get("settings"), dict) and isinstance(new.get("settings"), dict):
+        # A setting added to mllib since the folder was written ran at its default there.
+        old = {**old, "settings": {**{k: v for k, v in new["settings"].items()
+                                      if k in SETTING and v == SETTING[k].default},
+                                   **old["settings"]}}
     differ = differences(old, new)
     if differ:
         raise ValueError(f"{str(folder)!r} holds another search: {'; '.join(differ)}; use "

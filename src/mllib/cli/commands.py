@@ -8,7 +8,7 @@ target as a number, in file order.
 Missing feature cells are filled with the training statistics of
 ``preprocessing.json`` (or as ``--missing`` says). A regression model that
 standardized its target maps its outputs back itself: predictions, rmse and
-mae are in the target's units (:mod:`.target`).
+mae are in the target's units (:func:`mllib.preprocessing.target.score`).
 
 A model whose output or cost is not finite on the CSV's rows (a value
 overflowed its dtype: :class:`mllib.training.NonFiniteOutputError`) is an
@@ -22,11 +22,11 @@ import sys
 
 import numpy as np
 
-from .. import ModelFileError, load
+from .. import ModelFileError, load, preprocessing
 from ..gradcheck import check_gradients
-from . import csvdata, missing, target
+from ..preprocessing import missing, target
+from ..preprocessing.read import quote, require_column
 from .args import resolve_settings
-from .csvread import quote
 from .build import build_network, describe
 from .errors import CLIError, usage_errors
 
@@ -42,13 +42,13 @@ def load_model(path):
 
 
 def encoded_inputs(model, args, target=None):
-    """The model's preprocessing, the CSV frame and its :class:`~.csvdata.Encoded` inputs."""
-    prep = csvdata.find(args.model, args.preprocessing)
-    frame = csvdata.read_csv(args.data, prep.text_columns if prep else ())
+    """The model's preprocessing, the CSV frame and its :class:`~mllib.preprocessing.Encoded` inputs."""
+    prep = preprocessing.find(args.model, args.preprocessing)
+    frame = preprocessing.read_csv(args.data, prep.text_columns if prep else ())
     found = prep is not None
     if not found:
         names = [c for c in frame.columns if c != target]
-        prep = csvdata.Preprocessing.numeric(names, target=target)
+        prep = preprocessing.Preprocessing.numeric(names, target=target)
     encoded = prep.transform(frame, args.data, missing=args.missing)
     if encoded.X.shape[1] != model.n_features:
         where = "" if found else (" (no preprocessing.json beside the model, so every column "
@@ -71,7 +71,7 @@ def run_evaluate(args) -> int:
     model = load_model(args.model)
     prep, frame, encoded = encoded_inputs(model, args, target=args.target)
     name = args.target or prep.target
-    series = csvdata.require_column(frame, name, args.data) if name is not None else None
+    series = require_column(frame, name, args.data) if name is not None else None
     keep = ~encoded.incomplete
     if series is not None and series.isna().any():
         _note(missing.drop_note(int(series.isna().sum()), f"whose target {quote(name)} is "

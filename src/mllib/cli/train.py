@@ -17,7 +17,8 @@ import numpy as np
 
 from .. import DivergenceError, EarlyStopping
 from ..tune import settings as run_settings
-from . import artifacts, runfolder, target
+from ..preprocessing import target
+from . import artifacts, runfolder
 from .args import defaults, resolve_settings
 from .build import build_network, build_optimizer
 from .commands import load_model

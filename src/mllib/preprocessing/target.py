@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .csvread import pandas, value_text
-from .errors import CLIError
+from .errors import DataError
+from .read import pandas, value_text
 
 MAX_INTEGER_CLASSES = 20
 
@@ -46,24 +46,24 @@ def is_classification(kind: str, labels) -> bool:
 
 
 def target_values(series, kind, name):
-    """The target column (no missing cells) as a NumPy array of ``kind``; else CLIError."""
+    """The target column (no missing cells) as a NumPy array of ``kind``; else DataError."""
     pd = pandas()
     if series.isna().any():
-        raise CLIError(f"target column {name!r} has missing values")
+        raise DataError(f"target column {name!r} has missing values")
     if kind == "str":
         return series.astype(str).to_numpy(dtype=str)
     if kind == "bool":
         if not pd.api.types.is_bool_dtype(series):
-            raise CLIError(f"target column {name!r} must hold true/false values, as in training")
+            raise DataError(f"target column {name!r} must hold true/false values, as in training")
         return series.to_numpy(dtype=bool)
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
-        raise CLIError(f"target column {name!r} must hold finite numbers; found "
-                       f"{value_text(series, bad[0])} in data row {series.index[bad[0]] + 1}")
+        raise DataError(f"target column {name!r} must hold finite numbers; found "
+                        f"{value_text(series, bad[0])} in data row {series.index[bad[0]] + 1}")
     if kind == "int":
         if not np.array_equal(values, np.round(values)):
-            raise CLIError(f"target column {name!r} must hold integers, as in training")
+            raise DataError(f"target column {name!r} must hold integers, as in training")
         return values.astype(np.int64)
     return values
 

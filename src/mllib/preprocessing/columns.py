@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .csvread import pandas, quote, value_text
+from .read import pandas, quote, value_text
 
 # An integer column with this many distinct values or fewer (and more than 2) is noted.
 FEW_INTEGERS = 10

@@ -5,7 +5,7 @@ next to the model, so that ``evaluate`` and ``predict`` encode identically:
 which columns are numeric or categorical and their categories
 (:mod:`.columns`), the fill value of every column and what to do with missing
 cells (:mod:`.missing`) and the target's kind (:mod:`.target`); a regression
-target's scaling is the model's own. Files are read by :mod:`.csvread`.
+target's scaling is the model's own. Files are read by :mod:`.read`.
 
 Every problem found in a file's columns is reported in one message, listed by
 column, with the names quoted as a shell needs them.
@@ -21,9 +21,9 @@ import numpy as np
 
 from . import missing as gaps_of
 from .columns import ColumnProblem, column_rule, numbers, one_hot, strings
-from .csvread import (column_problems, quote, quoted, read_csv, require_column,
-                      require_columns, rows_text)
-from .errors import CLIError
+from .errors import DataError
+from .read import (column_problems, quote, quoted, read_csv, require_column, require_columns,
+                   rows_text)
 from .target import target_kind, target_values
 
 __all__ = ["Encoded", "FILENAME", "Preprocessing", "find", "load", "read_csv",
@@ -48,20 +48,20 @@ class Encoded:
     incomplete: np.ndarray
 
 
-def feature_names(frame, target, drop, categorical, path):
+def feature_names(frame, target, drop=(), categorical=(), path="data"):
     """The columns of ``frame`` that are inputs, after checking the names given by flags."""
     require_columns(frame, drop, path, "--drop")
     require_columns(frame, categorical, path, "--categorical")
     if target in categorical:
-        raise CLIError(f"--categorical names the target {quote(target)}; it is for input columns")
+        raise DataError(f"--categorical names the target {quote(target)}; it is for input columns")
     names = [c for c in frame.columns if c != target and c not in drop]
     if not names:
-        raise CLIError(f"{str(path)!r} has no feature columns besides the target {target!r}")
+        raise DataError(f"{str(path)!r} has no feature columns besides the target {target!r}")
     return names
 
 
 def _rules(frame, names, max_categories, categorical, path, found):
-    """The rule of every column, and the notes; one CLIError for every unusable column
+    """The rule of every column, and the notes; one DataError for every unusable column
     and, under ``--missing error``, every column with gaps (``found``)."""
     columns, notes, problems = [], [], {}
     for name in names:
@@ -184,14 +184,14 @@ class Preprocessing:
 
         ``missing`` defaults to the mode of training. Numeric columns come as
         they are (the model standardizes them), then the 0/1 columns of each
-        categorical one. Every column that cannot be encoded is named in one CLIError.
+        categorical one. Every column that cannot be encoded is named in one DataError.
         """
         mode = missing or self.missing
         names = [c["name"] for c in self.columns]
         absent = [name for name in names if name not in frame.columns]
         if absent:
-            raise CLIError(f"{str(path)!r} lacks the column(s) {quoted(absent)} the model "
-                           f"was trained on; its columns are: {quoted(frame.columns)}")
+            raise DataError(f"{str(path)!r} lacks the column(s) {quoted(absent)} the model "
+                            f"was trained on; its columns are: {quoted(frame.columns)}")
         found = gaps_of.gaps(frame, names)
         if mode == "error" and found:
             raise gaps_of.gaps_error(path, found)
@@ -214,7 +214,7 @@ class Preprocessing:
         """The target column of ``frame`` (or the column ``target``) as labels."""
         name = target or self.target
         if name is None:
-            raise CLIError("give --target COLUMN: the model has no record of its target column")
+            raise DataError("give --target COLUMN: the model has no record of its target column")
         series = require_column(frame, name, path)
         return target_values(series, self.target_kind or target_kind(series), name)
 
@@ -268,10 +268,10 @@ def _check_column(column):
 
 
 def load(path) -> Preprocessing:
-    """Read a file written by :func:`save` (or its version 1); CLIError if it is not one."""
+    """Read a file written by :func:`save` (or its version 1); DataError if it is not one."""
     path = Path(path)
     if not path.is_file():
-        raise CLIError(f"no such preprocessing file: {str(path)!r}")
+        raise DataError(f"no such preprocessing file: {str(path)!r}")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         if document.get("format") != FORMAT or document.get("version") not in (1, VERSION):
@@ -283,12 +283,14 @@ def load(path) -> Preprocessing:
         if mode not in gaps_of.MODES:
             raise ValueError(f"bad missing mode {mode!r}")
         if document.get("target_scaling") is not None:
-            raise CLIError(f"{str(path)!r} scales the target outside the model, as only a "
-                           "development version of mllib did; train the model again")
+            raise DataError(f"{str(path)!r} scales the target outside the model, as only a "
+                            "development version of mllib did; train the model again")
         return Preprocessing(columns, document["target"], document["target_kind"],
                              list(document.get("dropped", [])), mode)
+    except DataError:      # a ValueError too, but its message is the whole story
+        raise
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
-        raise CLIError(f"{str(path)!r} is not an mllib preprocessing file: {err}") from None
+        raise DataError(f"{str(path)!r} is not an mllib preprocessing file: {err}") from None
 
 
 def find(model_path, explicit=None):

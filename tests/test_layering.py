@@ -4,11 +4,11 @@ The math (``nn``, ``optim``) imports NumPy, the standard library, itself and
 the shared argument checks, nothing more; ``data`` likewise; ``io`` may add
 ``nn`` and ``optim``; ``training`` may use all of these but never ``tune`` or
 the interfaces (``cli``, ``sklearn``, ``plots``, ``datasets``); ``tune`` may use
-``training`` and below. ``preprocessing`` (CSV tables to arrays) may use ``data`` and
-the shared checks, nothing else of mllib: neither ``training`` nor ``tune`` nor the
-interfaces, the ``cli`` among them, which is built on it. No module of these layers imports a
-third-party package other than NumPy, not even inside a function (``OPTIONAL``
-lists the known exceptions; pandas reads the CSV files). The shared
+``training`` and below. ``preprocessing`` (CSV tables to arrays) may use ``data``
+and the shared checks, nothing else of mllib: not ``training``, ``tune`` or the
+interfaces, ``cli`` among them, which is built on it. No module of these layers
+imports a third-party package other than NumPy, not even inside a function
+(``OPTIONAL`` lists the known exceptions; pandas reads the CSV files). The shared
 ``mllib._validation`` imports NumPy and the standard library, ``mllib._version``
 ``mllib._streams`` and ``mllib._interrupts`` the standard library only.
 

@@ -32,6 +32,7 @@ Modules: :mod:`.args` (flags, config files, settings; their values are parsed by
 :mod:`.dataload` (a CSV file, encoded by :mod:`mllib.preprocessing`, or a
 dataset, and split), :mod:`.build` (network and optimizer from settings),
 :mod:`.train` and :mod:`.artifacts` (the train command and what it writes),
+:mod:`.scoring` (a model's scores on some rows),
 :mod:`.commands` (evaluate, predict, gradcheck), :mod:`.tune` (tune and diagnose),
 :mod:`.errors` (the bad-usage error, and how bad data,
 :class:`mllib.preprocessing.DataError`, is reported the same way).

@@ -10,25 +10,29 @@ Python::
     frame = read_csv("penguins.csv")
     features = feature_names(frame, "species")
     rows, notes, _ = rows_to_use(frame, "species", features, "impute")
-    used = frame.iloc[rows]                    # the rows that have a target
-    prep = Preprocessing.fit(used, "species", train_rows)   # positions in used
+    used = frame.iloc[rows]                 # the rows that have a target
+    prep = Preprocessing.fit(used, "species", train_rows)   # train_rows: positions in used
     X, y = prep.transform(used).X, prep.labels(used)
-    save(prep, "preprocessing.json")           # later: load(...).transform(read_csv(...))
+    save(prep, "preprocessing.json")
+
+    prep = load("preprocessing.json")       # later, for another file
+    X_new = prep.transform(read_csv("new.csv", prep.text_columns), "new.csv").X
 
 - :mod:`.read`: reading a file with pandas; columns and values named in messages;
 - :mod:`.columns`: a feature column numeric or categorical, and its one-hot encoding;
 - :mod:`.missing`: missing cells filled, rows left out, or an error;
 - :mod:`.target`: the target's kind (class labels or numbers) and its values;
-- :mod:`.table`: :class:`Preprocessing`, the rules of every column, and
-  ``preprocessing.json``;
+- :mod:`.table`: :class:`Preprocessing`, the rules of every column, fitted and applied;
+- :mod:`.jsonfile`: ``preprocessing.json``, written and read back;
 - :mod:`.errors`: :class:`DataError`, a ``ValueError``, for every file, column or
   value that cannot be used, with one line that names it.
 """
 
 from .errors import DataError
+from .jsonfile import FILENAME, find, load, save
 from .missing import rows_to_use
 from .read import read_csv
-from .table import FILENAME, Encoded, Preprocessing, feature_names, find, load, save
+from .table import Encoded, Preprocessing, feature_names
 from .target import is_classification, target_kind, target_values
 
 __all__ = ["DataError", "Encoded", "FILENAME", "Preprocessing", "feature_names", "find",

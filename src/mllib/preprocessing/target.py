@@ -1,15 +1,13 @@
-"""The target column: its kind, its values, and the figures of a regression.
+"""The target column: its kind and its values.
 
 The target's kind: text or true/false, or integers with at most
 :data:`MAX_INTEGER_CLASSES` distinct values, are class labels; other numbers
 are a regression target. Rows whose target is missing are left out of
-training and evaluation (the caller says how many).
+training and evaluation (:func:`.missing.rows_to_use`).
 
-A regression target's scaling is the network's own
-(``NeuralNetwork(standardize_target=True)``, the ``standardize_target``
-setting, on by default for a linear output): the model file holds μ and σ, and
-``predict`` answers in the target's units, so :func:`score` needs nothing
-beside the model to report ``rmse`` and ``mae`` in those units.
+A regression target is left in its units: its scaling is the network's own
+(``NeuralNetwork(standardize_target=True)``), which maps its predictions back
+to those units.
 """
 
 from __future__ import annotations
@@ -67,26 +65,3 @@ def target_values(series, kind, name):
         return values.astype(np.int64)
     return values
 
-
-def score(model, X, y) -> dict:
-    """``{"cost", "accuracy"}`` or ``{"cost", "r2", "rmse", "mae"}``, and ``"n"``.
-
-    ``cost`` and the R² are ``model.evaluate``'s: the objective the network
-    minimized (on the standardized target when the model standardizes it) and
-    a unit-free R². ``rmse`` and ``mae`` are in the target's own units.
-    """
-    result = {key: float(value) for key, value in model.evaluate(X, y).items()}
-    if model.score_name == "r2":
-        error = np.asarray(model.predict(X), dtype=np.float64) - np.asarray(y, dtype=np.float64)
-        result["rmse"] = float(np.sqrt(np.mean(error ** 2)))
-        result["mae"] = float(np.mean(np.abs(error)))
-    return {**result, "n": int(X.shape[0])}
-
-
-def r2_note(r2: float, scaled: bool) -> str:
-    """What a training R² below 0 means, and what to try."""
-    fix = ("drop --no-standardize-target, so that the network learns the standardized "
-           "target" if not scaled else "try a smaller --learning-rate, more --epochs, or "
-           "--standardize for the inputs")
-    return (f"the training R² is {r2:.3g}, below 0: the network predicts worse than the mean "
-            f"of the target; {fix}")

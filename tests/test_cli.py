@@ -283,6 +283,34 @@ def test_evaluate_needs_the_target_column(trained, bad_files):
         "its columns are: x1, colour, x2"]
 
 
+@pytest.mark.parametrize("document, message", [
+    ({"format": "csv"}, "'prep.json' is not an mllib preprocessing file: expected format "
+                        "'mllib-preprocessing' version 1 or 2"),
+    ({"format": "mllib-preprocessing", "version": 2, "target": "label", "target_kind": "str",
+      "columns": [], "target_scaling": {"mean": 0.0, "std": 1.0}},
+     "'prep.json' scales the target outside the model, as only a development version of "
+     "mllib did; train the model again"),
+])
+def test_a_bad_preprocessing_file_is_one_line(trained, tmp_path, document, message):
+    # mllib.preprocessing raises DataError (a ValueError); the command reports it as bad usage.
+    (tmp_path / "prep.json").write_text(json.dumps(document))
+    make_frame(10).to_csv(tmp_path / "good.csv", index=False)
+    result = run_here("evaluate", trained / "model.npz", "good.csv", "--preprocessing",
+                      "prep.json", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, f"mllib: error: {message}\n")
+
+
+def test_usage_errors_leave_a_data_error_as_it_is():
+    from mllib.cli.errors import CLIError, usage_errors
+    from mllib.preprocessing import DataError
+
+    with pytest.raises(DataError) as caught, usage_errors("cannot train"):
+        raise DataError("no such file: 'x.csv'")
+    assert str(caught.value) == "no such file: 'x.csv'"
+    with pytest.raises(CLIError, match="^cannot train: bad value$"), usage_errors("cannot train"):
+        raise ValueError("bad value")
+
+
 def test_unexpected_errors_are_one_line_unless_debug(monkeypatch, capsys):
     def broken(args):
         raise RuntimeError("something inside broke")

@@ -5,9 +5,11 @@ the shared argument checks, nothing more; ``data`` likewise; ``io`` may add
 ``nn`` and ``optim``; ``training`` may use all of these but never ``tune`` or
 the interfaces (``cli``, ``sklearn``, ``plots``, ``datasets``); ``settings`` (the
 one vocabulary of a run's settings) may use ``training`` and below, and
-``tune`` ``settings`` and below. No module of these layers imports a third-party
-package other than NumPy, not even inside a function (``OPTIONAL`` lists the
-known exceptions). The shared
+``tune`` ``settings`` and below. ``preprocessing`` (CSV tables to arrays) may use ``data``
+and the shared checks, nothing else of mllib: not ``training``, ``tune`` or the
+interfaces, ``cli`` among them, which is built on it. No module of these layers
+imports a third-party package other than NumPy, not even inside a function
+(``OPTIONAL`` lists the known exceptions; pandas reads the CSV files). The shared
 ``mllib._validation`` imports NumPy and the standard library, ``mllib._version``
 ``mllib._streams`` and ``mllib._interrupts`` the standard library only.
 
@@ -42,7 +44,8 @@ STDLIB_ONLY = ("mllib._version", "mllib._streams", "mllib._interrupts")   # not 
 OPTIONAL = {("mllib.training.callbacks", "tqdm"),   # ProgressLogger's bar, if installed
             ("mllib.optim.threads", "threadpoolctl"),  # BLAS's thread count, if installed
             ("mllib.tune.dask_backend", "distributed"),  # the Dask back-end, when asked for
-            ("mllib.tune.result", "pandas")}       # SearchResult.table
+            ("mllib.tune.result", "pandas"),       # SearchResult.table
+            ("mllib.preprocessing.read", "pandas")}    # CSV files, with the mllib[cli] extra
 
 # The mllib modules each layer may import (a prefix allows its submodules too);
 # the most specific key that names a module or one of its packages applies.
@@ -62,6 +65,7 @@ RULES = {
                        "mllib.data", "mllib.io", "mllib.gradcheck", *SHARED),
     "mllib.tune": ("mllib.tune", "mllib.settings", "mllib.training", "mllib.nn", "mllib.optim",
                    "mllib.data", "mllib.io", "mllib.gradcheck", *SHARED),
+    "mllib.preprocessing": ("mllib.preprocessing", "mllib.data", *SHARED),
 }
 
 
@@ -177,6 +181,11 @@ def test_a_relative_import_above_the_package_is_an_error():
     ("mllib.training.fit", "from tqdm import tqdm"),     # OPTIONAL names one module only
     ("mllib._version", "import numpy"),
     ("mllib._validation", "import pandas"),
+    ("mllib.preprocessing.fake", "from ..cli.errors import CLIError"),
+    ("mllib.preprocessing.fake", "from ..training import NeuralNetwork"),
+    ("mllib.preprocessing.fake", "from ..tune.settings import SETTING"),
+    ("mllib.preprocessing.fake", "import sklearn"),
+    ("mllib.preprocessing.columns", "import pandas"),   # only read imports pandas
 ])
 def test_forbidden_imports_are_reported(name, source):
     assert len(violations(name, imported_modules(name, source))) == 1
@@ -187,6 +196,9 @@ def test_forbidden_imports_are_reported(name, source):
     ("mllib.io.fake", "from .._version import __version__\nfrom ..nn import init"),
     ("mllib.training.fake", "from ..data import one_hot\nfrom ..gradcheck import check"),
     ("mllib.cli.fake", "import pandas"),     # interfaces may use their extras
+    ("mllib.cli.fake", "from ..preprocessing import read_csv"),
+    ("mllib.preprocessing.fake", "from ..data import one_hot\nfrom .errors import DataError"),
+    ("mllib.preprocessing.read", "def f():\n    import pandas"),
 ])
 def test_allowed_imports_pass(name, source):
     assert violations(name, imported_modules(name, source)) == []

@@ -10,6 +10,8 @@ bottom up, each importing only those below it:
 - ``training``: ``NeuralNetwork`` and its presets, the fit loop, callbacks, the
   diagnosis of bias and variance;
 - ``tune``: settings, search spaces, searches on one machine or a Dask cluster;
+- ``preprocessing``: CSV tables to the network's inputs and targets, with pandas; it
+  builds on ``data`` only;
 - the interfaces: ``cli``, ``sklearn``, ``plots`` and ``datasets``.
 """
 

@@ -29,13 +29,13 @@ which overrides the defaults. ``train`` writes its settings as
 
 Modules: :mod:`.args` (flags, config files, settings; their values are parsed by
 :mod:`mllib.settings`),
-:mod:`.csvdata` (how CSV columns become inputs, and ``preprocessing.json``), with
-:mod:`.csvread` (reading), :mod:`.columns` (numeric or categorical), :mod:`.missing`
-(missing cells) and :mod:`.target` (the target's kind, and the scores);
-:mod:`.dataload` (a CSV or dataset, encoded and split), :mod:`.build` (network
-and optimizer from settings), :mod:`.train` and :mod:`.artifacts` (the
-train command and what it writes), :mod:`.commands` (evaluate, predict,
-gradcheck), :mod:`.tune` (tune and diagnose), :mod:`.errors` (the bad-usage error).
+:mod:`.dataload` (a CSV file, encoded by :mod:`mllib.preprocessing`, or a
+dataset, and split), :mod:`.build` (network and optimizer from settings),
+:mod:`.train` and :mod:`.artifacts` (the train command and what it writes),
+:mod:`.scoring` (a model's scores on some rows),
+:mod:`.commands` (evaluate, predict, gradcheck), :mod:`.tune` (tune and diagnose),
+:mod:`.errors` (the bad-usage error, and how bad data,
+:class:`mllib.preprocessing.DataError`, is reported the same way).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
         unexpected error, 2 bad usage, 130 interrupted, 141 closed output pipe.
         ``--help`` and ``--version`` raise ``SystemExit(0)`` as argparse does.
     """
-    debug, CLIError = False, ()
+    debug, reported = False, ()
     try:
         # Imported inside the try, and with Ctrl-C held until they are done (see
         # mllib._interrupts), so that Ctrl-C during the imports exits 130 too.
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
         from .._interrupts import HeldInterrupts
 
         with HeldInterrupts():
-            from .errors import CLIError, one_line
+            from .errors import REPORTED as reported, exit_status, one_line
             from .args import build_parser
 
             args = build_parser().parse_args(argv)
@@ -89,9 +89,9 @@ def main(argv=None) -> int:
             module, function = HANDLERS[args.handler].split(":")
             handler = getattr(importlib.import_module(f".{module}", __name__), function)
         return int(handler(args) or 0)
-    except CLIError as err:
+    except reported as err:
         _print_traceback(debug)
-        return _fail(f"error: {one_line(err)}", err.status)
+        return _fail(f"error: {one_line(err)}", exit_status(err))
     except KeyboardInterrupt:
         return _fail("interrupted", 130, fresh_line=True)
     except BrokenPipeError:

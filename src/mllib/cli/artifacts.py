@@ -26,9 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, plots
+from .. import __version__, plots, preprocessing
 from ..training.diagnosis import diagnose
-from . import csvdata
 from .build import describe
 
 MODEL_FILE = "model.npz"
@@ -64,7 +63,7 @@ class Run:
 def write_all(out_dir: Path, run: Run) -> list:
     """Write every file of the run into ``out_dir``; returns their names in order."""
     run.model.save(out_dir / MODEL_FILE)
-    csvdata.save(run.data.prep, out_dir / csvdata.FILENAME)
+    preprocessing.save(run.data.prep, out_dir / preprocessing.FILENAME)
     write_json(out_dir / "metrics.json", metrics(run))
     write_json(out_dir / "config.json", run.settings)
     write_history(out_dir / "history.csv", run.history)
@@ -72,7 +71,7 @@ def write_all(out_dir: Path, run: Run) -> list:
         "rows": "0-based positions of the data rows (header excluded) in the data",
         "seed": run.settings["seed"], "stratified": bool(run.data.classification),
         **{name: run.data.rows[rows].tolist() for name, rows in run.parts.items()}})
-    files = [MODEL_FILE, csvdata.FILENAME, "metrics.json", "config.json", "history.csv",
+    files = [MODEL_FILE, preprocessing.FILENAME, "metrics.json", "config.json", "history.csv",
              "split.json"]
     return files + write_plots(out_dir, run)
 

@@ -8,7 +8,7 @@ target as a number, in file order.
 Missing feature cells are filled with the training statistics of
 ``preprocessing.json`` (or as ``--missing`` says). A regression model that
 standardized its target maps its outputs back itself: predictions, rmse and
-mae are in the target's units (:mod:`.target`).
+mae are in the target's units (:mod:`.scoring`).
 
 A model whose output or cost is not finite on the CSV's rows (a value
 overflowed its dtype: :class:`mllib.training.NonFiniteOutputError`) is an
@@ -22,13 +22,14 @@ import sys
 
 import numpy as np
 
-from .. import ModelFileError, load
+from .. import ModelFileError, load, preprocessing
 from ..gradcheck import check_gradients
-from . import csvdata, missing, target
+from ..preprocessing.missing import drop_note
+from ..preprocessing.read import quote, require_column
 from .args import resolve_settings
-from .csvread import quote
 from .build import build_network, describe
 from .errors import CLIError, usage_errors
+from .scoring import score
 
 
 def load_model(path):
@@ -42,13 +43,14 @@ def load_model(path):
 
 
 def encoded_inputs(model, args, target=None):
-    """The model's preprocessing, the CSV frame and its :class:`~.csvdata.Encoded` inputs."""
-    prep = csvdata.find(args.model, args.preprocessing)
-    frame = csvdata.read_csv(args.data, prep.text_columns if prep else ())
+    """The model's preprocessing, the CSV frame and its encoded inputs
+    (:class:`mllib.preprocessing.Encoded`)."""
+    prep = preprocessing.find(args.model, args.preprocessing)
+    frame = preprocessing.read_csv(args.data, prep.text_columns if prep else ())
     found = prep is not None
     if not found:
         names = [c for c in frame.columns if c != target]
-        prep = csvdata.Preprocessing.numeric(names, target=target)
+        prep = preprocessing.Preprocessing.numeric(names, target=target)
     encoded = prep.transform(frame, args.data, missing=args.missing)
     if encoded.X.shape[1] != model.n_features:
         where = "" if found else (" (no preprocessing.json beside the model, so every column "
@@ -71,22 +73,20 @@ def run_evaluate(args) -> int:
     model = load_model(args.model)
     prep, frame, encoded = encoded_inputs(model, args, target=args.target)
     name = args.target or prep.target
-    series = csvdata.require_column(frame, name, args.data) if name is not None else None
+    series = require_column(frame, name, args.data) if name is not None else None
     keep = ~encoded.incomplete
     if series is not None and series.isna().any():
-        _note(missing.drop_note(int(series.isna().sum()), f"whose target {quote(name)} is "
-                                "missing"))
+        _note(drop_note(int(series.isna().sum()), f"whose target {quote(name)} is missing"))
         keep &= series.notna().to_numpy()
     if encoded.incomplete.any():
-        _note(missing.drop_note(int(encoded.incomplete.sum()), "with missing cells (--missing "
-                                "drop)"))
+        _note(drop_note(int(encoded.incomplete.sum()), "with missing cells (--missing drop)"))
     for note in encoded.notes:
         _note(note)
     if not keep.any():
         raise CLIError(f"{str(args.data)!r} has no rows left to evaluate")
     y = prep.labels(frame[keep], args.data, target=args.target)
     with usage_errors(f"cannot evaluate on {str(args.data)!r}"):
-        result = target.score(model, encoded.X[keep], y)
+        result = score(model, encoded.X[keep], y)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..data import default_ratios, train_dev_test_split
-from . import csvdata, missing
-from .csvread import quote, read_csv, require_column, require_columns
+from ..preprocessing import (Preprocessing, feature_names, is_classification, read_csv,
+                             rows_to_use, target_kind, target_values)
+from ..preprocessing.read import quote, require_column, require_columns
 from .errors import CLIError, usage_errors
-from .target import is_classification, target_kind, target_values
 
 DEFAULT_DATASET = "flower"
 PARTS = ("train", "dev", "test")
@@ -35,7 +35,7 @@ class TrainingData:
 
     X: np.ndarray
     y: np.ndarray
-    prep: csvdata.Preprocessing
+    prep: Preprocessing
     source: str
     classification: bool
     notes: list
@@ -54,7 +54,7 @@ def load_and_split(args, settings):
     X, y = load_dataset(name)
     parts = split_rows(y, True, settings)
     names = [f"x{i + 1}" for i in range(X.shape[1])]
-    prep = csvdata.Preprocessing.numeric(names, target="y", target_kind="int")
+    prep = Preprocessing.numeric(names, target="y", target_kind="int")
     return TrainingData(X, y, prep, f"dataset {name}", True, [], np.arange(y.shape[0])), parts
 
 
@@ -70,25 +70,8 @@ def load_dataset(name):
         raise CLIError(f"dataset {name!r}: {err}") from None
 
 
-def rows_to_use(frame, target, names, mode):
-    """The positions of the rows to use, and notes on those left out, and their counts."""
-    keep = np.array(frame[target].notna().to_numpy())     # writable: pandas' may not be
-    notes, report = [], {"target_missing": int(np.count_nonzero(~keep)), "rows_dropped": 0}
-    if report["target_missing"]:
-        notes.append(missing.drop_note(report["target_missing"],
-                                       f"whose target {quote(target)} is missing"))
-    if mode == "drop":
-        incomplete = missing.incomplete_rows(frame, names) & keep
-        report["rows_dropped"] = int(np.count_nonzero(incomplete))
-        if report["rows_dropped"]:
-            notes.append(missing.drop_note(report["rows_dropped"],
-                                           "with missing cells (--missing drop)"))
-        keep &= ~incomplete
-    return np.flatnonzero(keep), notes, report
-
-
 def load_csv(path, settings):
-    """Read, split and encode a CSV file (see :mod:`mllib.cli.csvdata`)."""
+    """Read, split and encode a CSV file (see :mod:`mllib.preprocessing`)."""
     frame = read_csv(path, settings["categorical"])
     target = settings["target"]
     if target is None:
@@ -96,7 +79,7 @@ def load_csv(path, settings):
                        f"columns are: {', '.join(map(quote, frame.columns))}")
     kind = target_kind(require_column(frame, target, path))
     require_columns(frame, settings["drop"], path, "--drop")
-    names = csvdata.feature_names(frame, target, settings["drop"], settings["categorical"], path)
+    names = feature_names(frame, target, settings["drop"], settings["categorical"], path)
     rows, notes, report = rows_to_use(frame, target, names, settings["missing"])
     if rows.size == 0:
         raise CLIError(f"{str(path)!r} has no rows left to train on: {'; '.join(notes)}")
@@ -105,10 +88,10 @@ def load_csv(path, settings):
     classification = (settings["output"] != "linear" if settings["output"] != "auto"
                       else is_classification(kind, y))
     parts = split_rows(y, classification, settings)
-    prep = csvdata.Preprocessing.fit(used, target, parts["train"], path=path,
-                                     max_categories=settings["max_categories"],
-                                     drop=settings["drop"], categorical=settings["categorical"],
-                                     missing=settings["missing"])
+    prep = Preprocessing.fit(used, target, parts["train"], path=path,
+                             max_categories=settings["max_categories"],
+                             drop=settings["drop"], categorical=settings["categorical"],
+                             missing=settings["missing"])
     encoded = prep.transform(used, path)
     report = {"rows_in_file": int(frame.shape[0]), **report, "filled": encoded.filled}
     return TrainingData(encoded.X, y, prep, str(path), classification,

@@ -1,6 +1,6 @@
-"""The errors the ``mllib`` command reports in one line: bad usage (exit status 2), and a run
-that something outside its input stopped (exit status 1); and the line it ends with after
-Ctrl-C."""
+"""The errors the ``mllib`` command reports in one line: bad usage (exit status 2), bad data
+(:class:`mllib.preprocessing.DataError`, exit status 2 too), and a run that something
+outside its input stopped (exit status 1); and the line it ends with after Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from contextlib import contextmanager
 
 from .._streams import isatty
+from ..preprocessing.errors import DataError
 
 
 class CLIError(Exception):
@@ -27,9 +28,19 @@ class RunFailed(CLIError):
     status = 1
 
 
+# What main reports as one line with an exit status, rather than as an unexpected error.
+REPORTED = (CLIError, DataError)
+
+
+def exit_status(err) -> int:
+    """The exit status of a :data:`REPORTED` error: its own, or 2 (bad data is bad input)."""
+    return err.status if isinstance(err, CLIError) else CLIError.status
+
+
 @contextmanager
 def usage_errors(context=None):
-    """Turn ``ValueError`` (how mllib rejects bad arguments) into :class:`CLIError`.
+    """Turn ``ValueError`` (how mllib rejects bad arguments) into :class:`CLIError`; a
+    ``DataError`` goes through as it is, since it names its problem already.
 
     Parameters
     ----------
@@ -38,7 +49,7 @@ def usage_errors(context=None):
     """
     try:
         yield
-    except CLIError:
+    except REPORTED:
         raise
     except ValueError as err:
         message = f"{context}: {err}" if context else str(err)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import DivergenceError, EarlyStopping
 from .. import settings as run_settings
-from . import artifacts, runfolder, target
+from . import artifacts, runfolder, scoring
 from .args import defaults, resolve_settings
 from .build import make_plan
 from .commands import load_model
@@ -100,7 +100,7 @@ def train_in(staging, out, saver, data, parts, settings, train):
         raise
     scores = {name: score(model, data.X, data.y, rows) for name, rows in parts.items()}
     if model.score_name == "r2" and scores["train"]["r2"] < 0:
-        data.notes.append(target.r2_note(scores["train"]["r2"], model.standardize_target))
+        data.notes.append(scoring.r2_note(scores["train"]["r2"], model.standardize_target))
         print(f"mllib: note: {data.notes[-1]}", file=sys.stderr)
     run = artifacts.Run(model=model, data=data, parts=parts, history=saver.merged_history(),
                         scores=scores, settings=settings, seconds=seconds, stopper=stopper)
@@ -144,17 +144,17 @@ def fit(plan, data, parts, callbacks, verbose):
 
 
 def score(model, X, y, rows):
-    """:func:`.target.score` of ``rows`` in inference mode, or None if there are none."""
+    """:func:`.scoring.score` of ``rows`` in inference mode, or None if there are none."""
     if rows.size == 0:
         return None
-    return target.score(model, X[rows], y[rows])
+    return scoring.score(model, X[rows], y[rows])
 
 
 # -- settings that need the data -------------------------------------------------------
 
 
 def choose_output(requested, data) -> str:
-    """The output activator: as requested, or from the target (see the module notes of csvdata)."""
+    """The output activator: as requested, or from the target (see :mod:`mllib.preprocessing.target`)."""
     with usage_errors():
         return run_settings.choose_output(requested, data.y, classification=data.classification)
 

@@ -29,12 +29,11 @@ import json
 import sys
 from pathlib import Path
 
-from .. import plots
+from .. import plots, preprocessing
 from ..tune import (grid_search, learning_curve, random_search, spaces,
                     successive_halving)
 from ..tune.backends import DASK_SCHEMES, usable_cores
 from ..settings import RUN_KEYS, SETTINGS, canonical_key
-from . import csvdata
 from .args import defaults, read_config, read_json_object
 from .cluster import cluster_failures, dask_backend, refuse_dask_flags
 from .errors import CLIError, report_interruption, usage_errors
@@ -83,7 +82,7 @@ def _write(result, data, parts, space, out) -> int:
     if parts["test"].size:
         result.test(data.X[parts["test"]], data.y[parts["test"]])
     result.save(out)
-    csvdata.save(data.prep, out / csvdata.FILENAME)
+    preprocessing.save(data.prep, out / preprocessing.FILENAME)
     pictures = _plots(result, space, out)
     print(_summary(result, out, pictures))
     return 0
@@ -101,7 +100,7 @@ def _search(args, space, train, dev, common):
 
 
 def _remove_outputs(out):
-    for name in ("trials.csv", "best.json", "best_model.npz", "rungs.png", csvdata.FILENAME):
+    for name in ("trials.csv", "best.json", "best_model.npz", "rungs.png", preprocessing.FILENAME):
         (out / name).unlink(missing_ok=True)
     for picture in out.glob("dev_error_*.png"):
         picture.unlink()
@@ -239,7 +238,7 @@ def _summary(result, out, pictures) -> str:
     if result.test_result is not None:
         lines.append(f"test     error {result.test_result['error']:.4f} on "
                      f"{result.test_result['n']} rows (measured once)")
-    files = ["trials.csv", "best.json", "best_model.npz", csvdata.FILENAME, *pictures]
+    files = ["trials.csv", "best.json", "best_model.npz", preprocessing.FILENAME, *pictures]
     return "\n".join(lines + [f"wrote    {out}/: {', '.join(files)}"])
 
 

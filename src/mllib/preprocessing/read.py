@@ -11,15 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CLIError
+from .errors import DataError
 
 
 def pandas():
-    """The pandas module, or a CLIError that says how to install it."""
+    """The pandas module, or a DataError that says how to install it."""
     try:
         import pandas as pd
     except ImportError:
-        raise CLIError('reading CSV files needs pandas: pip install "mllib[cli]"') from None
+        raise DataError('reading CSV files needs pandas: pip install "mllib[cli]"') from None
     return pd
 
 
@@ -52,28 +52,28 @@ def read_csv(path, text_columns=()):
 
     Raises
     ------
-    CLIError
+    DataError
         For a missing, empty, ragged (ParserError) or binary file, or one
         with a header and no rows.
     """
     path = Path(path)
     if not path.exists():
-        raise CLIError(f"no such file: {str(path)!r}")
+        raise DataError(f"no such file: {str(path)!r}")
     if path.is_dir():
-        raise CLIError(f"{str(path)!r} is a folder, not a CSV file")
+        raise DataError(f"{str(path)!r} is a folder, not a CSV file")
     pd = pandas()
     try:
         frame = pd.read_csv(path, dtype={name: str for name in text_columns} or None)
     except pd.errors.EmptyDataError:
-        raise CLIError(f"{str(path)!r} is empty: expected a CSV file with a header row") from None
+        raise DataError(f"{str(path)!r} is empty: expected a CSV file with a header row") from None
     except pd.errors.ParserError as err:
-        raise CLIError(f"cannot parse {str(path)!r} as CSV: {_first_line(err)}") from None
+        raise DataError(f"cannot parse {str(path)!r} as CSV: {_first_line(err)}") from None
     except UnicodeDecodeError:
-        raise CLIError(f"{str(path)!r} is not a text CSV file (UTF-8)") from None
+        raise DataError(f"{str(path)!r} is not a text CSV file (UTF-8)") from None
     except ValueError as err:
-        raise CLIError(f"cannot read {str(path)!r}: {_first_line(err)}") from None
+        raise DataError(f"cannot read {str(path)!r}: {_first_line(err)}") from None
     if frame.shape[0] == 0:
-        raise CLIError(f"{str(path)!r} has a header but no data rows")
+        raise DataError(f"{str(path)!r} has a header but no data rows")
     return frame
 
 
@@ -91,27 +91,27 @@ def value_text(series, row) -> str:
 
 
 def require_column(frame, name, path):
-    """``frame[name]``, or a CLIError that lists the columns there are."""
+    """``frame[name]``, or a DataError that lists the columns there are."""
     if name not in frame.columns:
-        raise CLIError(f"column {name!r} not found in {str(path)!r}; its columns are: "
-                       f"{quoted(frame.columns)}")
+        raise DataError(f"column {name!r} not found in {str(path)!r}; its columns are: "
+                        f"{quoted(frame.columns)}")
     return frame[name]
 
 
 def require_columns(frame, names, path, flag):
-    """CLIError naming every one of ``names`` (given with ``flag``) that ``frame`` lacks."""
+    """DataError naming every one of ``names`` (given with ``flag``) that ``frame`` lacks."""
     absent = [name for name in names if name not in frame.columns]
     if absent:
-        raise CLIError(f"{flag} names column(s) not in {str(path)!r}: {quoted(absent)}; its "
-                       f"columns are: {quoted(frame.columns)}")
+        raise DataError(f"{flag} names column(s) not in {str(path)!r}: {quoted(absent)}; its "
+                        f"columns are: {quoted(frame.columns)}")
 
 
-def column_problems(path, problems: dict, advice: str = "") -> CLIError:
-    """One CLIError for every problem of a file, listed by column: ``{name: text}``."""
+def column_problems(path, problems: dict, advice: str = "") -> DataError:
+    """One DataError for every problem of a file, listed by column: ``{name: text}``."""
     listed = "; ".join(f"{quote(name)}: {text}" for name, text in problems.items())
     what = "a column" if len(problems) == 1 else f"{len(problems)} columns"
-    return CLIError(f"{str(path)!r} has problems in {what}: {listed}"
-                    + (f"; {advice}" if advice else ""))
+    return DataError(f"{str(path)!r} has problems in {what}: {listed}"
+                     + (f"; {advice}" if advice else ""))
 
 
 def rows_text(count: int, first: int) -> str:

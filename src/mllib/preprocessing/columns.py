@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .csvread import pandas, quote, value_text
+from .read import pandas, quote, value_text
 
 # An integer column with this many distinct values or fewer (and more than 2) is noted.
 FEW_INTEGERS = 10
@@ -91,10 +91,17 @@ def strings(series, fill=None):
 
 
 def one_hot(texts, categories):
-    """0/1 columns in the order of ``categories`` (pandas.get_dummies) and the unseen count."""
+    """0/1 columns in the order of ``categories`` (pandas.get_dummies) and the unseen count.
+
+    A value not among ``categories`` encodes as all zeros, as a missing one (None) does.
+    """
     pd = pandas()
+    allowed = set(categories)
     known = np.array([t is not None for t in texts], dtype=bool)
-    values = pd.Categorical(texts, categories=categories)
+    seen = np.array([t in allowed for t in texts], dtype=bool)
+    # Unseen values go in as missing: pandas deprecates (Pandas4Warning) and will refuse
+    # a Categorical of values outside its categories.
+    values = pd.Categorical(np.where(seen, texts, None), categories=categories)
     block = pd.get_dummies(values, dtype=np.float64).to_numpy()
-    unseen = int(np.count_nonzero((values.codes < 0) & known))
+    unseen = int(np.count_nonzero(known & ~seen))
     return block.reshape(len(texts), len(categories)), unseen

@@ -1,11 +1,12 @@
-"""CSV in, network inputs out: how a file's columns become the network's inputs and targets.
+"""How a table's columns become the network's inputs and targets: :class:`Preprocessing`.
 
-Rules, decided once at training time and stored in ``preprocessing.json``
-next to the model, so that ``evaluate`` and ``predict`` encode identically:
-which columns are numeric or categorical and their categories
-(:mod:`.columns`), the fill value of every column and what to do with missing
-cells (:mod:`.missing`) and the target's kind (:mod:`.target`); a regression
-target's scaling is the model's own. Files are read by :mod:`.csvread`.
+Its rules are decided once, on the training rows, and kept (in
+``preprocessing.json``, :mod:`.jsonfile`) so that every file encoded later is
+encoded the same way: which columns are numeric or categorical, and their
+categories (:mod:`.columns`), the fill value of every column and what to do
+with missing cells (:mod:`.missing`), and the target's kind (:mod:`.target`);
+a regression target's scaling is the model's own. Files are read by
+:mod:`.read`.
 
 Every problem found in a file's columns is reported in one message, listed by
 column, with the names quoted as a shell needs them.
@@ -13,25 +14,16 @@ column, with the names quoted as a shell needs them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from . import missing as gaps_of
 from .columns import ColumnProblem, column_rule, numbers, one_hot, strings
-from .csvread import (column_problems, quote, quoted, read_csv, require_column,
-                      require_columns, rows_text)
-from .errors import CLIError
+from .errors import DataError
+from .read import (column_problems, quote, quoted, require_column, require_columns, rows_text,
+                   value_text)
 from .target import target_kind, target_values
-
-__all__ = ["Encoded", "FILENAME", "Preprocessing", "find", "load", "read_csv",
-           "require_column", "save", "target_kind", "target_values"]
-
-FORMAT = "mllib-preprocessing"
-VERSION = 2          # version 1 had no fill values or missing mode
-FILENAME = "preprocessing.json"
 
 
 @dataclass
@@ -39,7 +31,7 @@ class Encoded:
     """The inputs of a frame's rows, and what encoding them found.
 
     ``incomplete`` marks the rows with a missing cell that was not filled
-    (``--missing drop``): their inputs are not to be used.
+    (``missing="drop"``): their inputs are not to be used.
     """
 
     X: np.ndarray
@@ -48,21 +40,25 @@ class Encoded:
     incomplete: np.ndarray
 
 
-def feature_names(frame, target, drop, categorical, path):
-    """The columns of ``frame`` that are inputs, after checking the names given by flags."""
+def feature_names(frame, target, drop=(), categorical=(), path="data"):
+    """The columns of ``frame`` that are inputs: all but ``target`` and ``drop``.
+
+    DataError if ``drop`` or ``categorical`` names a column ``frame`` lacks, if
+    ``categorical`` names the target, or if no column is left.
+    """
     require_columns(frame, drop, path, "--drop")
     require_columns(frame, categorical, path, "--categorical")
     if target in categorical:
-        raise CLIError(f"--categorical names the target {quote(target)}; it is for input columns")
+        raise DataError(f"--categorical names the target {quote(target)}; it is for input columns")
     names = [c for c in frame.columns if c != target and c not in drop]
     if not names:
-        raise CLIError(f"{str(path)!r} has no feature columns besides the target {target!r}")
+        raise DataError(f"{str(path)!r} has no feature columns besides the target {target!r}")
     return names
 
 
 def _rules(frame, names, max_categories, categorical, path, found):
-    """The rule of every column, and the notes; one CLIError for every unusable column
-    and, under ``--missing error``, every column with gaps (``found``)."""
+    """The rule of every column, and the notes; one DataError for every unusable column
+    and, under ``missing="error"``, every column with gaps (``found``)."""
     columns, notes, problems = [], [], {}
     for name in names:
         try:
@@ -106,9 +102,9 @@ class Preprocessing:
     target_kind : {"str", "int", "float", "bool"} or None
         How the labels are stored, so that they read back the same.
     dropped : list of str
-        Columns left out by ``--drop``.
+        Columns left out (``drop``).
     missing : {"impute", "drop", "error"}
-        What training did with missing cells, and evaluate and predict do by default.
+        What training did with missing cells, and :meth:`transform` does by default.
     notes : list of str
         What the user should know about the choices (not saved).
     """
@@ -128,7 +124,7 @@ class Preprocessing:
         Parameters
         ----------
         frame : pandas.DataFrame
-            The rows to use (those with a target), as :func:`read_csv` reads them.
+            The rows to use (those with a target), as :func:`.read.read_csv` reads them.
         target : str
             The target column, left out of the inputs.
         train_rows : ndarray of int
@@ -184,14 +180,14 @@ class Preprocessing:
 
         ``missing`` defaults to the mode of training. Numeric columns come as
         they are (the model standardizes them), then the 0/1 columns of each
-        categorical one. Every column that cannot be encoded is named in one CLIError.
+        categorical one. Every column that cannot be encoded is named in one DataError.
         """
         mode = missing or self.missing
         names = [c["name"] for c in self.columns]
         absent = [name for name in names if name not in frame.columns]
         if absent:
-            raise CLIError(f"{str(path)!r} lacks the column(s) {quoted(absent)} the model "
-                           f"was trained on; its columns are: {quoted(frame.columns)}")
+            raise DataError(f"{str(path)!r} lacks the column(s) {quoted(absent)} the model "
+                            f"was trained on; its columns are: {quoted(frame.columns)}")
         found = gaps_of.gaps(frame, names)
         if mode == "error" and found:
             raise gaps_of.gaps_error(path, found)
@@ -214,7 +210,7 @@ class Preprocessing:
         """The target column of ``frame`` (or the column ``target``) as labels."""
         name = target or self.target
         if name is None:
-            raise CLIError("give --target COLUMN: the model has no record of its target column")
+            raise DataError("give --target COLUMN: the model has no record of its target column")
         series = require_column(frame, name, path)
         return target_values(series, self.target_kind or target_kind(series), name)
 
@@ -229,7 +225,7 @@ def _encode(series, column, impute):
     if column["kind"] == "numeric":
         values, bad = numbers(series)
         if bad.size:
-            return None, None, (f"must hold numbers; found {_text(series, bad[0])} in data "
+            return None, None, (f"must hold numbers; found {value_text(series, bad[0])} in data "
                                 f"row {series.index[bad[0]] + 1}")
         if fill is not None:
             values[gaps] = fill
@@ -238,62 +234,3 @@ def _encode(series, column, impute):
     note = (None if not unseen else f"column {quote(column['name'])} has {unseen} value(s) "
             "not seen in training; they are encoded as all zeros")
     return block, note, None
-
-
-def _text(series, row):
-    value = series.iloc[row]
-    return repr(value.item() if isinstance(value, np.generic) else value)
-
-
-# -- preprocessing.json --------------------------------------------------------------
-
-
-def save(prep: Preprocessing, path) -> None:
-    """Write ``prep`` as JSON, with the encoded input names for reference."""
-    document = {"format": FORMAT, "version": VERSION, "target": prep.target,
-                "target_kind": prep.target_kind, "columns": prep.columns,
-                "dropped": prep.dropped, "missing": prep.missing,
-                "inputs": prep.features}
-    Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-
-
-def _check_column(column):
-    kind = column["kind"]
-    if kind not in ("numeric", "categorical") or (
-            kind == "categorical" and not isinstance(column["categories"], list)):
-        raise ValueError(f"bad column entry {column!r}")
-    fill = column.setdefault("fill", None)
-    if fill is not None and not isinstance(fill, (float, int) if kind == "numeric" else str):
-        raise ValueError(f"bad fill value in {column!r}")
-
-
-def load(path) -> Preprocessing:
-    """Read a file written by :func:`save` (or its version 1); CLIError if it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"no such preprocessing file: {str(path)!r}")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        if document.get("format") != FORMAT or document.get("version") not in (1, VERSION):
-            raise ValueError(f"expected format {FORMAT!r} version 1 or {VERSION}")
-        columns = document["columns"]
-        for column in columns:
-            _check_column(column)
-        mode = document.get("missing", "error")
-        if mode not in gaps_of.MODES:
-            raise ValueError(f"bad missing mode {mode!r}")
-        if document.get("target_scaling") is not None:
-            raise CLIError(f"{str(path)!r} scales the target outside the model, as only a "
-                           "development version of mllib did; train the model again")
-        return Preprocessing(columns, document["target"], document["target_kind"],
-                             list(document.get("dropped", [])), mode)
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as err:
-        raise CLIError(f"{str(path)!r} is not an mllib preprocessing file: {err}") from None
-
-
-def find(model_path, explicit=None):
-    """The preprocessing of a model: ``explicit``, else the one beside it, else None."""
-    if explicit is not None:
-        return load(explicit)
-    candidate = Path(model_path).with_name(FILENAME)
-    return load(candidate) if candidate.is_file() else None

@@ -52,6 +52,8 @@ def train_on_batch(model, X, y, *, sample_weight=None, optimizer=None,
     float
         J at the weights before the step: the cost whose gradient the step took.
 
+    Notes
+    -----
     The first call does what a first ``fit`` does, from these rows: it builds
     the layers, fixes the classes (a batch may miss some only if the labels
     are codes 0..nodes[L] − 1; see :mod:`mllib.training.targets`), fits the

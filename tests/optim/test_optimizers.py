@@ -166,3 +166,65 @@ def test_adam_state_is_torchs_exp_avg_and_exp_avg_sq():
         np.testing.assert_allclose(state[f"m.{k}"], torch_state["exp_avg"].numpy(), rtol=1e-13)
         np.testing.assert_allclose(state[f"v.{k}"], torch_state["exp_avg_sq"].numpy(), rtol=1e-13)
         np.testing.assert_allclose(params[k], tensor.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+# -- momentum's beta, the notes' name of beta1 ----------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda: Momentum(beta=0.8),
+    lambda: get_optimizer("momentum", beta=0.8),
+    lambda: get_optimizer({"name": "momentum", "beta": 0.8}),
+    lambda: get_optimizer({"name": "momentum", "beta": 0.8, "beta1": 0.8}),
+    lambda: get_optimizer({"name": "momentum", "beta1": 0.3}, beta=0.8),   # keywords win
+    lambda: get_optimizer({"name": "momentum", "beta": 0.3}, beta1=0.8),
+    lambda: Momentum(beta=0.8, beta1=0.8),
+])
+def test_momentums_beta_is_beta1(make):
+    opt = make()
+    assert opt.beta1 == 0.8
+    assert set(opt.get_config()) == {"name", "beta1", "nesterov"}   # files keep writing beta1
+    params, grads, lrs = make_problem()
+    expected, _ = reference("momentum", {"beta1": 0.8}, params, grads, lrs)
+    run(opt, params, grads, lrs)
+    for k in SHAPES:
+        np.testing.assert_allclose(params[k], expected[k], rtol=1e-12, atol=1e-14)
+
+
+def test_momentums_default_is_still_0_9_and_its_config_unchanged():
+    assert Momentum().get_config() == {"name": "momentum", "beta1": 0.9, "nesterov": False}
+    assert Momentum(0.5).beta1 == 0.5
+    assert Momentum(beta=0.5, nesterov=True).get_config() == {
+        "name": "momentum", "beta1": 0.5, "nesterov": True}
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Momentum(beta=0.8, beta1=0.9),
+    lambda: get_optimizer("momentum", beta=0.8, beta1=0.9),
+    lambda: get_optimizer({"name": "momentum", "beta": 0.8, "beta1": 0.9}),
+])
+def test_beta_and_beta1_that_differ_are_refused_naming_both(make):
+    with pytest.raises(ValueError, match=r"beta and beta1 are two names of the same "
+                                         r"hyperparameter; give one, got beta=0.8 and beta1=0.9"):
+        make()
+
+
+def test_a_bad_beta_is_named_as_given():
+    with pytest.raises(ValueError, match=r"beta must be a number in \[0, 1\), got 1.0"):
+        Momentum(beta=1.0)
+
+
+@pytest.mark.parametrize("name, given, match", [
+    ("momentum", {"momentum": 0.9},        # Keras's and PyTorch's name for it
+     r"unknown hyperparameters \['momentum'\] for optimizer 'momentum'; it takes "
+     r"\['beta1', 'nesterov'\], or 'beta' for 'beta1'"),
+    ("adam", {"beta": 0.9, "lr": 0.1},
+     r"unknown hyperparameters \['beta', 'lr'\] for optimizer 'adam'; it takes "
+     r"\['beta1', 'beta2', 'epsilon'\]$"),
+    ("gd", {"momentum": 0.9}, r"unknown hyperparameters \['momentum'\] for optimizer 'gd'; "
+                              r"it takes none"),
+])
+def test_unknown_hyperparameters_are_refused_listing_the_accepted_names(name, given, match):
+    with pytest.raises(ValueError, match=match):
+        get_optimizer(name, **given)
+    with pytest.raises(ValueError, match=match):
+        get_optimizer({"name": name, **given})

@@ -67,6 +67,9 @@ class Optimizer:
     name = "optimizer"
     _slots: tuple[str, ...] = ()
     _hyper: tuple[str, ...] = ()
+    #: Other names of hyperparameters, accepted by the constructor and by
+    #: ``get_optimizer``: alias -> the name in ``_hyper`` and ``get_config``.
+    _aliases: dict[str, str] = {}
     #: Elements per block of the update (:mod:`mllib.optim.blocks`); the
     #: results have the same bits whatever it is.
     block_size = BLOCK

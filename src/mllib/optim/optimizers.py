@@ -53,10 +53,16 @@ class Momentum(Optimizer):
     Parameters
     ----------
     beta1 : float in [0, 1), default 0.9
-        The momentum β1: the weight that the running average keeps of its
-        old value. Each step the velocity keeps a fraction β1 of itself and
-        takes the fraction 1 − β1 of the new gradient, so it averages about the
-        last 1/(1 − β1) gradients. β1 = 0 is plain gradient descent.
+        The momentum β1 (the β of the notes' §7.2): the weight that the
+        running average keeps of its old value. Each step the velocity keeps a
+        fraction β1 of itself and takes the fraction 1 − β1 of the new
+        gradient, so it averages about the last 1/(1 − β1) gradients. β1 = 0
+        is plain gradient descent. None is the default.
+    beta : float in [0, 1), optional
+        Another name of ``beta1``, as the notes write it: ``Momentum(beta=0.9)``,
+        ``get_optimizer("momentum", beta=0.9)`` and ``{"name": "momentum",
+        "beta": 0.9}`` are ``Momentum(beta1=0.9)``, whose :meth:`get_config`
+        names it ``beta1``. Giving both with different values is an error.
     nesterov : bool, default False
         Take Nesterov's look-ahead step (see Notes). Kept in
         :meth:`get_config`, so in model files.
@@ -102,9 +108,12 @@ class Momentum(Optimizer):
     name = "momentum"
     _slots = ("v",)
     _hyper = ("beta1", "nesterov")
+    _aliases = {"beta": "beta1"}
 
-    def __init__(self, beta1: float = 0.9, nesterov: bool = False):
-        self.beta1 = _unit("beta1", beta1)
+    def __init__(self, beta1: float | None = None, nesterov: bool = False, *,
+                 beta: float | None = None):
+        beta1 = _one_of_aliases("beta", beta, "beta1", beta1)
+        self.beta1 = _unit("beta1" if beta is None else "beta", 0.9 if beta1 is None else beta1)
         if not isinstance(nesterov, (bool, np.bool_)):
             raise ValueError(f"nesterov must be True or False, got {nesterov!r}")
         self.nesterov = bool(nesterov)
@@ -260,27 +269,54 @@ def get_optimizer(spec, **kwargs) -> Optimizer:
         case-insensitive; an :class:`Optimizer`, returned as is; or a dict with
         ``"name"`` and hyperparameters, as :meth:`Optimizer.get_config` returns.
     **kwargs
-        Hyperparameters; they override those of a dict spec.
+        Hyperparameters; they override those of a dict spec. Momentum takes
+        ``beta`` for ``beta1``.
 
     Examples
     --------
     >>> get_optimizer("adam", beta1=0.8)
     Adam(beta1=0.8, beta2=0.999, epsilon=1e-08)
+    >>> get_optimizer({"name": "momentum", "beta": 0.8})    # beta: momentum's beta1
+    Momentum(beta1=0.8, nesterov=False)
     """
     if isinstance(spec, Optimizer):
         if kwargs:
             raise ValueError(f"hyperparameters {sorted(kwargs)} cannot be given with an "
                              f"Optimizer instance {spec!r}")
         return spec
+    given = {}
     if isinstance(spec, dict):
-        kwargs = {**{k: v for k, v in spec.items() if k != "name"}, **kwargs}
+        given = {k: v for k, v in spec.items() if k != "name"}
         spec = spec.get("name")
     cls = _OPTIMIZERS.get(spec.strip().lower()) if isinstance(spec, str) else None
     if cls is None:
         raise ValueError(f"unknown optimizer {spec!r}; expected one of {sorted(_OPTIMIZERS)}, "
                          f"an Optimizer or a config dict")
-    unknown = sorted(set(kwargs) - set(cls._hyper))
+    unknown = sorted((set(given) | set(kwargs)) - {*cls._hyper, *cls._aliases}, key=str)
     if unknown:
+        aliases = "".join(f", or {a!r} for {h!r}" for a, h in cls._aliases.items())
+        takes = f"{list(cls._hyper)}{aliases}" if cls._hyper else "none"
         raise ValueError(f"unknown hyperparameters {unknown} for optimizer {spec!r}; "
-                         f"it takes {list(cls._hyper)}")
-    return cls(**kwargs)
+                         f"it takes {takes}")
+    # Each source's aliases first, so that the keyword arguments still override the dict.
+    return cls(**{**_canonical(cls, given), **_canonical(cls, kwargs)})
+
+
+def _canonical(cls, hyper: dict) -> dict:
+    """``hyper`` with each alias (momentum's ``beta``) under its hyperparameter's name."""
+    hyper = dict(hyper)
+    for alias, name in cls._aliases.items():
+        if alias in hyper:
+            hyper[name] = _one_of_aliases(alias, hyper.pop(alias), name, hyper.get(name))
+    return hyper
+
+
+def _one_of_aliases(alias: str, alias_value, name: str, value):
+    """The value of a hyperparameter given under its name or its alias (None if neither);
+    ValueError naming both when both are given with different values."""
+    if alias_value is None:
+        return value
+    if value is not None and value != alias_value:
+        raise ValueError(f"{alias} and {name} are two names of the same hyperparameter; "
+                         f"give one, got {alias}={alias_value!r} and {name}={value!r}")
+    return alias_value

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import check_int, check_positive, check_real
 from ..nn.activations import Activation, get_activation
-from ..nn.init import get_initializer
+from ..nn.init import init_config
 from ..nn.losses import LOSS_FOR_OUTPUT
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -49,9 +49,9 @@ def normalize_config(*, nodes, activators, bias=True, keep_probs=None, batch_nor
     bn = _batch_norm(batch_norm, L)
     lp_reg, lambda_ = _regularization(lp_reg, lambda_)
     bn_epsilon, bn_momentum = _bn_options(bn_epsilon, bn_momentum)
-    get_initializer(init)
     seed = check_int("seed", seed, 0)
     dtype_name = _dtype_name(dtype)
+    init = _init(init, DTYPES[dtype_name])
     return {
         "nodes": nodes, "activators": acts, "bias": bias, "keep_probs": keep,
         "batch_norm": bn, "lp_reg": lp_reg, "lambda_": lambda_, "init": init,
@@ -146,6 +146,19 @@ def _regularization(lp_reg, lambda_):
 def _bn_options(epsilon, momentum):
     return (check_positive("bn_epsilon", epsilon),
             check_real("bn_momentum", momentum, 0.0, 1.0, high_open=True))
+
+
+def _init(init, dtype):
+    """The JSON form of ``init`` (:func:`~mllib.nn.init.init_config`); a scaled normal's
+    weights randn·s must be finite in ``dtype``. NumPy's standard normal draws stay
+    below 13.8 in absolute value (its ziggurat's tail, r + log(2^53)/r for r ≈ 3.654),
+    so s ≤ max/16 is safe."""
+    init = init_config(init)
+    if isinstance(init, dict) and init["scale"] > np.finfo(dtype).max / 16:
+        raise ValueError(f"init {init!r}: randn · {init['scale']:g} would overflow "
+                         f"{np.dtype(dtype).name}; the scale must be at most "
+                         f"{np.finfo(dtype).max / 16:g}")
+    return init
 
 
 def _dtype_name(dtype):

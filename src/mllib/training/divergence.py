@@ -47,10 +47,13 @@ def step_is_finite(loss, store) -> bool:
 
 
 def diverged(loss, epoch, batch, lr, history) -> DivergenceError:
-    """The error for a step whose loss or gradients are not finite."""
+    """The error for a step whose loss or gradients are not finite; ``batch`` None for a
+    step outside an epoch (``train_on_batch``)."""
     what = (f"the cost is {loss}" if not math.isfinite(loss)
             else "the gradients' squared norm is not finite in the model's dtype")
+    where = "on the batch given" if batch is None else f"at epoch {epoch + 1}, batch {batch + 1}"
     return DivergenceError(
-        f"training diverged: {what} at epoch {epoch + 1}, batch {batch + 1}, with learning "
-        f"rate {lr:g}; the model keeps the weights from before this step. Try a smaller "
-        "learning rate (or scale the inputs)", history, epoch=epoch + 1, batch=batch + 1)
+        f"training diverged: {what} {where}, with learning rate {lr:g}; the model keeps the "
+        "weights from before this step. Try a smaller learning rate (or scale the inputs)",
+        history, epoch=None if batch is None else epoch + 1,
+        batch=None if batch is None else batch + 1)

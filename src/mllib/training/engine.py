@@ -40,6 +40,10 @@ whose output delta is w_j (a_j − y_j) / Σ_{j∈b} w_j. A batch whose weights
 are all 0 carries no data: it is skipped, without a step. The logged
 ``cost`` is then Σ_j w_j L_j / Σ_j w_j + λ/(2Σw) Σ|W|^p over the epoch.
 
+**One step at a time.** :func:`take_step` is the step itself;
+``NeuralNetwork.train_on_batch`` takes one on the rows it is given, outside
+any epoch (:mod:`.single_step`).
+
 **Stopping anywhere.** Ctrl-C is held until the step under way is done
 (:mod:`mllib._interrupts`), and the model's ``position_`` says how far the
 epoch under way has come (:mod:`.resume`), so a run interrupted at any step
@@ -151,7 +155,7 @@ class Trainer:
     def steps(self, lr, hooks, held, progress=()):
         """The steps left in the epoch under way; returns the epoch's cost and metric,
         or None when it diverged under TerminateOnNaN."""
-        model, store, rows = self.model, self.model.store, self.rows
+        model, rows = self.model, self.rows
         position = model.position_ or self._start_epoch()
         while position.done < position.n_batches:
             held.deliver()
@@ -161,16 +165,12 @@ class Trainer:
                 position.done += 1
                 continue
             Xb, Yb = self._batch(position)
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                # Overflow on the way to a non-finite cost is reported as divergence.
-                loss, a = model.train_step(Xb, Yb, wb)
-            if not step_is_finite(loss, store):
+            loss, a, finite = take_step(model, self.optimizer, Xb, Yb, wb, lr)
+            if not finite:
                 if any(isinstance(hook, TerminateOnNaN) for hook in hooks):
                     model.stop_training = True
                     return None
                 raise diverged(loss, model.epoch_, batch, lr, self._history)
-            model.update_state()
-            self.optimizer.step(store, lr)
             position.sums.add(loss, a, Yb, wb)
             position.done += 1
             if hooks:
@@ -208,6 +208,25 @@ class Trainer:
         model.position_ = Position(model.epoch_, n_rows, shuffle, n_batches, 0,
                                    EpochMetrics(model.output_kind), batches)
         return model.position_
+
+
+def take_step(model, optimizer, X, Y, sample_weight, lr) -> tuple[float, np.ndarray, bool]:
+    """One step of training on one prepared batch: the step of every loop in mllib.
+
+    The forward and backward pass (``model.train_step``) give the batch's data
+    loss and a[L], and leave ∂J/∂θ in ``model.store.grads``. If the loss and
+    the gradients are finite, the batch goes into the batch-norm running
+    statistics and ``optimizer`` updates θ at the rate ``lr``. Returns
+    ``(loss, a[L], finite)``; when not ``finite``, only the gradients changed.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # Overflow on the way to a non-finite cost is reported as divergence.
+        loss, a = model.train_step(X, Y, sample_weight)
+    if not step_is_finite(loss, model.store):
+        return loss, a, False
+    model.update_state()
+    optimizer.step(model.store, lr)
+    return loss, a, True
 
 
 def _batch_weights(sample_weight, position):

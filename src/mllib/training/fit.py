@@ -109,6 +109,18 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
     return opt, schedule, epochs, batch_size
 
 
+def adopt(model, plan, optimizer) -> None:
+    """Commit a checked call's plan (:func:`~.plan.plan_fit`) and optimizer to the model:
+    the classes, the standardizers and the optimizer; build the layers if they are not
+    yet. ``fit`` and ``train_on_batch`` call this once everything is checked."""
+    model.targets_, model.standardizer_, model.optimizer_ = (plan.targets, plan.standardizer,
+                                                             optimizer)
+    model.target_scaler_ = plan.target_scaler
+    if not model.built:
+        model.build(plan.X.shape[1], plan.n_out)
+    model.fitted_ = True
+
+
 def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,
                callbacks, augment, verbose, sample_weight=None):
     """Train for ``epochs`` more epochs with the engine; returns the History of this call.

@@ -15,10 +15,12 @@ import numpy as np
 from .._validation import check_int
 from ..io import register_model, save_model
 from ..nn.losses import REGRESSION_OUTPUTS, loss_for_output
+from . import single_step
 from . import state as model_state
 from .config import DTYPES, normalize_config
 from .diagnosis import diagnose
-from .fit import check_callbacks, check_fit_arguments, log_names, resolve_run, run_epochs
+from .fit import (adopt, check_callbacks, check_fit_arguments, log_names, resolve_run,
+                  run_epochs)
 from .chunks import forward_in_chunks
 from .inputs import check_X
 from .metrics import predicted_codes
@@ -46,6 +48,11 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
 
         J = (1/N) Σ_j L(a[L]_j, y_j) + λ/(2N) Σ_l Σ |W[l]|^p,    p = lp_reg.
 
+    :meth:`fit` draws its batches; :meth:`train_on_batch` takes one step of
+    the same engine on the rows given (J and ∂J/∂θ by the forward and backward
+    pass, then θ := θ − α ∂J/∂θ, or the optimizer's update) and returns J
+    before the step: for a batch order of one's own, or one step at a time.
+
     Parameters
     ----------
     nodes : list of int
@@ -63,7 +70,11 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
         Length L + 1; True means every hidden layer.
     lp_reg : {0, 1, 2}, lambda_ : float
         The L1/L2 penalty; 0 or λ = 0 means none.
-    init : {"he", "xavier", "small"} or callable, default "he"
+    init : str, dict or callable, default "he"
+        The weights' draw (:mod:`mllib.nn.init`): "he" randn·√(2/n[l-1]),
+        "xavier" randn·√(1/n[l-1]), "small" randn·0.01, "zeros", or
+        ``{"name": "normal", "scale": s}`` (also "normal:s") randn·s. A
+        callable ``init(shape, rng, dtype)`` works, but cannot be saved.
     bn_epsilon : float, default 1e-5
     bn_momentum : float, default 0.9
     seed : int, default 0
@@ -81,17 +92,18 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
     Names that end in ``_`` change as the model trains.
 
     fitted_ : bool
-        Set by :meth:`fit` and by :func:`mllib.load`. ``predict``,
+        Set by :meth:`fit`, :meth:`train_on_batch` and :func:`mllib.load`. ``predict``,
         ``predict_proba`` and ``evaluate`` need it; ``forward``,
         ``gradients`` and ``cost`` work on an unfitted network.
         (``fitted`` is an alias.)
     epoch_ : int
-        Epochs trained so far; the learning-rate schedule's position.
+        Epochs trained so far by ``fit``; the learning-rate schedule's position.
     optimizer_ : Optimizer or None
-        The optimizer of the last ``fit``, with its state.
+        The optimizer of the last ``fit`` or ``train_on_batch``, with its state.
     run_ : RunSettings or None
         How the last ``fit`` trained: schedule, batch size, the epoch it was
-        to reach. A later ``fit`` continues them (:mod:`mllib.training.resume`).
+        to reach (a ``train_on_batch`` given a rate keeps it there). A later
+        ``fit`` continues them (:mod:`mllib.training.resume`).
     position_ : Position or None
         The epoch under way, once ``fit`` stopped in the middle of one.
     targets_ : TargetEncoder
@@ -297,17 +309,14 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
             self, plan.X.shape[0], optimizer=optimizer, learning_rate=learning_rate,
             lr_decay=lr_decay, epochs=epochs, batch_size=batch_size)
         check_callbacks(callbacks, log_names(self, plan.validation))
-        # Everything is checked: only now does the model change.
-        self.targets_, self.standardizer_, self.optimizer_ = plan.targets, plan.standardizer, opt
-        self.target_scaler_ = plan.target_scaler
-        if not self.built:
-            self.build(plan.X.shape[1], plan.n_out)
-        self.fitted_ = True
+        adopt(self, plan, opt)     # everything is checked: only now does the model change
         # run_epochs keeps its History in history_ as it fills, so an error leaves it there.
         return run_epochs(self, plan.X, plan.Y, epochs=epochs, batch_size=batch_size,
                           optimizer=opt, schedule=schedule, validation=plan.validation,
                           callbacks=callbacks, augment=augment, verbose=verbose,
                           sample_weight=plan.W)
+
+    train_on_batch = single_step.train_on_batch     # one step, outside any epoch
 
     def predict_proba(self, X) -> np.ndarray:
         """Inference-mode outputs of a classifier: a[L] = P(y = 1 | x) for a

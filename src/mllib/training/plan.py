@@ -33,8 +33,9 @@ class FitPlan:
 
 
 def plan_fit(model, X, y, validation_data, validation_split, batch_size,
-             sample_weight=None) -> FitPlan:
-    """Check the data of ``model.fit(X, y, ...)`` and prepare what the call needs."""
+             sample_weight=None, *, batch=False) -> FitPlan:
+    """Check the data of ``model.fit(X, y, ...)`` and prepare what the call needs;
+    ``batch``: of ``train_on_batch(X, y)``, whose y may show one class of several."""
     X = check_X(X, n_features=model.n_features, dtype=model.dtype)
     check_sparse_use(model, X, training=True)
     y = rows_of(y, X)
@@ -42,7 +43,7 @@ def plan_fit(model, X, y, validation_data, validation_split, batch_size,
     X, y, w, dev = split_validation(X, y, w, validation_data, validation_split)
     check_batch_norm(model, X.shape[0], batch_size)
     n_out_given = model.config["nodes"][-1]
-    targets = model.targets_.fitted(y, n_out_given)
+    targets = model.targets_.fitted(y, n_out_given, batch=batch)
     n_out = n_out_given or targets.n_outputs(y)
     Y = targets.transform(y, n_out, model.dtype)
     target_scaler = model.target_scaler_

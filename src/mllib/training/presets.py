@@ -6,6 +6,7 @@ layers, loss, fit loop and model files, with the configuration fixed.
 
 from __future__ import annotations
 
+from ..nn.init import init_config
 from .network import NeuralNetwork
 
 
@@ -19,8 +20,9 @@ class LogisticRegression(NeuralNetwork):
     ----------
     lp_reg : {0, 1, 2}, lambda_ : float
         The penalty λ/(2N) Σ|w|^p.
-    init : str, default "zeros"
-        The notes start logistic regression at w = 0.
+    init : str, dict or callable, default "zeros"
+        The notes start logistic regression at w = 0; any ``init`` of
+        :class:`NeuralNetwork` is taken.
     seed, dtype, standardize : as for :class:`NeuralNetwork`.
     """
 
@@ -55,4 +57,6 @@ class SoftmaxRegression(NeuralNetwork):
 def _preset_config(model) -> dict:
     """The arguments the presets share, from the model's configuration."""
     keys = ("lp_reg", "lambda_", "init", "seed", "dtype")
-    return {**{k: model.config[k] for k in keys}, "standardize": model.standardize}
+    config = {k: model.config[k] for k in keys}
+    config["init"] = init_config(config["init"])      # a new dict, not the model's own
+    return {**config, "standardize": model.standardize}

@@ -32,6 +32,7 @@ import numpy as np
 from ..data import ClassEncoder, Standardizer
 from ..io import Limits, ModelFileError
 from ..io.archive import NPY_HEADER_BYTES
+from ..nn.init import init_config
 from ..optim import get_optimizer
 from .metrics import EpochMetrics
 from .resume import Position, RunSettings
@@ -52,6 +53,7 @@ def network_config(model) -> dict:
     """``NeuralNetwork.get_config()``: the normalized configuration in the notes' keys."""
     cfg = dict(model.config)
     cfg["nodes"] = list(cfg["nodes"])
+    cfg["init"] = init_config(cfg["init"])     # a new dict, not the model's own
     cfg["activators"] = [g.get_config() for g in cfg["activators"][1:]]
     cfg["bias"] = cfg["bias"][1:]
     cfg["standardize"] = model.standardize
@@ -65,7 +67,8 @@ def get_state(model) -> tuple[dict, dict]:
     if callable(init):
         raise ValueError(f"init is the callable {getattr(init, '__name__', init)!r}, which a "
                          "model file cannot store; train with a named init ('he', 'xavier', "
-                         "'small', 'zeros') to save the model, or keep its get_weights()")
+                         "'small', 'zeros') or {'name': 'normal', 'scale': s} to save the "
+                         "model, or keep its get_weights()")
     store = model.store
     nodes = model.config["nodes"]
     config = model.get_config()

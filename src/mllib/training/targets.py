@@ -64,12 +64,14 @@ class TargetEncoder:
             return len(np.unique(y))
         return 1 if y.ndim == 1 else y.shape[1]
 
-    def fitted(self, y, n_out) -> "TargetEncoder":
+    def fitted(self, y, n_out, *, batch=False) -> "TargetEncoder":
         """An encoder with the classes fixed for training on ``y``; ``self`` is unchanged.
 
         ``n_out`` is ``nodes[L]`` (None: from the data). Returns ``self`` when
         there is nothing to learn: classes known already, regression, or 2-D
         targets. Raises ValueError when the labels do not fit the output.
+        ``batch``: y is one batch (``train_on_batch``), which may hold a single
+        class if its labels are codes in [0, width) of a known width.
         """
         y = self.labels(y, n_out)
         if not self.is_classifier or y.ndim != 1 or self.classes is not None:
@@ -79,10 +81,12 @@ class TargetEncoder:
             raise ValueError(f"y contains NaN or infinite values, which are not class labels: "
                              f"{preview(y[~np.isfinite(y)], 3)}")
         found = ClassEncoder().fit(y).classes_
-        if len(found) < 2:
-            raise ValueError(f"y has only one class, {found[0].item()!r}; a classifier "
-                             "needs at least 2 classes to train on")
         width = 2 if self.kind == "sigmoid" else n_out
+        if len(found) < 2 and not (batch and width is not None and _are_codes(found, width)):
+            hint = (" (the first batch fixes the classes: give it two, or give nodes[L] and "
+                    "integer labels in [0, nodes[L]))" if batch else "")
+            raise ValueError(f"y has only one class, {found[0].item()!r}; a classifier "
+                             f"needs at least 2 classes to train on{hint}")
         if width is not None and _are_codes(found, width):
             classes = _code_classes(found.dtype, width)
         elif self.kind == "sigmoid" and len(found) != 2:

@@ -169,3 +169,19 @@ def _dtype_name(dtype):
     if dtype is None or name not in DTYPES:
         raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     return name
+
+
+def checked_widths(nodes, n_features, n_outputs, output_kind) -> tuple[int, int]:
+    """``(n_features, n_outputs)`` for layers of ``nodes``: ``n_outputs`` None means
+    nodes[L]; both must match the widths that ``nodes`` fixes, and a softmax needs two."""
+    n_outputs = nodes[-1] if n_outputs is None else n_outputs
+    if n_outputs is None:
+        raise ValueError("nodes[L] is None: give n_outputs")
+    n_features = check_int("n_features", n_features, 1)
+    n_outputs = check_int("n_outputs", n_outputs, 2 if output_kind == "softmax" else 1)
+    for name, given, fixed in (("n_features", n_features, nodes[0]),
+                               ("n_outputs", n_outputs, nodes[-1])):
+        if fixed is not None and given != fixed:
+            raise ValueError(f"{name} is {given}, but the network has "
+                             f"nodes[{0 if name == 'n_features' else 'L'}] = {fixed}")
+    return n_features, n_outputs

@@ -1,6 +1,7 @@
-"""What ``NeuralNetwork.fit`` decides before the engine runs: its checks and its run.
+"""``NeuralNetwork.fit``: what it decides before the engine runs, its checks and its run.
 
-:func:`check_fit_arguments` and :func:`check_callbacks` refuse bad arguments
+:func:`fit` is the method (``NeuralNetwork.fit`` is this function, its first
+argument the model). :func:`check_fit_arguments` and :func:`check_callbacks` refuse bad arguments
 before anything about the model changes; :func:`resolve_run` decides the
 optimizer, the schedule α(epoch), the epochs and the batch size of a call,
 continuing the model's last run where the call leaves them out (see
@@ -14,10 +15,95 @@ from .._validation import check_int, check_positive, check_real
 from ..optim import Optimizer, get_optimizer, make_schedule
 from .callbacks import Callback, History
 from .engine import Batching, Trainer, TrainingRows, log_names
+from .plan import plan_fit
 from .resume import RunSettings
 
 DEFAULT_LEARNING_RATE = {"gd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam": 0.001}
 DEFAULT_EPOCHS = 100
+
+
+def fit(model, X, y, *, optimizer=None, learning_rate=None, epochs=None, batch_size=None,
+        lr_decay=None, validation_data=None, validation_split=0.0, callbacks=(),
+        augment=None, verbose=0, sample_weight=None):
+    """Train on ``(X, y)``; a second call continues the same run.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_samples, n_features)
+        Any array that supports row indexing, ``np.memmap`` included:
+        mini-batches are gathered from it, it is never copied whole. Or
+        a SciPy sparse matrix, kept sparse (:mod:`mllib.training.sparse`).
+    y : array_like
+        Labels of any kind for classifiers, ``(N,)`` or one column
+        ``(N, 1)``; one-hot or 0/1 rows ``(N, n[L])``; floats for
+        regression. The classes are fixed by the first fit; see
+        :mod:`mllib.training.targets` for how ``nodes[L]`` decides them.
+    optimizer : {"adam", "momentum", "rmsprop", "gd"}, config dict or Optimizer
+        None continues ``optimizer_``, or starts Adam. A name or dict equal
+        to the current ``optimizer_`` continues it; another one starts
+        fresh. An instance is used as given; one that has trained another
+        model already is refused.
+    learning_rate : float, optional
+        α0; 0.001 for Adam and RMSProp, 0.01 for the others by default.
+    epochs : int, optional
+        More epochs to train. None finishes an interrupted run (one saved
+        by a checkpoint or after Ctrl-C), or trains 100.
+    batch_size : int, optional
+        1 is stochastic; N or more is full-batch gradient descent. None
+        keeps the last fit's batch size, and is full batch at first. With
+        batch norm, a last batch of one row joins the batch before it,
+        and ``batch_size=1`` is refused.
+    lr_decay : str, tuple, Schedule or callable, optional
+        α(epoch), e.g. ``"rational:1.0"`` for α0/(1 + epoch). With neither
+        this nor ``learning_rate``, a continued optimizer keeps the last
+        fit's schedule, also in a model loaded from a file.
+    validation_data : (X_dev, y_dev) or (X_dev, y_dev, sample_weight_dev), optional
+    validation_split : float
+        The last fraction of the rows, kept out of training, as in Keras.
+    callbacks : list of Callback
+    augment : callable, optional
+        ``augment(X_batch, rng) -> X_batch``, applied to every batch; it
+        may write in place, it never sees the caller's X.
+    verbose : {0, 1, 2}
+    sample_weight : array_like of shape (n_samples,), optional
+        Finite weights ≥ 0, not all 0; all ones is the same as None. Each
+        batch's cost is Σ w_j L_j / Σw + λ/(2Σw) Σ|W|^p over its rows (see
+        :mod:`mllib.training.fit`); ``validation_split`` splits them too.
+        They are data: the model file does not keep them.
+
+    Returns
+    -------
+    History
+        Per epoch: ``cost``, the cost J on the N training rows, that is
+        the batches' mean data loss (weighted by batch size, each taken
+        in training mode before its step) plus λ/(2N) Σ|W|^p with the
+        weights at the end of the epoch; ``accuracy`` (or ``r2``) over
+        the batches; ``val_cost`` and ``val_accuracy`` (or ``val_r2``),
+        ``evaluate`` on the dev data, so ``val_cost`` is
+        ``cost(X_dev, y_dev, training=False)``; ``lr`` and ``time``.
+
+    Everything is checked before the model changes: a call that raises
+    leaves it as it was. The optimizer's state, the epoch (so the
+    schedule's position) and the Generator carry over between calls:
+    ``fit(epochs=6)`` gives the same bits as ``fit(epochs=3)`` twice.
+    Training can stop at any step (Ctrl-C takes effect between steps)
+    and go on from a saved model to the same bits; see :mod:`.resume`.
+    """
+    callbacks = list(callbacks)
+    check_fit_arguments(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+                        validation_split=validation_split, callbacks=callbacks,
+                        augment=augment, verbose=verbose)
+    plan = plan_fit(model, X, y, validation_data, validation_split, batch_size, sample_weight)
+    opt, schedule, epochs, batch_size = resolve_run(
+        model, plan.X.shape[0], optimizer=optimizer, learning_rate=learning_rate,
+        lr_decay=lr_decay, epochs=epochs, batch_size=batch_size)
+    check_callbacks(callbacks, log_names(model, plan.validation))
+    adopt(model, plan, opt)     # everything is checked: only now does the model change
+    # run_epochs keeps its History in history_ as it fills, so an error leaves it there.
+    return run_epochs(model, plan.X, plan.Y, epochs=epochs, batch_size=batch_size,
+                      optimizer=opt, schedule=schedule, validation=plan.validation,
+                      callbacks=callbacks, augment=augment, verbose=verbose,
+                      sample_weight=plan.W)
 
 
 def check_fit_arguments(*, epochs, batch_size, validation_data, validation_split,

@@ -1,9 +1,18 @@
 """Cost and gradients of a network on data given by hand, outside ``fit``.
 
 Gradient checks, the notes' worked examples and users' experiments call
-these. They never change what ``fit`` does next: dropout masks come from a
-Generator of their own, derived from the seed, and no running statistic,
-weight or optimizer state is touched.
+``NeuralNetwork.gradients`` and ``cost``, which prepare the data and hand it
+to the network's :class:`Inspector`. They never change what ``fit`` does next:
+dropout masks come from the Inspector's own Generator, derived from the seed,
+and no running statistic, weight or optimizer state is touched.
+
+With ``sample_weight`` w (N,), finite, ≥ 0, not all 0, the cost is
+
+    J = Σ_j w_j L_j / Σ_j w_j + λ/(2 Σ_j w_j) Σ_l Σ |W[l]|^p,
+
+and backprop starts from δ[L]_j = w_j (a[L]_j − y_j) / Σw, the rows of
+∂J/∂z[L]; the penalty's gradient is λ/Σw W (p = 2), λ/(2Σw) sign(W) (p = 1).
+Without weights, w_j = 1 and Σw = N.
 """
 
 from __future__ import annotations
@@ -11,46 +20,35 @@ from __future__ import annotations
 import numpy as np
 
 
-class Inspection:
-    """``gradients`` and ``cost`` for :class:`~.network.NeuralNetwork`, which provides
-    ``_check_data``, ``stack``, ``train_step``, ``logits``, ``penalty`` and ``store``."""
+class Inspector:
+    """The passes of ``gradients`` and ``cost`` on a :class:`~.stack.LayerStack`, with
+    dropout masks drawn from a stream of their own: ``default_rng([seed, 1])``."""
 
-    def gradients(self, X, y, *, sample_weight=None):
-        """Cost and gradients of one training-mode pass over ``(X, y)`` as one batch.
+    def __init__(self, seed: int):
+        self.seed = seed
+        self._rng = None      # made at the first draw, so that an unused one costs nothing
 
-        Returns ``(cost, grads)``; ``grads`` has the keys of :meth:`parameters`
-        and includes the regularization term. Dropout draws new masks (unless
-        frozen) from a stream of their own, never from the Generator that
-        ``fit`` uses; batch-norm running statistics are left as they are.
+    @property
+    def rng(self) -> np.random.Generator:
+        if self._rng is None:
+            self._rng = np.random.default_rng([self.seed, 1])
+        return self._rng
 
-        With ``sample_weight`` w (N,), finite, ≥ 0, not all 0, the cost is
+    def gradients(self, stack, X, Y, w):
+        """``(cost, grads)`` of one training-mode pass over prepared rows X, targets Y and
+        weights w (or None); ``grads`` are copies, the penalty's gradient included."""
+        with stack.drawing_from(self.rng):
+            loss, _ = stack.train_step(X, Y, w)
+        cost = loss + stack.penalty(_total_weight(X, w))
+        return cost, {k: v.copy() for k, v in stack.store.grad_views.items()}
 
-            J = Σ_j w_j L_j / Σ_j w_j + λ/(2 Σ_j w_j) Σ_l Σ |W[l]|^p,
+    def cost(self, stack, X, Y, w, *, training) -> float:
+        """The cost J of :meth:`gradients` without the backward pass; ``training=False``
+        in inference mode (no dropout, batch norm with its running statistics)."""
+        with stack.drawing_from(self.rng):
+            z = stack.logits(X, training)
+        return stack.loss.cost(z, Y, w) + stack.penalty(_total_weight(X, w))
 
-        and backprop starts from δ[L]_j = w_j (a[L]_j − y_j) / Σw, the rows of
-        ∂J/∂z[L]; the penalty's gradient is λ/Σw W (p = 2), λ/(2Σw) sign(W) (p = 1).
-        """
-        X, Y, w = self._check_data(X, y, sample_weight=sample_weight)
-        with self.stack.drawing_from(self._inspection_rng()):
-            loss, _ = self.train_step(X, Y, w)
-        cost = loss + self.penalty(X.shape[0] if w is None else float(w.sum()))
-        return cost, {k: v.copy() for k, v in self.store.grad_views.items()}
 
-    def cost(self, X, y, *, training=True, sample_weight=None) -> float:
-        """The cost J of :meth:`gradients`, without the backward pass.
-
-        ``training=False`` evaluates in inference mode instead: no dropout,
-        and batch norm with its running statistics.
-        """
-        X, Y, w = self._check_data(X, y, sample_weight=sample_weight, training=training)
-        with self.stack.drawing_from(self._inspection_rng()):
-            z = self.logits(X, training=training)
-        return self._loss.cost(z, Y, w) + self.penalty(X.shape[0] if w is None
-                                                       else float(w.sum()))
-
-    def _inspection_rng(self):
-        """The Generator of the dropout masks of ``gradients`` and ``cost``: a stream of its
-        own from the seed, so that inspecting a model never changes what ``fit`` draws."""
-        if self._inspect_rng is None:
-            self._inspect_rng = np.random.default_rng([self.config["seed"], 1])
-        return self._inspect_rng
+def _total_weight(X, w):
+    return X.shape[0] if w is None else float(w.sum())

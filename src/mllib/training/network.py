@@ -3,31 +3,30 @@
 :class:`NeuralNetwork` is the user's object: it owns the configuration, the
 label targets, the standardizer, prediction and the model file. The layers,
 their parameter store and the passes over them are a :class:`~.stack.LayerStack`,
-reached through the methods of :class:`~.model.StackModel`; fit planning and
-input checks live in :mod:`.plan` and :mod:`.inputs`. The training loop
-(:mod:`.fit`) uses only public methods of the model.
+reached through the training protocol, the base class :class:`~.model.StackModel`.
+The rest are parts with explicit inputs: data preparation (:mod:`.prepare`, given
+the fitted preprocessing), the :class:`~.inspection.Inspector` of ``gradients``
+and ``cost`` (with its own dropout stream), fit planning (:mod:`.plan`) and input
+checks (:mod:`.inputs`). The engine (:mod:`.engine`) uses only public methods.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_int
 from ..io import register_model, save_model
 from ..nn.losses import REGRESSION_OUTPUTS, loss_for_output
 from . import single_step
 from . import state as model_state
-from .config import DTYPES, normalize_config
+from .config import DTYPES, checked_widths, normalize_config
 from .diagnosis import diagnose
-from .fit import (adopt, check_callbacks, check_fit_arguments, log_names, resolve_run,
-                  run_epochs)
-from .chunks import forward_in_chunks
+from . import fit as fitting
+from .chunks import evaluate_in_chunks, forward_in_chunks
 from .inputs import check_X
+from .inspection import Inspector
 from .metrics import predicted_codes
-from .inspection import Inspection
 from .model import StackModel
-from .plan import plan_fit
-from .prepare import Preparation
+from .prepare import checked_data, prepared_rows
 from .sparse import check_sparse_use
 from .stack import LayerStack, build_layers
 from .summary import summary_table
@@ -36,7 +35,7 @@ from .targets import TargetEncoder
 
 
 @register_model
-class NeuralNetwork(Inspection, Preparation, StackModel):
+class NeuralNetwork(StackModel):
     """An L-layer feed-forward network, configured as in the notes.
 
     Layer ``l = 1..L`` is ``Dense(n[l-1] → n[l])``, then batch norm if
@@ -153,7 +152,7 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
         self.fitted_ = False
         self.stop_training = False
         self._stack = None
-        self._inspect_rng = None   # the dropout masks of gradients() and cost() (Inspection)
+        self._inspector = Inspector(self.config["seed"])   # gradients() and cost()
         # Not while mllib.load makes the model: it builds the layers once it checked their sizes.
         if None not in (self.config["nodes"][0], self.config["nodes"][-1]) \
                 and not model_state.building_deferred():
@@ -184,16 +183,7 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
         a built network only accepts its own widths again.
         """
         nodes = self.config["nodes"]
-        n_outputs = nodes[-1] if n_outputs is None else n_outputs
-        if n_outputs is None:
-            raise ValueError("nodes[L] is None: give n_outputs")
-        n_features = check_int("n_features", n_features, 1)
-        n_outputs = check_int("n_outputs", n_outputs, 2 if self.output_kind == "softmax" else 1)
-        for name, given, fixed in (("n_features", n_features, nodes[0]),
-                                   ("n_outputs", n_outputs, nodes[-1])):
-            if fixed is not None and given != fixed:
-                raise ValueError(f"{name} is {given}, but the network has "
-                                 f"nodes[{0 if name == 'n_features' else 'L'}] = {fixed}")
+        n_features, n_outputs = checked_widths(nodes, n_features, n_outputs, self.output_kind)
         if self.built:
             return
         config = {**self.config, "nodes": [n_features, *nodes[1:-1], n_outputs]}
@@ -216,6 +206,21 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
     score_name = property(lambda self: "r2" if self.output_kind in REGRESSION_OUTPUTS
                           else "accuracy")
 
+    # -- the caller's data, prepared with what the model has fitted ----------------
+
+    def batch_input(self, X, rows):
+        """Rows of X as the passes take them: the model's dtype, standardized if it
+        standardizes (:func:`.prepare.prepared_rows`)."""
+        return prepared_rows(X, rows, self.dtype, self.standardizer_)
+
+    def evaluate_targets(self, X, Y, sample_weight=None) -> dict:
+        """:meth:`evaluate` on checked X, encoded targets Y and checked weights, by chunks."""
+        return evaluate_in_chunks(self, X, Y, sample_weight)
+
+    def _check_data(self, X, y, *, sample_weight=None, training=True, convert=True):
+        return checked_data(self, X, y, sample_weight=sample_weight, training=training,
+                            convert=convert)
+
     # -- passes -------------------------------------------------------------
 
     def forward(self, X) -> np.ndarray:
@@ -231,91 +236,27 @@ class NeuralNetwork(Inspection, Preparation, StackModel):
         self._require_built()
         return forward_in_chunks(self, X)
 
+    def gradients(self, X, y, *, sample_weight=None):
+        """Cost and gradients of one training-mode pass over ``(X, y)`` as one batch.
+
+        Returns ``(cost, grads)``; ``grads`` has the keys of :meth:`parameters`
+        and includes the regularization term. Dropout draws new masks (unless
+        frozen) from a stream of their own, never from the Generator that ``fit``
+        uses; batch-norm running statistics are left as they are. With
+        ``sample_weight``, see :mod:`mllib.training.inspection` for J and δ[L].
+        """
+        X, Y, w = self._check_data(X, y, sample_weight=sample_weight)
+        return self._inspector.gradients(self.stack, X, Y, w)
+
+    def cost(self, X, y, *, training=True, sample_weight=None) -> float:
+        """The cost J of :meth:`gradients`, without the backward pass; ``training=False``
+        in inference mode (no dropout, batch norm with its running statistics)."""
+        X, Y, w = self._check_data(X, y, sample_weight=sample_weight, training=training)
+        return self._inspector.cost(self.stack, X, Y, w, training=training)
+
     # -- training and prediction ----------------------------------------------
 
-    def fit(self, X, y, *, optimizer=None, learning_rate=None, epochs=None, batch_size=None,
-            lr_decay=None, validation_data=None, validation_split=0.0, callbacks=(),
-            augment=None, verbose=0, sample_weight=None):
-        """Train on ``(X, y)``; a second call continues the same run.
-
-        Parameters
-        ----------
-        X : array_like, shape (n_samples, n_features)
-            Any array that supports row indexing, ``np.memmap`` included:
-            mini-batches are gathered from it, it is never copied whole. Or
-            a SciPy sparse matrix, kept sparse (:mod:`mllib.training.sparse`).
-        y : array_like
-            Labels of any kind for classifiers, ``(N,)`` or one column
-            ``(N, 1)``; one-hot or 0/1 rows ``(N, n[L])``; floats for
-            regression. The classes are fixed by the first fit; see
-            :mod:`mllib.training.targets` for how ``nodes[L]`` decides them.
-        optimizer : {"adam", "momentum", "rmsprop", "gd"}, config dict or Optimizer
-            None continues ``optimizer_``, or starts Adam. A name or dict equal
-            to the current ``optimizer_`` continues it; another one starts
-            fresh. An instance is used as given; one that has trained another
-            model already is refused.
-        learning_rate : float, optional
-            α0; 0.001 for Adam and RMSProp, 0.01 for the others by default.
-        epochs : int, optional
-            More epochs to train. None finishes an interrupted run (one saved
-            by a checkpoint or after Ctrl-C), or trains 100.
-        batch_size : int, optional
-            1 is stochastic; N or more is full-batch gradient descent. None
-            keeps the last fit's batch size, and is full batch at first. With
-            batch norm, a last batch of one row joins the batch before it,
-            and ``batch_size=1`` is refused.
-        lr_decay : str, tuple, Schedule or callable, optional
-            α(epoch), e.g. ``"rational:1.0"`` for α0/(1 + epoch). With neither
-            this nor ``learning_rate``, a continued optimizer keeps the last
-            fit's schedule, also in a model loaded from a file.
-        validation_data : (X_dev, y_dev) or (X_dev, y_dev, sample_weight_dev), optional
-        validation_split : float
-            The last fraction of the rows, kept out of training, as in Keras.
-        callbacks : list of Callback
-        augment : callable, optional
-            ``augment(X_batch, rng) -> X_batch``, applied to every batch; it
-            may write in place, it never sees the caller's X.
-        verbose : {0, 1, 2}
-        sample_weight : array_like of shape (n_samples,), optional
-            Finite weights ≥ 0, not all 0; all ones is the same as None. Each
-            batch's cost is Σ w_j L_j / Σw + λ/(2Σw) Σ|W|^p over its rows (see
-            :mod:`mllib.training.fit`); ``validation_split`` splits them too.
-            They are data: the model file does not keep them.
-
-        Returns
-        -------
-        History
-            Per epoch: ``cost``, the cost J on the N training rows, that is
-            the batches' mean data loss (weighted by batch size, each taken
-            in training mode before its step) plus λ/(2N) Σ|W|^p with the
-            weights at the end of the epoch; ``accuracy`` (or ``r2``) over
-            the batches; ``val_cost`` and ``val_accuracy`` (or ``val_r2``),
-            ``evaluate`` on the dev data, so ``val_cost`` is
-            ``cost(X_dev, y_dev, training=False)``; ``lr`` and ``time``.
-
-        Everything is checked before the model changes: a call that raises
-        leaves it as it was. The optimizer's state, the epoch (so the
-        schedule's position) and the Generator carry over between calls:
-        ``fit(epochs=6)`` gives the same bits as ``fit(epochs=3)`` twice.
-        Training can stop at any step (Ctrl-C takes effect between steps)
-        and go on from a saved model to the same bits; see :mod:`.resume`.
-        """
-        callbacks = list(callbacks)
-        check_fit_arguments(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                            validation_split=validation_split, callbacks=callbacks,
-                            augment=augment, verbose=verbose)
-        plan = plan_fit(self, X, y, validation_data, validation_split, batch_size, sample_weight)
-        opt, schedule, epochs, batch_size = resolve_run(
-            self, plan.X.shape[0], optimizer=optimizer, learning_rate=learning_rate,
-            lr_decay=lr_decay, epochs=epochs, batch_size=batch_size)
-        check_callbacks(callbacks, log_names(self, plan.validation))
-        adopt(self, plan, opt)     # everything is checked: only now does the model change
-        # run_epochs keeps its History in history_ as it fills, so an error leaves it there.
-        return run_epochs(self, plan.X, plan.Y, epochs=epochs, batch_size=batch_size,
-                          optimizer=opt, schedule=schedule, validation=plan.validation,
-                          callbacks=callbacks, augment=augment, verbose=verbose,
-                          sample_weight=plan.W)
-
+    fit = fitting.fit                                 # the engine's epochs (mllib.training.fit)
     train_on_batch = single_step.train_on_batch     # one step, outside any epoch
 
     def predict_proba(self, X) -> np.ndarray:

@@ -41,7 +41,7 @@ SHARED = ("mllib._validation", "mllib._version", "mllib._streams", "mllib._inter
 STDLIB_ONLY = ("mllib._version", "mllib._streams", "mllib._interrupts")   # not even NumPy
 # Known exceptions, each an optional extra imported inside a function and guarded
 # by ``except ImportError``: (module, third-party package).
-OPTIONAL = {("mllib.training.callbacks", "tqdm"),   # ProgressLogger's bar, if installed
+OPTIONAL = {("mllib.training.engine.callbacks", "tqdm"),   # ProgressLogger's bar, if installed
             ("mllib.optim.threads", "threadpoolctl"),  # BLAS's thread count, if installed
             ("mllib.tune.dask_backend", "distributed"),  # the Dask back-end, when asked for
             ("mllib.tune.result", "pandas"),       # SearchResult.table
@@ -147,7 +147,8 @@ def violations(name: str, imports) -> list[str]:
 @pytest.mark.parametrize("name, is_package, source, expected", [
     ("mllib.io.modelfile", False, "from .._version import __version__", "mllib._version"),
     ("mllib.io.modelfile", False, "from .. import __version__", "mllib"),
-    ("mllib.io.modelfile", False, "from ..training.fit import fit", "mllib.training.fit"),
+    ("mllib.io.modelfile", False, "from ..training.engine.fit import fit",
+     "mllib.training.engine.fit"),
     ("mllib.io.modelfile", False, "from . import modelfile", "mllib.io.modelfile"),
     ("mllib.nn.layers.dense", False, "from ...data import one_hot", "mllib.data"),
     ("mllib.nn.layers.dense", False, "from ..init import he", "mllib.nn.init"),
@@ -178,7 +179,7 @@ def test_a_relative_import_above_the_package_is_an_error():
     ("mllib.training.fake", "from ..cli import main"),
     ("mllib.training.fake", "from .. import plots"),
     ("mllib.training.fake", "def f():\n    import matplotlib.pyplot"),
-    ("mllib.training.fit", "from tqdm import tqdm"),     # OPTIONAL names one module only
+    ("mllib.training.engine.fit", "from tqdm import tqdm"),     # OPTIONAL names one module only
     ("mllib._version", "import numpy"),
     ("mllib._validation", "import pandas"),
     ("mllib.preprocessing.fake", "from ..cli.errors import CLIError"),
@@ -281,13 +282,13 @@ def test_the_cycle_finder_finds_one_cycle_or_none(graph, expected):
 
 def test_imports_under_type_checking_do_not_count():
     source = ("from typing import TYPE_CHECKING\nimport typing\n"
-              "if TYPE_CHECKING:\n    from .network import NeuralNetwork\n"
-              "if typing.TYPE_CHECKING:\n    from . import fit\nelse:\n    from . import metrics\n"
-              "def f():\n    from .config import Config\n")
-    found = imported_modules("mllib.training.checkpoint", source, type_checking=False)
-    assert found == [(1, "typing"), (2, "typing"), (8, "mllib.training.metrics"),
-                     (10, "mllib.training.config")]
-    assert len(imported_modules("mllib.training.checkpoint", source)) == 6
+              "if TYPE_CHECKING:\n    from ..model.network import NeuralNetwork\n"
+              "if typing.TYPE_CHECKING:\n    from . import fit\nelse:\n    from ..rows import metrics\n"
+              "def f():\n    from ..model.config import Config\n")
+    found = imported_modules("mllib.training.engine.checkpoint", source, type_checking=False)
+    assert found == [(1, "typing"), (2, "typing"), (8, "mllib.training.rows.metrics"),
+                     (10, "mllib.training.model.config")]
+    assert len(imported_modules("mllib.training.engine.checkpoint", source)) == 6
 
 
 def test_a_cycle_inside_a_package_is_found(tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mllib import NeuralNetwork, ProgressLogger
-from mllib.training.callbacks import format_logs, format_seconds
+from mllib.training.engine.callbacks import format_logs, format_seconds
 
 
 class Terminal(io.StringIO):

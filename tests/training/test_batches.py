@@ -4,7 +4,7 @@ and nothing that may keep a batch is given the buffer."""
 import numpy as np
 
 import mllib
-from mllib.training.batches import BatchRows
+from mllib.training.engine.batches import BatchRows
 
 
 def data(n=250, seed=0):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import mllib
-from mllib.training.metrics import EpochMetrics
+from mllib.training.rows.metrics import EpochMetrics
 
 
 def test_r2_keeps_its_precision_for_targets_with_a_large_mean():

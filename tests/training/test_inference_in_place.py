@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import mllib
-from mllib.training import inputs
-from mllib.training.inputs import all_finite
+from mllib.training.rows import inputs
+from mllib.training.rows.inputs import all_finite
 
 
 def plain_forward(model, X):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import mllib
-from mllib.training.chunks import TEMPORARY_BYTES, chunk_rows
-from mllib.training.inputs import CHUNK
+from mllib.training.rows.chunks import TEMPORARY_BYTES, chunk_rows
+from mllib.training.rows.inputs import CHUNK
 
 
 def data(n=40, seed=0):

@@ -9,7 +9,7 @@ import pytest
 
 import mllib
 from mllib import LambdaCallback, ModelCheckpoint
-from mllib.training.fit import DEFAULT_EPOCHS, resolve_run
+from mllib.training.engine.fit import DEFAULT_EPOCHS, resolve_run
 
 pytestmark = pytest.mark.same_bits   # CI runs these again under other BLAS kernels
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import mllib
-from mllib.training.state import model_file_limits
+from mllib.training.model.state import model_file_limits
 
 
 def _data(n=200, seed=0, scale=800.0, offset=4000.0):

@@ -10,7 +10,7 @@ import pytest
 import mllib
 from mllib import LambdaCallback
 from mllib.optim import Adam
-from mllib.training.resume import epoch_batches
+from mllib.training.engine.resume import epoch_batches
 
 pytestmark = pytest.mark.same_bits   # CI runs these again under other BLAS kernels
 

@@ -6,7 +6,7 @@ import pytest
 
 from mllib.optim import single_threaded
 from mllib.training import Callback
-from mllib.training.resume import epoch_batches
+from mllib.training.engine.resume import epoch_batches
 from mllib.tune import fit, learning_curve
 from mllib.tune.curves import _order
 
@@ -118,7 +118,7 @@ def test_budget_epochs_keeps_the_epochs_equal_and_the_steps_grow_with_the_rows()
 
 
 def test_batches_per_epoch_counts_the_batches_an_epoch_draws():
-    from mllib.training.resume import batches_per_epoch     # new with equal steps
+    from mllib.training.engine.resume import batches_per_epoch     # new with equal steps
 
     rng = np.random.default_rng(0)
     for n in range(1, 70):

@@ -4,7 +4,7 @@
 that folder holds ``resume.json`` (the data and the settings) and, after
 ``--checkpoint-every K`` epochs or Ctrl-C, ``checkpoint.npz`` and
 ``history.json``: ``mllib train --resume runs/x.incomplete`` goes on from there
-(:mod:`mllib.training.resume`). At the end the results are written into it,
+(:mod:`mllib.training.engine.resume`). At the end the results are written into it,
 the resume files go, and it is renamed to ``runs/x``. A ``runs/x`` that was
 there already is moved aside first and removed after, so old and new
 results never mix. Only a folder that holds nothing but a run's files is
@@ -19,8 +19,8 @@ import shlex
 import shutil
 from pathlib import Path
 
-from ..training import Callback, History
 from .._interrupts import HeldInterrupts
+from ..training import Callback, History
 from .artifacts import write_json
 from .errors import CLIError
 

@@ -81,7 +81,7 @@ from .errors import ModelFileError, reported, size_text
 
 FORMAT = "mllib-model"
 # 2: the model's constructor arguments in "config"; Adam's state is the notes'
-# m and v. Version 1 files are still read (mllib.training.state upgrades them).
+# m and v. Version 1 files are still read (mllib.training.model.state upgrades them).
 VERSION = 2
 HEADER_KEY = "__header__"
 

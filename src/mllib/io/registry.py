@@ -15,7 +15,7 @@ Before reading any array, :func:`load_model` asks the class the header names
 for the most its arrays may take: the classmethod
 ``model_file_limits(header, *, max_parameters) -> Limits`` (for
 :class:`~mllib.NeuralNetwork` and its subclasses, in
-:mod:`mllib.training.state`). It checks the header, refuses an architecture of
+:mod:`mllib.training.model.state`). It checks the header, refuses an architecture of
 more than ``max_parameters`` parameters, and derives the sizes from the
 architecture: parameters × itemsize × (1 + the optimizer's moments), running
 statistics, the standardizer and the classes, plus a margin for ``.npy``

@@ -232,7 +232,7 @@ class Exp(Activation):
     above: e^z overflows for z beyond log of the dtype's largest number (about
     709.78 in float64, 88.72 in float32), and is then +∞, the correctly
     rounded answer, without a warning; the network's checks of its outputs and
-    its cost report it (:mod:`mllib.training.outputs`). Below about −745
+    its cost report it (:mod:`mllib.training.rows.outputs`). Below about −745
     (−103 in float32) it underflows to 0, also correctly rounded.
     """
 

@@ -30,7 +30,7 @@ from sklearn.utils._param_validation import (Interval, InvalidParameterError, Op
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..optim import Adam, GradientDescent, Momentum, RMSProp
-from ..training.inputs import check_sample_weight
+from ..training.rows.inputs import check_sample_weight
 from ._docs import ATTRIBUTES_DOC, TRAINING_DOC  # noqa: F401 (re-exported for the estimators)
 from ._fitted import FittedAttributes, start_from_weights_set_by_hand
 from ._lbfgs import LbfgsSolver

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ..training.targets import TargetEncoder
+from ..training.rows.targets import TargetEncoder
 
 
 class ClassifierOutputs:
@@ -19,7 +19,7 @@ class ClassifierOutputs:
 
     ``classes_`` are the sorted labels of the first fit (or ``classes=`` of
     the first ``partial_fit``), and the network's
-    :class:`~mllib.training.targets.TargetEncoder` encodes them, so that
+    :class:`~mllib.training.rows.targets.TargetEncoder` encodes them, so that
     ``model_`` predicts the same labels on its own. Two classes get one
     sigmoid unit, giving P(classes_[1] | x); more get a softmax layer. A 0/1
     indicator matrix y is multilabel: one sigmoid unit per column, and

@@ -9,7 +9,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..training import NeuralNetwork
-from ..training.targets import TargetEncoder
+from ..training.rows.targets import TargetEncoder
 from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, NetworkEstimator, check_hidden_layer_sizes,
                     set_parameters, stochastic)
 from ._classifier import ClassifierOutputs

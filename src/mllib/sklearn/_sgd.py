@@ -1,6 +1,6 @@
 """The stochastic solvers: scikit-learn's bookkeeping as a hook on mllib's training engine.
 
-The estimators' epochs run on :class:`mllib.training.engine.Trainer`, as
+The estimators' epochs run on :class:`mllib.training.engine.trainer.Trainer`, as
 ``NeuralNetwork.fit`` does, so a step is the same computation as there
 (forward and backward pass → batch-norm running statistics → optimizer
 step), with its held Ctrl-C and its resume position. What scikit-learn's MLP
@@ -45,9 +45,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..optim import make_schedule
 from ..training import History
-from ..training.callbacks import Callback
-from ..training.divergence import DivergenceError, diverged
-from ..training.engine import Batching, Trainer, TrainingRows
+from ..training.engine.callbacks import Callback
+from ..training.engine.divergence import DivergenceError, diverged
+from ..training.engine.trainer import Batching, Trainer, TrainingRows
 
 # scikit-learn's own message when its MLP's weights stop being finite.
 DIVERGED = ("Solver produced non-finite parameter weights. The input data may contain large "

@@ -12,7 +12,7 @@ about their proportions.
 **Equal optimizer steps.** ``settings["epochs"]`` counts epochs of the full
 training set of N rows. With batch size b, an epoch of n rows is one pass
 over them in B(n) mini-batches, one optimizer step each
-(:func:`mllib.training.resume.batches_per_epoch`: ⌈n/b⌉, 1 for a full batch,
+(:func:`mllib.training.engine.resume.batches_per_epoch`: ⌈n/b⌉, 1 for a full batch,
 one fewer with batch norm when a 1-row last batch joins the one before). The
 full set's budget is S = epochs · B(N) steps, and a set of n rows trains
 
@@ -37,10 +37,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_int, check_real
-from ..training.diagnosis import diagnose
-from ..training.resume import batches_per_epoch
-from .search import check_data
 from ..settings import build_network, choose_output, fit, resolve
+from ..training.diagnosis import diagnose
+from ..training.engine.resume import batches_per_epoch
+from .search import check_data
 
 BUDGETS = ("steps", "epochs")
 

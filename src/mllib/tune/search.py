@@ -23,13 +23,13 @@ from __future__ import annotations
 from .._interrupts import HeldInterrupts
 from .._validation import check_int
 from .._version import __version__
-from ..training.inputs import check_X, rows_of
+from ..settings import defaults, parse
+from ..training.rows.inputs import check_X, rows_of
 from .backends import get_backend
 from .candidates import check_candidates, grid_candidates, normalize, plain, random_candidates
 from .dask_backend import ClusterError
 from .journal import Journal, fingerprint
 from .result import SearchResult, best_of
-from ..settings import defaults, parse
 from .spaces import loguniform  # noqa: F401 - used by the module's example
 
 

@@ -2,36 +2,36 @@
 
 :class:`NeuralNetwork` is the user's object: it owns the configuration, the
 label targets, the standardizer, prediction and the model file. The layers,
-their parameter store and the passes over them are a :class:`~.stack.LayerStack`,
-reached through the training protocol, the base class :class:`~.model.StackModel`.
-The rest are parts with explicit inputs: data preparation (:mod:`.prepare`, given
-the fitted preprocessing), the :class:`~.inspection.Inspector` of ``gradients``
-and ``cost`` (with its own dropout stream), fit planning (:mod:`.plan`) and input
-checks (:mod:`.inputs`). The engine (:mod:`.engine`) uses only public methods.
+their parameter store and the passes over them are a :class:`~mllib.training.model.stack.LayerStack`,
+reached through the training protocol, the base class :class:`~mllib.training.model.protocol.StackModel`.
+The rest are parts with explicit inputs: data preparation (:mod:`mllib.training.rows.prepare`, given
+the fitted preprocessing), the :class:`~mllib.training.model.inspection.Inspector` of ``gradients``
+and ``cost`` (with its own dropout stream), fit planning (:mod:`mllib.training.engine.plan`) and input
+checks (:mod:`mllib.training.rows.inputs`). The engine (:mod:`mllib.training.engine.trainer`) uses only public methods.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..io import register_model, save_model
-from ..nn.losses import REGRESSION_OUTPUTS, loss_for_output
-from . import single_step
+from ...io import register_model, save_model
+from ...nn.losses import REGRESSION_OUTPUTS, loss_for_output
+from ..diagnosis import diagnose
+from ..engine import single_step
+from ..engine import fit as fitting
+from ..rows.chunks import evaluate_in_chunks, forward_in_chunks
+from ..rows.inputs import check_X
+from ..rows.metrics import predicted_codes
+from ..rows.prepare import checked_data, prepared_rows
+from ..rows.sparse import check_sparse_use
+from ..rows.target_scaling import check_standardize_target, unscale_outputs
+from ..rows.targets import TargetEncoder
 from . import state as model_state
 from .config import DTYPES, checked_widths, normalize_config
-from .diagnosis import diagnose
-from . import fit as fitting
-from .chunks import evaluate_in_chunks, forward_in_chunks
-from .inputs import check_X
 from .inspection import Inspector
-from .metrics import predicted_codes
-from .model import StackModel
-from .prepare import checked_data, prepared_rows
-from .sparse import check_sparse_use
+from .protocol import StackModel
 from .stack import LayerStack, build_layers
 from .summary import summary_table
-from .target_scaling import check_standardize_target, unscale_outputs
-from .targets import TargetEncoder
 
 
 @register_model
@@ -84,7 +84,7 @@ class NeuralNetwork(StackModel):
         and apply it to every input afterwards (notes §4). Not for sparse X.
     standardize_target : bool, default False
         Linear output only: fit on (y − μ)/σ from the first fit's targets;
-        ``predict`` answers in y's units (:mod:`mllib.training.target_scaling`).
+        ``predict`` answers in y's units (:mod:`mllib.training.rows.target_scaling`).
 
     Attributes
     ----------
@@ -102,7 +102,7 @@ class NeuralNetwork(StackModel):
     run_ : RunSettings or None
         How the last ``fit`` trained: schedule, batch size, the epoch it was
         to reach (a ``train_on_batch`` given a rate keeps it there). A later
-        ``fit`` continues them (:mod:`mllib.training.resume`).
+        ``fit`` continues them (:mod:`mllib.training.engine.resume`).
     position_ : Position or None
         The epoch under way, once ``fit`` stopped in the middle of one.
     targets_ : TargetEncoder
@@ -147,7 +147,7 @@ class NeuralNetwork(StackModel):
         self.standardizer_ = None
         self.optimizer_ = None
         self.epoch_ = 0
-        self.run_ = None           # how the last fit trained (mllib.training.resume)
+        self.run_ = None           # how the last fit trained (mllib.training.engine.resume)
         self.position_ = None      # the epoch under way, while one is
         self.fitted_ = False
         self.stop_training = False
@@ -196,7 +196,7 @@ class NeuralNetwork(StackModel):
             raise RuntimeError(f"this {type(self).__name__} is not fitted yet; call fit first "
                                "(or mllib.load a saved model)")
 
-    # -- the training protocol (used by the loop in mllib.training.fit) ---------
+    # -- the training protocol (used by the loop in mllib.training.engine.fit) ---------
 
     # The output activation: "sigmoid", "softmax", "linear" or "exp".
     output_kind = property(lambda self: self._loss.activation.name)
@@ -210,7 +210,7 @@ class NeuralNetwork(StackModel):
 
     def batch_input(self, X, rows):
         """Rows of X as the passes take them: the model's dtype, standardized if it
-        standardizes (:func:`.prepare.prepared_rows`)."""
+        standardizes (:func:`mllib.training.rows.prepare.prepared_rows`)."""
         return prepared_rows(X, rows, self.dtype, self.standardizer_)
 
     def evaluate_targets(self, X, Y, sample_weight=None) -> dict:
@@ -229,7 +229,7 @@ class NeuralNetwork(StackModel):
         X is converted to the model's dtype chunk by chunk, never whole. This
         works on an unfitted network too (gradient checks use it). Like ``predict``,
         ``predict_proba`` and ``evaluate``, it returns finite numbers or raises
-        :class:`~.outputs.NonFiniteOutputError` where a value overflowed on the way.
+        :class:`~mllib.training.rows.outputs.NonFiniteOutputError` where a value overflowed on the way.
         """
         X = check_X(X, n_features=self.n_features, finite=False)
         check_sparse_use(self, X, training=False)
@@ -243,7 +243,7 @@ class NeuralNetwork(StackModel):
         and includes the regularization term. Dropout draws new masks (unless
         frozen) from a stream of their own, never from the Generator that ``fit``
         uses; batch-norm running statistics are left as they are. With
-        ``sample_weight``, see :mod:`mllib.training.inspection` for J and δ[L].
+        ``sample_weight``, see :mod:`mllib.training.model.inspection` for J and δ[L].
         """
         X, Y, w = self._check_data(X, y, sample_weight=sample_weight)
         return self._inspector.gradients(self.stack, X, Y, w)
@@ -256,7 +256,7 @@ class NeuralNetwork(StackModel):
 
     # -- training and prediction ----------------------------------------------
 
-    fit = fitting.fit                                 # the engine's epochs (mllib.training.fit)
+    fit = fitting.fit                                 # the engine's epochs (mllib.training.engine.fit)
     train_on_batch = single_step.train_on_batch     # one step, outside any epoch
 
     def predict_proba(self, X) -> np.ndarray:

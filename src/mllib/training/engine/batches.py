@@ -31,7 +31,7 @@ class BatchRows:
         The training rows, as ``fit`` checked them (an ``np.memmap`` stays one).
     batch_size : int or None
         None means one batch of all rows in their order (the engine's
-        :class:`~.engine.Batching` with ``size=None``): ``full`` holds them,
+        :class:`~mllib.training.engine.trainer.Batching` with ``size=None``): ``full`` holds them,
         prepared once, and :meth:`rows` is not used. An int gathers each
         drawn batch with :meth:`rows`, even one that holds every row.
     """

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import sys
 
-from .._streams import isatty
-from .._validation import check_int, check_real
+from ..._streams import isatty
+from ..._validation import check_int, check_real
 
 
 class Callback:

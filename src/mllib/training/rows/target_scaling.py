@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import Standardizer
+from ...data import Standardizer
 
 
 def check_standardize_target(value, output_kind) -> bool:

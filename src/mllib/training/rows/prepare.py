@@ -4,15 +4,15 @@ A network prepares its inputs with the preprocessing it has fitted (its
 ``standardizer_``, label encoder ``targets_`` and ``target_scaler_``): the
 functions here take those as arguments. Rows become the model's dtype,
 standardized if the model standardizes; labels become the targets Y of the
-loss, standardized if the model standardizes them (see :mod:`.target_scaling`);
-a sparse X stays sparse (:mod:`.sparse`).
+loss, standardized if the model standardizes them (see :mod:`mllib.training.rows.target_scaling`);
+a sparse X stays sparse (:mod:`mllib.training.rows.sparse`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import is_sparse
+from ..._validation import is_sparse
 from .inputs import check_sample_weight, check_X, rows_of
 from .sparse import check_sparse_use, sparse_rows
 from .target_scaling import scale_targets
@@ -20,7 +20,7 @@ from .target_scaling import scale_targets
 
 def prepared_rows(X, rows, dtype, standardizer):
     """Rows of X in ``dtype``, standardized by ``standardizer`` (or None); CSR rows of a
-    sparse X, whose model never standardizes (see :mod:`.sparse`)."""
+    sparse X, whose model never standardizes (see :mod:`mllib.training.rows.sparse`)."""
     if is_sparse(X):
         return sparse_rows(X, rows, dtype)
     batch = np.asarray(X[rows], dtype=dtype)
@@ -36,7 +36,7 @@ def encoded_targets(y, targets, n_outputs, dtype, target_scaler):
 
 
 def checked_data(model, X, y, *, sample_weight=None, training=True, convert=True):
-    """``(X, Y, w)`` of a :class:`~.network.NeuralNetwork`'s caller's data: X checked
+    """``(X, Y, w)`` of a :class:`~mllib.training.model.network.NeuralNetwork`'s caller's data: X checked
     (prepared if ``convert``), Y encoded, w checked or None.
 
     The model's layers are built first if their widths were left to the data.

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import Standardizer
-from .inputs import check_sample_weight, check_X, rows_of
-from .sparse import check_sparse_use
-from .target_scaling import fit_target_scaler, scale_targets
-from .targets import TargetEncoder
+from ...data import Standardizer
+from ..rows.inputs import check_sample_weight, check_X, rows_of
+from ..rows.sparse import check_sparse_use
+from ..rows.target_scaling import fit_target_scaler, scale_targets
+from ..rows.targets import TargetEncoder
 
 
 @dataclass

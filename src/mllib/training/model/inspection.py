@@ -21,7 +21,7 @@ import numpy as np
 
 
 class Inspector:
-    """The passes of ``gradients`` and ``cost`` on a :class:`~.stack.LayerStack`, with
+    """The passes of ``gradients`` and ``cost`` on a :class:`~mllib.training.model.stack.LayerStack`, with
     dropout masks drawn from a stream of their own: ``default_rng([seed, 1])``."""
 
     def __init__(self, seed: int):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn.losses import REGRESSION_OUTPUTS
+from ...nn.losses import REGRESSION_OUTPUTS
 
 
 def predicted_codes(a: np.ndarray, kind: str) -> np.ndarray:

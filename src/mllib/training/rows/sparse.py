@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import is_sparse
+from ..._validation import is_sparse
 
 
 def check_sparse_X(X, *, n_features=None, name="X", dtype=None):
-    """A sparse ``X`` as CSR, after the checks of :func:`.inputs.check_X`."""
+    """A sparse ``X`` as CSR, after the checks of :func:`mllib.training.rows.inputs.check_X`."""
     shape = tuple(X.shape)
     if len(shape) != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {shape}")

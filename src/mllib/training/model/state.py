@@ -6,7 +6,7 @@ statistics, the optimizer's settings and state, the epoch, the Generator's
 state, the label classes, the fitted standardizer, the target standardizer
 of ``standardize_target`` (its μ and σ, 2 × n[L] floats), how the last fit
 trained and, for a model saved mid-epoch, where that epoch stands
-(:mod:`.resume`). The model is rebuilt
+(:mod:`mllib.training.engine.resume`). The model is rebuilt
 through its own constructor, then given that state through public methods
 and attributes.
 
@@ -29,15 +29,15 @@ import math
 
 import numpy as np
 
-from ..data import ClassEncoder, Standardizer
-from ..io import Limits, ModelFileError
-from ..io.archive import NPY_HEADER_BYTES
-from ..nn.init import init_config
-from ..optim import get_optimizer
-from .metrics import EpochMetrics
-from .resume import Position, RunSettings
+from ...data import ClassEncoder, Standardizer
+from ...io import Limits, ModelFileError
+from ...io.archive import NPY_HEADER_BYTES
+from ...nn.init import init_config
+from ...optim import get_optimizer
+from ..engine.resume import Position, RunSettings
+from ..rows.metrics import EpochMetrics
+from ..rows.targets import TargetEncoder
 from .stack import layer_shapes
-from .targets import TargetEncoder
 
 MAX_WIDTH = 2**31 - 1        # n_features, n_outputs
 MAX_EPOCH = 2**53

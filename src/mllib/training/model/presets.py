@@ -6,7 +6,7 @@ layers, loss, fit loop and model files, with the configuration fixed.
 
 from __future__ import annotations
 
-from ..nn.init import init_config
+from ...nn.init import init_config
 from .network import NeuralNetwork
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
+from ...nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
 
 
 def summary_table(model) -> str:

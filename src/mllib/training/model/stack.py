@@ -1,6 +1,6 @@
 """The layers of an L-layer network, their parameter store, and the passes over them.
 
-:func:`build_layers` turns a checked configuration (:mod:`.config`) into the
+:func:`build_layers` turns a checked configuration (:mod:`mllib.training.model.config`) into the
 layer list of the notes: for l = 1..L, ``Dense`` then batch norm, the
 activator and dropout, with dropout on the input first if ``keep_probs[0] < 1``.
 :class:`LayerStack` owns those layers and one :class:`~mllib.optim.ParameterSet`
@@ -22,9 +22,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
-from ..nn.regularizers import LpRegularizer
-from ..optim import ParameterSet
+from ...nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
+from ...nn.regularizers import LpRegularizer
+from ...optim import ParameterSet
 
 
 def build_layers(config, rng, dtype):

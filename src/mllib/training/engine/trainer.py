@@ -7,7 +7,7 @@ its row order from the model's Generator (:class:`Batching`), cuts it into
 mini-batches (the last partial batch is kept), and for each batch gathers
 the rows from the caller's array, so that an ``np.memmap`` is read batch by
 batch and never copied whole (into one reused buffer where that is safe,
-:mod:`.batches`). Each step is
+:mod:`mllib.training.engine.batches`). Each step is
 
     forward and backward pass → finiteness check → batch-norm running
     statistics → optimizer step,
@@ -16,7 +16,7 @@ with the learning rate ``rate(epoch)`` that the driver gives for the epoch. A
 network with batch norm never steps on a batch of one row, whose variance is
 0: a trailing 1-row batch is merged into the batch before it.
 
-**Hooks.** The driver's hooks are :class:`~.callbacks.Callback` objects: the
+**Hooks.** The driver's hooks are :class:`~mllib.training.engine.callbacks.Callback` objects: the
 engine calls ``on_train_begin``, ``on_epoch_begin(epoch)``,
 ``on_batch_end(batch, {"cost"})``, ``on_epoch_end(epoch, logs)`` and
 ``on_train_end``, and stops after the epoch in which a hook set
@@ -42,14 +42,14 @@ are all 0 carries no data: it is skipped, without a step. The logged
 
 **One step at a time.** :func:`take_step` is the step itself;
 ``NeuralNetwork.train_on_batch`` takes one on the rows it is given, outside
-any epoch (:mod:`.single_step`).
+any epoch (:mod:`mllib.training.engine.single_step`).
 
 **Stopping anywhere.** Ctrl-C is held until the step under way is done
 (:mod:`mllib._interrupts`), and the model's ``position_`` says how far the
-epoch under way has come (:mod:`.resume`), so a run interrupted at any step
+epoch under way has come (:mod:`mllib.training.engine.resume`), so a run interrupted at any step
 goes on from there to the same bits. A step whose loss or gradients are not
-finite changes nothing and ends the run: :class:`~.divergence.DivergenceError`,
-or a quiet stop with a :class:`~.divergence.TerminateOnNaN` among the hooks.
+finite changes nothing and ends the run: :class:`~mllib.training.engine.divergence.DivergenceError`,
+or a quiet stop with a :class:`~mllib.training.engine.divergence.TerminateOnNaN` among the hooks.
 
 The engine uses only the model's training protocol (see ``NeuralNetwork``):
 ``store``, ``rng_``, ``epoch_``, ``position_``, ``stop_training``,
@@ -64,11 +64,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._interrupts import HeldInterrupts
+from ..._interrupts import HeldInterrupts
+from ..rows.metrics import EpochMetrics
 from .batches import BatchRows
 from .callbacks import History, ProgressLogger
 from .divergence import TerminateOnNaN, diverged, step_is_finite
-from .metrics import EpochMetrics
 from .resume import Position, epoch_batches
 
 

@@ -14,15 +14,15 @@ Rows already in the model's dtype are used in place, never copied, and each
 activation is written over its layer's own new output
 (:meth:`~mllib.nn.layers.Layer.forward_owned`), never over X.
 Every chunk's outputs, and the cost, are checked to be finite
-(:mod:`.outputs`): inference returns finite numbers or raises
-:class:`~.outputs.NonFiniteOutputError`, whatever ``np.errstate`` the caller set.
+(:mod:`mllib.training.rows.outputs`): inference returns finite numbers or raises
+:class:`~mllib.training.rows.outputs.NonFiniteOutputError`, whatever ``np.errstate`` the caller set.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import is_sparse
+from ..._validation import is_sparse
 from .inputs import CHUNK, require_finite
 from .metrics import EpochMetrics
 from .outputs import check_cost, check_outputs
@@ -71,7 +71,7 @@ def evaluate_in_chunks(model, X, Y, sample_weight=None) -> dict:
     """Inference-mode ``{"cost": J, metric: ...}`` over X and its encoded targets Y.
 
     With ``sample_weight`` w, J = Σ w_j L_j / Σw + λ/(2Σw) Σ|W|^p and the metric
-    is weighted (:class:`~.metrics.EpochMetrics`); chunks of weight 0 add nothing.
+    is weighted (:class:`~mllib.training.rows.metrics.EpochMetrics`); chunks of weight 0 add nothing.
     """
     sums = EpochMetrics(model.output_kind)
     for rows in chunks(X.shape[0]):

@@ -5,18 +5,18 @@ argument the model). :func:`check_fit_arguments` and :func:`check_callbacks` ref
 before anything about the model changes; :func:`resolve_run` decides the
 optimizer, the schedule α(epoch), the epochs and the batch size of a call,
 continuing the model's last run where the call leaves them out (see
-:mod:`.resume`); :func:`run_epochs` then drives the training engine
-(:mod:`.engine`), which owns the loop of steps.
+:mod:`mllib.training.engine.resume`); :func:`run_epochs` then drives the training engine
+(:mod:`mllib.training.engine.trainer`), which owns the loop of steps.
 """
 
 from __future__ import annotations
 
-from .._validation import check_int, check_positive, check_real
-from ..optim import Optimizer, get_optimizer, make_schedule
+from ..._validation import check_int, check_positive, check_real
+from ...optim import Optimizer, get_optimizer, make_schedule
 from .callbacks import Callback, History
-from .engine import Batching, Trainer, TrainingRows, log_names
 from .plan import plan_fit
 from .resume import RunSettings
+from .trainer import Batching, Trainer, TrainingRows, log_names
 
 DEFAULT_LEARNING_RATE = {"gd": 0.01, "momentum": 0.01, "rmsprop": 0.001, "adam": 0.001}
 DEFAULT_EPOCHS = 100
@@ -32,12 +32,12 @@ def fit(model, X, y, *, optimizer=None, learning_rate=None, epochs=None, batch_s
     X : array_like, shape (n_samples, n_features)
         Any array that supports row indexing, ``np.memmap`` included:
         mini-batches are gathered from it, it is never copied whole. Or
-        a SciPy sparse matrix, kept sparse (:mod:`mllib.training.sparse`).
+        a SciPy sparse matrix, kept sparse (:mod:`mllib.training.rows.sparse`).
     y : array_like
         Labels of any kind for classifiers, ``(N,)`` or one column
         ``(N, 1)``; one-hot or 0/1 rows ``(N, n[L])``; floats for
         regression. The classes are fixed by the first fit; see
-        :mod:`mllib.training.targets` for how ``nodes[L]`` decides them.
+        :mod:`mllib.training.rows.targets` for how ``nodes[L]`` decides them.
     optimizer : {"adam", "momentum", "rmsprop", "gd"}, config dict or Optimizer
         None continues ``optimizer_``, or starts Adam. A name or dict equal
         to the current ``optimizer_`` continues it; another one starts
@@ -68,7 +68,7 @@ def fit(model, X, y, *, optimizer=None, learning_rate=None, epochs=None, batch_s
     sample_weight : array_like of shape (n_samples,), optional
         Finite weights ≥ 0, not all 0; all ones is the same as None. Each
         batch's cost is Σ w_j L_j / Σw + λ/(2Σw) Σ|W|^p over its rows (see
-        :mod:`mllib.training.fit`); ``validation_split`` splits them too.
+        :mod:`mllib.training.engine.fit`); ``validation_split`` splits them too.
         They are data: the model file does not keep them.
 
     Returns
@@ -87,7 +87,7 @@ def fit(model, X, y, *, optimizer=None, learning_rate=None, epochs=None, batch_s
     schedule's position) and the Generator carry over between calls:
     ``fit(epochs=6)`` gives the same bits as ``fit(epochs=3)`` twice.
     Training can stop at any step (Ctrl-C takes effect between steps)
-    and go on from a saved model to the same bits; see :mod:`.resume`.
+    and go on from a saved model to the same bits; see :mod:`mllib.training.engine.resume`.
     """
     callbacks = list(callbacks)
     check_fit_arguments(epochs=epochs, batch_size=batch_size, validation_data=validation_data,
@@ -166,7 +166,7 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
     """``(optimizer, schedule, epochs, batch_size)`` of a call to ``fit``.
 
     What the call leaves out continues the model's last run (``model.run_``,
-    see :mod:`.resume`) when it continues that run's optimizer: the schedule
+    see :mod:`mllib.training.engine.resume`) when it continues that run's optimizer: the schedule
     when neither ``learning_rate`` nor ``lr_decay`` is given, the batch size,
     and the epochs left to the end of an interrupted run (else 100). A model
     stopped mid-epoch resumes with the batches of that epoch, so it needs
@@ -196,7 +196,7 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
 
 
 def adopt(model, plan, optimizer) -> None:
-    """Commit a checked call's plan (:func:`~.plan.plan_fit`) and optimizer to the model:
+    """Commit a checked call's plan (:func:`~mllib.training.engine.plan.plan_fit`) and optimizer to the model:
     the classes, the standardizers and the optimizer; build the layers if they are not
     yet. ``fit`` and ``train_on_batch`` call this once everything is checked."""
     model.targets_, model.standardizer_, model.optimizer_ = (plan.targets, plan.standardizer,

@@ -1,21 +1,21 @@
 """One optimizer step on rows the caller chooses: ``NeuralNetwork.train_on_batch``.
 
-``fit`` draws its batches itself (:mod:`.engine`). To train on a given batch
+``fit`` draws its batches itself (:mod:`mllib.training.engine.trainer`). To train on a given batch
 order, or one step at a time, call :func:`train_on_batch` on each batch: it
 checks the rows as ``fit`` checks its data, then takes the engine's own step
-(:func:`~.engine.take_step`) once, outside any epoch. So the steps are those
+(:func:`~mllib.training.engine.trainer.take_step`) once, outside any epoch. So the steps are those
 of ``fit``, bit for bit, when the batches, the learning rate and the order
 of the model's Generator's draws are.
 """
 
 from __future__ import annotations
 
-from .._interrupts import HeldInterrupts
+from ..._interrupts import HeldInterrupts
 from .divergence import diverged
-from .engine import take_step
 from .fit import adopt, resolve_run
 from .plan import plan_fit
 from .resume import RunSettings
+from .trainer import take_step
 
 
 def train_on_batch(model, X, y, *, sample_weight=None, optimizer=None,
@@ -56,7 +56,7 @@ def train_on_batch(model, X, y, *, sample_weight=None, optimizer=None,
     -----
     The first call does what a first ``fit`` does, from these rows: it builds
     the layers, fixes the classes (a batch may miss some only if the labels
-    are codes 0..nodes[L] − 1; see :mod:`mllib.training.targets`), fits the
+    are codes 0..nodes[L] − 1; see :mod:`mllib.training.rows.targets`), fits the
     standardizer of ``standardize`` and that of ``standardize_target``, and
     sets ``fitted_``. The step changes the weights, the running statistics,
     the optimizer's state (its t counts this step) and ``rng_``; not
@@ -69,13 +69,13 @@ def train_on_batch(model, X, y, *, sample_weight=None, optimizer=None,
     Everything is checked before the model changes: a call that raises
     leaves it as it was. A model that stopped in the middle of an epoch is
     refused, so that its ``fit`` can still finish that epoch exactly. A step
-    whose cost or gradients are not finite raises :class:`~.divergence.DivergenceError`
+    whose cost or gradients are not finite raises :class:`~mllib.training.engine.divergence.DivergenceError`
     and changes nothing. Ctrl-C during the step takes effect after it.
 
     Calling it k times on every row gives the bits of ``fit(X, y, epochs=k)``
     with the same optimizer and a constant rate, in full batch. ``fit``'s own
     mini-batches of an epoch are ``epoch_batches(model.rng_, N, batch_size,
-    model.needs_two_rows)`` (:mod:`mllib.training.resume`), drawn when the
+    model.needs_two_rows)`` (:mod:`mllib.training.engine.resume`), drawn when the
     epoch begins.
 
     >>> import numpy as np, mllib

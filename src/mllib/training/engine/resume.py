@@ -11,7 +11,7 @@ included), epoch count and Generator, and go into its model file:
 - :class:`Position` (``model.position_``): set only while an epoch is under
   way, that is the Generator's state before the epoch drew its row order (so
   the order is drawn again, not stored), how many batches have stepped, and
-  the sums of the epoch's logged cost and metric so far. A model saved mid-epoch, by :class:`~.checkpoint.ModelCheckpoint`
+  the sums of the epoch's logged cost and metric so far. A model saved mid-epoch, by :class:`~mllib.training.engine.checkpoint.ModelCheckpoint`
   or after Ctrl-C, resumes at the next batch of the same order.
 
 Steps are whole: Ctrl-C is held until the step under way is done (see
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data import minibatch_indices
-from ..optim import make_schedule
-from ..optim.schedules import FunctionSchedule, Schedule
-from .metrics import EpochMetrics
+from ...data import minibatch_indices
+from ...optim import make_schedule
+from ...optim.schedules import FunctionSchedule, Schedule
+from ..rows.metrics import EpochMetrics
 
 
 @dataclass

@@ -4,7 +4,7 @@ A checkpoint is an ordinary model file (:meth:`NeuralNetwork.save`), with the
 whole training state: weights, batch-norm statistics, the optimizer's state
 with its step count ``t``, the schedule and batch size, the epoch, the
 Generator, and, when saved mid-epoch, the epoch's batch order and how many
-batches have stepped (:mod:`.resume`). So ::
+batches have stepped (:mod:`mllib.training.engine.resume`). So ::
 
     model = mllib.load("ckpt.npz")
     model.fit(X, y)           # the rest of the interrupted run, to the same bits
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from .._validation import check_int
+from ..._validation import check_int
 from .callbacks import Callback, improved, monitor_mode
 
 

@@ -1,8 +1,8 @@
 """The part of a network that the training loop and gradient checks use.
 
-:class:`StackModel` wraps a :class:`~.stack.LayerStack` (the layers, their
+:class:`StackModel` wraps a :class:`~mllib.training.model.stack.LayerStack` (the layers, their
 parameter store and the passes) in the public methods of the training
-protocol. :class:`~.network.NeuralNetwork` builds on it and adds what a user
+protocol. :class:`~mllib.training.model.network.NeuralNetwork` builds on it and adds what a user
 meets: the configuration, label targets, the standardizer, prediction and
 model files.
 """

@@ -3,15 +3,15 @@
 Each check raises ValueError naming the argument, before anything changes.
 X may be an ``np.memmap`` larger than memory: nothing here copies it whole.
 X may also be a SciPy sparse matrix or array (found by duck typing, the
-core does not import SciPy); it is kept sparse, as CSR (:mod:`.sparse`).
+core does not import SciPy); it is kept sparse, as CSR (:mod:`mllib.training.rows.sparse`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import is_sparse
-from ..nn.fast import column_sums
+from ..._validation import is_sparse
+from ...nn.fast import column_sums
 from .sparse import check_sparse_X
 
 # Rows per chunk when predicting, evaluating or checking X, to bound temporary memory.

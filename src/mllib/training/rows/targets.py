@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import preview
-from ..data import ClassEncoder
+from ..._validation import preview
+from ...data import ClassEncoder
 
 
 class TargetEncoder:

@@ -1,7 +1,7 @@
 """Finite in, finite out, or a clear error (issue 11): the checks of what inference returns.
 
 ``predict``, ``predict_proba`` and ``evaluate`` take finite X only (the model's
-dtype must hold it, :mod:`.inputs`), and a model's weights are finite. Even
+dtype must hold it, :mod:`mllib.training.rows.inputs`), and a model's weights are finite. Even
 so a value can overflow on its way through the network: X·Wᵀ for rows of
 1e38 in float32, or a cost of 1e600 in float64. The passes then run with
 overflow and invalid operations silenced, since where it is defined the

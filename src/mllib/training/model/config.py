@@ -13,10 +13,10 @@ import numbers
 
 import numpy as np
 
-from .._validation import check_int, check_positive, check_real
-from ..nn.activations import Activation, get_activation
-from ..nn.init import init_config
-from ..nn.losses import LOSS_FOR_OUTPUT
+from ..._validation import check_int, check_positive, check_real
+from ...nn.activations import Activation, get_activation
+from ...nn.init import init_config
+from ...nn.losses import LOSS_FOR_OUTPUT
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 

@@ -127,3 +127,18 @@ def test_the_output_follows_the_labels_or_what_the_caller_knows_of_them():
     assert choose_output("auto", np.array(["a", "b", "c"])) == "softmax"
     assert choose_output("auto", np.array([1.0, 2.0, 1.0]), classification=True) == "sigmoid"
     assert choose_output("softmax", np.array([0, 1])) == "softmax"
+
+
+def test_every_init_of_the_network_is_a_setting_and_reaches_the_model_file(tmp_path):
+    X, y = make_flower(60, seed=1)
+    for given, kept in [("zeros", "zeros"), ("normal:10", {"name": "normal", "scale": 10.0}),
+                        ({"name": "normal", "scale": 0.5}, {"name": "normal", "scale": 0.5}),
+                        ("auto", "xavier")]:
+        model = fit({"init": given, "hidden": [3], "epochs": 1}, (X, y))
+        assert model.get_config()["init"] == kept
+        model.save(tmp_path / "m.npz")
+        assert mllib.load(tmp_path / "m.npz").get_config()["init"] == kept
+    with pytest.raises(ValueError, match=r"init: .*scale"):
+        resolve({"init": "normal:0"})
+    with pytest.raises(ValueError, match=r"init: expected auto, he, xavier"):
+        resolve({"init": 3})

@@ -425,3 +425,19 @@ def test_max_iter_without_convergence_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         MLPClassifier((5,), max_iter=3, n_iter_no_change=1, tol=1e6, random_state=0).fit(X, y)
+
+
+def test_a_savable_scaled_normal_init_is_taken_and_a_bad_one_refused_before_fitting():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from mllib.sklearn import MLPClassifier
+
+    X, y = make_blobs(n_samples=60, centers=2, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf = MLPClassifier(hidden_layer_sizes=(3,), init="normal:2", max_iter=2,
+                            random_state=0).fit(X, y)
+    assert clf.model_.get_config()["init"] == {"name": "normal", "scale": 2.0}
+    refused = MLPClassifier(init="normal:-2")
+    with pytest.raises(InvalidParameterError, match=r"'init' parameter of MLPClassifier"):
+        refused.fit(X, y)
+    assert not hasattr(refused, "model_")

@@ -40,7 +40,7 @@ def describe(model) -> dict:
         "keep_probs": list(config["keep_probs"]),
         "batch_norm": list(config["batch_norm"]),
         "lp_reg": config["lp_reg"], "lambda": config["lambda_"],
-        "init": config["init"] if isinstance(config["init"], str) else "custom",
+        "init": config["init"] if isinstance(config["init"], (str, dict)) else "custom",
         "bn_epsilon": config["bn_epsilon"], "bn_momentum": config["bn_momentum"],
         "seed": config["seed"], "dtype": config["dtype"], "standardize": model.standardize,
         "standardize_target": model.standardize_target,

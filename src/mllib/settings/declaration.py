@@ -77,9 +77,9 @@ NETWORK = (
     Setting("output", values.choice("auto", "sigmoid", "softmax", "linear"),
             "output activator; auto: sigmoid for 2 classes, softmax for more, linear for "
             "numbers", "auto", metavar="{auto,sigmoid,softmax,linear}"),
-    Setting("init", values.choice("auto", "he", "xavier", "small"),
-            "weight initialization; auto: he for relu layers, xavier otherwise", "auto",
-            metavar="{auto,he,xavier,small}", sklearn="init"),
+    Setting("init", values.init, "weight initialization: he, xavier, small (randn*0.01), "
+            "zeros or normal:S (randn*S); auto: he for relu layers, xavier otherwise",
+            "auto", metavar="{auto,he,xavier,small,zeros,normal:S}", sklearn="init"),
     Setting("keep_prob", values.keep_prob, "dropout keep probability of the hidden layers, or "
             "the notes' keep_probs list of L+1 (index 0: input)", 1.0, metavar="P",
             aliases=("keep_probs",), sklearn="keep_prob"),

@@ -209,3 +209,16 @@ def schedule(value):
     if spec is not None:
         make_schedule(spec, 1.0)
     return spec
+
+
+def init(value):
+    """"auto", or a weight initializer's name or spec as :func:`mllib.nn.init.init_config`
+    takes it ("he", "xavier", "small", "zeros", "normal:10" or ``{"name": "normal",
+    "scale": 10}``), in its JSON form: the name, or the dict."""
+    from ..nn.init import init_config
+
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    if not isinstance(value, (str, dict)):
+        raise ValueError(f"expected auto, he, xavier, small, zeros or normal:SCALE, got {value!r}")
+    return init_config(value.strip().lower() if isinstance(value, str) else value)

@@ -8,10 +8,11 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..nn.init import init_config
 from ..training import NeuralNetwork
 from ..training.rows.targets import TargetEncoder
-from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, NetworkEstimator, check_hidden_layer_sizes,
-                    set_parameters, stochastic)
+from ._base import (ATTRIBUTES_DOC, TRAINING_DOC, check_hidden_layer_sizes,
+                    NetworkEstimator, refuse, set_parameters, stochastic)
 from ._classifier import ClassifierOutputs
 
 # scikit-learn's names for hidden activations, and mllib's own, to mllib's.
@@ -30,8 +31,9 @@ MLP_DOC = """\
         1 is no dropout. Inputs and outputs are never dropped.
     batch_norm : bool, default=False
         Batch-normalize every hidden layer before its activation (notes §9).
-    init : {"he", "xavier", "small", "zeros"} or callable, default="he"
-        Weight initializer (:mod:`mllib.nn.init`); biases start at 0.
+    init : {"he", "xavier", "small", "zeros", "normal:s"}, dict or callable, default="he"
+        Weight initializer (:mod:`mllib.nn.init`); ``"normal:s"`` or
+        ``{"name": "normal", "scale": s}`` draws randn·s and can be saved. Biases start at 0.
 """
 
 
@@ -44,8 +46,16 @@ class MLP(NetworkEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "keep_prob": [Interval(Real, 0, 1, closed="right")],
         "batch_norm": ["boolean"],
-        "init": [StrOptions({"he", "xavier", "small", "zeros"}), callable],
+        "init": [str, dict, callable],      # checked whole by _check_applicable
     }
+
+    def _check_applicable(self, incremental):
+        super()._check_applicable(incremental)
+        try:
+            init_config(self.init)
+        except ValueError as err:
+            refuse(self, "init", "'he', 'xavier', 'small', 'zeros', 'normal:s', "
+                   "{'name': 'normal', 'scale': s} or a callable", str(err))
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  alpha=0.0001, lp_reg=2, batch_size="auto", learning_rate="constant",

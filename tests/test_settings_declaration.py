@@ -77,3 +77,14 @@ def test_every_hyperparameter_that_means_the_same_in_scikit_learn_is_mapped():
                     "batch_norm", "init", "dtype", "lr_decay"}
     assert mapped == same_meaning
     assert SETTING["learning_rate"].sklearn == "learning_rate_init"
+
+
+def test_a_setting_taken_as_is_by_the_network_names_one_of_its_keywords():
+    import inspect
+
+    from mllib import NeuralNetwork
+
+    keywords = set(inspect.signature(NeuralNetwork).parameters)
+    taken = {s.key: s.network for s in SETTINGS if s.network}
+    assert set(taken.values()) <= keywords
+    assert taken["lambda"] == "lambda_" and taken["keep_prob"] == "keep_probs"

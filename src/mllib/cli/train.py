@@ -46,7 +46,7 @@ def run_train(args) -> int:
     staging = runfolder.start(out, record)
     saver = runfolder.RunCheckpoint(staging, args.checkpoint_every)
     return train_in(staging, out, saver, data, parts, {**settings, "output": output},
-                    lambda callbacks: fit(plan, data, parts, callbacks, args.verbose))
+                    lambda callbacks: train_plan(plan, data, parts, callbacks, args.verbose))
 
 
 def resume_train(args) -> int:
@@ -130,7 +130,7 @@ def data_parts(data, parts):
     return (X[parts["train"]], y[parts["train"]]), dev
 
 
-def fit(plan, data, parts, callbacks, verbose):
+def train_plan(plan, data, parts, callbacks, verbose):
     """Train the plan on the training rows, with the dev rows as validation data;
     (model, seconds).
 

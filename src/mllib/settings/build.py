@@ -15,6 +15,7 @@ import numpy as np
 
 from ..optim import Optimizer, Schedule, get_optimizer, make_schedule
 from ..training import EarlyStopping, NeuralNetwork
+from .declaration import SETTINGS
 from .resolve import optimizer_keys, resolve
 
 RELU_LIKE = ("relu", "leaky_relu")
@@ -44,19 +45,18 @@ def hidden_activators(settings, n_hidden: int) -> list:
 def network_config(settings, output, n_in=None, n_out=None) -> dict:
     """The keyword arguments of :class:`mllib.NeuralNetwork` that ``settings`` describe.
 
-    ``standardize_target`` applies to a linear output only: a classifier's targets are labels.
+    The settings that declare a ``network`` keyword pass as they are; the rest
+    are worked out here. ``standardize_target`` applies to a linear output
+    only: a classifier's targets are labels.
     """
     nodes = layer_sizes(settings, n_in, n_out)
     hidden = hidden_activators(settings, len(nodes) - 2)
     init = settings["init"]
     if init == "auto":
         init = "he" if any(name in RELU_LIKE for name in hidden) else "xavier"
+    taken_as_is = {s.network: settings[s.key] for s in SETTINGS if s.network}
     return {
-        "nodes": nodes, "activators": [*hidden, output], "keep_probs": settings["keep_prob"],
-        "batch_norm": settings["batch_norm"], "lp_reg": settings["lp_reg"],
-        "lambda_": settings["lambda"], "init": init, "bn_epsilon": settings["bn_epsilon"],
-        "bn_momentum": settings["bn_momentum"], "seed": settings["seed"],
-        "dtype": settings["dtype"], "standardize": settings["standardize"],
+        **taken_as_is, "nodes": nodes, "activators": [*hidden, output], "init": init,
         "standardize_target": settings["standardize_target"] and output == "linear",
     }
 

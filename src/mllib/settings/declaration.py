@@ -34,8 +34,10 @@ class Setting:
     ``group`` is "network" (also a ``gradcheck`` option), "training" or
     "data" (how the command line reads and splits a CSV). ``optimizers``
     names the optimizers that take the setting (empty: it is not an
-    optimizer's own). ``sklearn`` names the scikit-learn parameter that
-    means the same thing, if there is one.
+    optimizer's own). ``network`` names the keyword of
+    :class:`mllib.NeuralNetwork` that takes the value as it is, if one does.
+    ``sklearn`` names the scikit-learn parameter that means the same thing,
+    if there is one.
     """
 
     key: str
@@ -48,6 +50,7 @@ class Setting:
     aliases: tuple = ()
     optimizers: tuple = ()
     sklearn: str | None = None
+    network: str | None = None
 
     @property
     def flag(self) -> str:
@@ -82,25 +85,26 @@ NETWORK = (
             "auto", metavar="{auto,he,xavier,small,zeros,normal:S}", sklearn="init"),
     Setting("keep_prob", values.keep_prob, "dropout keep probability of the hidden layers, or "
             "the notes' keep_probs list of L+1 (index 0: input)", 1.0, metavar="P",
-            aliases=("keep_probs",), sklearn="keep_prob"),
+            aliases=("keep_probs",), sklearn="keep_prob", network="keep_probs"),
     Setting("batch_norm", values.batch_norm, "batch-normalize the hidden layers", False,
-            boolean=True, sklearn="batch_norm"),
+            boolean=True, sklearn="batch_norm", network="batch_norm"),
     Setting("bn_momentum", BETA, "momentum m of the batch-norm running statistics",
-            0.9, metavar="M"),
-    Setting("bn_epsilon", values.positive_real, "epsilon of batch norm", 1e-5, metavar="EPS"),
+            0.9, metavar="M", network="bn_momentum"),
+    Setting("bn_epsilon", values.positive_real, "epsilon of batch norm", 1e-5, metavar="EPS",
+            network="bn_epsilon"),
     Setting("lp_reg", _lp_reg, "p of the L1/L2 penalty (lambda/2N) sum |W|^p", 2,
-            metavar="{1,2}", sklearn="lp_reg"),
+            metavar="{1,2}", sklearn="lp_reg", network="lp_reg"),
     Setting("lambda", values.non_negative_real, "regularization strength lambda (0: none)",
-            0.0, metavar="LAMBDA", aliases=("lambda_",), sklearn="alpha"),
+            0.0, metavar="LAMBDA", aliases=("lambda_",), sklearn="alpha", network="lambda_"),
     Setting("seed", lambda v: values.integer(v, 0), "seed of the weights, dropout, shuffling "
-            "and the data split", 0, metavar="N"),
+            "and the data split", 0, metavar="N", network="seed"),
 )
 
 TRAINING = (
     Setting("dtype", values.choice("float32", "float64"), "floating-point type", "float32",
-            group="training", metavar="{float32,float64}", sklearn="dtype"),
+            group="training", metavar="{float32,float64}", sklearn="dtype", network="dtype"),
     Setting("standardize", values.boolean, "standardize the inputs with training statistics",
-            True, group="training", boolean=True),
+            True, group="training", boolean=True, network="standardize"),
     Setting("standardize_target", values.boolean, "train a regression (a linear output) on "
             "the target standardized with training statistics; predictions and metrics "
             "stay in its units (classifiers ignore it)", True, group="training", boolean=True),

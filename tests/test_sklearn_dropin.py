@@ -19,7 +19,11 @@ from mllib.optim import Momentum
 from mllib.sklearn import MLPClassifier, MLPRegressor
 from mllib.sklearn._base import make_optimizer
 
-from _sklearn_data import descend_quadratic, iris, no_convergence, wave
+from _sklearn_data import (descend_quadratic, iris, no_convergence,  # noqa: F401 (the fixture)
+                           one_blas_thread, wave)
+
+# Every fit here is small: BLAS on one thread (see _sklearn_data.one_blas_thread).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 # -- partial_fit ---------------------------------------------------------------------

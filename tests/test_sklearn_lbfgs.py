@@ -14,7 +14,10 @@ from sklearn.utils._param_validation import InvalidParameterError
 from mllib.sklearn import MLPClassifier, MLPRegressor
 from mllib.sklearn._lbfgs import objective
 
-from _sklearn_data import digits, iris, wave
+from _sklearn_data import digits, iris, one_blas_thread, wave  # noqa: F401 (the fixture)
+
+# Every fit here is small: BLAS on one thread (see _sklearn_data.one_blas_thread).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 @pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])

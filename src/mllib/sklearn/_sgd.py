@@ -222,11 +222,13 @@ class StochasticSolver:
             if validation is None:
                 raise as_sklearn_error(err) from err
             self._end_diverged(err)
-            return
-        if not net.stop_training and not incremental and self.n_iter_ == self.max_iter:
-            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                          "reached and the optimization hasn't converged yet "
-                          f"(max_iter={self.max_iter} epochs reached).", ConvergenceWarning)
+        else:
+            if not net.stop_training and not incremental and self.n_iter_ == self.max_iter:
+                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                              "reached and the optimization hasn't converged yet "
+                              f"(max_iter={self.max_iter} epochs reached).",
+                              ConvergenceWarning)
+        self._best_weights = self._start_weights = None   # only an interrupted run needs them
 
     def _end_epoch(self, cost):
         """Record the epoch's cost, print it, count no improvement, update "invscaling"."""

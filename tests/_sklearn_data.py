@@ -9,7 +9,7 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler, minmax_scale
 
-from mllib.optim import ParameterSet
+from mllib.optim import ParameterSet, single_threaded
 
 
 @lru_cache
@@ -29,6 +29,19 @@ def wave(n=200):
     rng = np.random.default_rng(0)
     X = rng.uniform(-2, 2, size=(n, 2))
     return X, np.sin(X[:, 0]) * np.cos(X[:, 1]) + 0.1 * X[:, 0] ** 2
+
+
+@pytest.fixture
+def one_blas_thread():
+    """BLAS on one thread for the test (``mllib.optim.single_threaded``).
+
+    For test modules whose fits multiply small matrices only, which import it and
+    mark themselves ``pytest.mark.usefixtures("one_blas_thread")``: there a second
+    BLAS thread costs more in hand-overs and spinning than it gains, many times
+    more when the cores are busy. What they test does not depend on the thread count.
+    """
+    with single_threaded():
+        yield
 
 
 def no_convergence(fit):

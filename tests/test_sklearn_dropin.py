@@ -19,7 +19,11 @@ from mllib.optim import Momentum
 from mllib.sklearn import MLPClassifier, MLPRegressor
 from mllib.sklearn._base import make_optimizer
 
-from _sklearn_data import descend_quadratic, iris, no_convergence, wave
+from _sklearn_data import (descend_quadratic, iris, no_convergence,  # noqa: F401 (the fixture)
+                           one_blas_thread, wave)
+
+# Every fit here is small: BLAS on one thread (see _sklearn_data.one_blas_thread).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 # -- partial_fit ---------------------------------------------------------------------
@@ -207,18 +211,22 @@ def test_output_attributes_follow_the_task():
 # -- learning rates, momentum, shuffling ---------------------------------------------
 
 def test_invscaling_divides_the_rate_by_rows_seen():
+    """α = α0/(t + 1)^power_t after each epoch, t the rows seen: the network's history logs
+    the rate each epoch took, and partial_fit goes on at the rate that fit left."""
     X, y = iris()
     clf = MLPClassifier((4,), solver="sgd", learning_rate="invscaling", power_t=0.25,
                         learning_rate_init=0.1, max_iter=3, n_iter_no_change=np.inf,
                         random_state=0)
     no_convergence(lambda: clf.fit(X, y))
     assert clf.t_ == 450
-    assert clf._rate == pytest.approx(0.1 / 451 ** 0.25, rel=1e-15)
     # The history logs the rate the optimizer takes: scikit-learn's α times 1/(1 − μ) for
     # "sgd" with momentum μ (mllib.sklearn._base.make_optimizer).
     factor = 1.0 / (1.0 - clf.momentum)
-    rates = clf._history.history["lr"]
-    assert rates == [0.1 * factor, 0.1 / 151 ** 0.25 * factor, 0.1 / 301 ** 0.25 * factor]
+    assert clf.model_.history_.history["lr"] == [
+        0.1 * factor, 0.1 / 151 ** 0.25 * factor, 0.1 / 301 ** 0.25 * factor]
+    clf.partial_fit(X, y)
+    assert clf.t_ == 600
+    assert clf.model_.history_.history["lr"][3:] == [0.1 / 451 ** 0.25 * factor]
 
 
 def test_adaptive_divides_by_five_until_one_millionth(capsys):
@@ -230,10 +238,49 @@ def test_adaptive_divides_by_five_until_one_millionth(capsys):
     clf = MLPClassifier((4,), solver="sgd", learning_rate="adaptive", learning_rate_init=0.1,
                         tol=1e9, n_iter_no_change=1, max_iter=100, verbose=True,
                         random_state=0).fit(X, y)
-    assert clf.n_iter_ == 19 and clf._rate == pytest.approx(0.1 / 5 ** 8)
+    factor = 1.0 / (1.0 - clf.momentum)
+    rates = [0.1 / 5 ** k * factor for k in range(9)]
+    assert clf.n_iter_ == 19
+    assert clf.model_.history_.history["lr"] == pytest.approx(
+        [rates[0]] * 3 + [r for r in rates[1:] for _ in range(2)], rel=1e-15)
     out = capsys.readouterr().out
     assert out.count("Setting learning rate to") == 8
     assert out.rstrip().endswith("Learning rate too small. Stopping.")
+
+
+@pytest.mark.parametrize("solver", ["sgd", "momentum", "rmsprop", "gd"])
+def test_optimizer_shows_the_rate_as_scikit_learns_does(solver):
+    """scikit-learn's users read the rate from its private ``_optimizer.learning_rate``:
+    the estimators show the same number, α in scikit-learn's units, read-only."""
+    X, y = iris()
+    clf = MLPClassifier((4,), solver=solver, learning_rate="invscaling", power_t=0.5,
+                        learning_rate_init=0.1, max_iter=2, n_iter_no_change=np.inf,
+                        random_state=0)
+    with pytest.raises(AttributeError):
+        clf._optimizer
+    no_convergence(lambda: clf.fit(X, y))
+    view = clf._optimizer
+    assert (view.learning_rate_init, view.learning_rate) == (0.1, 0.1 / 301 ** 0.5)
+    with pytest.raises(AttributeError):
+        view.learning_rate = 1.0
+    with pytest.raises(AttributeError):
+        MLPClassifier((4,), solver="lbfgs", max_iter=500, random_state=0).fit(X, y)._optimizer
+
+
+def test_adams_rate_is_shown_with_scikit_learns_bias_correction():
+    """scikit-learn's Adam reports α √(1 − β2^t)/(1 − β1^t) after t steps; so does the view,
+    with t the steps taken (150 rows in batches of 50, 2 epochs: 6)."""
+    X, y = iris()
+    clf = MLPClassifier((4,), learning_rate_init=0.01, batch_size=50, max_iter=2,
+                        beta_1=0.8, beta_2=0.99, random_state=0)
+    no_convergence(lambda: clf.fit(X, y))
+    assert clf._optimizer.learning_rate == pytest.approx(
+        0.01 * np.sqrt(1 - 0.99 ** 6) / (1 - 0.8 ** 6), rel=1e-15)
+    theirs = SkMLPClassifier((4,), learning_rate_init=0.01, batch_size=50, max_iter=2,
+                             beta_1=0.8, beta_2=0.99, random_state=0)
+    no_convergence(lambda: theirs.fit(X, y))
+    assert clf._optimizer.learning_rate == pytest.approx(theirs._optimizer.learning_rate,
+                                                         rel=1e-15)
 
 
 def test_sgd_with_nesterov_is_scikit_learns_update():

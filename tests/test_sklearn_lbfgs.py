@@ -12,8 +12,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from mllib.sklearn import MLPClassifier, MLPRegressor
+from mllib.sklearn._lbfgs import objective
 
-from _sklearn_data import digits, iris, wave
+from _sklearn_data import digits, iris, one_blas_thread, wave  # noqa: F401 (the fixture)
+
+# Every fit here is small: BLAS on one thread (see _sklearn_data.one_blas_thread).
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 @pytest.mark.parametrize("activation", ["logistic", "tanh", "relu"])
@@ -88,3 +92,29 @@ def test_lbfgs_verbose_prints_one_line_per_iteration(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(",")[0] for line in lines] == [f"Iteration {n}" for n in range(1, 6)]
     assert float(lines[-1].split("= ")[1]) == pytest.approx(clf.loss_, abs=5e-9)
+
+
+@pytest.mark.parametrize("n_labels", [2, 3])
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+def test_lbfgs_minimizes_a_cost_whose_gradient_is_right(activation, n_labels):
+    """The check of scikit-learn's test_gradient, on mllib's own L-BFGS objective (that test
+    calls scikit-learn's private _loss_grad_lbfgs): ∇J over the flat parameter vector
+    against central differences, on its data (5 rows, 10 features, 2 or 3 classes), its
+    network (10 hidden units, alpha=1e-5, one iteration of fitting) and its tolerance."""
+    rng = np.random.RandomState(42)
+    X = rng.rand(5, 10)
+    y = 1 + np.mod(np.arange(5) + 1, n_labels)
+    clf = MLPClassifier(10, activation=activation, solver="lbfgs", alpha=1e-5, max_iter=1,
+                        random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    net = clf.model_
+    Y = net.targets_.transform(y, net.config["nodes"][-1], net.dtype)
+    cost_and_gradient = objective(net, net.batch_input(X, slice(None)), Y)
+    theta = net.store.values.astype(np.float64)
+    _, grad = cost_and_gradient(theta.copy())
+    step = 1e-5 * np.eye(theta.size)
+    numeric = [(cost_and_gradient(theta + e)[0] - cost_and_gradient(theta - e)[0]) / 2e-5
+               for e in step]
+    np.testing.assert_almost_equal(numeric, grad, decimal=7)

@@ -39,17 +39,19 @@ COLLECTED = 59        # the tests it collects (its global_random_seed at its def
 
 # The tests that fail on purpose, each with the reason.
 DIFFERENCES = {
-    "test_gradient": "calls scikit-learn's private _loss_grad_lbfgs with its buffers of "
-                     "activations and deltas; mllib's gradients are checked against central "
-                     "differences and PyTorch (tests/nn)",
-    "test_learning_rate_warmstart": "reads the rate from scikit-learn's private optimizer "
-                                    "object (_optimizer.learning_rate); mllib's optimizers "
-                                    "take the rate per step, the estimator keeps it in _rate",
-    "test_adaptive_learning_rate": "reads _optimizer.learning_rate, as above",
+    "test_gradient": "calls scikit-learn's private L-BFGS objective, _loss_grad_lbfgs(theta, "
+                     "X, Y, sample_weight, activations, deltas, coef_grads, intercept_grads), "
+                     "with scratch buffers of its own layout: solver internals, not behaviour "
+                     "a user relies on. Its check, on its data, network and tolerance, runs "
+                     "on mllib's own objective (tests/test_sklearn_lbfgs.py); the networks' "
+                     "gradients are also checked against central differences and PyTorch "
+                     "(tests/nn)",
     "test_early_stopping_stratified": "its message must name the class of one member as "
-                                      "'True', scikit-learn's boolean encoding of label 1; "
-                                      "mllib's, in scikit-learn's words otherwise, names the "
-                                      "label itself, [1]",
+                                      "'True': scikit-learn stratifies on its boolean "
+                                      "encoding of the labels, so it names 'True' whatever the "
+                                      "label is (and does not stratify, nor refuse, more than "
+                                      "2 classes). mllib's message, in scikit-learn's words "
+                                      "otherwise, names the label itself, [1]",
     "test_mlp_loading_from_joblib_partial_fit": "asks 200 one-row partial_fits after the "
                                                 "round trip to land within 1e-4 of the "
                                                 "target: scikit-learn's MLP and mllib's both do "
@@ -59,15 +61,12 @@ DIFFERENCES = {
                                                 "(tests/test_sklearn_continuing.py)",
     "test_preserve_feature_names[MLPClassifier]": "fits a classifier on one class, which "
                                                   "mllib refuses (a network that can only "
-                                                  "answer one class learns nothing); its point, "
+                                                  "answer one class learns nothing; "
+                                                  "scikit-learn's then gives predict_proba two "
+                                                  "columns for its one class); its point, "
                                                   "feature names with early stopping, passes "
                                                   "for MLPRegressor and is tested for both in "
                                                   "tests/test_sklearn_early_stopping.py",
-    "test_mlp_diverging_loss": "pending the shared training engine (issue 19): with early "
-                               "stopping, scikit-learn trains on through non-finite weights, "
-                               "records NaN validation scores and restores the best epoch's "
-                               "weights; mllib's stochastic loop raises at the first "
-                               "non-finite step",
 }
 
 SKLEARN_DIR = Path(sklearn.__file__).parent

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ._version import __version__
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (which takes 30 ms)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (tens of ms)
 
 __all__ = [
     "Callback", "DivergenceError", "EarlyStopping", "History", "LambdaCallback",

@@ -71,7 +71,9 @@ def test_halving_on_dask_gives_the_serial_rungs(client):
 
 
 def test_killing_every_worker_that_holds_the_data_loses_no_trial(client, tmp_path):
-    settings = {"epochs": 150, "batch_size": 8}
+    # 60 epochs keep a trial long enough (a tenth of a second or more) that the kill, a few
+    # ms after the first trial is recorded, finds the others running (asserted below).
+    settings = {"epochs": 60, "batch_size": 8}
     out = tmp_path / "search"
     results = {}
 
@@ -108,7 +110,7 @@ def test_a_trial_that_kills_its_worker_is_recorded_as_failed(tmp_path):
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                          dashboard_address=":0") as cluster, Client(cluster) as client:
-        settings = {"epochs": 200, "batch_size": 8}
+        settings = {"epochs": 80, "batch_size": 8}
         results = {}
         out = tmp_path / "search"
         runner = threading.Thread(target=lambda: results.setdefault("r", random_search(
@@ -244,7 +246,7 @@ def test_workers_that_all_leave_mid_search_are_a_clear_error(tmp_path):
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, Client(cluster) as own:
         def search():
-            random_search(SPACE, TRAIN, DEV, trials=4, settings={"epochs": 150, "batch_size": 8},
+            random_search(SPACE, TRAIN, DEV, trials=4, settings={"epochs": 60, "batch_size": 8},
                           seed=2, out=out, backend=DaskBackend(own, wait_for_workers=1))
 
         errors = []

@@ -18,16 +18,16 @@ allocates nothing of parameter size: the scratch space is one block a thread.
 Tiny moments are stored as 0. The state's moving averages decay as β^t once
 their gradients vanish (a dead ReLU unit's are exactly 0), so sooner or later
 they fall below the dtype's smallest normal number, ``np.finfo(dtype).tiny``
-(1.2e-38 in float32): they become subnormal, where every operation is about
-45 times slower on x86 (measured here: 467 µs against 10.3 µs to scale 65,536
-float32 values), and each product β·m underflows, which ``np.errstate(under=
-"raise")`` would turn into an error. So a step runs with underflow reported to
-a flag rather than raised, and after a step in which an operation underflowed,
-the state's entries with |x| < tiny are set to 0. The hardware reports
-underflow for free: a step without it pays only for the ``np.errstate``
-context (a few µs, against 0.1–0.8 ms for a step of 235k float32 values); one
-with it pays one more pass over the state. The worker threads run under the
-caller's error state, so underflow in any of them is seen. Which entries are flushed does not
+(1.2e-38 in float32): they become subnormal, where an x86 core takes about
+45 times as long per operation (to scale 65,536 float32 values), and each
+product β·m underflows, which ``np.errstate(under="raise")`` would turn into
+an error. So a step runs with underflow reported to a flag rather than
+raised, and after a step in which an operation underflowed, the state's
+entries with |x| < tiny are set to 0. The hardware reports underflow for
+free: a step without it pays only for the ``np.errstate`` context, a few µs,
+small beside a pass over the parameters; one with it pays one more pass over
+the state. The worker threads run under the caller's error state, so
+underflow in any of them is seen. Which entries are flushed does not
 depend on the block size, since every entry takes the same operations whatever
 the split. (A subnormal result that is exact raises no flag, such as the sum
 of two nearly opposite normal terms; it is flushed after a later step whose

@@ -33,12 +33,12 @@ import numpy as np
 from .threads import num_threads
 
 # 2¹⁶ elements: 256 KiB of float32 per array, so that the five arrays of an
-# Adam step (θ, g, m, v and scratch), 1.25 MiB, stay in a core's L2 (2 MiB on
-# the project's Xeons) through all twelve passes. Smaller blocks lose more to
-# Python's overhead of about 1 µs per ufunc call than they gain in cache: one
-# thread's Adam step on the benchmark's 235k parameters took 0.95, 0.80 and
-# 0.75 ms with blocks of 2¹⁴, 2¹⁵ and 2¹⁶ (medians of 7 alternating rounds on
-# the 2-core Xeon, shared; see bench/RESULTS.md). 235k parameters make 4
+# Adam step (θ, g, m, v and scratch), 1.25 MiB together, stay in a core's L2
+# cache (2 MiB on many x86 server cores) through all twelve passes. Each block
+# costs a dozen ufunc calls of about 1 µs of Python overhead each, so smaller
+# blocks pay more in calls than they save in cache: on the benchmark's 235k
+# parameters, one thread's Adam step is about 1.25× as long with blocks of 2¹⁴
+# as with 2¹⁶ (bench/RESULTS.md has the figures). 235k parameters make 4
 # blocks to share between threads.
 BLOCK = 1 << 16
 

@@ -41,9 +41,8 @@ def aligned_zeros(size: int, dtype) -> np.ndarray:
 
     NumPy's arrays start where the C library's allocator puts them, as often as
     not 16, 32 or 48 bytes into a cache line. Every vector store of an elementwise loop
-    into such an array then spans two cache lines, which doubles the cost of a
-    pass: writing the product of two arrays of 65,536 float32 values took 21 µs
-    into an array 16 bytes off, and 9.7 µs into an aligned one (on the Xeon).
+    into such an array then spans two cache lines, which about doubles the cost
+    of a pass that writes it (bench/RESULTS.md has the figures).
     The optimizer's buffers are written a dozen times a step, so they are all
     allocated here; a block of :data:`~mllib.optim.blocks.BLOCK` elements then
     starts a cache line too.

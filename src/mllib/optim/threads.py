@@ -5,11 +5,11 @@ optimizer updates (:mod:`.blocks`), and the BLAS library's, for every matrix
 product. mllib's own never changes a bit (every element gets the same
 arithmetic whichever thread runs it). BLAS's does: OpenBLAS splits a product
 among its threads, and with 2 threads its kernels may sum in another order
-than with one. Measured on this project's machines, float32 products of a
-training step's shapes (a batch of 128 or 256 against layers of 64 to 784
-units) differed in the last bits between 1 and 2 threads in 7 of 12 shapes
-with the Haswell kernels (``OPENBLAS_CORETYPE=Haswell``) and in 2 of 12 with
-the SkylakeX kernels.
+than with one: float32 products of a training step's shapes (a batch of
+128 or 256 against layers of 64 to 784 units) differ in the last bits
+between 1 and 2 threads in 7 of 12 such shapes with OpenBLAS's Haswell
+kernels (``OPENBLAS_CORETYPE=Haswell``) and in 2 of 12 with its SkylakeX
+kernels.
 
 :func:`single_threaded` therefore runs a section with BLAS on one thread,
 through ``threadpoolctl``'s controllers: a search's trials run inside it on
@@ -24,10 +24,10 @@ setting (:func:`set_num_threads`, else the environment variable
 reports it when it is installed (a ``threadpool_limits(1)``, or a
 :func:`single_threaded` section, therefore means one thread here too).
 
-The default is one thread because that was faster on the project's 2-core
-machines: whole epochs of the benchmark's wide network took 1.03–1.13× as
-long with 2 threads (OpenBLAS's own threads keep spinning on both cores after
-each product). Machines with more cores may gain from ``MLLIB_NUM_THREADS``.
+The default is one thread because on 2 cores a second one loses: whole
+epochs of the benchmark's wide network are 1.03–1.13× as long with 2, as
+OpenBLAS's own threads keep spinning on both cores after each product.
+Machines with more cores may gain from ``MLLIB_NUM_THREADS``.
 """
 
 from __future__ import annotations

@@ -11,11 +11,13 @@ classifiers' classes and labels are in :mod:`._classifier`).
 ``sample_weight`` is checked here and passed to the solvers, which give each
 batch's weights to the network's ``train_step``; a sparse X is kept sparse.
 Training that diverges raises scikit-learn's ValueError, "Solver produced
-non-finite parameter weights. ...", with the epoch.
+non-finite parameter weights. ...", with the epoch; with early stopping it ends
+training with the best weights and a ConvergenceWarning instead (:mod:`._sgd`).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -30,6 +32,7 @@ from sklearn.utils._param_validation import (Interval, InvalidParameterError, Op
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..optim import Adam, GradientDescent, Momentum, RMSProp
+from ..training import NonFiniteOutputError
 from ..training.rows.inputs import check_sample_weight
 from ._docs import ATTRIBUTES_DOC, TRAINING_DOC  # noqa: F401 (re-exported for the estimators)
 from ._fitted import FittedAttributes, start_from_weights_set_by_hand
@@ -62,14 +65,6 @@ TRAINING_CONSTRAINTS = {
     "verbose": ["verbose"],
     "dtype": [StrOptions({"float32", "float64"}), None],
 }
-
-# The defaults of the training parameters that every estimator takes.
-TRAINING_DEFAULTS = dict(
-    solver="adam", alpha=0.0001, lp_reg=2, batch_size="auto", learning_rate="constant",
-    learning_rate_init=0.001, power_t=0.5, lr_decay=None, max_iter=200, shuffle=True,
-    warm_start=False, momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=None,
-    epsilon=1e-8, early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-    tol=1e-4, max_fun=15000, random_state=None, verbose=False, dtype=None)
 
 
 def make_optimizer(solver, learning_rate, momentum, beta_1, beta_2, epsilon, nesterov=False):
@@ -201,13 +196,12 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
             self._targets(y, False, classes)
         if resuming:
             return
-        if self.solver != "lbfgs" and (fresh or not incremental or "_optimizer" not in
-                                       self.__dict__):
-            self._optimizer, rate = make_optimizer(
+        if self.solver != "lbfgs" and (fresh or not incremental or
+                                       self.model_.optimizer_ is None):
+            self.model_.optimizer_, rate = make_optimizer(
                 self.solver, 1.0, self.momentum, self.beta_1, self.beta_2, self.epsilon,
                 self.nesterovs_momentum)
             self._rate_factor = rate    # the optimizer's rate per unit of scikit-learn's α
-            self.model_.optimizer_ = self._optimizer
             if fresh or not incremental:
                 self._rate = float(self.learning_rate_init)
             if fresh or "_no_improvement_count" not in self.__dict__:   # or after lbfgs
@@ -250,10 +244,17 @@ class NetworkEstimator(StochasticSolver, LbfgsSolver, FittedAttributes, BaseEsti
 
         They are passed to the network as they are: ``score`` would check them again,
         and warn that they lost the feature names of the X that they were cut from.
+        Outputs that are not finite score NaN, as in scikit-learn's MLP; outputs so
+        large that the score overflows score what the metric gives (-inf or NaN),
+        without a RuntimeWarning.
         """
         metric = accuracy_score if is_classifier(self) else r2_score
-        return metric(y_val, self._predicted(self.model_.forward(X_val)),
-                      sample_weight=w_val)
+        try:
+            a = self.model_.forward(X_val)
+        except NonFiniteOutputError:
+            return math.nan
+        with np.errstate(over="ignore", invalid="ignore"):   # huge outputs score -inf or NaN
+            return metric(y_val, self._predicted(a), sample_weight=w_val)
 
     def _batch_size_check(self, n_rows):
         if self.batch_size != "auto" and self.batch_size > n_rows \

@@ -71,7 +71,14 @@ TRAINING_DOC = """\
         has not improved by more than ``tol`` for ``n_iter_no_change`` epochs,
         and keep the weights of the best epoch. Not with ``partial_fit``.
         The held-out rows keep their ``sample_weight``, which weights the
-        validation score, as in scikit-learn.
+        validation score, as in scikit-learn. Outputs that are not finite score
+        NaN, never the best. Training that diverges then ends without an error,
+        as in scikit-learn: that epoch's loss and score are NaN, the weights of
+        the best score come back (those the fit started from if no epoch
+        scored) and a ConvergenceWarning says so. scikit-learn trains on to
+        ``max_iter`` first; mllib stops at the diverged epoch, so ``n_iter_``
+        and the curves end there. Without early stopping, divergence raises
+        scikit-learn's ValueError at once.
     validation_fraction : float in [0, 1), default=0.1
     n_iter_no_change : int >= 1 or np.inf, default=10
         Epochs without an improvement larger than ``tol`` (of the training
@@ -95,6 +102,10 @@ TRAINING_DOC = """\
 ATTRIBUTES_DOC = """\
     model_ : mllib.NeuralNetwork
         The fitted network; ``model_.save(path)`` writes it as a model file.
+        With a stochastic solver, ``model_.history_`` logs every epoch since the
+        last fresh start (``cost``, ``accuracy`` or ``r2``, ``lr`` as the
+        optimizer takes it, ``time``), and ``model_.optimizer_`` is the
+        optimizer with its state.
     coefs_ : list of ndarray
         ``coefs_[i]`` of shape (n[i], n[i+1]): **views** of the network's
         live ``W[i+1]``, transposed (writing into them changes the network).
@@ -113,7 +124,8 @@ ATTRIBUTES_DOC = """\
     feature_names_in_ : ndarray of str
         Only when X had string column names.
     n_iter_ : int
-        Epochs run by the last call (iterations for "lbfgs").
+        Epochs run by the last call (iterations for "lbfgs"); with early
+        stopping, a diverged epoch is the last.
     t_ : int
         Rows trained on, over all calls since the last fresh start.
     loss_ : float

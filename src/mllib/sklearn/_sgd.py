@@ -34,19 +34,54 @@ MLP and mllib's own loop do; a batch whose weights are all 0 takes no step
 (scikit-learn's would divide by 0). The epoch's cost weights each batch's loss
 by its Σw and divides by Σw, so that it is the weighted mean loss on the rows
 plus λ/(2Σw) Σ|W|^p. ``t_`` still counts rows, as in scikit-learn.
+
+**Divergence.** A run has diverged when a step's loss or gradients are not
+finite (the engine refuses that step) or the weights after an epoch are not.
+Without early stopping, the fit raises scikit-learn's ValueError, "Solver
+produced non-finite parameter weights. ...", with the epoch, at once. With
+early stopping, training ends there without an error, as scikit-learn's ends
+without one: the epoch is recorded with a NaN cost and a NaN validation score,
+the weights of this fit's best validation epoch come back (those the fit
+started from, if it has none), and a ConvergenceWarning says so.
+
+scikit-learn does not stop: it trains on through NaN weights until
+``max_iter``, every epoch recording NaN, warns that it reached ``max_iter``,
+and then restores the best weights (with early stopping) or raises (without).
+Stopping at the diverged epoch skips those epochs and keeps the same weights,
+best score and error. What differs: ``n_iter_``, ``t_`` and the lengths of
+``loss_curve_`` and ``validation_scores_``, which end at the diverged epoch;
+the warning's words; and, without early stopping, no ``max_iter`` warning
+before the error. mllib's test is also stricter: a step whose loss or
+gradients overflow is refused even where scikit-learn's weights would have
+stayed finite after it. And a ``warm_start`` fit that diverges before any of
+its epochs beats the earlier best score returns the weights it started from,
+where scikit-learn raises (its best weights are then its live, NaN, ones).
+
+A validation score whose outputs are not finite is NaN, as in scikit-learn:
+NaN is never the best score and, as there, resets the count of epochs without
+improvement.
+
+**The rate as scikit-learn shows it.** scikit-learn's MLP keeps the rate in a
+private optimizer object, ``_optimizer.learning_rate``, which its users and its
+tests read. The estimators answer ``_optimizer`` with a read-only
+:class:`RateView` of the same numbers; the optimizer that steps is
+``model_.optimizer_``, and ``model_.history_`` logs each epoch's rate as
+that optimizer takes it (``lr``).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ..optim import make_schedule
+from ..optim import Adam, make_schedule
 from ..training import History
 from ..training.engine.callbacks import Callback
-from ..training.engine.divergence import DivergenceError, diverged
+from ..training.engine.divergence import DivergenceError
 from ..training.engine.trainer import Batching, Trainer, TrainingRows
 
 # scikit-learn's own message when its MLP's weights stop being finite.
@@ -61,14 +96,38 @@ def as_sklearn_error(err: DivergenceError) -> ValueError:
     return ValueError(f"{DIVERGED} (at epoch {err.epoch})")
 
 
+def weights_diverged(epoch, history) -> DivergenceError:
+    """The error for an epoch whose steps were finite but whose weights at its end are not."""
+    return DivergenceError(f"training diverged: the weights are not finite after epoch "
+                           f"{epoch + 1}", history, epoch=epoch + 1)
+
+
+@dataclass(frozen=True)
+class RateView:
+    """The learning rate as scikit-learn's MLP shows it in its private ``_optimizer``.
+
+    ``learning_rate`` is α for the next epoch in scikit-learn's units (not
+    "sgd"'s α/(1 − μ) that mllib's momentum takes); for "adam", after t steps,
+    scikit-learn's bias-corrected α √(1 − β2^t)/(1 − β1^t) (α before the first
+    step). A snapshot: read ``_optimizer`` again after the next fit.
+    """
+
+    learning_rate_init: float
+    learning_rate: float
+
+
 class SklearnEpochs(Callback):
     """The estimator's bookkeeping after each epoch of the engine (see the module docstring).
 
     It refuses weights that stopped being finite (scikit-learn's check after
     each epoch), records the epoch's cost, scores the validation rows, and
     sets ``model.stop_training`` when scikit-learn's MLP would stop. At the end
-    of training, the best validation epoch's weights come back; they are kept
-    on the estimator meanwhile, so that a run stopped by Ctrl-C keeps them too.
+    of training, the weights of this fit's best validation epoch come back, or,
+    as in scikit-learn, those the fit started from if no epoch has yet scored a
+    number (every score NaN). They are kept on the estimator meanwhile, so that
+    a run stopped by Ctrl-C keeps them too. In a ``warm_start`` fit of which no
+    epoch beats the earlier best score, the last epoch's weights stay, as in
+    scikit-learn.
     """
 
     def __init__(self, estimator, validation):
@@ -77,7 +136,7 @@ class SklearnEpochs(Callback):
     def on_epoch_end(self, epoch, logs=None):
         est, net = self.estimator, self.model
         if not np.isfinite(net.store.values).all():
-            raise as_sklearn_error(diverged(float("inf"), epoch, 0, logs["lr"], est._history))
+            raise weights_diverged(epoch, net.history_)
         est._end_epoch(logs["cost"])
         if self.validation is not None and est._score_epoch(*self.validation):
             est._best_weights = net.get_weights()
@@ -85,20 +144,40 @@ class SklearnEpochs(Callback):
             net.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.estimator._best_weights is not None:
-            self.model.set_weights(self.estimator._best_weights)
+        est = self.estimator
+        if est._best_weights is not None:
+            self.model.set_weights(est._best_weights)
+        elif self.validation is not None and est.best_validation_score_ == -np.inf:
+            self.model.set_weights(est._start_weights)   # no epoch has scored a number yet
 
 
 class StochasticSolver:
     """Mix-in of the estimators: the epochs of "adam", "sgd" and mllib's other optimizers.
 
-    Uses the estimator's parameters and its fitted state: ``model_``,
-    ``_optimizer``, ``_rate`` (α now, in scikit-learn's units), ``t_``,
-    ``loss_curve_``, ``best_loss_``, ``validation_scores_``,
-    ``best_validation_score_``, ``_no_improvement_count``, ``_best_weights``
-    (early stopping's best epoch so far) and ``_interrupted`` (a run that
-    Ctrl-C stopped, which ``warm_start`` or ``partial_fit`` continues).
+    Uses the estimator's parameters and its fitted state: ``model_`` (whose
+    ``optimizer_`` steps and whose ``history_`` logs the epochs), ``_rate`` (α
+    now, in scikit-learn's units), ``t_``, ``loss_curve_``, ``best_loss_``,
+    ``validation_scores_``, ``best_validation_score_``,
+    ``_no_improvement_count``, ``_best_weights`` (the best epoch's of this fit,
+    with early stopping), ``_start_weights`` (those it started from) and
+    ``_interrupted`` (a run that Ctrl-C stopped, which ``warm_start`` or
+    ``partial_fit`` continues).
     """
+
+    @property
+    def _optimizer(self) -> RateView:
+        """scikit-learn's ``_optimizer.learning_rate`` and ``learning_rate_init``, read-only
+        (see :class:`RateView`); AttributeError before a stochastic fit, as there."""
+        net = self.__dict__.get("model_")
+        if net is None or net.optimizer_ is None:
+            raise AttributeError(f"this {type(self).__name__} has no stochastic optimizer "
+                                 "until a stochastic solver fitted it")
+        alpha = (make_schedule(self.lr_decay, float(self.learning_rate_init))(net.epoch_)
+                 if self.lr_decay is not None else self._rate)
+        opt = net.optimizer_
+        if isinstance(opt, Adam) and opt.t > 0:   # scikit-learn folds in the bias correction
+            alpha *= math.sqrt(1.0 - opt.beta2 ** opt.t) / (1.0 - opt.beta1 ** opt.t)
+        return RateView(float(self.learning_rate_init), float(alpha))
 
     def _start_stochastic(self):
         """The fitted state of a new run (a fit without warm start, or the first partial_fit)."""
@@ -109,7 +188,7 @@ class StochasticSolver:
         self.best_loss_ = None if self.early_stopping else np.inf
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
-        self._history = History()
+        self.model_.history_ = History()
 
     def _fit_stochastic(self, X, Y, w, validation, incremental, resuming=False):
         """Run the epochs of a fit (``max_iter``), or of a ``partial_fit`` (one).
@@ -123,6 +202,7 @@ class StochasticSolver:
         batch_size = min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0])
         if not resuming:
             self._best_weights = None
+            self._start_weights = net.get_weights() if validation is not None else None
         if not (resuming and not incremental):
             self.n_iter_ = 0
         self._interrupted = False
@@ -133,17 +213,22 @@ class StochasticSolver:
         def rate(epoch):   # the optimizer's rate: α in scikit-learn's units, times its factor
             return (schedule(epoch) if schedule is not None else self._rate) * self._rate_factor
 
-        trainer = Trainer(net, self._optimizer, TrainingRows(X, Y, w),
+        trainer = Trainer(net, net.optimizer_, TrainingRows(X, Y, w),
                           Batching(batch_size, self.shuffle))
         try:
-            trainer.run(epochs, rate, history=self._history,
+            trainer.run(epochs, rate, history=net.history_,
                         hooks=[SklearnEpochs(self, validation)])
         except DivergenceError as err:
-            raise as_sklearn_error(err) from err
-        if not net.stop_training and not incremental and self.n_iter_ == self.max_iter:
-            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                          "reached and the optimization hasn't converged yet "
-                          f"(max_iter={self.max_iter} epochs reached).", ConvergenceWarning)
+            if validation is None:
+                raise as_sklearn_error(err) from err
+            self._end_diverged(err)
+        else:
+            if not net.stop_training and not incremental and self.n_iter_ == self.max_iter:
+                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                              "reached and the optimization hasn't converged yet "
+                              f"(max_iter={self.max_iter} epochs reached).",
+                              ConvergenceWarning)
+        self._best_weights = self._start_weights = None   # only an interrupted run needs them
 
     def _end_epoch(self, cost):
         """Record the epoch's cost, print it, count no improvement, update "invscaling"."""
@@ -162,10 +247,29 @@ class StochasticSolver:
         if self.learning_rate == "invscaling" and self._schedules_rate():
             self._rate = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
 
+    def _end_diverged(self, err):
+        """End a run with early stopping that diverged: record the epoch as NaN, bring back
+        the best weights (or the first), and warn (see the module docstring)."""
+        net = self.model_
+        if net.position_ is not None:    # the refused step's epoch was under way: it ends
+            net.epoch_, net.position_ = net.epoch_ + 1, None
+        self._end_epoch(math.nan)
+        self._record_score(math.nan)
+        best = self._best_weights is not None
+        net.set_weights(self._best_weights if best else self._start_weights)
+        kept = (f"of its best validation score, {self.best_validation_score_:f}" if best
+                else "that this fit started from")
+        warnings.warn(f"{DIVERGED} (at epoch {err.epoch}) Early stopping ends training there "
+                      f"and keeps the weights {kept}.", ConvergenceWarning)
+
     def _score_epoch(self, X_val, y_val, w_val):
         """Score the validation rows (weighted by ``w_val`` if given); whether this epoch is
         the best so far."""
-        score = float(self._validation_score(X_val, y_val, w_val))
+        return self._record_score(float(self._validation_score(X_val, y_val, w_val)))
+
+    def _record_score(self, score):
+        """Record a validation score and count no improvement, as scikit-learn: a NaN
+        score is never the best and resets the count. Whether it is the best so far."""
         self.validation_scores_.append(score)
         if self.verbose:
             print(f"Validation score: {score:f}")

@@ -7,9 +7,9 @@ thresholds switches off its dynamic mmap threshold, which otherwise rises to
 the size of the blocks a program keeps freeing. Every temporary array of
 128 KiB or more (a batch's activations, a layer's gradients) then becomes a
 fresh ``mmap`` that the kernel zeroes and faults in page by page, and that
-``free`` unmaps again. On this project's machines the products and ReLUs of a
-256-row batch ran 2.3× slower so, and a search's trials on two Dask workers
-gained nothing over one process.
+``free`` unmaps again. The products and ReLUs of a 256-row batch then run
+about 2.3× slower, which takes away all that a second Dask worker gives a
+search.
 
 :func:`undo_nanny_trim_threshold` therefore sets, in a worker whose
 environment has that variable, the two thresholds where glibc's dynamic rule

@@ -7,7 +7,7 @@ trial, so that trials spread over every worker, and a worker that replaces a
 lost one reads them again. A trial whose worker dies is run again elsewhere;
 one that keeps killing workers (``KilledWorker``) is recorded as failed.
 A worker's first trial also undoes the nanny's malloc trim threshold, which
-made trials 2.3× slower (:mod:`.allocator`).
+makes trials about 2.3× slower (:mod:`.allocator`).
 
 The cluster can stop a search in two ways that lose nothing finished: no
 worker joins the scheduler within ``wait_for_workers`` seconds

@@ -7,9 +7,13 @@ bottom up, each importing only those below it:
 - ``nn`` (layers, activations, losses), ``optim`` (the parameter store,
   optimizers, schedules) and ``data`` (splits, scaling, batches): NumPy only;
 - ``io``: model files and the registry of model classes;
-- ``training``: ``NeuralNetwork`` and its presets, the fit loop, callbacks, the
+- ``training``: ``training.model`` (``NeuralNetwork``, composed of its
+  configuration, layer stack, inspector and model-file state; the presets),
+  ``training.rows`` (what a model takes and gives) and ``training.engine`` (the
+  one loop of steps, ``fit``, resume, callbacks, checkpoints), and the
   diagnosis of bias and variance;
-- ``tune``: settings, search spaces, searches on one machine or a Dask cluster;
+- ``settings``: every setting of a run declared once, resolved and built;
+- ``tune``: search spaces, searches on one machine or a Dask cluster;
 - ``preprocessing``: CSV tables to the network's inputs and targets, with pandas; it
   builds on ``data`` only;
 - the interfaces: ``cli``, ``sklearn``, ``plots`` and ``datasets``.

@@ -73,11 +73,8 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
                         key=lambda row: (row["trial"], row["rung"])), len(candidates))
     with runner.session(train, dev) as run:
         rungs, states = halving.run(run, budgets, factor)
+        model = halving.best_model(rungs[-1], states, budgets)
     final = {row["trial"]: row for rung in rungs for row in rung}
-    best = best_of(rungs[-1])
-    model = None
-    if best is not None:
-        model = states.get(best["trial"]) or journal.model(best["trial"], best["rung"])
     return SearchResult(list(final.values()), model, kind="halving", rungs=rungs,
                         settings=settings)
 
@@ -106,6 +103,22 @@ class _Rungs:
                 break
         return rungs, states
 
+    def best_model(self, last, states, budgets):
+        """The model of the best row of ``last``, the last rung's rows; a recorded one
+        that cannot be read back is trained again, and its row replaced in ``last``."""
+        while (best := best_of(last)) is not None:
+            trial, k = best["trial"], best["rung"]
+            model = states.get(trial)
+            if model is None and (k, trial) in self.recorded:
+                model = self.journal.model(trial, k)
+                del self.recorded[k, trial]     # read once: trained again if it cannot be
+            if model is not None:
+                return model
+            (candidate,) = [c for c in self.candidates if c.trial == trial]
+            (row,) = self._rung(k, budgets[k], [candidate], states)
+            last[last.index(best)] = row
+        return None
+
     def _rung(self, k, budget, survivors, states) -> list:
         rows, tasks = {}, []
         for c in survivors:
@@ -114,6 +127,8 @@ class _Rungs:
                 continue
             state = states.get(c.trial)
             if state is None and k > 0:
+                # None if it cannot be read back: trained from scratch to this rung's
+                # budget instead, which gives the same bits as continuing would.
                 state = self.journal.model(c.trial, k - 1)
             tasks.append((c, budget, state))
 

@@ -108,9 +108,7 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
                            data_options=how["data_options"], **extra)
     rows = {} if journal is None else {
         t: row for (_, t), row in recorded_rows(journal, candidates).items()}
-    best = _BestModel(journal)
-    for row in rows.values():
-        best.offer(row, None)
+    best = _BestModel(journal, rows)
     if how["on_start"] is not None:
         how["on_start"]([dict(rows[t]) for t in sorted(rows)], len(candidates))
 
@@ -182,19 +180,28 @@ def settings_on_record(settings, space) -> dict:
 
 
 class _BestModel:
-    """The model of the best trial so far, kept as bytes (or read back from the journal)."""
+    """The model of the best trial so far, kept as bytes.
 
-    def __init__(self, journal):
-        self.journal, self.row, self.model = journal, None, None
+    On a resume, the best recorded trial's model is read back from the journal at
+    once, and checked; a trial whose model cannot be read back is dropped from
+    ``rows``, so that it runs again with the missing ones, and the next best is read.
+    """
+
+    def __init__(self, journal, rows):
+        self.row, self.model = None, None
+        while (row := best_of(rows.values())) is not None:
+            model = journal.model(row["trial"])
+            if model is not None:
+                self.row, self.model = row, model
+                break
+            del rows[row["trial"]]
 
     def offer(self, row, model):
         if best_of([r for r in (self.row, row) if r is not None]) is row:
             self.row, self.model = row, model
 
     def bytes(self):
-        if self.row is None:
-            return None
-        return self.model if self.model is not None else self.journal.model(self.row["trial"])
+        return self.model
 
 
 def check_callable(name, value):

@@ -1,8 +1,9 @@
 """A search's folder: what it searches, and each trial as it finishes, so that it can resume.
 
 ``DIR/manifest.json`` records the search: its kind, space, settings, seed
-(and grid points) and a fingerprint of the data. ``DIR/trials.jsonl`` gets
-one JSON line per finished trial, written and flushed as the trial ends, and
+(and grid points) and a fingerprint of the data, with the search's identity
+(:mod:`.records`). ``DIR/trials.jsonl`` gets one JSON line per finished
+trial, carrying that identity, written and synced as the trial ends, and
 ``DIR/models/trial-N.npz`` the model of each trial that succeeded (in
 successive halving ``trial-N-rung-K.npz``: the state the next rung continues).
 A model file is written, and synced, before its line, so a line never
@@ -11,8 +12,17 @@ the same search into DIR again reads them back and runs only the trials that
 are missing; a search that differs is refused, naming each value that differs
 with its recorded and its new value, unless ``restart=True``, which clears
 DIR's trials first.
-"""
 
+The folder trusts only what the search made there. Its files are read by
+:mod:`mllib.io.bounded` without following links, within their caps; a link,
+FIFO or device in place of the manifest, the journal or ``models/`` is
+refused, never followed or waited on, so nothing outside DIR is read or
+written through it. A manifest or row that fails its checks is refused naming
+the file (:mod:`.records`), and so are rows of another search. A trial's
+model that cannot be read back (missing, damaged, a link) is trained again,
+with a warning: a trial is a pure function of its settings, seed and data, so
+this gives the same bits.
+"""
 from __future__ import annotations
 
 import hashlib

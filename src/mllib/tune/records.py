@@ -40,6 +40,7 @@ _MANIFEST = {"kind": str, "space": dict, "settings": dict, "seed": int, "data": 
 _OPTIONAL = {"data_options": dict, "mllib_version": str, "points": int, "budgets": list,
              "factor": (int, float), "search": str}
 _SCORES = ("train_error", "dev_error", "train_cost", "dev_cost")
+_ABSENT = object()
 
 
 def search_identity(manifest) -> str:
@@ -109,9 +110,10 @@ def _check_fields(row):
     if "rung" in row:
         _whole(row, "rung")
     if row.get("status") not in ("ok", "failed"):
-        raise ValueError(f"'status' is {_shown(row.get('status'))}, not \"ok\" or \"failed\"")
+        raise ValueError(f"'status' is {_shown(row.get('status', _ABSENT))}, not \"ok\" or "
+                         "\"failed\"")
     if not isinstance(row.get("params"), dict):
-        raise ValueError(f"'params' is {_shown(row.get('params'))}, not a JSON object")
+        raise ValueError(f"'params' is {_shown(row.get('params', _ABSENT))}, not a JSON object")
     if not (row.get("error") is None or isinstance(row["error"], str)):
         raise ValueError(f"'error' is {_shown(row['error'])}, not text or null")
     ok = row["status"] == "ok"
@@ -122,14 +124,14 @@ def _check_fields(row):
 
 
 def _whole(row, key):
-    value = row.get(key)
+    value = row.get(key, _ABSENT)
     if type(value) is not int or value < 0:
         raise ValueError(f"{key!r} is {_shown(value)}, not a whole number")
 
 
 def _real(row, key, required):
-    value = row.get(key)
-    if value is None and not required:
+    value = row.get(key, _ABSENT)
+    if (value is None or value is _ABSENT) and not required:
         return
     if type(value) not in (int, float) or not math.isfinite(value):
         raise ValueError(f"{key!r} is {_shown(value)}, not a finite number")
@@ -187,5 +189,7 @@ def _kind_name(kind) -> str:
 
 
 def _shown(value) -> str:
+    if value is _ABSENT:
+        return "missing"
     text = json.dumps(value, sort_keys=True, default=repr)
     return text if len(text) <= 60 else text[:57] + "..."

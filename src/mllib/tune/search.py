@@ -25,7 +25,8 @@ from .._validation import check_int
 from .._version import __version__
 from ..training.inputs import check_X, rows_of
 from .backends import get_backend
-from .candidates import check_candidates, grid_candidates, normalize, plain, random_candidates
+from .candidates import (MAX_TRIALS, check_candidates, grid_candidates, normalize, plain,
+                         random_candidates)
 from .dask_backend import ClusterError
 from .journal import Journal, fingerprint
 from .result import SearchResult, best_of
@@ -75,7 +76,8 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
         records them, and a resumed search with other options is refused,
         naming them, as it is for other data or settings.
     """
-    trials, seed = check_int("trials", trials, 1), check_int("seed", seed, 0)
+    trials = check_int("trials", trials, 1, MAX_TRIALS)
+    seed = check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options)
     space, settings = normalize(space, settings)
@@ -91,7 +93,7 @@ def grid_search(space, train, dev, *, points=3, settings=None, seed=0, backend="
     A choice contributes its options, a fixed value itself; the other
     parameters are as for :func:`random_search`.
     """
-    points, seed = check_int("points", points, 1), check_int("seed", seed, 0)
+    points, seed = check_int("points", points, 1, MAX_TRIALS), check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options)
     space, settings = normalize(space, settings)

@@ -109,6 +109,22 @@ def test_a_fifo_or_link_in_the_folder_exits_2_naming_it_and_nothing_outside_chan
         assert sorted(os.listdir(case / "outside" / "models")) == ["trial-0.npz", "trial-1.npz"]
 
 
+@needs_fifo
+def test_results_written_into_the_folder_replace_links_and_fifos_without_following_them(case):
+    out, outside = case / "out", case / "outside"
+    for name, kind in (("trials.csv", "outside"), ("best.json", "fifo"),
+                       ("preprocessing.json", "zero"), ("best_model.npz", "outside"),
+                       ("dev_error_learning_rate.png", "outside")):
+        make_hostile(out / name, kind, outside)
+    before = snapshot(outside)
+    assert_ok(tune(case, "out"))
+    assert snapshot(outside) == before
+    for name in ("trials.csv", "best.json", "preprocessing.json", "best_model.npz",
+                 "dev_error_learning_rate.png"):
+        assert (out / name).is_file() and not (out / name).is_symlink(), name
+    assert json.loads((out / "best.json").read_text())["trial"] == best_trial(out)
+
+
 def best_trial(folder) -> int:
     rows = [json.loads(line) for line in (folder / "trials.jsonl").read_text().splitlines()]
     return min(rows, key=lambda row: (row["dev_error"], row["trial"]))["trial"]
@@ -231,6 +247,31 @@ def test_counts_out_of_bounds_exit_2_before_anything_runs(root, args, message):
     result = run_here(*args, "--dataset", "flower", "--out", out, cwd=root)
     one_error(result, message)
     assert not out.exists()
+
+
+@needs_fifo
+@pytest.mark.parametrize("kind, message", [
+    ("fifo", "preprocessing file 'out/preprocessing.json' is a FIFO, not a regular file"),
+    ("zero", "preprocessing file 'out/preprocessing.json' is a character device"),
+    ("categories", "'out/preprocessing.json' encodes 1000001 input column(s), but the model "
+                   "takes 2: it is not this model's preprocessing file"),
+    ("deep", "preprocessing file 'out/preprocessing.json' is not valid JSON: it nests 100000"),
+])
+def test_predict_with_a_hostile_preprocessing_file_beside_the_best_model_exits_2(case, kind,
+                                                                                 message):
+    (case / "rows.csv").write_text("x1,x2\n0.5,-0.5\n")
+    path = case / "out" / "preprocessing.json"
+    if kind in ("fifo", "zero"):
+        make_hostile(path, kind, case / "outside")
+    elif kind == "categories":   # a forged file that would one-hot encode a million columns
+        document = json.loads(path.read_text())
+        document["columns"][0] = {"name": "x1", "kind": "categorical", "fill": None,
+                                  "categories": [str(i) for i in range(1_000_000)]}
+        path.write_text(json.dumps(document))
+    else:
+        path.write_text("[" * 100_000 + "]" * 100_000)
+    one_error(run_cli("predict", "out/best_model.npz", "rows.csv", cwd=case, timeout=60),
+              message)
 
 
 # -- a property over damaged and hostile folders ---------------------------------------

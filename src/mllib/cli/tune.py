@@ -15,6 +15,9 @@ rows once, and writes into DIR:
 - the search's own record (``manifest.json``, with the data flags;
   ``trials.jsonl``, ``models/``), from which the same command resumes after an
   interruption, as the line printed after Ctrl-C says (:mod:`.searchprogress`).
+  A damaged or foreign record, or a link or FIFO in its place, exits with status 2
+  and one line naming the file (:mod:`mllib.tune.journal`); so does a full disk,
+  which keeps the trials finished so far.
 
 ``diagnose`` trains the settings on growing shares of the training rows, each
 for as many optimizer steps as the whole training set takes in the settings'

@@ -23,6 +23,7 @@ model that cannot be read back (missing, damaged, a link) is trained again,
 with a warning: a trial is a pure function of its settings, seed and data, so
 this gives the same bits.
 """
+
 from __future__ import annotations
 
 import hashlib

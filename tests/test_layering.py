@@ -5,9 +5,10 @@ the shared argument checks, nothing more; ``data`` likewise; ``io`` may add
 ``nn`` and ``optim``; ``training`` may use all of these but never ``tune`` or
 the interfaces (``cli``, ``sklearn``, ``plots``, ``datasets``); ``settings`` (the
 one vocabulary of a run's settings) may use ``training`` and below, and
-``tune`` ``settings`` and below. ``preprocessing`` (CSV tables to arrays) may use ``data``
-and the shared checks, nothing else of mllib: not ``training``, ``tune`` or the
-interfaces, ``cli`` among them, which is built on it. No module of these layers
+``tune`` ``settings`` and below. ``preprocessing`` (CSV tables to arrays) may use ``data``,
+``io`` (whose bounded reads read its JSON file) and the shared checks, nothing else of
+mllib: not ``training``, ``tune`` or the interfaces, ``cli`` among them, which is built
+on it. No module of these layers
 imports a third-party package other than NumPy, not even inside a function
 (``OPTIONAL`` lists the known exceptions; pandas reads the CSV files). The shared
 ``mllib._validation`` imports NumPy and the standard library, ``mllib._version``
@@ -65,7 +66,7 @@ RULES = {
                        "mllib.data", "mllib.io", "mllib.gradcheck", *SHARED),
     "mllib.tune": ("mllib.tune", "mllib.settings", "mllib.training", "mllib.nn", "mllib.optim",
                    "mllib.data", "mllib.io", "mllib.gradcheck", *SHARED),
-    "mllib.preprocessing": ("mllib.preprocessing", "mllib.data", *SHARED),
+    "mllib.preprocessing": ("mllib.preprocessing", "mllib.data", "mllib.io", *SHARED),
 }
 
 

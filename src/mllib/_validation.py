@@ -27,12 +27,14 @@ def is_int(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
-def check_int(name: str, value, minimum: int | None = None) -> int:
-    """``int(value)`` if it is an integer ``>= minimum``, else ValueError."""
+def check_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``int(value)`` if it is an integer ``>= minimum`` and ``<= maximum``, else ValueError."""
     if not is_int(value) or (minimum is not None and value < minimum):
         kind = {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}.get(
             minimum, f"an integer >= {minimum}")
         raise ValueError(f"{name} must be {kind}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum:,}, got {value!r}")
     return int(value)
 
 

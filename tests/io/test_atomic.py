@@ -3,6 +3,7 @@
 import fcntl
 import os
 import signal
+import threading
 import time
 
 import numpy as np
@@ -39,6 +40,9 @@ def test_the_temporary_file_is_in_the_target_folder_and_named_after_its_writer(t
 
 
 def temporary(folder, pid, tag, content=b"x"):
+    """A temporary file as write_atomically names it: ``tag`` stands for mkstemp's 8
+    random characters."""
+    assert len(tag) == 8
     path = folder / f".mllib-{pid}-{tag}.tmp"
     path.write_bytes(content)
     return path
@@ -55,12 +59,12 @@ def dead_pid():
 def test_orphans_go_and_files_of_live_writers_stay(tmp_path):
     me = os.getpid()
     orphans = [temporary(tmp_path, me, "unlocked"),                  # a killed writer's bytes
-               temporary(tmp_path, dead_pid(), "empty-dead", b""),   # killed before it locked
-               temporary(tmp_path, me, "old", b"")]                  # older than an hour
+               temporary(tmp_path, dead_pid(), "emptdead", b""),     # killed before it locked
+               temporary(tmp_path, me, "old_____", b"")]             # older than an hour
     an_hour_ago = time.time() - atomic.STALE_AFTER - 1
     os.utime(orphans[-1], (an_hour_ago, an_hour_ago))
-    kept = [temporary(tmp_path, me, "empty-live", b""),              # created, not locked yet
-            temporary(tmp_path, me, "locked")]                       # being written
+    kept = [temporary(tmp_path, me, "emptlive", b""),                # created, not locked yet
+            temporary(tmp_path, me, "locked__")]                     # being written
     unrelated = tmp_path / ".mllib-notes.txt"
     unrelated.write_text("mine")
     with open(kept[-1], "rb") as held:
@@ -69,6 +73,32 @@ def test_orphans_go_and_files_of_live_writers_stay(tmp_path):
     assert sorted(removed) == sorted(p.name for p in orphans)
     assert temporaries(tmp_path) == sorted(p.name for p in kept)
     assert unrelated.read_text() == "mine"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_the_clean_up_opens_only_regular_files_of_the_exact_temporary_name(tmp_path):
+    an_hour_ago = time.time() - atomic.STALE_AFTER - 1
+    fifos = [tmp_path / ".mllib-x.tmp", tmp_path / f".mllib-{dead_pid()}-abcdefgh.tmp"]
+    for fifo in fifos:
+        os.mkfifo(fifo)
+        os.utime(fifo, (an_hour_ago, an_hour_ago))   # as old as an orphan: still not touched
+    target = tmp_path / "elsewhere.bin"
+    target.write_bytes(b"not mllib's")
+    link = tmp_path / ".mllib-1-abcdefgh.tmp"
+    link.symlink_to(target)
+    odd = [temporary(tmp_path, os.getpid(), "unlocked").rename(tmp_path / name)
+           for name in (".mllib-1-toolongname.tmp",)]
+    outcome = {}
+    saver = threading.Thread(target=lambda: outcome.update(
+        removed=remove_orphans(tmp_path), saved=write_atomically(tmp_path / "m.bin",
+                                                                 lambda h: h.write(b"new"))),
+        daemon=True)
+    saver.start()
+    saver.join(timeout=20)
+    assert not saver.is_alive(), "a FIFO named like a temporary file hung the save"
+    assert outcome["removed"] == [] and (tmp_path / "m.bin").read_bytes() == b"new"
+    assert all(os.path.lexists(p) for p in (*fifos, link, *odd))
+    assert target.read_bytes() == b"not mllib's"
 
 
 def small_model(seed):

@@ -105,6 +105,35 @@ def test_its_errors_are_value_errors_that_name_the_file(tmp_path):
     assert str(caught.value) == f"no such file: {str(tmp_path / 'nowhere.csv')!r}"
 
 
+@pytest.mark.parametrize("edit, match", [
+    (lambda d: d["columns"][0].update(name=5), r"bad column entry \{'name': 5"),
+    (lambda d: d["columns"][1].update(categories=["blue", 3]), r"bad column entry"),
+    (lambda d: d.update(target=["label"]), r"bad target \['label'\] of kind 'str'"),
+    (lambda d: d.update(target_kind="complex"), r"bad target 'label' of kind 'complex'"),
+    (lambda d: d.update(dropped="id"), r"bad list of dropped columns 'id'"),
+    (lambda d: d.update(missing=["impute"]), r"bad missing mode \['impute'\]"),
+])
+def test_a_forged_file_is_refused_naming_it(fitted, tmp_path, edit, match):
+    _, _, prep, _ = fitted
+    path = tmp_path / "preprocessing.json"
+    save(prep, path)
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+    with pytest.raises(DataError, match=rf"'{path}' is not an mllib preprocessing file: "
+                                        + match):
+        load(path)
+
+
+def test_a_file_of_another_width_is_refused_before_it_encodes_anything(fitted, tmp_path):
+    _, _, prep, _ = fitted
+    save(prep, tmp_path / "preprocessing.json")
+    assert load(tmp_path / "preprocessing.json", inputs=4).features == prep.features
+    with pytest.raises(DataError, match=r"encodes 4 input column\(s\), but the model takes "
+                                        r"3: it is not this model's preprocessing file"):
+        load(tmp_path / "preprocessing.json", inputs=3)
+
+
 def test_importing_it_loads_neither_the_command_nor_training_nor_pandas():
     code = ("import sys, mllib.preprocessing; "
             "print(sorted(m for m in sys.modules if m.startswith(('mllib.', 'pandas'))))")

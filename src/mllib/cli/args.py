@@ -11,13 +11,20 @@ and checked by :func:`mllib.settings.overlay`.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from ..io.bounded import FileRefusedError, read_json
 
 from ..settings import SETTING, SETTINGS, overlay, parse_mapping
 from ..settings import values
+from ..settings.values import MAX_EPOCHS
 from ..tune.backends import usable_cores
+from ..tune.candidates import MAX_TRIALS
 from .errors import CLIError, one_line
+
+# A --config, --settings or --space file: a few hundred bytes of settings; a space of
+# choices of many values stays far below this.
+MAX_JSON_BYTES = 2**20
 
 # gradcheck's defaults: a small float64 network with batch norm, dropout and L2.
 GRADCHECK_DEFAULTS = {"hidden": [5, 4], "output": "softmax", "keep_prob": 0.8,
@@ -41,14 +48,19 @@ def defaults(command: str) -> dict:
 
 
 def read_json_object(path, what: str) -> dict:
-    """The JSON object in the file ``path`` (``what`` names it in errors), or CLIError."""
+    """The JSON object in the file ``path`` (``what`` names it in errors), or CLIError.
+
+    The file is read as :func:`mllib.io.bounded.read_json` reads: a regular file
+    (a link is followed, as the user gave it) of at most :data:`MAX_JSON_BYTES`,
+    nesting at most 32 deep.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"no such {what}: {str(path)!r}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CLIError(f"{what} {str(path)!r} is not valid JSON: {err}") from None
+        data = read_json(path, MAX_JSON_BYTES, what)
+    except (FileNotFoundError, IsADirectoryError):
+        raise CLIError(f"no such {what}: {str(path)!r}") from None
+    except FileRefusedError as err:
+        raise CLIError(str(err)) from None
     if not isinstance(data, dict):
         raise CLIError(f"{what} {str(path)!r} must hold a JSON object of settings, "
                        f"got {type(data).__name__}")
@@ -281,16 +293,19 @@ def _add_tune(sub):
                       help='settings to search, e.g. {"learning_rate": {"loguniform": '
                            '[1e-4, 0.1]}, "hidden": {"choice": [[32], [64, 32]]}}')
     how = tune.add_argument_group("search")
-    how.add_argument("--trials", type=_argtype(lambda v: values.integer(v, 1)), metavar="N",
+    how.add_argument("--trials", type=_argtype(lambda v: values.integer(v, 1, MAX_TRIALS)),
+                     metavar="N",
                      help="candidates drawn at random (and for --halving); from a space "
                           "of choices only, each combination at most once")
     how.add_argument("--grid", action="store_true", help="every point of a grid instead")
-    how.add_argument("--points", type=_argtype(lambda v: values.integer(v, 1)),
+    how.add_argument("--points", type=_argtype(lambda v: values.integer(v, 1, MAX_TRIALS)),
                      metavar="K", help="grid values per searched setting (default: 3)")
     how.add_argument("--halving", action="store_true", help="successive halving over epochs")
-    how.add_argument("--min-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="A",
+    how.add_argument("--min-epochs", type=_argtype(lambda v: values.integer(v, 1, MAX_EPOCHS)),
+                     metavar="A",
                      help="epochs of every candidate in halving's first rung")
-    how.add_argument("--max-epochs", type=_argtype(lambda v: values.integer(v, 1)), metavar="B",
+    how.add_argument("--max-epochs", type=_argtype(lambda v: values.integer(v, 1, MAX_EPOCHS)),
+                     metavar="B",
                      help="epochs of the candidates left in halving's last rung")
     how.add_argument("--factor", type=_argtype(values.positive_real), metavar="F",
                      help="halving keeps the best 1/F of each rung (default: 3)")

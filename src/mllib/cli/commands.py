@@ -45,7 +45,9 @@ def load_model(path):
 def encoded_inputs(model, args, target=None):
     """The model's preprocessing, the CSV frame and its encoded inputs
     (:class:`mllib.preprocessing.Encoded`)."""
-    prep = preprocessing.find(args.model, args.preprocessing)
+    # The model's width, so that a file encoding another number of inputs is refused
+    # before any row is encoded.
+    prep = preprocessing.find(args.model, args.preprocessing, inputs=model.n_features)
     frame = preprocessing.read_csv(args.data, prep.text_columns if prep else ())
     found = prep is not None
     if not found:

@@ -15,6 +15,9 @@ rows once, and writes into DIR:
 - the search's own record (``manifest.json``, with the data flags;
   ``trials.jsonl``, ``models/``), from which the same command resumes after an
   interruption, as the line printed after Ctrl-C says (:mod:`.searchprogress`).
+  A damaged or foreign record, or a link or FIFO in its place, exits with status 2
+  and one line naming the file (:mod:`mllib.tune.journal`); so does a full disk,
+  which keeps the trials finished so far.
 
 ``diagnose`` trains the settings on growing shares of the training rows, each
 for as many optimizer steps as the whole training set takes in the settings'
@@ -25,8 +28,10 @@ epochs (``--budget epochs``: the same epochs instead; see
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import plots, preprocessing
@@ -39,6 +44,9 @@ from .cluster import cluster_failures, dask_backend, refuse_dask_flags
 from .errors import CLIError, report_interruption, usage_errors
 from .searchprogress import SearchProgress, resume_command, warnings_as_lines
 from .train import choose_output, load_and_split
+
+_FULL = tuple(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG")
+              if hasattr(errno, name))
 
 # The options of how the data is read and split, as train takes them (and --target, --dataset).
 DATA_KEYS = tuple(setting.key for setting in SETTINGS if setting.group == "data")
@@ -63,12 +71,28 @@ def run_tune(args) -> int:
                   restart=args.restart, on_trial=progress, on_start=progress.start,
                   data_options={key: settings[key] for key in DATA_KEYS})
     try:
-        with usage_errors("cannot search"), cluster_failures(), warnings_as_lines():
+        with usage_errors("cannot search"), cluster_failures(), warnings_as_lines(), \
+                disk_full(out):
             result = _search(args, space, train, dev, common)
-        return _write(result, data, parts, space, out)
+        with disk_full(out):
+            return _write(result, data, parts, space, out)
     except KeyboardInterrupt:
         return report_interruption(progress.stopped_at(),
                                    resume_command(args.command_line, progress.started))
+
+
+@contextmanager
+def disk_full(out):
+    """A full disk, a quota or a file-size limit (``ulimit -f``) as one line, exit status 2:
+    the trials recorded so far stay in ``out``, and the same command goes on."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno not in _FULL:
+            raise
+        raise CLIError(f"cannot write into {str(out)!r}: {err.strerror}; the trials finished "
+                       "so far are kept there: make room and run the same command again") \
+            from None
 
 
 def _write(result, data, parts, space, out) -> int:

@@ -1,4 +1,6 @@
-"""Model files: a versioned ``.npz`` archive with a JSON header, nothing pickled."""
+"""Model files: a versioned ``.npz`` archive with a JSON header, nothing pickled; and the
+bounded, typed reads that every file mllib reads goes through (:mod:`.bounded`,
+:mod:`.jsontext`)."""
 
 from .atomic import write_atomically
 from .modelfile import (FORMAT, MAX_PARAMETERS, VERSION, Limits, ModelFileError,

@@ -2,7 +2,7 @@
 
 - :func:`open_regular` opens a path only if it is a regular file: a FIFO or a
   device could block forever or never end. The file is opened non-blocking,
-  after a ``stat``, and checked again once open.
+  after a ``stat``, and checked again once open (:mod:`.bounded`).
 - :func:`open_archive` reads the end of the ZIP directory itself and refuses a
   directory larger than :data:`MAX_DIRECTORY_BYTES` before :mod:`zipfile`
   parses it (zipfile holds the whole directory in memory).
@@ -19,15 +19,14 @@
 
 from __future__ import annotations
 
-import errno
 import math
 import os
-import stat
 import struct
 import zipfile
 
 import numpy as np
 
+from .bounded import FileRefusedError, open_checked
 from .errors import ModelFileError, size_text
 
 MAX_MEMBERS = 10_000            # arrays in one model file
@@ -41,34 +40,17 @@ _END64 = struct.Struct("<4sQ2H2L4Q")                # its ZIP64 form, before the
 _LOCATOR64 = 20
 
 
-def open_regular(path):
-    """``path`` open for binary reading, if it is a regular file.
+def open_regular(path, *, follow_links=True):
+    """``path`` open for binary reading, if it is a regular file (see :mod:`.bounded`).
 
     FileNotFoundError, IsADirectoryError and PermissionError as ``open``
-    raises them; ModelFileError for a FIFO, socket or device.
+    raises them; ModelFileError for a FIFO, socket or device, and for a link
+    when ``follow_links`` is False.
     """
-    name = os.fspath(path)
     try:
-        _check_kind(os.stat(name).st_mode, name)
-    except FileNotFoundError:
-        raise FileNotFoundError(errno.ENOENT, "no such model file", name) from None
-    # O_NONBLOCK: should the path become a FIFO after the stat, opening it still returns.
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(name, flags)
-    try:
-        _check_kind(os.fstat(fd).st_mode, name)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _check_kind(mode, name):
-    if stat.S_ISDIR(mode):
-        raise IsADirectoryError(errno.EISDIR, "a folder, not a model file", name)
-    if not stat.S_ISREG(mode):
-        raise ModelFileError(f"{name!r} is not a regular file (it is a FIFO, socket or "
-                             "device), so it is not a model file")
+        return open_checked(path, "model file", follow_links=follow_links)
+    except FileRefusedError as err:
+        raise ModelFileError(str(err)) from None
 
 
 def open_archive(handle, name) -> zipfile.ZipFile:

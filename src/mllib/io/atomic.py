@@ -17,11 +17,20 @@ bytes in it. An empty one may belong to a writer that has not locked it yet
 when the writer whose process id is in its name is gone. Where ``flock`` does not exist
 or does not reach (Windows, some network file systems), temporary files
 older than :data:`STALE_AFTER` seconds are removed instead.
+
+The clean-up never opens a file it did not make: only a name of the exact
+form ``.mllib-PID-XXXXXXXX.tmp`` that :func:`tempfile.mkstemp` gives (or
+``.mllib-XXXXXXXX.tmp``, of an earlier mllib) is looked at, and only if
+``lstat`` finds a regular file; it is then opened without following links and
+without blocking. A FIFO, link or folder of that name is left alone, so it
+cannot hang a save.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 import time
 
@@ -32,6 +41,10 @@ except ImportError:         # Windows: no flock; stale files go by age alone
 
 PREFIX, SUFFIX = ".mllib-", ".tmp"
 STALE_AFTER = 3600.0        # seconds: any temporary file this old is an orphan
+# What mkstemp makes of PREFIX + "PID-" and SUFFIX: 8 characters of its alphabet between.
+TEMPORARY = re.compile(r"\.mllib-(?:(\d+)-)?[a-z0-9_]{8}\.tmp")
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+               | getattr(os, "O_CLOEXEC", 0))
 
 
 def write_atomically(path, write) -> None:
@@ -62,7 +75,7 @@ def write_atomically(path, write) -> None:
 def remove_orphans(folder) -> list:
     """Remove the temporary files in ``folder`` that no live writer owns; returns their names."""
     try:
-        names = [n for n in os.listdir(folder) if n.startswith(PREFIX) and n.endswith(SUFFIX)]
+        names = [n for n in os.listdir(folder) if TEMPORARY.fullmatch(n)]
     except OSError:
         return []
     removed = []
@@ -78,25 +91,31 @@ def remove_orphans(folder) -> list:
 
 
 def _is_orphan(path) -> bool:
-    info = os.stat(path)
-    age = time.time() - info.st_mtime
-    if age > STALE_AFTER:
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        return False        # not a file a writer made: a FIFO could block the open below
+    if time.time() - info.st_mtime > STALE_AFTER:
         return True
     if fcntl is None:
         return False
-    with open(path, "rb") as handle:
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:     # a live writer holds it
             return False
         # Locked by us now, so no writer is writing it; empty may mean "just created".
         return info.st_size > 0 or not _alive(_writer_pid(path))
+    finally:
+        os.close(fd)
 
 
 def _writer_pid(path) -> int | None:
-    """The process id in ``.mllib-PID-XXXX.tmp``, or None in a name without one."""
-    field = os.path.basename(path)[len(PREFIX):].split("-")[0]
-    return int(field) if field.isdigit() else None
+    """The process id in ``.mllib-PID-XXXXXXXX.tmp``, or None in a name without one."""
+    pid = TEMPORARY.fullmatch(os.path.basename(path))[1]
+    return None if pid is None else int(pid)
 
 
 def _alive(pid) -> bool:

@@ -66,9 +66,7 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +76,7 @@ from .archive import (CHUNK, MAX_DIRECTORY_BYTES, MAX_MEMBERS, NPY_HEADER_BYTES,
                       archive_members, open_archive, open_regular, read_array)
 from .atomic import write_atomically
 from .errors import ModelFileError, reported, size_text
+from .jsontext import MAX_DEPTH, MAX_INT_DIGITS, loads_bounded
 
 FORMAT = "mllib-model"
 # 2: the model's constructor arguments in "config"; Adam's state is the notes'
@@ -86,8 +85,7 @@ VERSION = 2
 HEADER_KEY = "__header__"
 
 MAX_HEADER_BYTES = 2**20        # headers are a few KB
-MAX_HEADER_DEPTH = 32           # headers nest 4 deep
-MAX_INT_DIGITS = 40             # the Generator's 128-bit state has 39
+MAX_HEADER_DEPTH = MAX_DEPTH    # headers nest 4 deep
 MAX_PARAMETERS = 2**28          # mllib.load's default cap: 1 GiB of float32 weights
 
 __all__ = ["CHUNK", "FORMAT", "HEADER_KEY", "MAX_DIRECTORY_BYTES", "MAX_HEADER_BYTES",
@@ -146,17 +144,18 @@ def write_model_file(path, header: dict, arrays: dict) -> None:
     write_atomically(path, lambda handle: np.savez_compressed(handle, **payload))
 
 
-def read_model_file(path, *, limits=None) -> tuple[dict, dict]:
+def read_model_file(path, *, limits=None, follow_links=True) -> tuple[dict, dict]:
     """Read ``(header, arrays)`` from ``path``, or raise :class:`ModelFileError`.
 
     ``limits(header, name)`` returns the :class:`Limits` of the arrays once the
     header is read (or raises ModelFileError); None: ``Limits.for_parameters``
     of :data:`MAX_PARAMETERS`. A missing file raises ``FileNotFoundError``, a
-    folder ``IsADirectoryError``, an unreadable file ``PermissionError``.
+    folder ``IsADirectoryError``, an unreadable file ``PermissionError``; a
+    link is refused (ModelFileError) unless ``follow_links``.
     """
     name = os.fspath(path)
     try:
-        handle = open_regular(name)
+        handle = open_regular(name, follow_links=follow_links)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except OSError as err:
@@ -207,12 +206,7 @@ def _parse_header(raw, name):
         raise ModelFileError(f"{name!r} has a damaged header: a {raw.dtype} array of "
                              f"shape {raw.shape}, not bytes")
     try:
-        text = raw.tobytes().decode("utf-8")
-        depth = _depth(text)
-        if depth > MAX_HEADER_DEPTH:
-            raise ValueError(f"it nests {depth} deep, more than {MAX_HEADER_DEPTH}")
-        header = json.loads(text, parse_int=_integer, parse_float=_real,
-                            parse_constant=_constant)
+        header = loads_bounded(raw.tobytes(), MAX_HEADER_DEPTH)
     except ValueError as err:   # UnicodeDecodeError and JSONDecodeError among them
         raise ModelFileError(f"{name!r} has a damaged header: {err}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
@@ -224,40 +218,3 @@ def _parse_header(raw, name):
         raise ModelFileError(f"{name!r} has format version {version}, newer than this "
                              f"mllib reads ({VERSION}); upgrade mllib")
     return header
-
-
-# An escape (a backslash and the character after it), then a string without escapes:
-# removing the first, then the second, leaves the JSON outside its strings. Single
-# characters repeated cost sre no state, so even 1 MiB of escapes is cheap.
-_ESCAPE = re.compile(r"\\.", re.DOTALL)
-_STRING = re.compile(r'"[^"]*"')
-_BRACKETS = np.frombuffer(b"[]{}", dtype=np.uint8)
-
-
-def _depth(text) -> int:
-    """How deep the JSON ``text`` nests (0 if it cannot nest deeper than
-    :data:`MAX_HEADER_DEPTH`), found without recursion."""
-    skeleton = _STRING.sub("", _ESCAPE.sub("", text))
-    codes = np.frombuffer(skeleton.encode("utf-8"), dtype=np.uint8)
-    brackets = codes[np.isin(codes, _BRACKETS)]
-    if brackets.size <= MAX_HEADER_DEPTH:
-        return 0
-    steps = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1).astype(np.int32)
-    return int(np.cumsum(steps).max())
-
-
-def _integer(text):
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise ValueError(f"the number {text[:12]}... has more than {MAX_INT_DIGITS} digits")
-    return int(text)
-
-
-def _real(text):
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:24]} is out of range")
-    return value
-
-
-def _constant(text):
-    raise ValueError(f"it holds {text}, which is not a finite number")

@@ -73,17 +73,20 @@ def loads_model(data: bytes, *, max_parameters=MAX_PARAMETERS):
     return _rebuild(*read_model_bytes(data, name, limits=_limits(max_parameters)), name)
 
 
-def load_model(path, *, max_parameters=MAX_PARAMETERS):
+def load_model(path, *, max_parameters=MAX_PARAMETERS, follow_links=True):
     """Read a model saved by ``model.save(path)``.
 
     Raises ``FileNotFoundError`` for a missing file, ``IsADirectoryError`` for
     a folder, ``PermissionError`` for a file it may not read, and
     :class:`ModelFileError` (a ``ValueError``) for anything else: a file that
     is not an mllib model, is damaged, or declares a network of more than
-    ``max_parameters`` parameters (default 2**28). See :mod:`mllib.io.modelfile`
-    for what a file may contain and what loading costs.
+    ``max_parameters`` parameters (default 2**28). With ``follow_links=False``
+    a symbolic link is refused (ModelFileError) rather than followed, as for a
+    file in a folder that mllib keeps. See :mod:`mllib.io.modelfile` for what
+    a file may contain and what loading costs.
     """
-    return _rebuild(*read_model_file(path, limits=_limits(max_parameters)), path)
+    limits = _limits(max_parameters)
+    return _rebuild(*read_model_file(path, limits=limits, follow_links=follow_links), path)
 
 
 def _limits(max_parameters):

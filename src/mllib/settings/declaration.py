@@ -6,7 +6,8 @@ A run is described by a dict of settings (``{"hidden": [64, 32],
 :class:`Setting` below is the one place that says its name, aliases, type and
 allowed values (its ``parse``), default, help text and where it applies: its
 ``group`` and, for an optimizer's own hyperparameters, the ``optimizers`` that
-take it. The command line's flags, the config files' keys, the search spaces'
+take it. Counts have upper bounds (:data:`~.values.MAX_EPOCHS`, ...), checked by their
+parsers. The command line's flags, the config files' keys, the search spaces'
 keys and the optimizer's keyword arguments are all made from this table, and
 the scikit-learn estimators' parameters are checked against it (``sklearn``).
 
@@ -128,14 +129,14 @@ TRAINING = (
     Setting("epsilon", values.positive_real, "epsilon of RMSProp and Adam (default: 1e-8)",
             None, group="training", metavar="EPS", optimizers=("rmsprop", "adam"),
             sklearn="epsilon"),
-    Setting("epochs", lambda v: values.integer(v, 0), "passes over the training set", 500,
+    Setting("epochs", values.epochs, "passes over the training set", 500,
             group="training", metavar="N"),
     Setting("batch_size", values.batch_size, "rows per mini-batch, or 'full'", 64,
             group="training", metavar="N"),
     Setting("lr_decay", values.schedule, "learning-rate schedule: constant, rational:1.0, "
             "exponential:0.95, root:1.0 or step:10=0.5,20=0.1", None, group="training",
             metavar="SPEC", sklearn="lr_decay"),
-    Setting("early_stopping", values.optional_int, "stop when the dev cost has not improved "
+    Setting("early_stopping", values.patience, "stop when the dev cost has not improved "
             "for this many epochs, and keep the best weights", None, group="training",
             metavar="PATIENCE"),
 )
@@ -150,8 +151,9 @@ DATA = (
             metavar="F"),
     Setting("test_split", values.fraction, "share of the rows for the test set (default: as "
             "--validation-split)", None, group="data", metavar="F"),
-    Setting("max_categories", lambda v: values.integer(v, 1), "most distinct values a text "
-            "column may have to be one-hot encoded", 20, group="data", metavar="N"),
+    Setting("max_categories", lambda v: values.integer(v, 1, values.MAX_WIDTH), "most "
+            "distinct values a text column may have to be one-hot encoded", 20, group="data",
+            metavar="N"),
     Setting("drop", values.columns, "columns to ignore, e.g. an id column", [], group="data",
             metavar="COL[,COL...]"),
     Setting("categorical", values.columns, "columns to one-hot encode as categories whatever "

@@ -11,6 +11,12 @@ from __future__ import annotations
 import math
 import numbers
 
+# Upper bounds of counts, so that a typo (or 1e30 in a config file) is refused at once
+# rather than running until killed or asking for all the memory there is.
+MAX_EPOCHS = 10**6          # passes over the data: over 11 days at a second an epoch
+MAX_BATCH_ROWS = 2**24      # rows of a mini-batch: 64 GiB of float32 at 1,024 columns
+MAX_WIDTH = 2**20           # units of a layer, or categories of a column: ~1M inputs
+
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0"}
 
@@ -25,8 +31,8 @@ def _items(value) -> list:
     return [value]
 
 
-def integer(value, minimum=None) -> int:
-    """An int (``"5"`` or ``5``), at least ``minimum``."""
+def integer(value, minimum=None, maximum=None) -> int:
+    """An int (``"5"`` or ``5``), at least ``minimum`` and at most ``maximum``."""
     if isinstance(value, str):
         try:
             value = int(value.strip())
@@ -36,6 +42,9 @@ def integer(value, minimum=None) -> int:
         raise ValueError(f"expected an integer, got {value!r}")
     if minimum is not None and value < minimum:
         raise ValueError(f"expected an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        span = f"at most {maximum:,}" if minimum is None else f"from {minimum} to {maximum:,}"
+        raise ValueError(f"expected an integer {span}, got {value!r}")
     return int(value)
 
 
@@ -87,19 +96,31 @@ def boolean(value) -> bool:
     raise ValueError(f"expected true or false, got {value!r}")
 
 
-def optional_int(value, minimum=0):
-    """An int >= ``minimum``, or None from ``null``/``"none"``/``"off"``."""
+def optional_int(value, minimum=0, maximum=None):
+    """An int from ``minimum`` to ``maximum``, or None from ``null``/``"none"``/``"off"``."""
     if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off")):
         return None
-    return integer(value, minimum)
+    return integer(value, minimum, maximum)
+
+
+def epochs(value) -> int:
+    """Passes over the training set: 0 to :data:`MAX_EPOCHS`."""
+    return integer(value, 0, MAX_EPOCHS)
+
+
+def patience(value):
+    """Epochs without improvement before early stopping (at most :data:`MAX_EPOCHS`), or
+    None for none."""
+    return optional_int(value, 0, MAX_EPOCHS)
 
 
 def hidden(value) -> list:
     """Hidden-layer widths: ``"64,32"``, ``[64, 32]`` or ``16``; ``""`` means none."""
     try:
-        return [integer(item, 1) for item in _items(value)]
+        return [integer(item, 1, MAX_WIDTH) for item in _items(value)]
     except ValueError:
-        raise ValueError(f"expected positive integers separated by commas, got {value!r}") from None
+        raise ValueError(f"expected integers from 1 to {MAX_WIDTH:,} separated by commas, got "
+                         f"{_preview(value)}") from None
 
 
 def nodes(value) -> list:
@@ -108,6 +129,11 @@ def nodes(value) -> list:
     if len(widths) < 2:
         raise ValueError(f"expected at least 2 widths (input and output), got {value!r}")
     return widths
+
+
+def _preview(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def names(value):
@@ -150,7 +176,7 @@ def batch_size(value):
     """Rows per mini-batch, or None (``"full"``) for full-batch gradient descent."""
     if value is None or (isinstance(value, str) and value.strip().lower() in ("full", "none")):
         return None
-    return integer(value, 1)
+    return integer(value, 1, MAX_BATCH_ROWS)
 
 
 def text(value) -> str:

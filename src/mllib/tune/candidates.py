@@ -17,6 +17,10 @@ trial. Trial i still depends only on the seed and the trials before it, so
 the first n candidates stay those of a longer search; and a trial whose first
 draw is new gets the values it got with replacement. Asked for more trials
 than there are combinations, the search runs each once and warns.
+
+A search has at most :data:`MAX_TRIALS` candidates (a grid's points
+multiplied), refused before any is drawn: each is built and checked up front,
+and a journal row is kept for each.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ import numpy as np
 from ..training import NeuralNetwork
 from ..settings import build_optimizer, canonical_key, choose_output, network_config, resolve
 from .spaces import as_space, choice, fixed
+
+MAX_TRIALS = 100_000        # candidates of one search: days of trials of a second each
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,11 @@ def grid_candidates(space, settings, points, seed) -> list:
     """Every point of the grid, ``points`` values per searched key, in a fixed order."""
     keys = sorted(space)
     axes = [space[key].grid(points) for key in keys]
+    size = math.prod(len(axis) for axis in axes)
+    if size > MAX_TRIALS:
+        raise ValueError(f"the grid has {size:,} points ({' × '.join(str(len(a)) for a in axes)}"
+                         f"), more than the {MAX_TRIALS:,} a search may try; give fewer points "
+                         "or fewer choices")
     return [_candidate(trial, dict(zip(keys, values)), space, settings, seed)
             for trial, values in enumerate(itertools.product(*axes))]
 

@@ -15,10 +15,13 @@ import math
 from .._interrupts import HeldInterrupts
 from .._validation import check_int, check_real
 from .backends import get_backend
-from .candidates import check_candidates, normalize, plain, random_candidates
+from ..settings.values import MAX_EPOCHS
+from .candidates import MAX_TRIALS, check_candidates, normalize, plain, random_candidates
 from .dask_backend import ClusterError
 from .result import SearchResult, best_of
 from .search import check_data, check_how, open_journal, recorded_rows
+
+MAX_RUNGS = 1_000           # a halving has a handful; each rung trains every survivor
 
 
 def rung_budgets(min_epochs, max_epochs, factor) -> list:
@@ -28,6 +31,9 @@ def rung_budgets(min_epochs, max_epochs, factor) -> list:
     but at least 1 when max > min, so that the first rung has min_epochs.
     """
     rungs = math.floor(math.log(max_epochs / min_epochs) / math.log(factor) + 1e-9)
+    if rungs > MAX_RUNGS:
+        raise ValueError(f"factor={factor!r} gives {rungs:,} rungs from {min_epochs} to "
+                         f"{max_epochs} epochs, more than {MAX_RUNGS:,}; use a larger factor")
     if max_epochs > min_epochs:
         rungs = max(rungs, 1)
     budgets = [int(round(min_epochs * factor ** k)) for k in range(rungs)] + [max_epochs]
@@ -48,10 +54,12 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     every rung read back, each with its ``"rung"``); ``epochs`` and
     ``early_stopping`` cannot be set, since the rungs decide the epochs.
     """
-    trials, seed = check_int("trials", trials, 1), check_int("seed", seed, 0)
-    min_epochs = check_int("min_epochs", min_epochs, 1)
-    max_epochs = check_int("max_epochs", max_epochs, min_epochs)
+    trials = check_int("trials", trials, 1, MAX_TRIALS)
+    seed = check_int("seed", seed, 0)
+    min_epochs = check_int("min_epochs", min_epochs, 1, MAX_EPOCHS)
+    max_epochs = check_int("max_epochs", max_epochs, min_epochs, MAX_EPOCHS)
     factor = check_real("factor", factor, 1.0, low_open=True)
+    budgets = rung_budgets(min_epochs, max_epochs, factor)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options)
     space, settings = normalize(space, settings)
@@ -63,7 +71,6 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     candidates = random_candidates(space, settings, trials, seed)
     check_candidates(candidates, *train)
     runner = get_backend(backend, workers)
-    budgets = rung_budgets(min_epochs, max_epochs, factor)
     journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
                            seed=seed, data=(*train, *dev), data_options=how["data_options"],
                            budgets=budgets, factor=factor)
@@ -73,11 +80,8 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
                         key=lambda row: (row["trial"], row["rung"])), len(candidates))
     with runner.session(train, dev) as run:
         rungs, states = halving.run(run, budgets, factor)
+        model = halving.best_model(rungs[-1], states, budgets)
     final = {row["trial"]: row for rung in rungs for row in rung}
-    best = best_of(rungs[-1])
-    model = None
-    if best is not None:
-        model = states.get(best["trial"]) or journal.model(best["trial"], best["rung"])
     return SearchResult(list(final.values()), model, kind="halving", rungs=rungs,
                         settings=settings)
 
@@ -106,6 +110,22 @@ class _Rungs:
                 break
         return rungs, states
 
+    def best_model(self, last, states, budgets):
+        """The model of the best row of ``last``, the last rung's rows; a recorded one
+        that cannot be read back is trained again, and its row replaced in ``last``."""
+        while (best := best_of(last)) is not None:
+            trial, k = best["trial"], best["rung"]
+            model = states.get(trial)
+            if model is None and (k, trial) in self.recorded:
+                model = self.journal.model(trial, k)
+                del self.recorded[k, trial]     # read once: trained again if it cannot be
+            if model is not None:
+                return model
+            (candidate,) = [c for c in self.candidates if c.trial == trial]
+            (row,) = self._rung(k, budgets[k], [candidate], states)
+            last[last.index(best)] = row
+        return None
+
     def _rung(self, k, budget, survivors, states) -> list:
         rows, tasks = {}, []
         for c in survivors:
@@ -114,6 +134,8 @@ class _Rungs:
                 continue
             state = states.get(c.trial)
             if state is None and k > 0:
+                # None if it cannot be read back: trained from scratch to this rung's
+                # budget instead, which gives the same bits as continuing would.
                 state = self.journal.model(c.trial, k - 1)
             tasks.append((c, budget, state))
 

@@ -1,8 +1,9 @@
 """A search's folder: what it searches, and each trial as it finishes, so that it can resume.
 
 ``DIR/manifest.json`` records the search: its kind, space, settings, seed
-(and grid points) and a fingerprint of the data. ``DIR/trials.jsonl`` gets
-one JSON line per finished trial, written and flushed as the trial ends, and
+(and grid points) and a fingerprint of the data, with the search's identity
+(:mod:`.records`). ``DIR/trials.jsonl`` gets one JSON line per finished
+trial, carrying that identity, written and synced as the trial ends, and
 ``DIR/models/trial-N.npz`` the model of each trial that succeeded (in
 successive halving ``trial-N-rung-K.npz``: the state the next rung continues).
 A model file is written, and synced, before its line, so a line never
@@ -11,6 +12,16 @@ the same search into DIR again reads them back and runs only the trials that
 are missing; a search that differs is refused, naming each value that differs
 with its recorded and its new value, unless ``restart=True``, which clears
 DIR's trials first.
+
+The folder trusts only what the search made there. Its files are read by
+:mod:`mllib.io.bounded` without following links, within their caps; a link,
+FIFO or device in place of the manifest, the journal or ``models/`` is
+refused, never followed or waited on, so nothing outside DIR is read or
+written through it. A manifest or row that fails its checks is refused naming
+the file (:mod:`.records`), and so are rows of another search. A trial's
+model that cannot be read back (missing, damaged, a link) is trained again,
+with a warning: a trial is a pure function of its settings, seed and data, so
+this gives the same bits.
 """
 
 from __future__ import annotations
@@ -19,12 +30,19 @@ import hashlib
 import json
 import os
 import shutil
+import stat
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..io import write_atomically
+from ..io import dumps_model, load_model, write_atomically
+from ..io.bounded import check_own_entry, kind_of, open_checked, read_json
 from ..settings.declaration import SETTING
+from .records import (MAX_MANIFEST_BYTES, START_OVER, check_manifest, manifest_text,
+                      read_rows, search_identity)
+
+MANIFEST, JOURNAL, MODELS = "manifest.json", "trials.jsonl", "models"
 
 
 def fingerprint(*arrays) -> str:
@@ -47,66 +65,104 @@ class Journal:
         self.folder = Path(out)
         if self.folder.exists() and not self.folder.is_dir():
             raise ValueError(f"out={str(self.folder)!r} is a file, not a folder")
+        manifest_text(manifest)               # not too large, before anything is written
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / "manifest.json"
-        if path.exists() and not restart:
-            _check_same(json.loads(path.read_text(encoding="utf-8")), manifest, self.folder)
-        elif path.exists():
+        if restart:
             self._clear()
-        _write_atomic(path, json.dumps(manifest, indent=2, sort_keys=True).encode())
-        (self.folder / "models").mkdir(exist_ok=True)
+        recorded = None if restart else self._recorded_manifest()
+        if recorded is not None:
+            _check_same(recorded, manifest, self.folder)
+        self.search = (recorded or {}).get("search") or search_identity(manifest)
+        journal = self.folder / JOURNAL
+        self.rows = (read_rows(journal, self.search, manifest_matched=recorded is not None)
+                     if check_own_entry(journal, "search journal") else {})
+        _write_atomic(self.folder / MANIFEST, manifest_text({**manifest, "search": self.search}))
+        if not check_own_entry(self.folder / MODELS, "models folder", folder=True):
+            (self.folder / MODELS).mkdir()
         self._end_torn_line()
+
+    def _recorded_manifest(self):
+        """The manifest in the folder, checked; None if there is none."""
+        path = self.folder / MANIFEST
+        if not check_own_entry(path, "search manifest"):
+            return None
+        document = read_json(path, MAX_MANIFEST_BYTES, "search manifest", follow_links=False)
+        return check_manifest(document, str(path))
 
     def _end_torn_line(self):
         """After a kill mid-write, end the torn line, so that the next one starts afresh."""
-        path = self.folder / "trials.jsonl"
-        if path.exists() and path.stat().st_size:
-            with open(path, "rb+") as handle:
-                handle.seek(-1, os.SEEK_END)
-                if handle.read(1) != b"\n":
-                    handle.write(b"\n")
+        path = self.folder / JOURNAL
+        if check_own_entry(path, "search journal"):
+            with open_checked(path, "search journal", mode="r+b", follow_links=False) as handle:
+                if handle.seek(0, os.SEEK_END):
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":
+                        handle.write(b"\n")
 
     def _clear(self):
-        (self.folder / "trials.jsonl").unlink(missing_ok=True)
-        shutil.rmtree(self.folder / "models", ignore_errors=True)
+        """Remove the journal and the models, whatever they are: links are removed, not
+        followed."""
+        (self.folder / JOURNAL).unlink(missing_ok=True)
+        models = self.folder / MODELS
+        if models.is_symlink() or (models.exists() and not models.is_dir()):
+            models.unlink()
+        else:
+            shutil.rmtree(models, ignore_errors=True)
 
     def finished(self) -> dict:
         """``{(rung, trial): row}`` of the trials recorded so far; rung 0 but in halving.
 
-        A torn last line, written when the process was killed, is ignored.
+        A torn last line, written when the process was killed, is ignored, and so
+        is an ok row whose model is not in ``models/`` as a regular file: its trial
+        runs again.
         """
-        path = self.folder / "trials.jsonl"
         rows = {}
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue   # the line a killed process was writing
-                rung = row.get("rung", 0)
-                if row["status"] == "ok" and not self.model_path(row["trial"], rung).exists():
-                    continue   # its model was not written: run it again
-                rows[row.get("rung", 0), row["trial"]] = row
+        for key, row in self.rows.items():
+            if row["status"] == "ok" and not self._has_model(row["trial"], key[0]):
+                continue
+            rows[key] = row
         return rows
+
+    def _has_model(self, trial, rung) -> bool:
+        path = self.model_path(trial, rung)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return False
+        if not stat.S_ISREG(mode):
+            warnings.warn(f"{str(path)!r} is {kind_of(mode)}, not a model file; trial {trial} "
+                          "is trained again", UserWarning, stacklevel=3)
+        return stat.S_ISREG(mode)
 
     def model_path(self, trial, rung=0) -> Path:
         name = f"trial-{trial}.npz" if rung == 0 else f"trial-{trial}-rung-{rung}.npz"
-        return self.folder / "models" / name
+        return self.folder / MODELS / name
 
     def record(self, row: dict, model: bytes | None) -> None:
         """Write the trial's model, then its line; flushed, so a kill loses at most this trial."""
         if model is not None:
             _write_atomic(self.model_path(row["trial"], row.get("rung", 0)), model)
-        with open(self.folder / "trials.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row, sort_keys=True) + "\n")
-            handle.flush()
+        line = json.dumps({**row, "search": self.search}, sort_keys=True) + "\n"
+        with open_checked(self.folder / JOURNAL, "search journal", mode="ab",
+                          follow_links=False) as handle:
+            handle.write(line.encode("utf-8"))
             os.fsync(handle.fileno())
 
-    def model(self, trial, rung=0) -> bytes:
-        return self.model_path(trial, rung).read_bytes()
+    def model(self, trial, rung=0) -> bytes | None:
+        """The trial's model as model-file bytes, read back and checked as :func:`mllib.load`
+        checks a file (links not followed); None, with a warning, if it cannot be read, so
+        that the trial is trained again."""
+        path = self.model_path(trial, rung)
+        try:
+            return dumps_model(load_model(path, follow_links=False))
+        except (OSError, ValueError) as err:
+            warnings.warn(f"the model of trial {trial} cannot be read back ({one_line(err)}); "
+                          f"trial {trial} is trained again", UserWarning, stacklevel=2)
+            return None
 
 
 def _check_same(old, new, folder):
+    old = {k: v for k, v in old.items() if k != "search"}
     if "data_options" not in old:
         # A folder from before data options were recorded: the data's fingerprint, of
         # the prepared arrays, still tells another preparation of the data apart.
@@ -118,9 +174,8 @@ def _check_same(old, new, folder):
                                    **old["settings"]}}
     differ = differences(old, new)
     if differ:
-        raise ValueError(f"{str(folder)!r} holds another search: {'; '.join(differ)}; use "
-                         "another folder, or restart to start over in this one (restart=True; "
-                         "mllib tune --restart)")
+        raise ValueError(f"{str(folder)!r} holds another search: {'; '.join(differ)}; "
+                         f"{START_OVER}")
 
 
 _ABSENT = object()
@@ -153,3 +208,8 @@ def _shown(key, value) -> str:
 
 def _write_atomic(path, data: bytes) -> None:
     write_atomically(path, lambda handle: handle.write(data))
+
+
+def one_line(err) -> str:
+    """An error's message on one line."""
+    return " ".join(str(err).split()) or type(err).__name__

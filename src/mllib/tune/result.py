@@ -12,7 +12,7 @@ import json
 import warnings
 from pathlib import Path
 
-from ..io import loads_model
+from ..io import loads_model, write_atomically
 from ..optim import single_threaded
 from ..training.diagnosis import diagnose
 
@@ -104,15 +104,17 @@ class SearchResult:
 
     def save(self, directory) -> dict:
         """Write ``trials.csv``, ``best.json`` (the best row, its settings, diagnosis and
-        test result) and ``best_model.npz``; returns their paths by name."""
+        test result) and ``best_model.npz``; returns their paths by name. Each is written
+        as a model file is (:func:`mllib.io.write_atomically`): a link or FIFO of that
+        name is replaced, never written through."""
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         files = {"trials": folder / "trials.csv", "best": folder / "best.json"}
-        self.table().to_csv(files["trials"], index=False)
+        _write(files["trials"], self.table().to_csv(index=False))
         best = None if self.best is None else {
             **self.best, "settings": self.best_settings, "diagnosis": self.diagnosis.to_dict(),
             "test": self.test_result}
-        files["best"].write_text(json.dumps(best, indent=2, sort_keys=True), encoding="utf-8")
+        _write(files["best"], json.dumps(best, indent=2, sort_keys=True))
         if self.best is not None:
             files["model"] = folder / "best_model.npz"
             self.best_model.save(files["model"])
@@ -123,6 +125,11 @@ def best_of(rows):
     """The ok row with the lowest dev error, ties to the lower trial number; or None."""
     ok = [row for row in rows if row["status"] == "ok"]
     return min(ok, key=lambda row: (row["dev_error"], row["trial"])) if ok else None
+
+
+def _write(path, text):
+    data = text.encode("utf-8")
+    write_atomically(path, lambda handle: handle.write(data))
 
 
 def _cell(value):

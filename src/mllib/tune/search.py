@@ -26,7 +26,8 @@ from .._version import __version__
 from ..settings import defaults, parse
 from ..training.rows.inputs import check_X, rows_of
 from .backends import get_backend
-from .candidates import check_candidates, grid_candidates, normalize, plain, random_candidates
+from .candidates import (MAX_TRIALS, check_candidates, grid_candidates, normalize, plain,
+                         random_candidates)
 from .dask_backend import ClusterError
 from .journal import Journal, fingerprint
 from .result import SearchResult, best_of
@@ -75,7 +76,8 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
         records them, and a resumed search with other options is refused,
         naming them, as it is for other data or settings.
     """
-    trials, seed = check_int("trials", trials, 1), check_int("seed", seed, 0)
+    trials = check_int("trials", trials, 1, MAX_TRIALS)
+    seed = check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options)
     space, settings = normalize(space, settings)
@@ -91,7 +93,7 @@ def grid_search(space, train, dev, *, points=3, settings=None, seed=0, backend="
     A choice contributes its options, a fixed value itself; the other
     parameters are as for :func:`random_search`.
     """
-    points, seed = check_int("points", points, 1), check_int("seed", seed, 0)
+    points, seed = check_int("points", points, 1, MAX_TRIALS), check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options)
     space, settings = normalize(space, settings)
@@ -108,9 +110,7 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
                            data_options=how["data_options"], **extra)
     rows = {} if journal is None else {
         t: row for (_, t), row in recorded_rows(journal, candidates).items()}
-    best = _BestModel(journal)
-    for row in rows.values():
-        best.offer(row, None)
+    best = _BestModel(journal, rows)
     if how["on_start"] is not None:
         how["on_start"]([dict(rows[t]) for t in sorted(rows)], len(candidates))
 
@@ -182,19 +182,28 @@ def settings_on_record(settings, space) -> dict:
 
 
 class _BestModel:
-    """The model of the best trial so far, kept as bytes (or read back from the journal)."""
+    """The model of the best trial so far, kept as bytes.
 
-    def __init__(self, journal):
-        self.journal, self.row, self.model = journal, None, None
+    On a resume, the best recorded trial's model is read back from the journal at
+    once, and checked; a trial whose model cannot be read back is dropped from
+    ``rows``, so that it runs again with the missing ones, and the next best is read.
+    """
+
+    def __init__(self, journal, rows):
+        self.row, self.model = None, None
+        while (row := best_of(rows.values())) is not None:
+            model = journal.model(row["trial"])
+            if model is not None:
+                self.row, self.model = row, model
+                break
+            del rows[row["trial"]]
 
     def offer(self, row, model):
         if best_of([r for r in (self.row, row) if r is not None]) is row:
             self.row, self.model = row, model
 
     def bytes(self):
-        if self.row is None:
-            return None
-        return self.model if self.model is not None else self.journal.model(self.row["trial"])
+        return self.model
 
 
 def check_callable(name, value):

@@ -185,7 +185,7 @@ def test_a_relative_import_above_the_package_is_an_error():
     ("mllib._validation", "import pandas"),
     ("mllib.preprocessing.fake", "from ..cli.errors import CLIError"),
     ("mllib.preprocessing.fake", "from ..training import NeuralNetwork"),
-    ("mllib.preprocessing.fake", "from ..tune.settings import SETTING"),
+    ("mllib.preprocessing.fake", "from ..settings import SETTING"),
     ("mllib.preprocessing.fake", "import sklearn"),
     ("mllib.preprocessing.columns", "import pandas"),   # only read imports pandas
 ])

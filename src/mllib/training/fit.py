@@ -85,6 +85,12 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
     and the epochs left to the end of an interrupted run (else 100). A model
     stopped mid-epoch resumes with the batches of that epoch, so it needs
     the same number of rows and the same batch size.
+
+    ``epochs=None`` finishes a run and never starts a second one: it is the
+    epochs left of an interrupted run, 100 for a model that has not trained,
+    and a ValueError for a model whose last run ended (as one loaded from the
+    last checkpoint of a run), which must say how many more epochs to train,
+    as Keras's ``fit(epochs=N)`` trains N more.
     """
     opt = resolve_optimizer(model, optimizer)
     run = model.run_ if opt is model.optimizer_ else None
@@ -97,8 +103,7 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
     if batch_size is None and run is not None:
         batch_size = run.batch_size
     if epochs is None:
-        left = 0 if run is None else run.end_epoch - model.epoch_
-        epochs = left if left > 0 else DEFAULT_EPOCHS
+        epochs = epochs_to_finish(model, run)
     if model.position_ is not None:
         model.position_.check_rows(n_rows)
         if model.run_ is not None and batch_size != model.run_.batch_size:
@@ -107,6 +112,16 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
                              f"batch size, not {batch_size}")
         model.position_.draw_batches(batch_size, model.needs_two_rows)
     return opt, schedule, epochs, batch_size
+
+
+def epochs_to_finish(model, run) -> int:
+    """What ``epochs=None`` means for ``model`` continuing ``run`` (None: a new run)."""
+    if run is not None and run.end_epoch > model.epoch_:
+        return run.end_epoch - model.epoch_
+    if model.epoch_ == 0 and model.run_ is None:
+        return DEFAULT_EPOCHS
+    raise ValueError(f"epochs=None finishes an interrupted run, but this model's last run "
+                     f"ended, at epoch {model.epoch_}: pass epochs=N to train N more epochs")
 
 
 def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,

@@ -17,7 +17,7 @@ and the signal is sent at the N-th
 The signal is sent with ``os.kill`` to this process, so it arrives as a user's would:
 held where mllib holds Ctrl-C, fatal at once for SIGKILL. With an N that is never
 reached nothing is sent. At exit, COUNT_FILE gets the count reached and, for
-``line``, the count at the first call of each function (JSON), so that a test can
+``line``, the count at the first call of each function of that code (JSON), so that a test can
 choose its points within a run and its parts. Nothing is traced before START,
 which keeps the imports at their speed.
 """
@@ -55,12 +55,14 @@ class Fault:
                                                  and self.what in code.co_filename):
                 self.hit()
             return None
-        self.first_calls.setdefault(code.co_name, self.count)
         watched = self.watched.get(code.co_filename)
         if watched is None:
             watched = self.watched[code.co_filename] = any(part in code.co_filename
                                                            for part in WATCHED)
-        return self.on_line if watched else None
+        if not watched:
+            return None
+        self.first_calls.setdefault(code.co_name, self.count)
+        return self.on_line
 
     def on_line(self, frame, event, arg):
         if event == "line":

@@ -61,9 +61,9 @@ def data_changes(recorded: dict, now: dict) -> list:
     if recorded["inputs"] != now["inputs"]:
         return [f"the run began with {recorded['inputs']} input columns, the data now gives "
                 f"{now['inputs']}"]
-    words = {"X": "the input values", "y": "the target values",
-             "rows_used": "the rows used", "split": "the train/dev/test split"}
-    return [f"{text} differ" for key, text in words.items() if recorded[key] != now[key]]
+    words = {"X": "the input values differ", "y": "the target values differ",
+             "rows_used": "the rows used differ", "split": "the train/dev/test split differs"}
+    return [text for key, text in words.items() if recorded[key] != now[key]]
 
 
 def is_data_fingerprint(value) -> bool:

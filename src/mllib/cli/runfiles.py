@@ -13,6 +13,7 @@ file and what is wrong with it.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -51,7 +52,9 @@ def _read_bounded(path, limit: int) -> bytes:
         fd = os.open(path, flags)
     except FileNotFoundError:
         raise CLIError(f"{str(path)!r} is missing") from None
-    except OSError as err:      # a link (ELOOP) or a file that cannot be opened
+    except OSError as err:
+        if err.errno == errno.ELOOP:    # O_NOFOLLOW met a link
+            raise damaged(path, "it is a symbolic link, which mllib never writes") from None
         raise damaged(path, err.strerror or str(err)) from None
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())

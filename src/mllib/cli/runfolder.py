@@ -108,23 +108,32 @@ def resume_command(staging: Path) -> str:
 # -- reading a record back --------------------------------------------------------------
 
 
-def read_record(path) -> tuple[Path, dict, dict]:
-    """The staging folder, the checked record of ``--resume PATH`` (the folder or a file
-    in it) as it is in the file, and the record's settings parsed and complete."""
+def read_record(path) -> tuple[Path, Path, dict, dict]:
+    """``--resume PATH`` (the staging folder or a file in it): the staging folder, the
+    folder it publishes to, its checked record as in the file, and the record's
+    settings parsed and complete.
+
+    The run publishes beside its staging folder, where it is now: the ``out`` of the
+    record, where it began, is not trusted with where to write.
+    """
     path = Path(path)
     folder = path.parent if path.is_file() else path
     where = folder / RECORD
     if not os.path.lexists(where):
         raise CLIError(f"{str(path)!r} is not the folder of an interrupted run (it has no "
                        f"{RECORD}); give the '{SUFFIX}' folder that the interrupted run named")
+    name = folder.resolve().name
+    if not name.endswith(SUFFIX) or name == SUFFIX:
+        raise CLIError(f"{str(folder)!r} is not the folder of an interrupted run: its name "
+                       f"does not end with '{SUFFIX}' (a finished run may hold the "
+                       f"{', '.join(RESUME_FILES)} of a publication that was killed; they "
+                       "can be removed)")
     record = read_json(where, RECORD_LIMIT)
     problem = record_problem(record)
     if problem:
         raise damaged(where, problem)
-    if folder.resolve() == Path(record["out"]).resolve():
-        raise CLIError(f"{str(folder)!r} is a finished run, not an interrupted one; the "
-                       f"{', '.join(RESUME_FILES)} left in it can be removed")
-    return folder, record, complete_settings(record["settings"], where)
+    out = folder.resolve().with_name(name[:-len(SUFFIX)])
+    return folder, out, record, complete_settings(record["settings"], where)
 
 
 def record_problem(record) -> str:
@@ -134,8 +143,10 @@ def record_problem(record) -> str:
     version = record.get("version", 1)     # the first records had no version
     kinds = {"settings": dict, "out": str, "data": (str, type(None)), "output": str}
     for key, kind in kinds.items():
-        if not isinstance(record.get(key), kind):
-            return f"its {key!r} is {record.get(key)!r:.80}"
+        if key not in record:
+            return f"it has no {key!r}"
+        if not isinstance(record[key], kind):
+            return f"its {key!r} is {record[key]!r:.80}"
     if record["output"] not in OUTPUTS:
         return f"its output {record['output']!r:.40} is not one of {', '.join(OUTPUTS)}"
     every = record.get("checkpoint_every")

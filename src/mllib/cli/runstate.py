@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .. import ModelFileError, load
 from ..training import Callback, History
+from ..training.engine import log_names
 from .errors import CLIError
 from .runfiles import damaged, is_count, read_json, write_json
 from .runfolder import CHECKPOINT, HISTORY
@@ -75,25 +76,34 @@ def history_limit(epochs: int) -> int:
     return 2**16 + 2**10 * epochs
 
 
-def read_history(staging: Path, reached: int, epochs: int) -> dict:
-    """The ``history.json`` of ``staging``, trimmed to the ``reached`` epochs of its checkpoint."""
+def read_history(staging: Path, reached: int, epochs: int, keys) -> dict:
+    """The ``history.json`` of ``staging``, trimmed to the ``reached`` epochs of its
+    checkpoint; it must log ``keys`` (see :func:`logged_keys`)."""
     path = staging / HISTORY
-    if reached == 0 and not os.path.lexists(path):
-        return EMPTY
+    if not os.path.lexists(path):
+        if reached == 0:
+            return EMPTY
+        raise CLIError(f"{str(path)!r} is missing, but {CHECKPOINT} is at epoch {reached}: "
+                       "the run cannot go on without the logs of its epochs; start it again")
     document = read_json(path, history_limit(epochs))
-    problem = history_problem(document)
+    problem = history_problem(document, keys)
     if problem:
         raise damaged(path, problem)
     logged = len(document["epoch"])
     if logged < reached:
-        raise CLIError(f"{str(path)!r} logs {logged} epochs, but {CHECKPOINT} is at epoch "
+        raise CLIError(f"{str(path)!r} logs {logged} epoch(s), but {CHECKPOINT} is at epoch "
                        f"{reached}: they are not of the same moment of the run, which cannot "
                        "go on; start it again")
     return {"epoch": document["epoch"][:reached],
             "history": {key: values[:reached] for key, values in document["history"].items()}}
 
 
-def history_problem(document) -> str:
+def logged_keys(model, has_dev) -> list:
+    """What the run's history logs each epoch (see :mod:`mllib.training.engine`)."""
+    return log_names(model, has_dev)
+
+
+def history_problem(document, keys) -> str:
     """What is wrong with the form of a history read back, or ""."""
     if not isinstance(document, dict) or set(document) != {"epoch", "history"}:
         return "it is not an object with 'epoch' and 'history'"
@@ -101,8 +111,8 @@ def history_problem(document) -> str:
     if not isinstance(epochs, list) or epochs != list(range(len(epochs))) or not all(
             is_count(epoch) for epoch in epochs):
         return "its 'epoch' is not the list 0, 1, 2, ..."
-    if not isinstance(logs, dict):
-        return "its 'history' is not an object"
+    if not isinstance(logs, dict) or sorted(logs) != sorted(keys):
+        return f"its 'history' does not log {', '.join(keys)}"
     for key, values in logs.items():
         if not (isinstance(values, list) and len(values) == len(epochs) and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)):
@@ -116,8 +126,10 @@ def load_checkpoint(staging: Path, plan, widths):
     path = staging / CHECKPOINT
     try:
         model = load(path)
-    except (ModelFileError, OSError) as err:
-        raise damaged(path, err) from None
+    except ModelFileError as err:       # it names the file and what is wrong
+        raise CLIError(str(err)) from None
+    except OSError as err:
+        raise damaged(path, err.strerror or err) from None
     problem = checkpoint_problem(model, plan, widths)
     if problem:
         raise CLIError(f"{str(path)!r} is not a checkpoint of this run: {problem}")
@@ -134,7 +146,8 @@ def checkpoint_problem(model, plan, widths) -> str:
                      widths[1] if nodes[-1] is None else nodes[-1]]
     for key, value in want.items():
         if got.get(key) != value:
-            return f"its {key} is {got.get(key)!r:.80}, the run's settings give {value!r:.80}"
+            return f"it has {key}={got.get(key)!r:.80}, the run's settings give " \
+                   f"{key}={value!r:.80}"
     run, optimizer = model.run_, model.optimizer_
     if optimizer is None or optimizer.get_config() != plan.optimizer.get_config():
         return f"its optimizer is {optimizer and optimizer.get_config()!r:.80}, the run's " \

@@ -98,14 +98,14 @@ def resume_train(args) -> int:
     if given:
         raise CLIError(f"--resume continues a run with its own data and settings; drop "
                        f"{', '.join(given)}")
-    staging, record, settings = runfolder.read_record(args.resume)
+    staging, out, record, settings = runfolder.read_record(args.resume)
     source = argparse.Namespace(data=record["data"], dataset=settings.get("dataset"))
     data, parts = load_and_split(source, settings)
     output = choose_output(record["output"], data)
     plan = make_plan(settings, output)
     every = record.get("checkpoint_every") if args.checkpoint_every is None \
         else args.checkpoint_every
-    job = Job(staging, Path(record["out"]), record, runstate.RunCheckpoint(staging, every),
+    job = Job(staging, out, record, runstate.RunCheckpoint(staging, every),
               data, parts, {**settings, "output": output}, fresh=False)
     with run_kept(job):
         check_same_run(job)
@@ -115,7 +115,9 @@ def resume_train(args) -> int:
             return train_in(job, lambda callbacks: fit(plan, data, parts, callbacks,
                                                        args.verbose))
         model = runstate.load_checkpoint(staging, plan, widths(data, parts, output))
-        job.saver.earlier = runstate.read_history(staging, model.epoch_, plan.epochs)
+        job.saver.earlier = runstate.read_history(
+            staging, model.epoch_, plan.epochs,
+            runstate.logged_keys(model, bool(parts["dev"].size)))
         if record["trained"] is not None or finished(model):
             return finish_trained(job, model)
         return train_in(job, lambda callbacks: go_on(model, job, callbacks, args.verbose))

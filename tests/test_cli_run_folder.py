@@ -101,17 +101,21 @@ def test_kill_9_anywhere_then_resume_gives_the_bits_and_history_of_a_run_never_k
 
 def test_ctrl_c_anywhere_after_training_leaves_the_run_published_or_written_by_resume_alone(
         reference, tmp_path):
+    # Without --checkpoint-every, as most runs: the model exists only in memory until the
+    # run saves it at the end. Counted from the record that training ended, the lines
+    # that follow are the same with checkpoints or without.
     whole, counts = reference
-    trained_at, end = counts["first_calls"]["mark_trained"], counts["count"]
+    trained_at = counts["first_calls"]["mark_trained"]
     rng = np.random.default_rng(7)
-    points = [*(("line", int(n)) for n in rng.choice(np.arange(trained_at, end), 2,
-                                                     replace=False)),
-              ("line", counts["first_calls"]["publish"] + 3),    # in publishing's window
+    points = [*(("line", int(n)) for n in rng.choice(np.arange(1, counts["count"] - trained_at),
+                                                     2, replace=False)),
+              ("line", counts["first_calls"]["publish"] - trained_at + 3),  # publishing
               ("matplotlib/", 1)]               # in the import of matplotlib
     for what, n in points:
         folder = tmp_path / f"{what.strip('/')}-{n}"
         folder.mkdir()
-        result, _ = fault("INT", what, n, *RUN, "--out", "cut", cwd=folder)
+        result, _ = fault("INT", what, n, *RUN[:-2], "--out", "cut", cwd=folder,
+                          start="mllib.cli.runfolder.mark_trained")
         assert result.returncode == 130, (what, n, result.stderr)
         (line,) = result.stderr.splitlines()
         assert line.startswith("mllib: interrupted"), line
@@ -306,6 +310,17 @@ def test_a_finished_run_is_not_resumed(reference, tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("mllib: error: 'cut' is not the folder of an interrupted "
                                     "run: its name does not end with '.incomplete'")
+
+
+def test_a_folder_left_before_the_record_was_written_says_to_start_again(tmp_path):
+    (tmp_path / "cut.incomplete").mkdir()     # killed between creating it and its record
+    message = ("mllib: error: 'cut.incomplete' is left from a run that stopped before it "
+               "wrote its resume.json: nothing in it can be resumed; remove it and start again")
+    for command in (RUN + ["--out", "cut"], ["train", "--resume", "cut.incomplete"]):
+        result = run_here(*command, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [message]
+    assert os.listdir(tmp_path / "cut.incomplete") == []
 
 
 # -- other data ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Fingerprints of a run's data and settings: ``--resume`` goes on only with what the run began with.
+"""Fingerprints of a run's data and settings: ``--resume`` goes on only with what it began with.
 
 ``resume.json`` records, when a run starts, SHA-256 digests of
 

@@ -78,9 +78,7 @@ def start(out: Path, record: dict) -> Path:
     staging = staging_for(out)
     if staging.exists():
         if not os.path.lexists(staging / RECORD):
-            raise CLIError(f"{str(staging)!r} is left from a run that stopped before it wrote "
-                           f"its {RECORD}: nothing in it can be resumed; remove it and start "
-                           "again")
+            raise CLIError(never_started(staging))
         raise CLIError(f"{str(staging)!r} holds an interrupted run; go on with "
                        f"'{resume_command(staging)}', or remove it to start again")
     staging.mkdir(parents=True)
@@ -90,6 +88,11 @@ def start(out: Path, record: dict) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
+
+
+def never_started(staging: Path) -> str:
+    return (f"{str(staging)!r} is left from a run that stopped before it wrote its {RECORD}: "
+            "nothing in it can be resumed; remove it and start again")
 
 
 def mark_trained(staging: Path, record: dict, seconds: float, stopper) -> None:
@@ -118,11 +121,12 @@ def read_record(path) -> tuple[Path, Path, dict, dict]:
     """
     path = Path(path)
     folder = path.parent if path.is_file() else path
-    where = folder / RECORD
+    where, name = folder / RECORD, folder.resolve().name
     if not os.path.lexists(where):
+        if folder.is_dir() and name.endswith(SUFFIX):
+            raise CLIError(never_started(folder))
         raise CLIError(f"{str(path)!r} is not the folder of an interrupted run (it has no "
                        f"{RECORD}); give the '{SUFFIX}' folder that the interrupted run named")
-    name = folder.resolve().name
     if not name.endswith(SUFFIX) or name == SUFFIX:
         raise CLIError(f"{str(folder)!r} is not the folder of an interrupted run: its name "
                        f"does not end with '{SUFFIX}' (a finished run may hold the "
@@ -156,6 +160,8 @@ def record_problem(record) -> str:
         return ""
     if record.get("format") != FORMAT or version != VERSION:
         return f"it is not a run record of this mllib ({FORMAT} version {VERSION})"
+    if "trained" not in record:
+        return "it has no 'trained'"
     found = record.get("fingerprint")
     if not (isinstance(found, dict) and fingerprint.is_data_fingerprint(found.get("data"))
             and isinstance(found.get("settings"), str)):

@@ -79,7 +79,7 @@ def run_train(args) -> int:
         raise
     job = Job(staging, out, record, runstate.RunCheckpoint(staging, args.checkpoint_every),
               data, parts, {**settings, "output": output}, fresh=True)
-    with run_kept(job):
+    with run_kept(staging):
         return train_in(job, lambda callbacks: fit(plan, data, parts, callbacks, args.verbose))
 
 
@@ -101,33 +101,39 @@ def resume_train(args) -> int:
     staging, out, record, settings = runfolder.read_record(args.resume)
     source = argparse.Namespace(data=record["data"], dataset=settings.get("dataset"))
     data, parts = load_and_split(source, settings)
-    output = choose_output(record["output"], data)
-    plan = make_plan(settings, output)
-    every = record.get("checkpoint_every") if args.checkpoint_every is None \
-        else args.checkpoint_every
-    job = Job(staging, out, record, runstate.RunCheckpoint(staging, every),
-              data, parts, {**settings, "output": output}, fresh=False)
-    with run_kept(job):
-        check_same_run(job)
-        if not os.path.lexists(staging / runfolder.CHECKPOINT):
-            print(f"mllib: note: {str(staging)!r} stopped before its first checkpoint; "
-                  "training from the start", file=sys.stderr)
-            return train_in(job, lambda callbacks: fit(plan, data, parts, callbacks,
-                                                       args.verbose))
-        model = runstate.load_checkpoint(staging, plan, widths(data, parts, output))
-        job.saver.earlier = runstate.read_history(
-            staging, model.epoch_, plan.epochs,
-            runstate.logged_keys(model, bool(parts["dev"].size)))
-        if record["trained"] is not None or finished(model):
-            return finish_trained(job, model)
-        return train_in(job, lambda callbacks: go_on(model, job, callbacks, args.verbose))
+    with run_kept(staging):
+        check_same_run(staging, record, data, parts)
+        output = choose_output(record["output"], data)
+        plan = make_plan(settings, output)
+        every = record.get("checkpoint_every") if args.checkpoint_every is None \
+            else args.checkpoint_every
+        job = Job(staging, out, record, runstate.RunCheckpoint(staging, every),
+                  data, parts, {**settings, "output": output}, fresh=False)
+        return resume_from_checkpoint(job, plan, args.verbose)
 
 
-def check_same_run(job) -> None:
+def resume_from_checkpoint(job, plan, verbose) -> int:
+    """Go on from the checkpoint of ``job``'s folder: to the end of the run, or, when it
+    had trained, only to its files; from the start of the run when there is none."""
+    staging, data, parts = job.staging, job.data, job.parts
+    if not os.path.lexists(staging / runfolder.CHECKPOINT):
+        print(f"mllib: note: {str(staging)!r} stopped before its first checkpoint; "
+              "training from the start", file=sys.stderr)
+        return train_in(job, lambda callbacks: fit(plan, data, parts, callbacks, verbose))
+    model = runstate.load_checkpoint(staging, plan,
+                                     widths(data, parts, job.settings["output"]))
+    job.saver.earlier = runstate.read_history(
+        staging, model.epoch_, plan.epochs, runstate.logged_keys(model, bool(parts["dev"].size)))
+    if job.record["trained"] is not None or finished(model):
+        return finish_trained(job, model)
+    return train_in(job, lambda callbacks: go_on(model, job, callbacks, verbose))
+
+
+def check_same_run(staging, record, data, parts) -> None:
     """Refuse data or settings other than the run began with; a record of an earlier
     mllib, which has no fingerprints, gets them now, with a note."""
-    record, where = job.record, job.staging / runfolder.RECORD
-    now = fingerprint.of_data(job.data, job.parts)
+    where = staging / runfolder.RECORD
+    now = fingerprint.of_data(data, parts)
     settings = fingerprint.of_settings(record["settings"], record["output"])
     found = record.get("fingerprint")
     if found is None:
@@ -143,7 +149,7 @@ def check_same_run(job) -> None:
                              "match their fingerprint)")
     changes = fingerprint.data_changes(found["data"], now)
     if changes:
-        raise CLIError(f"{job.data.source} is not the data the run began with: "
+        raise CLIError(f"{data.source} is not the data the run began with: "
                        f"{'; '.join(changes)}; resume with that data, or start a new run")
 
 
@@ -272,7 +278,7 @@ def disk_full(err) -> bool:
 
 
 @contextmanager
-def run_kept(job):
+def run_kept(staging):
     """A full disk while the run is under way: one line saying that the run is kept and
     how to go on (exit status 1), instead of an unexpected OSError."""
     try:
@@ -281,8 +287,8 @@ def run_kept(job):
         if not disk_full(err):
             raise
         raise RunFailed(f"no room to write the run ({err.strerror}); it is kept in "
-                        f"{str(job.staging)!r}: make room, then go on with: "
-                        f"{runfolder.resume_command(job.staging)}") from None
+                        f"{str(staging)!r}: make room, then go on with: "
+                        f"{runfolder.resume_command(staging)}") from None
 
 
 def data_parts(data, parts):

@@ -312,6 +312,18 @@ def test_a_finished_run_is_not_resumed(reference, tmp_path):
                                     "run: its name does not end with '.incomplete'")
 
 
+def test_publishing_removes_an_older_run_that_a_killed_publication_left_aside(
+        stopped, reference, tmp_path):
+    copy_of(stopped, tmp_path)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    for pid in (dead.pid, os.getpid()):               # a killed publisher, and a live one
+        shutil.copytree(reference[0], tmp_path / f".cut.mllib-old-{pid}")
+    assert_ok(resume(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == [f".cut.mllib-old-{os.getpid()}", "cut"]
+    assert_same_run(reference[0], tmp_path / "cut")
+
+
 def test_a_folder_left_before_the_record_was_written_says_to_start_again(tmp_path):
     (tmp_path / "cut.incomplete").mkdir()     # killed between creating it and its record
     message = ("mllib: error: 'cut.incomplete' is left from a run that stopped before it "
@@ -435,11 +447,9 @@ def test_no_room_for_the_record_leaves_nothing(tmp_path):
 
 
 def json_values():
-    return st.recursive(st.none() | st.booleans() | st.integers() | st.floats()
-                        | st.text(max_size=8),
-                        lambda inner: st.lists(inner, max_size=3)
-                        | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-                        max_leaves=6)
+    scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    return scalars | st.lists(scalars, max_size=3) | st.dictionaries(st.text(max_size=6),
+                                                                    scalars, max_size=3)
 
 
 def damage_bytes(data, offset, value):

@@ -3,9 +3,10 @@
 ``mllib train --out runs/x`` works in ``runs/x.incomplete``, which holds
 
 - ``resume.json``: the data, the settings and their fingerprints
-  (:mod:`.fingerprint`), written first; and, once training has ended, what
-  the results need beside the model (``"trained"``: the seconds, the early
-  stopper's epochs);
+  (:mod:`.fingerprint`), written first, and where the run began (``out``, for
+  the reader: a resumed run publishes beside its staging folder, wherever that
+  is now); and, once training has ended, what the results need beside the
+  model (``"trained"``: the seconds, the early stopper's epochs);
 - ``history.json`` and ``checkpoint.npz``, saved every ``--checkpoint-every K``
   epochs, on Ctrl-C and when training ends (:mod:`.runstate`);
 - then the results (:mod:`.artifacts`).
@@ -222,8 +223,8 @@ def publish(staging: Path, out: Path) -> None:
 def remove_abandoned(out: Path) -> None:
     """Remove the old runs that a killed :func:`publish` moved aside beside ``out``."""
     prefix = f".{out.name}.mllib-old-"
-    for path in out.parent.glob(f"{prefix}*"):
-        pid = path.name[len(prefix):]
+    for path in out.parent.iterdir():
+        pid = path.name[len(prefix):] if path.name.startswith(prefix) else ""
         if pid.isdigit() and not _alive(int(pid)) and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
 

@@ -324,6 +324,18 @@ def test_publishing_removes_an_older_run_that_a_killed_publication_left_aside(
     assert_same_run(reference[0], tmp_path / "cut")
 
 
+def test_links_left_in_the_folder_are_replaced_not_written_through(stopped, tmp_path):
+    staging = copy_of(stopped, tmp_path)
+    names = ["preprocessing.json", "model.npz", "metrics.json", "cost.png", "history.csv"]
+    for name in names:
+        (tmp_path / f"victim-{name}").write_text("keep me")
+        (staging / name).symlink_to(tmp_path / f"victim-{name}")
+    assert_ok(resume(tmp_path))
+    for name in names:
+        assert (tmp_path / f"victim-{name}").read_text() == "keep me"
+        assert not (tmp_path / "cut" / name).is_symlink()
+
+
 def test_a_folder_left_before_the_record_was_written_says_to_start_again(tmp_path):
     (tmp_path / "cut.incomplete").mkdir()     # killed between creating it and its record
     message = ("mllib: error: 'cut.incomplete' is left from a run that stopped before it "

@@ -74,6 +74,8 @@ def write_all(out_dir: Path, run: Run) -> list:
     with HeldInterrupts():
         import_writers()
     run.model.save(out_dir / MODEL_FILE)
+    # preprocessing.save writes in place: a link left there would be written through.
+    (out_dir / preprocessing.FILENAME).unlink(missing_ok=True)
     preprocessing.save(run.data.prep, out_dir / preprocessing.FILENAME)
     sync_file(out_dir / preprocessing.FILENAME)
     write_json(out_dir / "metrics.json", metrics(run))

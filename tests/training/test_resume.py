@@ -250,6 +250,12 @@ def test_epochs_default_to_the_rest_of_the_run_or_a_hundred_and_never_start_a_se
                                    for k, w in net.get_weights().items())
     net.fit(X, y, epochs=2)                 # as Keras's fit(epochs=2): two more
     assert net.epoch_ == 7
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, epochs=3, callbacks=[stop_at(8, 0)])
+    with pytest.raises(ValueError, match="^epochs=None finishes an interrupted run, but "
+                       "another optimizer than the model's starts a new run: pass epochs=N"):
+        net.fit(X, y, optimizer="gd")
+    assert net.epoch_ == 8 and net.position_.done == 1
 
 
 def test_the_last_checkpoint_of_a_run_does_not_train_on_without_epochs(tmp_path):

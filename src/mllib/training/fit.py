@@ -82,7 +82,7 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
     What the call leaves out continues the model's last run (``model.run_``,
     see :mod:`.resume`) when it continues that run's optimizer: the schedule
     when neither ``learning_rate`` nor ``lr_decay`` is given, the batch size,
-    and the epochs left to the end of an interrupted run (else 100). A model
+    and the epochs left to the end of an interrupted run. A model
     stopped mid-epoch resumes with the batches of that epoch, so it needs
     the same number of rows and the same batch size.
 
@@ -120,8 +120,12 @@ def epochs_to_finish(model, run) -> int:
         return run.end_epoch - model.epoch_
     if model.epoch_ == 0 and model.run_ is None:
         return DEFAULT_EPOCHS
-    raise ValueError(f"epochs=None finishes an interrupted run, but this model's last run "
-                     f"ended, at epoch {model.epoch_}: pass epochs=N to train N more epochs")
+    if run is None and model.run_ is not None:
+        why = "another optimizer than the model's starts a new run"
+    else:
+        why = f"this model's last run ended, at epoch {model.epoch_}"
+    raise ValueError(f"epochs=None finishes an interrupted run, but {why}: pass epochs=N "
+                     "to train N more epochs")
 
 
 def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,

@@ -230,7 +230,7 @@ def test_resuming_mid_epoch_needs_the_same_rows_and_batch_size(tmp_path):
     assert net.position_.done == 4
 
 
-def test_epochs_default_to_the_rest_of_the_run_or_a_hundred():
+def test_epochs_default_to_the_rest_of_the_run_or_a_hundred_and_never_start_a_second_run():
     X, y = data()
     net = network(CONFIGS["rmsprop, full batch"][0])
     assert resolve_run(net, 90, optimizer=None, learning_rate=None, lr_decay=None,
@@ -241,8 +241,38 @@ def test_epochs_default_to_the_rest_of_the_run_or_a_hundred():
                        epochs=None, batch_size=None)[2] == 4    # epoch 2, under way, to 5
     net.fit(X, y)
     assert net.epoch_ == 5
-    assert resolve_run(net, 90, optimizer=None, learning_rate=None, lr_decay=None,
-                       epochs=None, batch_size=None)[2] == DEFAULT_EPOCHS
+    before = net.get_weights()
+    with pytest.raises(ValueError, match=r"^epochs=None finishes an interrupted run, but this "
+                       r"model's last run ended, at epoch 5: pass epochs=N to train N more "
+                       r"epochs$"):
+        net.fit(X, y)
+    assert net.epoch_ == 5 and all(np.array_equal(before[k], w)
+                                   for k, w in net.get_weights().items())
+    net.fit(X, y, epochs=2)                 # as Keras's fit(epochs=2): two more
+    assert net.epoch_ == 7
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, epochs=3, callbacks=[stop_at(8, 0)])
+    with pytest.raises(ValueError, match="^epochs=None finishes an interrupted run, but "
+                       "another optimizer than the model's starts a new run: pass epochs=N"):
+        net.fit(X, y, optimizer="gd")
+    assert net.epoch_ == 8 and net.position_.done == 1
+
+
+def test_the_last_checkpoint_of_a_run_does_not_train_on_without_epochs(tmp_path):
+    config, fit_args = CONFIGS["momentum, L2, uneven batches"]
+    X, y = data()
+    net = network(config)
+    net.fit(X, y, epochs=EPOCHS, callbacks=[ModelCheckpoint(tmp_path / "ck-{epoch}-{batch}.npz")],
+            **fit_args)
+    last = mllib.load(tmp_path / f"ck-{EPOCHS}-0.npz")
+    assert_same_model(last, net)
+    with pytest.raises(ValueError, match=f"last run ended, at epoch {EPOCHS}: pass epochs=N"):
+        last.fit(X, y)
+    assert last.epoch_ == EPOCHS
+    last.fit(X, y, epochs=1)
+    net.fit(X, y, epochs=1)
+    assert last.epoch_ == EPOCHS + 1
+    assert_same_model(last, net)
 
 
 @pytest.mark.parametrize("field, value, message", [

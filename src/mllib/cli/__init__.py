@@ -17,8 +17,9 @@
                    [--budget steps|epochs] --out DIR
 
 Exit status: 0 on success; 1 when ``gradcheck`` finds a gradient above the
-threshold, when ``tune`` loses its Dask cluster (one line, saying how to resume) or
-on an unexpected error; 2 on bad usage or bad input, with one
+threshold, when ``tune`` loses its Dask cluster or ``train`` finds no room on the disk
+(one line, saying how to resume) or on an unexpected error; 2 on bad usage or bad
+input (a damaged file of a run folder included), with one
 line on stderr that names the problem (``mllib: error: ...``); 130 on
 Ctrl-C. Tracebacks are shown only with ``--debug``.
 
@@ -32,6 +33,9 @@ Modules: :mod:`.args` (flags, config files, settings; their values are parsed by
 :mod:`.dataload` (a CSV file, encoded by :mod:`mllib.preprocessing`, or a
 dataset, and split), :mod:`.build` (network and optimizer from settings),
 :mod:`.train` and :mod:`.artifacts` (the train command and what it writes),
+:mod:`.runfolder`, :mod:`.runstate`, :mod:`.runfiles` and :mod:`.fingerprint` (the
+folder a run works in: its record, checkpoint and history, how they are written and
+read back, and the fingerprints of its data and settings),
 :mod:`.scoring` (a model's scores on some rows),
 :mod:`.commands` (evaluate, predict, gradcheck), :mod:`.tune` (tune and diagnose),
 :mod:`.errors` (the bad-usage error, and how bad data,

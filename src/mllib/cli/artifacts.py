@@ -20,15 +20,18 @@
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__, plots, preprocessing
+from .._interrupts import HeldInterrupts
+from ..io import write_atomically
 from ..training.diagnosis import diagnose
 from .build import describe
+from .runfiles import write_json
 
 MODEL_FILE = "model.npz"
 
@@ -61,9 +64,20 @@ class Run:
 
 
 def write_all(out_dir: Path, run: Run) -> list:
-    """Write every file of the run into ``out_dir``; returns their names in order."""
+    """Write every file of the run into ``out_dir``; returns their names in order.
+
+    Each file is written whole, as model files are (:func:`mllib.io.write_atomically`);
+    ``preprocessing.json``, which :func:`mllib.preprocessing.save` writes, is synced after.
+    pandas and matplotlib are imported first with Ctrl-C held: NumPy turns a
+    ``KeyboardInterrupt`` inside the import of C extensions into an ``ImportError``.
+    """
+    with HeldInterrupts():
+        import_writers()
     run.model.save(out_dir / MODEL_FILE)
+    # preprocessing.save writes in place: a link left there would be written through.
+    (out_dir / preprocessing.FILENAME).unlink(missing_ok=True)
     preprocessing.save(run.data.prep, out_dir / preprocessing.FILENAME)
+    sync_file(out_dir / preprocessing.FILENAME)
     write_json(out_dir / "metrics.json", metrics(run))
     write_json(out_dir / "config.json", run.settings)
     write_history(out_dir / "history.csv", run.history)
@@ -76,9 +90,25 @@ def write_all(out_dir: Path, run: Run) -> list:
     return files + write_plots(out_dir, run)
 
 
-def write_json(path: Path, document) -> None:
-    """``document`` as indented JSON, with a final newline."""
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+def import_writers() -> None:
+    """Import what writes history.csv and the plots (a no-op once they are imported)."""
+    import pandas  # noqa: F401
+
+    try:
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+    except ImportError:     # plots.py says how to install it, when a plot is drawn
+        pass
+
+
+def sync_file(path: Path) -> None:
+    """fsync a file that was written in place, so that its bytes are on disk before the
+    folder that holds it is renamed into place."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def metrics(run: Run) -> dict:
@@ -112,14 +142,15 @@ def write_history(path: Path, history) -> None:
 
     frame = pd.DataFrame(history.history)
     frame.insert(0, "epoch", np.asarray(history.epoch, dtype=np.int64) + 1)
-    frame.to_csv(path, index=False)
+    text = frame.to_csv(index=False)
+    write_atomically(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
 def write_plots(out_dir: Path, run: Run) -> list:
     """cost.png, and for classifiers confusion_matrix.png and decision_boundary.png."""
     written = []
     if run.history.epoch:
-        plots.plot_cost(run.history, out_dir / "cost.png")
+        save_png(plots.plot_cost(run.history), out_dir / "cost.png")
         written.append("cost.png")
     if not run.model.targets_.is_classifier:
         return written
@@ -145,7 +176,12 @@ def write_plots(out_dir: Path, run: Run) -> list:
 
 def _retitle(figure, title, path):
     figure.axes[0].set_title(title)
-    figure.savefig(path, format="png", dpi=100)
+    save_png(figure, path)
+
+
+def save_png(figure, path) -> None:
+    """``figure`` as a PNG of 100 dpi, written whole."""
+    write_atomically(path, lambda handle: figure.savefig(handle, format="png", dpi=100))
 
 
 def summary(run: Run, out_dir: Path, files) -> str:

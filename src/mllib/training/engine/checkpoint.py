@@ -11,6 +11,11 @@ batches have stepped (:mod:`mllib.training.engine.resume`). So ::
 
 continues exactly where the checkpoint was taken. Callbacks' own state (an
 ``EarlyStopping``'s patience count, say) is not in the file and starts afresh.
+
+The last checkpoint of a run that ended (``ck-4-0.npz`` of a 4-epoch run) has
+nothing left to finish: ``fit(X, y)`` on it raises a ValueError rather than
+start a second run of the default 100 epochs, and ``fit(X, y, epochs=N)``
+trains N more, as Keras's ``fit(epochs=N)`` does on a loaded model.
 """
 
 from __future__ import annotations

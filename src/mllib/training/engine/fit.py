@@ -46,8 +46,10 @@ def fit(model, X, y, *, optimizer=None, learning_rate=None, epochs=None, batch_s
     learning_rate : float, optional
         α0; 0.001 for Adam and RMSProp, 0.01 for the others by default.
     epochs : int, optional
-        More epochs to train. None finishes an interrupted run (one saved
-        by a checkpoint or after Ctrl-C), or trains 100.
+        More epochs to train, as Keras's ``epochs`` after its first fit. None
+        finishes an interrupted run (one saved by a checkpoint or after
+        Ctrl-C), trains 100 on a model that has not trained, and is refused
+        (ValueError) on a model whose last run ended: pass ``epochs=N``.
     batch_size : int, optional
         1 is stochastic; N or more is full-batch gradient descent. None
         keeps the last fit's batch size, and is full batch at first. With
@@ -168,9 +170,15 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
     What the call leaves out continues the model's last run (``model.run_``,
     see :mod:`mllib.training.engine.resume`) when it continues that run's optimizer: the schedule
     when neither ``learning_rate`` nor ``lr_decay`` is given, the batch size,
-    and the epochs left to the end of an interrupted run (else 100). A model
+    and the epochs left to the end of an interrupted run. A model
     stopped mid-epoch resumes with the batches of that epoch, so it needs
     the same number of rows and the same batch size.
+
+    ``epochs=None`` finishes a run and never starts a second one: it is the
+    epochs left of an interrupted run, 100 for a model that has not trained,
+    and a ValueError for a model whose last run ended (as one loaded from the
+    last checkpoint of a run), which must say how many more epochs to train,
+    as Keras's ``fit(epochs=N)`` trains N more.
     """
     opt = resolve_optimizer(model, optimizer)
     run = model.run_ if opt is model.optimizer_ else None
@@ -183,8 +191,7 @@ def resolve_run(model, n_rows, *, optimizer, learning_rate, lr_decay, epochs, ba
     if batch_size is None and run is not None:
         batch_size = run.batch_size
     if epochs is None:
-        left = 0 if run is None else run.end_epoch - model.epoch_
-        epochs = left if left > 0 else DEFAULT_EPOCHS
+        epochs = epochs_to_finish(model, run)
     if model.position_ is not None:
         model.position_.check_rows(n_rows)
         if model.run_ is not None and batch_size != model.run_.batch_size:
@@ -205,6 +212,20 @@ def adopt(model, plan, optimizer) -> None:
     if not model.built:
         model.build(plan.X.shape[1], plan.n_out)
     model.fitted_ = True
+
+
+def epochs_to_finish(model, run) -> int:
+    """What ``epochs=None`` means for ``model`` continuing ``run`` (None: a new run)."""
+    if run is not None and run.end_epoch > model.epoch_:
+        return run.end_epoch - model.epoch_
+    if model.epoch_ == 0 and model.run_ is None:
+        return DEFAULT_EPOCHS
+    if run is None and model.run_ is not None:
+        why = "another optimizer than the model's starts a new run"
+    else:
+        why = f"this model's last run ended, at epoch {model.epoch_}"
+    raise ValueError(f"epochs=None finishes an interrupted run, but {why}: pass epochs=N "
+                     "to train N more epochs")
 
 
 def run_epochs(model, X, Y, *, epochs, batch_size, optimizer, schedule, validation,

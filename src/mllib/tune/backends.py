@@ -6,7 +6,7 @@ runs a list of tasks, each ``(candidate, epochs, state)``, calling
 ``done(candidate, outcome)`` in this process as each one finishes, in any
 order. Successive halving calls ``run`` once per rung, in one session, so the
 data is sent once per search, not per rung and never per task. Every trial,
-on every back-end, runs with BLAS on one thread (:func:`.trial.run_trial`), so
+on every back-end, runs with BLAS on one thread (:func:`.trial.run_task`), so
 that the bits do not depend on the back-end, and parallel trials do not
 oversubscribe the cores.
 

@@ -2,8 +2,8 @@
 identity that ties a row to its search.
 
 A search's identity is the SHA-256 of its manifest (kind, space, settings,
-seed, the data's fingerprint and options, grid points or halving budgets;
-not the mllib version), as canonical JSON. The manifest records it as
+seed, the data's fingerprint and options, the metric, grid points, halving
+budgets or the pruner; not the mllib version), as canonical JSON. The manifest records it as
 ``"search"`` when the search starts, and keeps it when a later mllib resumes
 the search (with a setting added since, say); every journal row carries it.
 Rows of another identity are refused, never adopted, so that a journal whose
@@ -38,7 +38,7 @@ START_OVER = ("use another folder, or restart to start over in this one (restart
 _IDENTITY = re.compile(r"[0-9a-f]{64}")
 _MANIFEST = {"kind": str, "space": dict, "settings": dict, "seed": int, "data": str}
 _OPTIONAL = {"data_options": dict, "mllib_version": str, "points": int, "budgets": list,
-             "factor": (int, float), "search": str}
+             "factor": (int, float), "search": str, "metric": str, "pruner": dict}
 _SCORES = ("train_error", "dev_error", "train_cost", "dev_cost")
 _ABSENT = object()
 

@@ -1,8 +1,9 @@
 """One trial of a search: a pure function of its settings, its seed and the data.
 
-:func:`run_trial` trains ``fit(settings, train, seed=seed)`` (or continues a
+:func:`run_task` trains ``fit(settings, train, seed=seed)`` (or continues a
 model given as model-file bytes, for successive halving), scores it on the
-training and dev sets in inference mode, and returns a :class:`Outcome`: the
+training and dev sets in inference mode, by the search's metric
+(:mod:`.metrics`), and returns a :class:`Outcome`: the
 trial's row of the table and the model as model-file bytes. Nothing in it
 depends on where or when it runs, so the row (all but ``seconds``) is the
 same on any back-end: it runs with BLAS on one thread
@@ -21,6 +22,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,6 +30,8 @@ from ..io import dumps_model, loads_model
 from ..optim import single_threaded
 from ..training import DivergenceError
 from ..settings import fit, resolve
+from .candidates import Candidate
+from .metrics import METRICS, own_metric
 
 
 class Diverged(Exception):
@@ -42,46 +46,40 @@ class Outcome:
     model: bytes | None = None
 
 
-def run_trial(trial, params, settings, seed, train, dev, *, epochs=None, state=None) -> Outcome:
-    """Train and score one trial.
+class Task(NamedTuple):
+    """What a back-end runs: a candidate, and how.
 
-    Parameters
-    ----------
-    trial : int
-        The trial number, recorded in the row.
-    params : dict
-        The sampled values, recorded in the row; ``settings`` already holds them.
-    settings : dict
-        The full settings of the run (:mod:`.settings`).
-    seed : int
-        The trial's own seed.
-    train, dev : (X, y)
-    epochs : int, optional
-        Train to this many epochs in all (successive halving's budget);
-        default ``settings["epochs"]``.
-    state : bytes, optional
-        A model from an earlier rung, as model-file bytes, to continue.
+    ``epochs``: train to this many epochs in all (successive halving's
+    budget; default the candidate's ``epochs`` setting). ``state``: a model
+    from an earlier rung, as model-file bytes, to continue. ``metric``: the
+    name of the metric the errors measure (:mod:`.metrics`); None for the
+    model's own score, 1 − accuracy or 1 − R².
     """
+
+    candidate: Candidate
+    epochs: int | None = None
+    state: bytes | None = None
+    metric: str | None = None
+
+
+def run_task(task, train, dev) -> Outcome:
+    """Train and score the trial of ``task`` (a :class:`Task`, or a tuple of its fields)."""
+    task = Task(*task)
+    candidate = task.candidate
     started = time.perf_counter()
-    row = _row(trial, params, seed)
+    row = _row(candidate.trial, candidate.params, candidate.seed)
     try:
         with single_threaded(), warnings.catch_warnings(), np.errstate(
                 over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             # Overflow on the way to divergence is expected here; the failure reports it.
             warnings.simplefilter("ignore", RuntimeWarning)
-            model = _train(settings, seed, train, dev, epochs, state)
-            row.update(_scores(model, train, dev))
+            model = _train(candidate.settings, candidate.seed, train, dev, task.epochs,
+                           task.state)
+            row.update(scores(model, train, dev, task.metric))
     except Exception as err:  # noqa: BLE001 - a failed trial is recorded, and the search goes on
         row.update(status="failed", error=_reason(err))
         return Outcome(_finish(row, started))
     return Outcome(_finish(row, started), dumps_model(model))
-
-
-def run_task(task, train, dev) -> Outcome:
-    """:func:`run_trial` of a back-end's task, ``(candidate, epochs, state)``."""
-    candidate, epochs, state = task
-    return run_trial(candidate.trial, candidate.params, candidate.settings, candidate.seed,
-                     train, dev, epochs=epochs, state=state)
 
 
 def _train(settings, seed, train, dev, epochs, state):
@@ -105,18 +103,19 @@ def _train(settings, seed, train, dev, epochs, state):
     return model
 
 
-def _scores(model, train, dev) -> dict:
-    """Errors (1 − accuracy, or 1 − R²) and costs on both sets; a non-finite one is a failure."""
-    metric = model.score_name
-    scores = {"epochs": int(model.epoch_)}
+def scores(model, train, dev, metric=None) -> dict:
+    """Errors by ``metric`` (a name of :mod:`.metrics`; None: 1 − accuracy, or 1 − R²) and
+    costs on both sets; a non-finite one is a failure."""
+    metric = own_metric(model) if metric is None else METRICS[metric]
+    found = {"epochs": int(model.epoch_)}
     for name, (X, y) in (("train", train), ("dev", dev)):
         logs = model.evaluate(X, y)
-        scores[f"{name}_error"] = 1.0 - float(logs[metric])
-        scores[f"{name}_cost"] = float(logs["cost"])
-    bad = [k for k, v in scores.items() if not math.isfinite(v)]
+        found[f"{name}_error"] = metric.error(model, X, y, logs)
+        found[f"{name}_cost"] = float(logs["cost"])
+    bad = [k for k, v in found.items() if not math.isfinite(v)]
     if bad:
         raise Diverged(f"diverged: {', '.join(bad)} not finite")
-    return scores
+    return found
 
 
 def _row(trial, params, seed) -> dict:

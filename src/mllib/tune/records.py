@@ -121,6 +121,22 @@ def _check_fields(row):
         _real(row, key, required=ok or key == "seconds")
     if ok or row.get("epochs") is not None:
         _whole(row, "epochs")
+    if "pruned" in row and not isinstance(row["pruned"], bool):
+        raise ValueError(f"'pruned' is {_shown(row['pruned'])}, not true or false")
+    if "curve" in row:
+        _check_curve(row["curve"])
+
+
+def _check_curve(curve):
+    """A pruned search's curve: ``[[epoch, error], ...]``, epochs whole and increasing."""
+    last = 0
+    for point in curve if isinstance(curve, list) else [None]:
+        if not (isinstance(point, list) and len(point) == 2 and type(point[0]) is int
+                and point[0] > last and type(point[1]) in (int, float)
+                and math.isfinite(point[1])):
+            raise ValueError(f"'curve' holds {_shown(point)}, not [epoch, error] with the "
+                             "epochs whole and increasing and the error a finite number")
+        last = point[0]
 
 
 def _whole(row, key):

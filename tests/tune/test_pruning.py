@@ -21,7 +21,7 @@ import mllib
 from mllib.datasets import make_flower
 from mllib.optim import single_threaded
 from mllib.tune import fit, grid_search, loguniform, random_search
-from mllib.tune.pruning import Curves, MedianPruner, median_with
+from mllib.tune.pruning import MAYBE, Curves, MedianPruner, Report, Standing, median_with
 from mllib.tune.trial import run_task
 
 pytestmark = pytest.mark.same_bits   # CI runs these again under other BLAS kernels
@@ -163,25 +163,50 @@ def test_the_median_and_its_bounds_by_hand(known, unknown, error):
         assert low == high == 0.2
 
 
-@given(st.lists(st.floats(0, 1), max_size=8), st.lists(st.floats(0, 1), max_size=4),
-       st.integers(0, 4), st.floats(0, 1), st.integers(1, 6))
+@given(st.lists(st.floats(0, 1), max_size=8), st.lists(st.floats(0, 1), max_size=3),
+       st.lists(st.tuples(st.floats(0, 1), st.booleans()), max_size=3),
+       st.lists(st.floats(0, 1), max_size=3), st.integers(0, 3), st.floats(0, 1),
+       st.integers(1, 6))
 def test_a_trial_sure_of_its_verdict_is_right_whatever_the_others_report(
-        known, later, missing, error, min_trials):
-    """``later`` are the values that the ``len(later) + missing`` trials still running
-    report; ``missing`` of them do not reach the epoch."""
+        decided, present, maybe, later, missing, error, min_trials):
+    """At epoch 2: ``decided`` are the errors of the trials decided; ``present`` those of
+    trials finished, that surely reached it; ``maybe`` those of trials finished that kept a
+    state at epoch 1 (and the flag whether they are pruned there); ``later`` what the
+    ``len(later) + missing`` trials still running report, ``missing`` of them not
+    reaching epoch 2."""
     pruner = MedianPruner(warmup=1, every=1, min_trials=min_trials)
     before = Curves(pruner)
-    for value in known:
-        before.add([[1, value]])
-    verdict = before.watch(budget=2, unknown=len(later) + missing).verdict(1, error)
+    for value in decided:
+        before.add([[2, value]])
+    standings = [Standing(Report([[1, 0.5], [2, v]]), failed=False) for v in present]
+    standings += [Standing(Report([[1, 0.5], [2, v]], kept={1: ({}, b"model")}), failed=False)
+                  for v, _ in maybe]
+    assert all(s.at(2) is MAYBE for s in standings[len(present):])
+    watch = before.watch(budget=3, running=len(later) + missing, finished=standings)
+    verdict = watch.verdict(2, error)
     after = Curves(pruner)
-    for value in known + later:
-        after.add([[1, value]])
-    exact = after.pruning_epoch([[1, error]], budget=2)
+    for value in decided + present + later + [v for v, pruned in maybe if not pruned]:
+        after.add([[2, value]])
+    exact = after.pruning_epoch([[2, error]], budget=3)
     if verdict == "prune":
-        assert exact == 1
+        assert exact == 2
     elif verdict == "keep":
         assert exact is None
+
+
+def test_what_a_finished_trial_says_of_later_epochs():
+    sure = Standing(Report([[1, .4], [2, .3], [3, .2]]), failed=False)
+    assert [sure.at(e) for e in (1, 2, 3, 4)] == [.4, .3, .2, None]
+    stopped = Standing(Report([[1, .4], [2, .3]], stopped=2), failed=False)
+    assert [stopped.at(e) for e in (2, 3)] == [.3, None]
+    kept = Standing(Report([[1, .4], [2, .3], [3, .2]], kept={2: ({}, b"m")}), failed=False)
+    assert [kept.at(e) for e in (1, 2, 3)] == [.4, .3, MAYBE]
+    unscored = Standing(Report([[1, .4], [2, .3]], kept={2: ({}, None)}), failed=False)
+    assert [unscored.at(e) for e in (1, 2)] == [MAYBE, MAYBE]
+    failed = Standing(Report([[1, .4]]), failed=True)
+    assert failed.at(1) is None
+    failed_kept = Standing(Report([[1, .4], [2, .3]], kept={2: ({}, b"m")}), failed=True)
+    assert failed_kept.at(1) is MAYBE
 
 
 def test_a_pruned_trials_model_goes_on_to_the_unpruned_one_bit_for_bit(tmp_path, unpruned):

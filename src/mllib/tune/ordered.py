@@ -18,7 +18,7 @@ pruning, or damaged) runs again.
 from __future__ import annotations
 
 from ..settings import resolve
-from .pruning import Curves
+from .pruning import Curves, Standing
 from .trial import Task
 
 
@@ -47,12 +47,18 @@ class InOrder:
         self._advance()
 
     def tasks(self):
-        """The trials to run, in trial order, each with its watch as it starts."""
+        """The trials to run, in trial order, each with its watch as it starts: what the
+        trials before it that are not decided yet say (:class:`.pruning.Standing`) when
+        they have finished, and the number of those still running."""
         for position, c in enumerate(self.candidates):
             if c.trial in self.recorded:
                 continue
-            # Trials decided past the frontier (read back after a gap) count as unknown.
-            watch = self.curves.watch(self.budgets[c.trial], unknown=position - self.decided)
+            # Trials read back past a gap (a trial that runs again) count as running.
+            before = [self.finished.get(t.trial) for t in self.candidates[self.decided:position]]
+            finished = [Standing(o.report, o.row["status"] != "ok") for o in before
+                        if o is not None and o.report is not None]
+            watch = self.curves.watch(self.budgets[c.trial], len(before) - len(finished),
+                                      finished)
             yield Task(c, metric=self.metric, watch=watch)
 
     def done(self, candidate, outcome) -> None:

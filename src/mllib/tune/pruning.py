@@ -16,12 +16,16 @@ count is the mean of the middle two.
 its own curve and the curves of the trials before it, which by induction are
 functions of theirs: not of when or where anything ran. The search decides
 each trial, in trial order, when its outcome is in and every earlier trial
-is decided (:mod:`.ordered`), from the exact curves. That would serialize
-the trials if a trial had to wait for the curves of those before it; so a
-trial is started as soon as a worker is free, and is given a
+is decided (:mod:`.ordered`), from the exact curves. Were a trial to wait
+for the curves of those before it, the workers would idle at every step;
+so a trial starts as soon as a worker is free, and is given a
 :class:`Watch`: for each epoch it may be judged at, the range the median
-can take whatever the trials still running before it report there. At
-each report the trial compares its error with that range:
+can take whatever the trials before it that are not decided yet turn out
+to say there. Such a trial may still be running (it may report any error
+there, or not reach the epoch), or it may have finished, and then it mostly
+says for sure whether it reached the epoch and with what error
+(:class:`Standing`). At each report the trial compares its error with that
+range:
 
 - above it: pruned whatever the others do; the trial stops there;
 - at or below its low end: not pruned there; it goes on;
@@ -30,16 +34,18 @@ each report the trial compares its error with that range:
 
 When the search decides the trial, the first epoch the exact rule prunes it
 at is one it stopped at or kept; its row and model are those of that epoch,
-and its curve ends there, the same bits as a run that knew everything. With
+and its curve ends there: the same bits as a run that knew everything. With
 one trial at a time the range is the exact median, and nothing is kept.
-What parallel back-ends pay for this is the epochs a trial runs past an
-epoch it could not decide and is pruned at after all, and the memory of the
-states kept meanwhile (a model file per such epoch).
+What parallel back-ends pay is the epochs a trial runs past an epoch it
+could not decide and is pruned at after all, and the memory of the states
+it keeps meanwhile (a model file per such epoch); ``bench/pruning.py``
+measures the epochs.
 
 A pruned trial's model is its state at that epoch (weights, optimizer
-moments, schedule and Generator), saved with the run it belongs to: loading
-it and calling ``fit`` with its optimizer goes on to the trial's full budget,
-the unpruned trial's model bit for bit.
+moments, schedule and Generator) with the run it belongs to: ``mllib.load``
+it and call its ``fit(X_train, y_train)``, and it goes on to the trial's
+full budget, to the unpruned trial's model bit for bit (with BLAS on one
+thread, as trials run).
 """
 
 from __future__ import annotations
@@ -51,10 +57,12 @@ from dataclasses import dataclass, field
 from .._validation import check_int
 from ..training import Callback
 
-# The defaults: a report every epoch (a dev pass costs about a tenth of an epoch at the
-# notes' 60/20 split); 5 epochs of warm-up, before which the curves of the learning rates
-# a search tries cross too often to tell; and the median of 5 trials at least, below which
-# the median of the first trials is one of a few noisy values.
+# The defaults. A report every epoch: at the notes' 60/20 split, a dev pass is a forward
+# pass over a third as many rows as an epoch's forward and backward passes. 5 epochs of
+# warm-up: the first epochs mostly tell fast learning rates from slow ones, not where a
+# trial ends up. The median of 5 earlier trials at least, as Optuna's MedianPruner waits
+# for 5: the median of fewer is one of one to four noisy values. bench/RESULTS.md has
+# what other values did on digits.
 WARMUP, EVERY, MIN_TRIALS = 5, 1, 5
 
 
@@ -142,14 +150,20 @@ class Curves:
         for epoch, error in curve:
             bisect.insort(self.values.setdefault(epoch, []), error)
 
-    def watch(self, budget, unknown) -> Watch:
-        """The :class:`Watch` of a trial of ``budget`` epochs, with ``unknown`` trials before
-        it not yet decided."""
+    def watch(self, budget, running, finished=()) -> Watch:
+        """The :class:`Watch` of a trial of ``budget`` epochs, when ``running`` trials before
+        it have not finished, and ``finished`` are the :class:`Standing` of those that have
+        but are not decided yet."""
         pruner, bounds = self.pruner, {}
         for epoch in range(pruner.every, budget, pruner.every):
             if not pruner.judged(epoch, budget):
                 continue
-            known = self.values.get(epoch, [])
+            known, unknown = self.values.get(epoch, []), running
+            said = [standing.at(epoch) for standing in finished]
+            unknown += sum(value is MAYBE for value in said)
+            extra = [value for value in said if value is not None and value is not MAYBE]
+            if extra:
+                known = sorted(known + extra)
             if len(known) + unknown < pruner.min_trials:
                 continue                    # never judged there, whatever comes
             high = (median_with(known, unknown, math.inf)
@@ -176,6 +190,38 @@ class Report:
     curve: list = field(default_factory=list)
     kept: dict = field(default_factory=dict)
     stopped: int | None = None
+
+
+MAYBE = object()     # a trial's error at an epoch that counts or not, as decisions go
+
+
+class Standing:
+    """What a trial that finished, but is not decided yet, says of the epochs of the trials
+    after it, from its :class:`Report` and whether it failed.
+
+    Every judged epoch before e was one it could decide (it kept no state
+    there) and did not stop at: then no decision can prune it before e, and
+    it surely reached e, with the error it reported there. It surely did not
+    when it stopped before e, or failed without keeping any state. Otherwise
+    (a state kept before e, or kept states of a failed trial, or a kept state
+    that could not be scored) it is :data:`MAYBE`.
+    """
+
+    def __init__(self, report, failed):
+        self.errors = {epoch: error for epoch, error in report.curve}
+        kept = report.kept
+        self.first_kept = (min(kept) if kept and not failed
+                           and all(model is not None for _, model in kept.values())
+                           else (0 if kept else math.inf))
+        self.failed, self.stopped = failed, report.stopped
+
+    def at(self, epoch):
+        """The trial's error at ``epoch``; None if it surely does not count there; MAYBE."""
+        if self.first_kept < epoch:
+            return MAYBE
+        if self.failed or (self.stopped is not None and self.stopped < epoch):
+            return None
+        return self.errors.get(epoch)
 
 
 class Reporter(Callback):

@@ -5,7 +5,8 @@ metric (and grid points, or the pruner) and a fingerprint of the data, with the 
 (:mod:`.records`). ``DIR/trials.jsonl`` gets one JSON line per finished
 trial, carrying that identity, written and synced as the trial ends, and
 ``DIR/models/trial-N.npz`` the model of each trial that succeeded (in
-successive halving ``trial-N-rung-K.npz``: the state the next rung continues).
+successive halving ``trial-N-rung-K.npz``: the state the next rung continues;
+in a pruned search, a pruned trial's state at the epoch it was stopped at).
 A model file is written, and synced, before its line, so a line never
 points to a model that is not there. Running
 the same search into DIR again reads them back and runs only the trials that

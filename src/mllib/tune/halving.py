@@ -51,10 +51,12 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
 
     ``result.trials`` holds each trial's row from the last rung it reached
     (with its ``"rung"``), ``result.rungs`` every rung's rows, and
-    ``result.best`` is the best of the last rung. The other parameters are
-    as for :func:`mllib.tune.random_search` (``on_start`` gets the rows of
-    every rung read back, each with its ``"rung"``; ``metric`` decides who goes on); ``epochs`` and
-    ``early_stopping`` cannot be set, since the rungs decide the epochs.
+    ``result.best`` is the best of the last rung; the dev errors, by
+    ``metric``, decide who goes on. The other parameters are as for
+    :func:`mllib.tune.random_search` (``on_start`` gets the rows of every
+    rung read back, each with its ``"rung"``; there is no pruner: the rungs
+    stop trials); ``epochs`` and ``early_stopping`` cannot be set, since the
+    rungs decide the epochs.
     """
     trials = check_int("trials", trials, 1, MAX_TRIALS)
     seed = check_int("seed", seed, 0)

@@ -148,10 +148,12 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
             if how["on_trial"] is not None:
                 how["on_trial"](dict(row))
 
+    def done(candidate, outcome):
+        record(outcome.row, outcome.model)
+
     if pruner is None:
         tasks = [Task(c, metric=metric) for c in candidates if c.trial not in rows]
-        done = lambda candidate, outcome: record(outcome.row, outcome.model)  # noqa: E731
-    else:
+    else:                       # decided, and recorded, in trial order
         order = InOrder(pruner, candidates, rows, record, metric)
         tasks, done = order.tasks(), order.done
     if len(rows) < len(candidates):

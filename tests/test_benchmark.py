@@ -150,3 +150,25 @@ def test_the_memory_sampler_skips_a_process_that_has_exited():
     assert tuning.high_water_bytes(child.pid) is None
     child.wait(timeout=60)
     assert tuning.high_water_bytes(child.pid) is None   # reaped: no /proc entry at all
+
+
+@pytest.mark.same_bits
+def test_the_pruning_benchmark_compares_both_searches_and_checks_the_table(tmp_path):
+    out = tmp_path / "pruning.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "pruning.py"), "--repeats", "2",
+                           "--trials", "8", "--epochs", "8", "--warmup", "2", "--min-trials",
+                           "2", "--backend", "processes", "--workers", "2", "--json",
+                           str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["pruner"] == {"rule": "median", "warmup": 2, "every": 1, "min_trials": 2}
+    runs, summary = report["runs"], report["summary"]
+    assert [run["seed"] for run in runs] == [0, 1]
+    for run in runs:
+        plain, pruned = run["plain"], run["pruned"]
+        assert plain["epochs"] == plain["epochs_trained"] == 64 and plain["pruned"] == 0
+        assert 0 < pruned["pruned"] < 8 and pruned["epochs"] < 64
+        assert pruned["epochs"] <= pruned["epochs_trained"] <= 64
+    shares = sorted(run["pruned"]["epochs"] / 64 for run in runs)
+    assert summary["median_epoch_share"] == pytest.approx(sum(shares) / 2)
+    assert summary["at_most_60_percent_of_epochs"] == (summary["median_epoch_share"] <= 0.6)

@@ -9,6 +9,7 @@ import functools
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -212,6 +213,26 @@ BAD = {
     "epochs with halving": (["--space", "space.json", "--settings", "settings.json",
                              "--halving", "--trials", "3", "--min-epochs", "1",
                              "--max-epochs", "3"], "remove epochs from --settings"),
+    "pruner with halving": (["--space", "space.json", "--halving", "--trials", "3",
+                             "--min-epochs", "1", "--max-epochs", "3", "--pruner", "median"],
+                            "--pruner is for random and grid search"),
+    "warmup without pruner": (["--space", "space.json", "--trials", "2", "--warmup", "3",
+                               "--min-trials", "2"],
+                              "--warmup, --min-trials are for --pruner median"),
+    "another pruner": (["--space", "space.json", "--trials", "2", "--pruner", "mean"],
+                       "argument --pruner: invalid choice: 'mean'"),
+    "every 0": (["--space", "space.json", "--trials", "2", "--pruner", "median", "--every",
+                 "0"], "argument --every: expected an integer >= 1, got 0"),
+    "negative warmup": (["--space", "space.json", "--trials", "2", "--pruner", "median",
+                         "--warmup", "-1"], "argument --warmup: expected an integer >= 0"),
+    "unknown metric": (["--space", "space.json", "--trials", "2", "--metric", "f1"],
+                       "argument --metric: invalid choice: 'f1'"),
+    "a regressor's metric": (["--space", "space.json", "--trials", "2", "--metric", "rmse"],
+                             "metric='rmse' scores regressors, but trial 0"),
+    "early stopping with a pruner": (["--space", "space.json", "--settings", "patient.json",
+                                      "--trials", "2", "--pruner", "median"],
+                                     "sets early_stopping, which cannot be combined with a "
+                                     "pruner"),
 }
 
 
@@ -223,6 +244,7 @@ def bad_folder(folder):
     (folder / "bounds.json").write_text('{"learning_rate": {"loguniform": [0, 1]}}')
     (folder / "gd.json").write_text('{"optimizer": "gd"}')
     (folder / "seeded.json").write_text('{"seed": 3}')
+    (folder / "patient.json").write_text('{"early_stopping": 3, "epochs": 4}')
     (folder / "twice.json").write_text('{"learning_rate": [0.1], "learning-rate": [0.2]}')
     return folder
 
@@ -250,3 +272,46 @@ def test_another_search_in_the_same_folder_exits_2(searched, folder):
     assert ("; seed: 0 in the folder, 4 now; settings.batch_size: 32 in the folder, 64 now; "
             "settings.epochs: 20 in the folder, 500 now; use another folder, or restart to "
             "start over in this one (restart=True; mllib tune --restart)") in line
+
+
+def test_a_pruned_search_by_another_metric(folder):
+    result = run_here("tune", "--dataset", "flower", "--space", "space.json", "--settings",
+                      "settings.json", "--trials", "8", "--pruner", "median", "--warmup", "3",
+                      "--every", "1", "--min-trials", "2", "--metric", "balanced_accuracy",
+                      "--scheduler", "processes", "--workers", "2", "--out", "pruned",
+                      cwd=folder)
+    assert_ok(result)
+    out = folder / "pruned"
+    trials = pd.read_csv(out / "trials.csv")
+    assert set(trials["metric"]) == {"balanced_accuracy"}
+    pruned = trials[trials["pruned"]]
+    assert len(pruned) >= 1 and set(pruned["epochs"]) <= set(range(3, 20))
+    assert set(trials[~trials["pruned"]]["epochs"]) == {20}
+    best = json.loads((out / "best.json").read_text())
+    assert best["metric"] == "balanced_accuracy" and not best["pruned"]
+    assert best["diagnosis"]["error"] == "1 - balanced_accuracy"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["pruner"] == {"rule": "median", "warmup": 3, "every": 1, "min_trials": 2}
+    assert manifest["metric"] == "balanced_accuracy"
+    assert (out / "curves.png").read_bytes().startswith(PNG_SIGNATURE)
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"trials   8 of 8 ok, {len(pruned)} pruned"
+    assert lines[2].endswith("  (1 - balanced_accuracy)")
+    said = [line for line in result.stderr.splitlines() if "pruned after" in line]
+    assert [int(re.search(r"trial (\d+) ", line)[1]) for line in said] == list(pruned["trial"])
+    assert [int(re.search(r"pruned after (\d+) epochs", line)[1]) for line in said] == \
+        list(pruned["epochs"])
+    progress = [int(m[1]) for m in re.finditer(r"mllib: trial (\d+) ", result.stderr)]
+    assert progress == list(range(8))      # decided, and reported, in trial order
+
+
+def test_a_metric_without_scikit_learn_names_the_extra(folder, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.metrics", None)
+    result = run_here("tune", "--dataset", "flower", "--space", "space.json", "--trials", "2",
+                      "--metric", "roc_auc", "--out", "no-sklearn", cwd=folder)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line == ("mllib: error: --metric roc_auc: metric='roc_auc' uses scikit-learn's "
+                    'implementation: pip install "mllib[sklearn]"')
+    assert not (folder / "no-sklearn").exists()

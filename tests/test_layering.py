@@ -46,6 +46,7 @@ OPTIONAL = {("mllib.training.engine.callbacks", "tqdm"),   # ProgressLogger's ba
             ("mllib.optim.threads", "threadpoolctl"),  # BLAS's thread count, if installed
             ("mllib.tune.dask_backend", "distributed"),  # the Dask back-end, when asked for
             ("mllib.tune.result", "pandas"),       # SearchResult.table
+            ("mllib.tune.metrics", "sklearn"),     # metrics other than accuracy and r2
             ("mllib.preprocessing.read", "pandas")}    # CSV files, with the mllib[cli] extra
 
 # The mllib modules each layer may import (a prefix allows its submodules too);

@@ -313,6 +313,34 @@ def test_random_search_rows_make_one_series_without_a_legend():
                                   [(row["params"]["lr"], row["dev_error"]) for row in rows])
 
 
+def curve_row(trial, curve, pruned):
+    return {"trial": trial, "status": "ok", "pruned": pruned, "curve": curve,
+            "dev_error": curve[-1][1], "epochs": curve[-1][0]}
+
+
+def test_the_curves_of_a_pruned_search_mark_the_pruned_trials(tmp_path):
+    rows = [curve_row(0, [[1, 0.5], [2, 0.3], [3, 0.2]], False),
+            curve_row(1, [[1, 0.6], [2, 0.5]], True),
+            curve_row(2, [[1, 0.4], [2, 0.25], [3, 0.1]], False),
+            {"trial": 3, "status": "failed", "pruned": False, "dev_error": None}]
+    fig = plots.plot_curves(rows, tmp_path / "curves.png")
+    assert_png(tmp_path / "curves.png")
+    ax = fig.axes[0]
+    lines = [line for line in ax.get_lines() if len(line.get_xdata())]
+    drawn = [(list(line.get_xdata()), list(line.get_ydata())) for line in lines]
+    assert drawn == [([1, 2, 3], [0.5, 0.3, 0.2]), ([1, 2], [0.6, 0.5]), ([2], [0.5]),
+                     ([1, 2, 3], [0.4, 0.25, 0.1])]
+    grey = [line for line in lines if line.get_color() == "tab:gray"]
+    assert len(grey) == 2 and grey[1].get_marker() == "x"      # the pruned trial and its end
+    widths = [lines[0].get_linewidth(), lines[3].get_linewidth()]
+    assert widths[1] > widths[0]                                # trial 2 is the best
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["best: trial 2", "pruned (× where it stopped)"]
+    assert ax.get_title() == "dev error per epoch: 3 trials, 1 pruned"
+    with pytest.raises(ValueError, match="there is no curve to plot"):
+        plots.plot_curves(rows[3:])
+
+
 # -- matplotlib is optional ------------------------------------------------------
 
 def test_plots_never_import_pyplot():

@@ -17,7 +17,7 @@ import numpy as np
 from ._search_axes import log_axis, scatter_by_rung, search_rows
 from ._validation import check_int
 
-__all__ = ["confusion_matrix", "plot_cost", "plot_decision_boundary",
+__all__ = ["confusion_matrix", "plot_cost", "plot_curves", "plot_decision_boundary",
            "plot_confusion_matrix", "plot_learning_curve", "plot_learning_rate", "plot_rungs",
            "plot_search"]
 
@@ -325,6 +325,50 @@ def plot_rungs(rungs, path=None):
     ax.set_xlabel("rung")
     ax.set_ylabel("dev error")
     ax.set_title(f"successive halving: {len(trials)} trials")
+    ax.grid(alpha=0.3)
+    return _finish(fig, path)
+
+
+def plot_curves(rows, path=None):
+    """A pruned search: every trial's dev error against the epochs it ran.
+
+    Parameters
+    ----------
+    rows : list of dict, or a :class:`mllib.tune.SearchResult`
+        A pruned search's trials: each ok row has its ``curve``, ``[[epoch,
+        error], ...]``, and ``pruned``.
+    path : str or path-like, optional
+        Where to save the figure as PNG.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One Axes: a line per trial. Those that ran their whole budget are
+        coloured, the best one thicker; the pruned ones are grey, each ending in
+        a cross at the epoch it was stopped at.
+    """
+    rows = [row for row in getattr(rows, "trials", rows)
+            if row["status"] == "ok" and row.get("curve")]
+    if not rows:
+        raise ValueError("there is no curve to plot: give the rows of a pruned search "
+                         "(pruner=...) with at least one trial that succeeded")
+    full = [row for row in rows if not row["pruned"]]
+    best = min(full, key=lambda row: (row["dev_error"], row["trial"]), default=None)
+    fig, ax = _new_figure()
+    for row in rows:
+        epochs, errors = zip(*row["curve"])
+        if row["pruned"]:
+            ax.plot(epochs, errors, color="tab:gray", alpha=0.5, linewidth=1)
+            ax.plot(epochs[-1], errors[-1], marker="x", color="tab:gray", linestyle="none")
+        else:
+            ax.plot(epochs, errors, linewidth=2.5 if row is best else 1.2, alpha=0.9,
+                    label=f"best: trial {row['trial']}" if row is best else None)
+    ax.plot([], [], marker="x", color="tab:gray", label="pruned (× where it stopped)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("dev error")
+    ax.set_title(f"dev error per epoch: {len(rows)} trials, "
+                 f"{len(rows) - len(full)} pruned")
+    ax.legend()
     ax.grid(alpha=0.3)
     return _finish(fig, path)
 

@@ -16,6 +16,7 @@ from mllib.tune import allocator
 from mllib.tune import (ClusterError, DaskBackend, datafiles, loguniform, random_search,
                         successive_halving)
 from mllib.tune.dask_backend import DataUnreadable, NoWorkers, _run_on_dask
+from mllib.tune.pruning import MedianPruner
 
 # distributed's own sockets may be collected unclosed when a cluster stops or a worker is
 # killed: not mllib's to fix, and nothing else is silenced here.
@@ -95,6 +96,32 @@ def test_killing_every_worker_that_holds_the_data_loses_no_trial(client, tmp_pat
     serial = random_search(SPACE, TRAIN, DEV, trials=8, settings=settings, seed=7)
     assert table(results["dask"]) == table(serial)
     assert all(row["status"] == "ok" for row in serial.trials)
+
+
+def test_a_pruned_search_on_dask_gives_the_serial_table_with_its_workers_killed(client,
+                                                                               tmp_path):
+    settings = {"epochs": 60, "batch_size": 8}
+    pruner = MedianPruner(warmup=3, min_trials=2)
+    out = tmp_path / "search"
+    results = {}
+
+    def search():
+        results["dask"] = random_search(SPACE, TRAIN, DEV, trials=8, settings=settings,
+                                        seed=7, pruner=pruner, backend=client, out=out)
+
+    runner = threading.Thread(target=search)
+    runner.start()
+    journal = out / "trials.jsonl"
+    wait_for_a_trial(journal, runner)
+    for pid in client.run(os.getpid).values():
+        os.kill(pid, signal.SIGKILL)
+    assert journal.read_text().count("\n") < 8  # killed while trials were running
+    runner.join(timeout=300)
+    assert not runner.is_alive()
+    serial = random_search(SPACE, TRAIN, DEV, trials=8, settings=settings, seed=7,
+                           pruner=pruner)
+    assert table(results["dask"]) == table(serial)
+    assert any(row["pruned"] for row in serial.trials)
 
 
 def test_a_scheduler_address_is_a_back_end(client):

@@ -20,6 +20,8 @@ from ..settings import values
 from ..settings.values import MAX_EPOCHS
 from ..tune.backends import usable_cores
 from ..tune.candidates import MAX_TRIALS
+from ..tune.metrics import METRICS
+from ..tune.pruning import EVERY, MIN_TRIALS, WARMUP
 from .errors import CLIError, one_line
 
 # A --config, --settings or --space file: a few hundred bytes of settings; a space of
@@ -309,6 +311,7 @@ def _add_tune(sub):
                      help="epochs of the candidates left in halving's last rung")
     how.add_argument("--factor", type=_argtype(values.positive_real), metavar="F",
                      help="halving keeps the best 1/F of each rung (default: 3)")
+    _add_choosing(how)
     where = tune.add_argument_group("where")
     where.add_argument("--scheduler", default="processes", metavar="processes|serial|tcp://...",
                        help="run trials in local worker processes, one at a time in this "
@@ -323,6 +326,24 @@ def _add_tune(sub):
                        default=1, help="no progress lines (warnings and errors still show)")
     _add_dask(tune)
     tune.set_defaults(handler="tune")
+
+
+def _add_choosing(how):
+    """The flags of what a search chooses by, and of pruning."""
+    how.add_argument("--metric", choices=tuple(METRICS), metavar="NAME",
+                     help="choose by this metric, as an error to minimize: "
+                          f"{', '.join(METRICS)} (default: accuracy for a classifier, r2 for "
+                          "a regressor)")
+    how.add_argument("--pruner", choices=("median",),
+                     help="stop the trials of random or grid search whose dev error is worse "
+                          "than the median of the earlier trials at the same epoch")
+    for flag, low, default, what in (
+            ("--warmup", 0, WARMUP, "epochs before any trial is judged"),
+            ("--every", 1, EVERY, "epochs between two reports of a trial's dev error"),
+            ("--min-trials", 1, MIN_TRIALS, "earlier trials that must have reached an epoch "
+                                            "for a trial to be judged there")):
+        how.add_argument(flag, type=_argtype(lambda v, low=low: values.integer(v, low)),
+                         metavar="N", help=f"--pruner's {what} (default: {default})")
 
 
 def _add_dask(tune):

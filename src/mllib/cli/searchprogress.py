@@ -2,8 +2,9 @@
 
 Before the first trial, one line says where the trials run, or, on a resume,
 how many trials were read back from ``--out`` and the best of them. Then one
-line per finished trial, whose "best" is the best dev error over every trial
-of the search, those read back included. A warning of the search (such as
+line per finished trial (in a pruned search, as it is decided, in trial
+order, with the epochs it ran if it was pruned), whose "best" is the best dev
+error over every trial of the search, those read back included. A warning of the search (such as
 more trials than a space of choices holds) is one ``mllib: warning:`` line.
 After Ctrl-C, the line names the command that goes on: the same command line,
 which resumes from ``--out``.
@@ -69,6 +70,8 @@ class SearchProgress:
                  else f"{self.done} of {self.total} done")
         score = (f"dev error {row['dev_error']:.4f}" if row["status"] == "ok"
                  else f"failed: {row['error']}")
+        if row.get("pruned"):
+            score += f", pruned after {_count(row['epochs'], 'epoch')}"
         best = "none yet" if self.best is None else _best(self.best)
         print(f"mllib: {_name(row)} ({count}): {score}; best {best}", file=sys.stderr,
               flush=True)

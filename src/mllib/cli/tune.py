@@ -4,14 +4,16 @@ Both load, split and encode the data exactly as ``train`` does, with the same
 data flags (declared once, in :mod:`.args`) and settings (``--settings
 FILE.json`` takes the keys of ``train --config``). ``tune`` searches the
 settings of SPACE.json on the training rows, by default in one worker process
-per usable core, chooses by dev error, evaluates the chosen model on the test
+per usable core, chooses by dev error (``--metric``: the error of another
+metric, :mod:`mllib.tune.metrics`), evaluates the chosen model on the test
 rows once, and writes into DIR:
 
 - ``trials.csv``, ``best.json`` (settings, errors, diagnosis, test metrics),
   ``best_model.npz`` and ``preprocessing.json``;
 - ``dev_error_<key>.png`` per searched setting (log axes for log spaces, a
   log(1 − β) axis labelled in β for ``one_minus_loguniform``; for halving,
-  every rung in its own colour), and ``rungs.png`` for halving;
+  every rung in its own colour), ``rungs.png`` for halving, and ``curves.png``
+  (every trial's dev error per epoch, the pruned ones marked) for ``--pruner``;
 - the search's own record (``manifest.json``, with the data flags;
   ``trials.jsonl``, ``models/``), from which the same command resumes after an
   interruption, as the line printed after Ctrl-C says (:mod:`.searchprogress`).
@@ -35,9 +37,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import plots, preprocessing
-from ..tune import (grid_search, learning_curve, random_search, spaces,
+from ..tune import (MedianPruner, grid_search, learning_curve, random_search, spaces,
                     successive_halving)
 from ..tune.backends import DASK_SCHEMES, usable_cores
+from ..tune.metrics import get_metric
 from ..settings import RUN_KEYS, SETTINGS, canonical_key
 from .args import defaults, read_config, read_json_object
 from .cluster import cluster_failures, dask_backend, refuse_dask_flags
@@ -50,6 +53,8 @@ _FULL = tuple(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG")
 
 # The options of how the data is read and split, as train takes them (and --target, --dataset).
 DATA_KEYS = tuple(setting.key for setting in SETTINGS if setting.group == "data")
+# The flags of --pruner median, by MedianPruner's keyword.
+PRUNER_KEYS = ("warmup", "every", "min_trials")
 
 
 def run_tune(args) -> int:
@@ -114,17 +119,22 @@ def _write(result, data, parts, space, out) -> int:
 
 def _search(args, space, train, dev, common):
     """The search the flags ask for, with the ``common`` arguments."""
+    common = {**common, "metric": args.metric}
     if args.halving:
         return successive_halving(space, train, dev, trials=args.trials,
                                   min_epochs=args.min_epochs, max_epochs=args.max_epochs,
                                   factor=args.factor or 3.0, **common)
+    if args.pruner is not None:
+        common["pruner"] = MedianPruner(**{key: getattr(args, key) for key in PRUNER_KEYS
+                                           if getattr(args, key) is not None})
     if args.grid:
         return grid_search(space, train, dev, points=args.points or 3, **common)
     return random_search(space, train, dev, trials=args.trials, **common)
 
 
 def _remove_outputs(out):
-    for name in ("trials.csv", "best.json", "best_model.npz", "rungs.png", preprocessing.FILENAME):
+    for name in ("trials.csv", "best.json", "best_model.npz", "rungs.png", "curves.png",
+                 preprocessing.FILENAME):
         (out / name).unlink(missing_ok=True)
     for picture in out.glob("dev_error_*.png"):
         picture.unlink()
@@ -145,6 +155,17 @@ def _check_mode(args):
         raise CLIError("--min-epochs, --max-epochs and --factor are for --halving")
     if not args.grid and args.points is not None:
         raise CLIError("--points is for --grid")
+    if args.halving and args.pruner is not None:
+        raise CLIError("--pruner is for random and grid search; --halving stops trials at "
+                       "its rungs")
+    given = [f"--{key.replace('_', '-')}" for key in PRUNER_KEYS if getattr(args, key) is not None]
+    if given and args.pruner is None:
+        raise CLIError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for "
+                       "--pruner median")
+    try:
+        get_metric(args.metric)
+    except ImportError as err:
+        raise CLIError(f"--metric {args.metric}: {err}") from None
 
 
 def read_space(path) -> dict:
@@ -248,15 +269,22 @@ def _plots(result, space, out) -> list:
     if result.rungs is not None:
         plots.plot_rungs(result.rungs, out / "rungs.png")
         written.append("rungs.png")
+    if any("curve" in row for row in result.trials):
+        plots.plot_curves(result, out / "curves.png")
+        written.append("curves.png")
     return written
 
 
 def _summary(result, out, pictures) -> str:
     best, diagnosis = result.best, result.diagnosis
     ok = sum(row["status"] == "ok" for row in result.trials)
-    lines = [f"trials   {ok} of {len(result.trials)} ok",
+    pruned = sum(bool(row.get("pruned")) for row in result.trials)
+    error = ("" if result.metric in (None, "accuracy", "r2")
+             else f"  ({get_metric(result.metric).error_name})")
+    lines = [f"trials   {ok} of {len(result.trials)} ok" + (f", {pruned} pruned" if pruned
+                                                           else ""),
              f"best     trial {best['trial']}: {json.dumps(best['params'])}",
-             f"errors   train {best['train_error']:.4f}  dev {best['dev_error']:.4f}",
+             f"errors   train {best['train_error']:.4f}  dev {best['dev_error']:.4f}{error}",
              f"diagnosis {diagnosis.verdict}"]
     lines += [f"  advice: {advice}" for advice in diagnosis.advice]
     if result.test_result is not None:

@@ -6,7 +6,12 @@
   (over epochs), in this process, in local worker processes or on a Dask
   cluster (:class:`DaskBackend`: TLS credentials, a shared data folder), resumable
   from their ``out`` folder, with the same trial table on every back-end
-  (:mod:`.search`, :mod:`.halving`, :mod:`.backends`, :mod:`.dask_backend`).
+  (:mod:`.search`, :mod:`.halving`, :mod:`.backends`, :mod:`.dask_backend`);
+  chosen by any of :mod:`.metrics`' metrics (``metric=``).
+- Pruning of random and grid search (``pruner="median"``, :class:`MedianPruner`):
+  the trials that are plainly losing stop early, decided in trial order, so
+  that the table is still the same on every back-end (:mod:`.pruning`,
+  :mod:`.ordered`).
 - :func:`fit`: the network that a dict of settings describes, trained as a
   trial trains it (:mod:`mllib.settings`).
 - :func:`diagnose`: bias and variance from the train and dev errors, with the
@@ -21,11 +26,13 @@ from ..training.diagnosis import Diagnosis, diagnose
 from .curves import LearningCurve, learning_curve
 from .dask_backend import ClusterError, DaskBackend
 from .halving import successive_halving
+from .pruning import MedianPruner
 from .result import SearchResult
 from .search import grid_search, random_search
 from ..settings import fit
 from .spaces import Space, choice, fixed, loguniform, one_minus_loguniform, randint, uniform
 
-__all__ = ["ClusterError", "DaskBackend", "Diagnosis", "LearningCurve", "SearchResult", "Space",
+__all__ = ["ClusterError", "DaskBackend", "Diagnosis", "LearningCurve", "MedianPruner",
+           "SearchResult", "Space",
            "choice", "diagnose", "fit", "fixed", "grid_search", "learning_curve", "loguniform",
            "one_minus_loguniform", "randint", "random_search", "successive_halving", "uniform"]

@@ -2,11 +2,14 @@
 
 A back-end is opened once per search, with the search's data
 (``with backend.session(train, dev) as run:``), and ``run(tasks, done)`` then
-runs a list of tasks, each ``(candidate, epochs, state)``, calling
-``done(candidate, outcome)`` in this process as each one finishes, in any
-order. Successive halving calls ``run`` once per rung, in one session, so the
+runs an iterable of tasks (:class:`.trial.Task`), calling ``done(candidate,
+outcome)`` in this process as each one finishes, in any order. A back-end
+takes the next task from ``tasks`` only when a worker is free for it, after
+the ``done`` of the tasks finished before: a search whose tasks depend on
+the trials finished so far (pruning, :mod:`.pruning`) gives them from a
+generator. Successive halving calls ``run`` once per rung, in one session, so the
 data is sent once per search, not per rung and never per task. Every trial,
-on every back-end, runs with BLAS on one thread (:func:`.trial.run_trial`), so
+on every back-end, runs with BLAS on one thread (:func:`.trial.run_task`), so
 that the bits do not depend on the back-end, and parallel trials do not
 oversubscribe the cores.
 

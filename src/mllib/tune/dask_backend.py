@@ -206,22 +206,37 @@ class _Session:
         return SchedulerLost(f"lost the Dask scheduler at {self.address}", self.address)
 
     def _run(self, tasks, done):
-        """Run ``tasks``, calling ``done`` with each outcome; cancel the rest on the way out."""
+        """Run ``tasks``, calling ``done`` with each outcome; cancel the rest on the way out.
+
+        A task is taken from ``tasks`` and submitted only when a worker's thread is free
+        for it (see :mod:`.backends`), so that the cluster runs one trial per thread.
+        """
         if self.client.status != "running":      # lost between two rungs of halving
             raise self._lost()
-        futures = {self.client.submit(_run_on_dask, task, self.files, pure=False): task[0]
-                   for task in tasks}
-        pending = set(futures)
+        feed, running = iter(tasks), {}
         try:
-            while pending:
-                finished, pending = self._finished(pending)
-                for future in sorted(finished, key=lambda f: futures[f].trial):
-                    done(futures[future], _outcome(future, futures[future], self._lost))
+            self._submit(feed, running)
+            while running:
+                finished, _ = self._finished(set(running))
+                for future in sorted(finished, key=lambda f: running[f].trial):
+                    candidate = running.pop(future)
+                    done(candidate, _outcome(future, candidate, self._lost))
+                self._submit(feed, running)
         finally:
-            unfinished = [future for future in futures if not future.done()]
+            unfinished = [future for future in running if not future.done()]
             if unfinished and self.client.status == "running":
                 with contextlib.suppress(OSError, TimeoutError, asyncio.TimeoutError):
                     self.client.cancel(unfinished)
+
+    def _submit(self, feed, running):
+        """Submit tasks of ``feed`` until as many run as the cluster has threads (one at
+        least, while workers come back)."""
+        try:
+            threads = sum(self.client.nthreads().values())
+        except OSError:
+            raise self._lost() from None
+        while len(running) < max(1, threads) and (task := next(feed, None)) is not None:
+            running[self.client.submit(_run_on_dask, task, self.files, pure=False)] = task[0]
 
     def _finished(self, pending):
         """``(finished, pending)``, at least one finished; NoWorkers once the scheduler has

@@ -18,8 +18,10 @@ from .backends import get_backend
 from ..settings.values import MAX_EPOCHS
 from .candidates import MAX_TRIALS, check_candidates, normalize, plain, random_candidates
 from .dask_backend import ClusterError
-from .result import SearchResult, best_of
+from .metrics import resolve_metric
+from .result import SearchResult, best_of, own_errors
 from .search import check_data, check_how, open_journal, recorded_rows
+from .trial import Task
 
 MAX_RUNGS = 1_000           # a halving has a handful; each rung trains every survivor
 
@@ -42,17 +44,19 @@ def rung_budgets(min_epochs, max_epochs, factor) -> list:
 
 
 def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, factor=3,
-                       settings=None, seed=0, backend="serial", workers=None, out=None,
-                       restart=False, on_trial=None, on_start=None,
+                       settings=None, seed=0, metric=None, backend="serial", workers=None,
+                       out=None, restart=False, on_trial=None, on_start=None,
                        data_options=None) -> SearchResult:
     """Random candidates from ``space``, trained rung by rung, the best 1/factor going on.
 
     ``result.trials`` holds each trial's row from the last rung it reached
     (with its ``"rung"``), ``result.rungs`` every rung's rows, and
-    ``result.best`` is the best of the last rung. The other parameters are
-    as for :func:`mllib.tune.random_search` (``on_start`` gets the rows of
-    every rung read back, each with its ``"rung"``); ``epochs`` and
-    ``early_stopping`` cannot be set, since the rungs decide the epochs.
+    ``result.best`` is the best of the last rung; the dev errors, by
+    ``metric``, decide who goes on. The other parameters are as for
+    :func:`mllib.tune.random_search` (``on_start`` gets the rows of every
+    rung read back, each with its ``"rung"``; there is no pruner: the rungs
+    stop trials); ``epochs`` and ``early_stopping`` cannot be set, since the
+    rungs decide the epochs.
     """
     trials = check_int("trials", trials, 1, MAX_TRIALS)
     seed = check_int("seed", seed, 0)
@@ -61,7 +65,8 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     factor = check_real("factor", factor, 1.0, low_open=True)
     budgets = rung_budgets(min_epochs, max_epochs, factor)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
-                    on_trial=on_trial, on_start=on_start, data_options=data_options)
+                    on_trial=on_trial, on_start=on_start, data_options=data_options,
+                    metric=metric)
     space, settings = normalize(space, settings)
     for key in ("epochs", "early_stopping"):
         if key in space or key in settings:
@@ -70,11 +75,12 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     train, dev = check_data(train, "train"), check_data(dev, "dev")
     candidates = random_candidates(space, settings, trials, seed)
     check_candidates(candidates, *train)
+    metric = resolve_metric(metric, candidates, train, dev)
     runner = get_backend(backend, workers)
     journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
                            seed=seed, data=(*train, *dev), data_options=how["data_options"],
-                           budgets=budgets, factor=factor)
-    halving = _Rungs(journal, candidates, on_trial)
+                           metric=metric, budgets=budgets, factor=factor)
+    halving = _Rungs(journal, candidates, on_trial, metric)
     if on_start is not None:
         on_start(sorted((dict(row) for row in halving.recorded.values()),
                         key=lambda row: (row["trial"], row["rung"])), len(candidates))
@@ -83,14 +89,16 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
         model = halving.best_model(rungs[-1], states, budgets)
     final = {row["trial"]: row for rung in rungs for row in rung}
     return SearchResult(list(final.values()), model, kind="halving", rungs=rungs,
-                        settings=settings)
+                        settings=settings, metric=metric,
+                        own_errors=own_errors(metric, model, train, dev))
 
 
 class _Rungs:
     """Runs the rungs, reading back from the journal what a stopped run finished."""
 
-    def __init__(self, journal, candidates, on_trial):
+    def __init__(self, journal, candidates, on_trial, metric):
         self.journal, self.candidates, self.on_trial = journal, candidates, on_trial
+        self.metric = metric
         self.recorded = {} if journal is None else recorded_rows(journal, candidates)
         self.run_tasks = None
 
@@ -137,7 +145,7 @@ class _Rungs:
                 # None if it cannot be read back: trained from scratch to this rung's
                 # budget instead, which gives the same bits as continuing would.
                 state = self.journal.model(c.trial, k - 1)
-            tasks.append((c, budget, state))
+            tasks.append(Task(c, budget, state, self.metric))
 
         def done(candidate, outcome):
             row = {**outcome.row, "rung": k}

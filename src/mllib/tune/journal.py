@@ -1,11 +1,12 @@
 """A search's folder: what it searches, and each trial as it finishes, so that it can resume.
 
-``DIR/manifest.json`` records the search: its kind, space, settings, seed
-(and grid points) and a fingerprint of the data, with the search's identity
+``DIR/manifest.json`` records the search: its kind, space, settings, seed,
+metric (and grid points, or the pruner) and a fingerprint of the data, with the search's identity
 (:mod:`.records`). ``DIR/trials.jsonl`` gets one JSON line per finished
 trial, carrying that identity, written and synced as the trial ends, and
 ``DIR/models/trial-N.npz`` the model of each trial that succeeded (in
-successive halving ``trial-N-rung-K.npz``: the state the next rung continues).
+successive halving ``trial-N-rung-K.npz``: the state the next rung continues;
+in a pruned search, a pruned trial's state at the epoch it was stopped at).
 A model file is written, and synced, before its line, so a line never
 points to a model that is not there. Running
 the same search into DIR again reads them back and runs only the trials that
@@ -43,6 +44,7 @@ from .records import (MAX_MANIFEST_BYTES, START_OVER, check_manifest, manifest_t
                       read_rows, search_identity)
 
 MANIFEST, JOURNAL, MODELS = "manifest.json", "trials.jsonl", "models"
+OWN_SCORES = ("accuracy", "r2")     # the metrics of a search that names none
 
 
 def fingerprint(*arrays) -> str:
@@ -167,6 +169,9 @@ def _check_same(old, new, folder):
         # A folder from before data options were recorded: the data's fingerprint, of
         # the prepared arrays, still tells another preparation of the data apart.
         new = {k: v for k, v in new.items() if k != "data_options"}
+    if "metric" not in old and new.get("metric") in OWN_SCORES:
+        # A folder from before metrics were recorded chose by each model's own score.
+        old = {**old, "metric": new["metric"]}
     if isinstance(old.get("settings"), dict) and isinstance(new.get("settings"), dict):
         # A setting added to mllib since the folder was written ran at its default there.
         old = {**old, "settings": {**{k: v for k, v in new["settings"].items()

@@ -43,7 +43,8 @@ import multiprocessing
 import os
 import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent import futures
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import reduction
 from multiprocessing.connection import wait
@@ -87,30 +88,65 @@ class Processes:
                                    initializer=_start_worker, initargs=self._shared)
 
     def _run(self, tasks, done):
-        """Run ``tasks``; when a worker dies (out of memory, say), every unfinished trial
-        runs once more in a new pool, and those it breaks again are recorded as failed."""
+        """Run ``tasks``, one per worker at a time (a task is taken from ``tasks`` only when
+        a worker is free for it, see :mod:`.backends`); when a worker dies (out of memory,
+        say), the trials it interrupted run once more in a new pool, before the rest, and
+        whatever the new pool's breaking interrupts, or has not started, is recorded as
+        failed."""
+        feed = Feed(tasks)
         for attempt in (1, 2):
-            tasks = self._run_until_broken(tasks, done, last=attempt == 2)
-            if not tasks:
+            if not self._run_until_broken(feed, done, last=attempt == 2):
                 return
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = self._new_pool()
 
-    def _run_until_broken(self, tasks, done, last):
-        futures = {self._pool.submit(_run_in_worker, task): task for task in tasks}
-        unfinished = []
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                outcome = future.result()
-            except BrokenProcessPool:
-                if not last:
-                    unfinished.append(task)
-                    continue
-                outcome = Outcome(failed_row(task[0], "BrokenProcessPool: a worker process "
-                                             "died while this trial ran, twice"))
-            done(task[0], outcome)
-        return sorted(unfinished, key=lambda task: task[0].trial)
+    def _run_until_broken(self, feed, done, last) -> bool:
+        """Whether the pool broke (not on the ``last`` attempt): then the trials it
+        interrupted are back at the front of ``feed``."""
+        running, broken = {}, False
+        while True:
+            while not broken and len(running) < self.workers and (task := feed.next()) is not None:
+                try:
+                    running[self._pool.submit(_run_in_worker, task)] = task
+                except BrokenProcessPool:     # the last attempt's pool broke: fail the rest
+                    done(task[0], _broken(task))
+            if not running:
+                return broken
+            finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: running[f][0].trial):
+                task = running.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    if not last:
+                        feed.again(task)
+                        broken = True
+                        continue
+                    outcome = _broken(task)
+                done(task[0], outcome)
+
+
+def _broken(task):
+    return Outcome(failed_row(task[0], "BrokenProcessPool: a worker process died while this "
+                              "trial ran, twice"))
+
+
+class Feed:
+    """The tasks of one ``run``, taken one at a time; those given back (:meth:`again`) come
+    first, in trial order."""
+
+    def __init__(self, tasks):
+        self.tasks, self.returned = iter(tasks), []
+
+    def next(self):
+        """The next task; None when there is none left."""
+        if self.returned:
+            return self.returned.pop(0)
+        return next(self.tasks, None)
+
+    def again(self, task):
+        self.returned.append(task)
+        self.returned.sort(key=lambda t: t[0].trial)
 
 
 def _share(pair, files):

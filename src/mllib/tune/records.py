@@ -2,8 +2,8 @@
 identity that ties a row to its search.
 
 A search's identity is the SHA-256 of its manifest (kind, space, settings,
-seed, the data's fingerprint and options, grid points or halving budgets;
-not the mllib version), as canonical JSON. The manifest records it as
+seed, the data's fingerprint and options, the metric, grid points, halving
+budgets or the pruner; not the mllib version), as canonical JSON. The manifest records it as
 ``"search"`` when the search starts, and keeps it when a later mllib resumes
 the search (with a setting added since, say); every journal row carries it.
 Rows of another identity are refused, never adopted, so that a journal whose
@@ -38,7 +38,7 @@ START_OVER = ("use another folder, or restart to start over in this one (restart
 _IDENTITY = re.compile(r"[0-9a-f]{64}")
 _MANIFEST = {"kind": str, "space": dict, "settings": dict, "seed": int, "data": str}
 _OPTIONAL = {"data_options": dict, "mllib_version": str, "points": int, "budgets": list,
-             "factor": (int, float), "search": str}
+             "factor": (int, float), "search": str, "metric": str, "pruner": dict}
 _SCORES = ("train_error", "dev_error", "train_cost", "dev_cost")
 _ABSENT = object()
 
@@ -121,6 +121,22 @@ def _check_fields(row):
         _real(row, key, required=ok or key == "seconds")
     if ok or row.get("epochs") is not None:
         _whole(row, "epochs")
+    if "pruned" in row and not isinstance(row["pruned"], bool):
+        raise ValueError(f"'pruned' is {_shown(row['pruned'])}, not true or false")
+    if "curve" in row:
+        _check_curve(row["curve"])
+
+
+def _check_curve(curve):
+    """A pruned search's curve: ``[[epoch, error], ...]``, epochs whole and increasing."""
+    last = 0
+    for point in curve if isinstance(curve, list) else [None]:
+        if not (isinstance(point, list) and len(point) == 2 and type(point[0]) is int
+                and point[0] > last and type(point[1]) in (int, float)
+                and math.isfinite(point[1])):
+            raise ValueError(f"'curve' holds {_shown(point)}, not [epoch, error] with the "
+                             "epochs whole and increasing and the error a finite number")
+        last = point[0]
 
 
 def _whole(row, key):

@@ -15,9 +15,10 @@ from pathlib import Path
 from ..io import loads_model, write_atomically
 from ..optim import single_threaded
 from ..training.diagnosis import diagnose
+from .metrics import METRICS, own_metric
 
-COLUMNS = ("trial", "rung", "status", "train_error", "dev_error", "train_cost", "dev_cost",
-           "epochs", "seed", "seconds", "error")
+COLUMNS = ("trial", "rung", "status", "pruned", "train_error", "dev_error", "train_cost",
+           "dev_cost", "epochs", "metric", "seed", "seconds", "error")
 
 
 class SearchResult:
@@ -29,18 +30,26 @@ class SearchResult:
         One row per trial: ``trial``, ``params``, ``seed``, ``status`` ("ok" or
         "failed"), ``error`` (a failure's reason), ``train_error``,
         ``dev_error``, ``train_cost``, ``dev_cost``, ``epochs`` and
-        ``seconds``. An error is 1 − accuracy, or 1 − R² for a regressor.
+        ``seconds``. An error is the search's metric turned into an error
+        (:mod:`mllib.tune.metrics`): by default 1 − accuracy, or 1 − R² for a
+        regressor. A pruned search's rows also have ``pruned`` and ``curve``
+        (:mod:`mllib.tune.pruning`).
     best : dict or None
-        The ok trial with the lowest dev error; None if every trial failed.
+        The ok trial with the lowest dev error, of those not pruned; None if every
+        trial failed.
+    metric : str or None
+        The name of the metric; None for a search of classifiers and regressors
+        together, where each trial's error is its own model's.
     test_result : dict or None
         What :meth:`test` measured.
     """
 
     def __init__(self, trials, best_model: bytes | None, *, kind="random", rungs=None,
-                 settings=None):
+                 settings=None, metric=None, own_errors=None):
         self.trials = sorted(trials, key=lambda row: row["trial"])
-        self.kind = kind
+        self.kind, self.metric = kind, metric
         self.settings = dict(settings or {})
+        self._own_errors = own_errors
         self.rungs = rungs
         self.best = best_of(self.trials if rungs is None else rungs[-1])
         self._best_model = best_model
@@ -58,40 +67,69 @@ class SearchResult:
 
     @property
     def diagnosis(self):
-        """The best trial's bias and variance (:func:`mllib.tune.diagnose`); a regressor's
-        errors are 1 − R², which may exceed 1."""
+        """The best trial's bias and variance (:func:`mllib.tune.diagnose`).
+
+        The notes read errors as fractions against a tolerance of a few points.
+        The search's own errors are read when they are such fractions (1 −
+        accuracy, balanced accuracy, macro F1 or ROC AUC), or 1 − R², which may
+        exceed 1 (``regression=True``). Log-loss, RMSE and MAE are not: their
+        scale is the data's (nats, the target's units), so a fixed tolerance
+        would read noise as a verdict; for those the diagnosis reads the best
+        model's 1 − accuracy (or 1 − R²) on the training and dev sets, which the
+        search measured at its end. :attr:`diagnosed_error` says which.
+        """
         if self.best is None:
             raise ValueError("every trial failed; there is nothing to diagnose")
-        return diagnose(self.best["train_error"], self.best["dev_error"],
-                        regression=self.best_model.score_name == "r2")
+        errors = (self.best["train_error"], self.best["dev_error"])
+        if not self._reads_own_errors():
+            errors = self._own_errors
+        return diagnose(*errors, regression=self.best_model.score_name == "r2")
+
+    @property
+    def diagnosed_error(self) -> str:
+        """The error that :attr:`diagnosis` reads, such as ``"1 - accuracy"``."""
+        metric = METRICS[self.metric] if self._reads_own_errors() else None
+        return (metric or own_metric(self.best_model)).error_name
+
+    def _reads_own_errors(self) -> bool:
+        metric = METRICS.get(self.metric)
+        return metric is None or metric.fraction or metric.name == "r2"
 
     def test(self, X_test, y_test) -> dict:
         """Evaluate the best model on the test set, once (notes §5, step vi).
 
-        Returns and records ``{"cost", "accuracy" or "r2", "error", "n"}``. A
-        second call warns: choosing by test results leaks the test set. Like
-        the trials, it runs with BLAS on one thread, so that its bits do not
-        depend on the process's thread count.
+        Returns and records ``{"cost", "accuracy" or "r2", "error", "n"}``, the
+        error by the search's metric, and the metric itself under its name when
+        it is another. A second call warns: choosing by test results leaks the
+        test set. Like the trials, it runs with BLAS on one thread, so that its
+        bits do not depend on the process's thread count.
         """
         if self.test_result is not None:
             warnings.warn("the test set has been used already: the notes' protocol evaluates "
                           "the chosen model on it once (step vi)", UserWarning, stacklevel=2)
+        model = self.best_model
+        metric = own_metric(model) if self.metric is None else METRICS[self.metric]
         with single_threaded():
-            logs = self.best_model.evaluate(X_test, y_test)
-        logs = {k: float(v) for k, v in logs.items()}
-        error = 1.0 - logs[self.best_model.score_name]
-        self.test_result = {**logs, "error": error, "n": int(len(X_test))}
+            logs = {k: float(v) for k, v in model.evaluate(X_test, y_test).items()}
+            score = metric.score(model, X_test, y_test, logs)
+        self.test_result = {**logs, metric.name: score, "error": metric.error_of(score),
+                            "n": int(len(X_test))}
         return dict(self.test_result)
 
     def table(self):
         """The trials as a pandas DataFrame: ``param_<key>`` per searched key, then the scores
-        (``rung`` for successive halving only)."""
+        (``rung`` for successive halving only, ``pruned`` for a pruned search only), the
+        ``metric`` whose error they are, the seed and time. A trial's epochs are those it
+        ran: a pruned trial's, up to where it was stopped."""
         import pandas as pd
 
         keys = sorted({k for row in self.trials for k in row["params"]})
-        columns = [c for c in COLUMNS if c != "rung" or self.rungs is not None]
+        pruned = any("pruned" in row for row in self.trials)
+        columns = [c for c in COLUMNS if (c != "rung" or self.rungs is not None)
+                   and (c != "pruned" or pruned)]
         records = [{**{f"param_{k}": _cell(row["params"].get(k)) for k in keys},
-                    **{c: row.get(c) for c in columns}} for row in self.trials]
+                    **{c: row.get(c) for c in columns}, "metric": self.metric}
+                   for row in self.trials]
         return pd.DataFrame.from_records(records,
                                          columns=[*(f"param_{k}" for k in keys), *columns])
 
@@ -112,7 +150,8 @@ class SearchResult:
         files = {"trials": folder / "trials.csv", "best": folder / "best.json"}
         _write(files["trials"], self.table().to_csv(index=False))
         best = None if self.best is None else {
-            **self.best, "settings": self.best_settings, "diagnosis": self.diagnosis.to_dict(),
+            **self.best, "settings": self.best_settings, "metric": self.metric,
+            "diagnosis": {**self.diagnosis.to_dict(), "error": self.diagnosed_error},
             "test": self.test_result}
         _write(files["best"], json.dumps(best, indent=2, sort_keys=True))
         if self.best is not None:
@@ -122,9 +161,21 @@ class SearchResult:
 
 
 def best_of(rows):
-    """The ok row with the lowest dev error, ties to the lower trial number; or None."""
-    ok = [row for row in rows if row["status"] == "ok"]
+    """The ok row with the lowest dev error, ties to the lower trial number, of those not
+    pruned (a pruned trial's model is not what its settings train); or None."""
+    ok = [row for row in rows if row["status"] == "ok" and not row.get("pruned")]
     return min(ok, key=lambda row: (row["dev_error"], row["trial"])) if ok else None
+
+
+def own_errors(metric, model_bytes, train, dev):
+    """The best model's own errors (1 − accuracy or 1 − R²) on ``train`` and ``dev`` when the
+    search's ``metric`` is one whose errors the diagnosis does not read; else None."""
+    chosen = METRICS.get(metric)
+    if model_bytes is None or chosen is None or chosen.fraction or chosen.name == "r2":
+        return None
+    model = loads_model(model_bytes)
+    with single_threaded():
+        return tuple(own_metric(model).error(model, X, y) for X, y in (train, dev))
 
 
 def _write(path, text):

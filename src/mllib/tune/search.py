@@ -23,20 +23,24 @@ from __future__ import annotations
 from .._interrupts import HeldInterrupts
 from .._validation import check_int
 from .._version import __version__
-from ..settings import defaults, parse
+from ..settings import defaults, parse, resolve
 from ..training.rows.inputs import check_X, rows_of
 from .backends import get_backend
 from .candidates import (MAX_TRIALS, check_candidates, grid_candidates, normalize, plain,
                          random_candidates)
 from .dask_backend import ClusterError
 from .journal import Journal, fingerprint
-from .result import SearchResult, best_of
+from .metrics import get_metric, resolve_metric
+from .ordered import InOrder, decided
+from .pruning import as_pruner
+from .result import SearchResult, best_of, own_errors
 from .spaces import loguniform  # noqa: F401 - used by the module's example
+from .trial import Task
 
 
-def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="serial",
-                  workers=None, out=None, restart=False, on_trial=None, on_start=None,
-                  data_options=None) -> SearchResult:
+def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=None,
+                  pruner=None, backend="serial", workers=None, out=None, restart=False,
+                  on_trial=None, on_start=None, data_options=None) -> SearchResult:
     """Try ``trials`` candidates drawn at random from ``space`` (notes §8).
 
     Parameters
@@ -53,6 +57,18 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
         Fixed settings for every trial; the rest take their defaults.
     seed : int
         Fixes every candidate and every trial's own seed.
+    metric : str, optional
+        What the dev error measures (:mod:`mllib.tune.metrics`): for classifiers
+        "accuracy", "balanced_accuracy", "f1_macro", "roc_auc" or "log_loss", for
+        regressors "r2", "rmse" or "mae", each turned into an error to minimize
+        (1 − accuracy, log-loss, RMSE, ...). Default: 1 − accuracy, or 1 − R².
+    pruner : "median" or MedianPruner, optional
+        Stop the trials that are plainly losing (:mod:`mllib.tune.pruning`): each
+        reports its dev error every ``every`` epochs, and after ``warmup`` epochs
+        a trial worse than the median of the earlier trials at the same epoch is
+        stopped, its row and model those of that epoch (``"pruned": True``, its
+        ``"curve"`` the errors it reported). Decided in trial order, so the table is
+        the same on every back-end. Not with ``early_stopping``.
     backend : "serial", "processes", a DaskBackend, a dask.distributed.Client or a scheduler address
         Where the trials run (:mod:`mllib.tune.backends`); the table is the same. A Dask
         cluster that is lost, or has no worker, raises ClusterError, which says how many
@@ -65,7 +81,8 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
         Clear ``out`` of another search's trials instead of refusing it.
     on_trial : callable, optional
         Called in this process with each trial's row as the trial finishes
-        (for progress reports), not for the rows read back from ``out``.
+        (for progress reports; with a pruner, as it is decided, in trial order),
+        not for the rows read back from ``out``.
     on_start : callable, optional
         Called once in this process before any trial runs, as ``on_start(rows,
         total)``: the rows read back from ``out`` (empty for a new search), in
@@ -79,15 +96,16 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, backend="
     trials = check_int("trials", trials, 1, MAX_TRIALS)
     seed = check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
-                    on_trial=on_trial, on_start=on_start, data_options=data_options)
+                    on_trial=on_trial, on_start=on_start, data_options=data_options,
+                    metric=metric, pruner=pruner)
     space, settings = normalize(space, settings)
     candidates = random_candidates(space, settings, trials, seed)
     return _search("random", candidates, space, settings, seed, train, dev, how)
 
 
-def grid_search(space, train, dev, *, points=3, settings=None, seed=0, backend="serial",
-                workers=None, out=None, restart=False, on_trial=None, on_start=None,
-                data_options=None) -> SearchResult:
+def grid_search(space, train, dev, *, points=3, settings=None, seed=0, metric=None,
+                pruner=None, backend="serial", workers=None, out=None, restart=False,
+                on_trial=None, on_start=None, data_options=None) -> SearchResult:
     """Try every combination of ``points`` values per searched setting, on its own scale.
 
     A choice contributes its options, a fixed value itself; the other
@@ -95,7 +113,8 @@ def grid_search(space, train, dev, *, points=3, settings=None, seed=0, backend="
     """
     points, seed = check_int("points", points, 1, MAX_TRIALS), check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
-                    on_trial=on_trial, on_start=on_start, data_options=data_options)
+                    on_trial=on_trial, on_start=on_start, data_options=data_options,
+                    metric=metric, pruner=pruner)
     space, settings = normalize(space, settings)
     candidates = grid_candidates(space, settings, points, seed)
     return _search("grid", candidates, space, settings, seed, train, dev, how, points=points)
@@ -104,40 +123,66 @@ def grid_search(space, train, dev, *, points=3, settings=None, seed=0, backend="
 def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -> SearchResult:
     train, dev = check_data(train, "train"), check_data(dev, "dev")
     check_candidates(candidates, *train)
+    metric = resolve_metric(how["metric"], candidates, train, dev)
+    pruner = how["pruner"]
+    if pruner is not None:
+        check_prunable(candidates)
+        extra["pruner"] = pruner.to_json()
     runner = get_backend(how["backend"], how["workers"])
     journal = open_journal(how["out"], how["restart"], kind=kind, space=space,
                            settings=settings, seed=seed, data=(*train, *dev),
-                           data_options=how["data_options"], **extra)
+                           data_options=how["data_options"], metric=metric, **extra)
     rows = {} if journal is None else {
-        t: row for (_, t), row in recorded_rows(journal, candidates).items()}
+        t: row for (_, t), row in recorded_rows(journal, candidates).items()
+        if pruner is None or decided(row)}
     best = _BestModel(journal, rows)
     if how["on_start"] is not None:
         how["on_start"]([dict(rows[t]) for t in sorted(rows)], len(candidates))
 
-    def done(candidate, outcome):
+    def record(row, model):
         with HeldInterrupts():    # Ctrl-C: after the trial is both recorded and reported
-            rows[candidate.trial] = outcome.row
+            rows[row["trial"]] = row
             if journal is not None:
-                journal.record(plain(outcome.row), outcome.model)
-            best.offer(outcome.row, outcome.model)
+                journal.record(plain(row), model)
+            best.offer(row, model)
             if how["on_trial"] is not None:
-                how["on_trial"](dict(outcome.row))
+                how["on_trial"](dict(row))
 
-    tasks = [(c, None, None) for c in candidates if c.trial not in rows]
-    if tasks:
+    def done(candidate, outcome):
+        record(outcome.row, outcome.model)
+
+    if pruner is None:
+        tasks = [Task(c, metric=metric) for c in candidates if c.trial not in rows]
+    else:                       # decided, and recorded, in trial order
+        order = InOrder(pruner, candidates, rows, record, metric)
+        tasks, done = order.tasks(), order.done
+    if len(rows) < len(candidates):
         try:
             with runner.session(train, dev) as run:
                 run(tasks, done)
         except ClusterError as err:
             raise err.resumable(f"{len(rows)} of {len(candidates)} trials", how["out"]) from None
-    return SearchResult(list(rows.values()), best.bytes(), kind=kind, settings=settings)
+    return SearchResult(list(rows.values()), best.bytes(), kind=kind, settings=settings,
+                        metric=metric, own_errors=own_errors(metric, best.bytes(), train, dev))
+
+
+def check_prunable(candidates) -> None:
+    """ValueError for a candidate with early stopping, which a pruner would stop
+    in its own way."""
+    for c in candidates:
+        if resolve(c.settings)["early_stopping"] is not None:
+            raise ValueError(f"trial {c.trial} {c.params} sets early_stopping, which cannot be "
+                             "combined with a pruner: the pruner stops the trials that are "
+                             "losing; leave early_stopping out, or pruner=None")
 
 
 def check_how(**how) -> dict:
-    """The arguments of where and how a search runs, with its callbacks and data options
-    checked (the back-end is checked when it is opened)."""
+    """The arguments of where and how a search runs, with its callbacks, data options and
+    metric checked (the back-end is checked when it is opened)."""
     for name in ("on_trial", "on_start"):
         check_callable(name, how[name])
+    get_metric(how["metric"])       # a known name, with scikit-learn if it needs it
+    how["pruner"] = as_pruner(how.get("pruner"))
     options = how["data_options"]
     if options is not None:
         if not isinstance(options, dict):
@@ -150,16 +195,17 @@ def check_how(**how) -> dict:
 
 
 def open_journal(out, restart, *, kind, space, settings, seed, data, data_options=None,
-                 **extra):
+                 metric=None, **extra):
     """The :class:`Journal` of ``out`` for this search, or None without ``out``; the
-    data options are recorded when given."""
+    data options and the metric's name are recorded when given."""
     if out is None:
         return None
     manifest = {"kind": kind, "space": {k: s.to_json() for k, s in sorted(space.items())},
                 "settings": settings_on_record(settings, space), "seed": seed,
                 "data": fingerprint(*data), "mllib_version": __version__, **extra}
-    if data_options is not None:
-        manifest["data_options"] = data_options
+    for key, value in (("data_options", data_options), ("metric", metric)):
+        if value is not None:
+            manifest[key] = value
     return Journal(out, plain(manifest), restart=restart)
 
 

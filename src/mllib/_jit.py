@@ -45,9 +45,10 @@ import warnings
 
 ENVIRONMENT = "MLLIB_KERNELS"
 CHOICES = ("auto", "numba", "numpy")
-#: The smallest model, in parameters, for which ``auto`` uses the kernels: a 784-64-10
-#: network has 50,890 (bench/RESULTS.md has the measurements behind it).
-MIN_PARAMETERS = 50_000
+#: The smallest model, in parameters, for which ``auto`` uses the kernels (a 784-128-10
+#: network has 101,770): there ten epochs of 60,000 rows in batches of 128 repay the
+#: process's cost of the kernels (bench/RESULTS.md has the measurements).
+MIN_PARAMETERS = 100_000
 DTYPES = ("float32", "float64")
 
 # The C library's floating-point exception bits (<fenv.h>), which the optimizer
@@ -143,7 +144,7 @@ def _no_cache(error) -> None:
 
 def call(module, name: str, *args):
     """``module.<name>(*args)``, or None if the kernel could not be compiled: then the
-    NumPy path is used from now on, after one warning.
+    NumPy path is used from now on, after one warning. (No kernel returns None.)
 
     A kernel is compiled at its first call for each dtype, before it touches any
     array, so a kernel that fails has changed nothing. A cache that cannot be

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import call
 from . import fast
 
 
@@ -45,6 +46,14 @@ class Activation:
     def forward_into(self, z: np.ndarray) -> np.ndarray:
         """``forward(z)``, possibly written over ``z``, which the caller never reads again."""
         return self.forward(z)
+
+    def forward_biased_into(self, z: np.ndarray, b: np.ndarray, kernels=None) -> np.ndarray:
+        """``forward_into(z)`` after ``z += b``, the bias row added in place: the bits of a
+        Dense layer's bias and then this activation. ``kernels``, the module
+        :mod:`mllib.nn._kernels` when the model uses the compiled kernels, lets ReLU and
+        leaky ReLU do both in one pass."""
+        z += b
+        return self.forward_into(z)
 
     def backward(self, a: np.ndarray, delta: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -133,6 +142,11 @@ class ReLU(Activation):
     def forward_into(self, z):
         return fast.relu(z, out=z)
 
+    def forward_biased_into(self, z, b, kernels=None):
+        if _compiled(kernels, "bias_relu", z, b):
+            return z
+        return super().forward_biased_into(z, b)
+
     def backward(self, a, delta):
         return delta * (a > 0)
 
@@ -162,6 +176,11 @@ class LeakyReLU(Activation):
     def forward_into(self, z):
         with np.errstate(under="ignore"):
             return np.maximum(z, self.beta * z, out=z)
+
+    def forward_biased_into(self, z, b, kernels=None):
+        if _compiled(kernels, "bias_leaky_relu", z, b, z.dtype.type(self.beta)):
+            return z
+        return super().forward_biased_into(z, b)
 
     def backward(self, a, delta):
         slope = np.where(a > 0, 1.0, self.beta).astype(delta.dtype, copy=False)
@@ -249,6 +268,14 @@ class Exp(Activation):
     def backward(self, a, delta):
         with np.errstate(over="ignore", under="ignore"):   # as forward: ±∞ or 0 is right
             return delta * a
+
+
+def _compiled(kernels, name, z, b, *scalars) -> bool:
+    """Whether ``kernels.<name>(z, b, *scalars)`` (:mod:`mllib.nn._kernels`) ran: only on a
+    2-D C-ordered z with a bias of its dtype, and None for kernels means NumPy."""
+    if kernels is None or z.ndim != 2 or not z.flags.c_contiguous or b.dtype != z.dtype:
+        return False
+    return call(kernels, name, z, b, *scalars) is not None
 
 
 ACTIVATIONS = {

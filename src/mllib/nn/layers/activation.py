@@ -27,6 +27,12 @@ class ActivationLayer(Layer):
         self._a = None
         return self.activation.forward_into(x)
 
+    def forward_owned_biased(self, z, b, kernels=None):
+        """:meth:`forward_owned` of ``z + b``, the bias added in place (a Dense layer's, see
+        :meth:`Dense.forward_activated <mllib.nn.layers.Dense.forward_activated>`)."""
+        self._a = None
+        return self.activation.forward_biased_into(z, b, kernels)
+
     def backward(self, delta):
         return self.activation.backward(self._a, delta)
 

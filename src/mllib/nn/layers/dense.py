@@ -65,6 +65,18 @@ class Dense(Layer):
             z += self.params["b"]
         return z
 
+    def forward_activated(self, x, activation_layer, kernels=None):
+        """Inference: ``activation_layer.forward_owned(self.forward(x))``, with its bits.
+
+        The bias is left to the activation, which adds it in the same pass as it
+        applies g when ``kernels`` (:mod:`mllib.nn._kernels`) has a kernel for g.
+        """
+        self._x = x
+        z = x @ self.params["W"].T
+        if not self.bias:
+            return activation_layer.forward_owned(z)
+        return activation_layer.forward_owned_biased(z, self.params["b"], kernels)
+
     def backward(self, delta):
         self.backward_params(delta)
         return delta @ self.params["W"]           # ∂J/∂X = δ W

@@ -36,9 +36,7 @@ instead, with one warning. The warnings are :class:`KernelWarning`.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
-import platform
 import sys
 import threading
 import warnings
@@ -56,9 +54,9 @@ DTYPES = ("float32", "float64")
 _FLAGS = {"x86_64": {"invalid": 0x01, "divide": 0x04, "over": 0x08, "under": 0x10},
           "aarch64": {"invalid": 0x01, "divide": 0x02, "over": 0x04, "under": 0x08}}
 _MACHINES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}
-FLAGS = _FLAGS.get(_MACHINES.get(platform.machine().lower(), ""), {})
-if sys.platform == "win32":   # another <fenv.h>, and fetestexcept in another library
-    FLAGS = {}
+# POSIX systems only: Windows has another <fenv.h>, and fetestexcept in another library.
+MACHINE = os.uname().machine.lower() if hasattr(os, "uname") else sys.platform
+FLAGS = _FLAGS.get(_MACHINES.get(MACHINE, ""), {})
 
 
 class KernelWarning(RuntimeWarning):
@@ -215,16 +213,18 @@ def describe() -> str:
     except ValueError as error:
         return f"kernels: {error}"
     if chosen == "numpy":
-        return f"kernels: numpy ({ENVIRONMENT}=numpy)"
+        return f"kernels: numpy, by {ENVIRONMENT}=numpy"
     if not FLAGS:
-        return f"kernels: numpy (none for {platform.machine()} {sys.platform})"
+        return f"kernels: numpy, none for {MACHINE}"
     if _STATE["broken"]:
-        return "kernels: numpy (numba failed, see the warning)"
+        return "kernels: numpy, numba failed (see its warning)"
+    import importlib.util
+
     try:
         found = importlib.util.find_spec("numba") is not None
     except (ImportError, ValueError):
         found = False
     if not found:
-        return "kernels: numpy (numba is not installed: pip install mllib[fast])"
+        return "kernels: numpy, numba is not installed (mllib[fast])"
     size = "any model" if chosen == "numba" else f"models of {MIN_PARAMETERS:,}+ parameters"
-    return f"kernels: numba for {size}"
+    return f"kernels: numba, for {size}"

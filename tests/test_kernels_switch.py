@@ -155,7 +155,8 @@ CHILD = textwrap.dedent("""
     print(json.dumps({{"warnings": [str(w.category.__name__) + ": " + str(w.message)
                                     for w in caught],
                       "theta": digest.hexdigest(), "describe": _jit.describe(),
-                      "kernels": "mllib.optim._kernels" in sys.modules}}))
+                      "kernels": "mllib.optim._kernels" in sys.modules,
+                      "numba": "numba" in sys.modules}}))
 """)
 
 
@@ -171,6 +172,14 @@ def child(mode, *, prelude="", size=1000, extra_env=None, path=()):
 @pytest.fixture(scope="module")
 def numpy_theta():
     return child("numpy")["theta"]
+
+
+def test_a_small_model_never_imports_numba(numpy_theta):
+    # Below MIN_PARAMETERS, auto costs a process nothing: numba is not even imported.
+    seen = child("auto")
+    assert not seen["numba"] and not seen["kernels"] and seen["warnings"] == []
+    assert seen["theta"] == numpy_theta
+    assert child("numba")["theta"] == numpy_theta
 
 
 def test_numba_that_fails_to_import_means_numpy_with_one_warning(tmp_path, numpy_theta):

@@ -20,10 +20,10 @@ the environment variable ``MLLIB_KERNELS``:
   :data:`MIN_PARAMETERS` parameters.
 
 Below that size the kernels cannot repay what they cost a process once:
-``import numba`` (about 0.25 s), and loading the cached kernels at their first
-call (about 0.35 s; compiling them the first time ever, about 1 s), which a short
-CLI run or each worker of a search would pay. The kernels are for float32 and
-float64 arrays; other dtypes take the NumPy path.
+``import numba``, and loading the cached kernels at their first call (compiling
+them, the first time ever), which a short CLI run or each worker of a search would
+pay (bench/RESULTS.md has the figures). The kernels are for float32 and float64
+arrays; other dtypes take the NumPy path.
 
 Nothing here is an error. numba not installed: the NumPy path, silently under
 ``auto`` (the extra is optional), with one warning if ``numba`` was asked for.
@@ -57,6 +57,10 @@ _MACHINES = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64
 # POSIX systems only: Windows has another <fenv.h>, and fetestexcept in another library.
 MACHINE = os.uname().machine.lower() if hasattr(os, "uname") else sys.platform
 FLAGS = _FLAGS.get(_MACHINES.get(MACHINE, ""), {})
+
+
+#: numba's options for every kernel: serial, IEEE arithmetic as written, x/0 as NumPy does.
+OPTIONS = {"error_model": "numpy", "fastmath": False, "parallel": False}
 
 
 class KernelWarning(RuntimeWarning):
@@ -124,13 +128,12 @@ def njit(function):
     it is writable."""
     import numba
 
-    options = {"error_model": "numpy", "fastmath": False, "parallel": False}
     if _STATE["cache"]:
         try:
-            return numba.njit(cache=True, **options)(function)
+            return numba.njit(cache=True, **OPTIONS)(function)
         except RuntimeError as error:   # "cannot cache function ...: no locator available"
             _no_cache(error)
-    return numba.njit(cache=False, **options)(function)
+    return numba.njit(cache=False, **OPTIONS)(function)
 
 
 def _no_cache(error) -> None:

@@ -1,4 +1,4 @@
-"""Wrong twins of the optimizers' kernels, which tests/optim/test_kernels.py must catch.
+"""Wrong twins of the optimizers' kernels, which tests/optim/test_step_kernels.py must catch.
 
 Each is :mod:`mllib.optim._kernels`'s kernel with one change, compiled as the
 kernels are (serial, no fastmath, NumPy's error model, cached).

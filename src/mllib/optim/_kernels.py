@@ -10,8 +10,7 @@ product in its scratch buffer and uses it twice (Nesterov's (1 − β1) g), the
 kernel keeps it in a variable: the same rounded value.
 
 One pass, where NumPy makes a dozen over the whole buffers, each leaving its
-result in memory for the next: on 235k float32 parameters Adam's step takes a
-fifth of the time (bench/RESULTS.md).
+result in memory for the next (bench/RESULTS.md has the figures).
 
 Tiny moments, as :meth:`Optimizer.step <mllib.optim.base.Optimizer.step>`
 handles them on the NumPy path (see :mod:`mllib.optim.base`): a kernel clears the

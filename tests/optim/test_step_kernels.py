@@ -12,11 +12,14 @@ do: a multiply-add contracted into one rounding, an operation order changed, the
 flush of tiny moments left out.
 """
 
+import re
+
 import numpy as np
 import pytest
 
 numba = pytest.importorskip("numba", reason="the mllib[fast] extra (installed by mllib[test])")
 
+from mllib import _jit  # noqa: E402
 from mllib.optim import Adam, GradientDescent, Momentum, ParameterSet, RMSProp  # noqa: E402
 from mllib.optim import _kernels  # noqa: E402
 
@@ -92,6 +95,24 @@ def test_the_kernel_runs_in_numba_mode_and_not_in_numpy_mode(monkeypatch):
     start = np.random.default_rng(0).standard_normal(N)
     assert untouched["theta"].tobytes() == start.tobytes()
     assert moved["theta"].tobytes() != start.tobytes()
+
+
+FMA = re.compile(r"\bv?f(?:n)?m(?:add|sub)\w*", re.I)   # x86's fused multiply-adds
+
+
+@pytest.mark.skipif(_jit.MACHINE != "x86_64", reason="reads x86-64 assembly")
+@pytest.mark.parametrize("name", ["adam_step", "nesterov_step"])
+def test_the_kernels_are_compiled_without_fused_multiply_adds(name):
+    # Compiled again, uncached, with the kernels' own options (numba shows no cached code).
+    source = getattr(_kernels, name).py_func
+    ours = numba.njit(cache=False, **_jit.OPTIONS)(source)
+    contracted = _contracted(getattr(_kernels, name))
+    arrays = {"adam_step": 4, "nesterov_step": 3}[name]     # θ, g and the state
+    scalars = source.__code__.co_argcount - arrays
+    for kernel in (ours, contracted):
+        kernel(*(np.zeros(8) for _ in range(arrays)), *(0.5 for _ in range(scalars)))
+    assert not FMA.search(ours.inspect_asm(ours.signatures[0]))
+    assert FMA.search(contracted.inspect_asm(contracted.signatures[0]))   # the check sees them
 
 
 # -- mutants: each must make the comparison fail -----------------------------------

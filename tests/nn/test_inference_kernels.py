@@ -1,11 +1,11 @@
-"""Inference's and training's compiled kernels (mllib[fast]) give the NumPy path's bits (issue 20).
+"""The layers' compiled kernels (mllib[fast]) give the NumPy path's bits (issue 20).
 
 Both paths run in one process, ``MLLIB_KERNELS=numpy`` (the reference) and
 ``MLLIB_KERNELS=numba`` (the kernels, whatever the model's size), and every result
-is compared bit for bit: the fused bias and activation on special values, a
-network's predictions for every activation and dtype, and whole training epochs
-with dropout and batch norm, down to the optimizer's state and the running
-statistics.
+is compared bit for bit: the fused bias and activation and the activations' backward
+on special values, a network's predictions for every activation and dtype, and whole
+training epochs with dropout and batch norm, down to the optimizer's state and the
+running statistics.
 """
 
 import numpy as np
@@ -54,6 +54,21 @@ def test_bias_and_activation_in_one_pass_have_the_bits_of_two(spec, dtype):
     assert_same_bits(fused, plain)
 
 
+@DTYPES
+@pytest.mark.parametrize("spec", ["relu", "leaky_relu", {"name": "leaky_relu", "beta": 0.0},
+                                  {"name": "leaky_relu", "beta": 0.3}, "tanh", "softmax"])
+def test_the_backward_pass_in_one_kernel_has_the_bits_of_numpys(spec, dtype):
+    activation = get_activation(spec)
+    a, _ = special_rows(dtype, seed=1)
+    a[5, :] = [-0.0, 0.0, np.nan] * 6 + [1e-45]
+    delta, _ = special_rows(dtype, seed=2)
+    for upstream in (delta, delta[::-1].copy()):    # specials of δ beside each of a's
+        with np.errstate(all="ignore"):
+            plain = activation.backward(a, upstream)
+            ours = activation.backward_compiled(a, upstream, _kernels)
+        assert_same_bits(ours, plain)
+
+
 def test_the_relu_kernel_keeps_nan_and_makes_minus_zero_plus_zero():
     z = np.array([[-0.0, np.nan, -1.0, 2.0]], dtype=np.float32)
     out = _kernels.bias_relu(z, np.array([-0.0, 0.0, 0.0, 0.0], dtype=np.float32))
@@ -99,25 +114,28 @@ def test_predictions_have_the_bits_of_the_numpy_path(hidden, dtype, monkeypatch)
     assert_same_bits(net.predict_proba(X), reference)
 
 
-def trained(mode, monkeypatch, optimizer, dtype="float32"):
+def trained(mode, monkeypatch, optimizer, dtype="float32", batch_norm=True):
     monkeypatch.setenv("MLLIB_KERNELS", mode)
     X, y = data()
     net = mllib.NeuralNetwork(nodes=[12, 32, 16, 3], activators=["relu", "leaky_relu", "softmax"],
-                              keep_probs=[0.9, 0.8, 0.8, 1.0], batch_norm=[False, True, True, False],
-                              dtype=dtype, seed=1)
+                              keep_probs=[0.9, 0.8, 0.8, 1.0],
+                              batch_norm=[False, batch_norm, False, False], dtype=dtype, seed=1)
     history = net.fit(X, y, optimizer=optimizer, learning_rate=1e-2, epochs=3, batch_size=32)
     return net, history
 
 
-@pytest.mark.parametrize("optimizer, dtype", [("adam", "float32"), ("rmsprop", "float64"),
-                                              ({"name": "momentum", "nesterov": True},
-                                               "float32")])
+@pytest.mark.parametrize("optimizer, dtype, batch_norm", [
+    ("adam", "float32", True), ("adam", "float32", False), ("rmsprop", "float64", True),
+    ({"name": "momentum", "nesterov": True}, "float32", False)])
 def test_training_epochs_with_dropout_and_batch_norm_have_the_same_bits(optimizer, dtype,
-                                                                        monkeypatch):
-    reference, reference_history = trained("numpy", monkeypatch, optimizer, dtype)
-    ours, history = trained("numba", monkeypatch, optimizer, dtype)
+                                                                        batch_norm, monkeypatch):
+    # Layer 1 has batch norm or not, layer 2 a Dense layer and leaky ReLU that the kernels
+    # fuse, forward and backward.
+    reference, reference_history = trained("numpy", monkeypatch, optimizer, dtype, batch_norm)
+    ours, history = trained("numba", monkeypatch, optimizer, dtype, batch_norm)
     weights, expected = ours.get_weights(), reference.get_weights()
-    assert weights.keys() == expected.keys() and any(k.startswith("running_var") for k in weights)
+    assert weights.keys() == expected.keys()
+    assert any(k.startswith("running_var") for k in weights) is batch_norm
     for key in expected:
         assert_same_bits(weights[key], expected[key])
     state, expected_state = ours.optimizer_.get_state(), reference.optimizer_.get_state()
@@ -126,3 +144,20 @@ def test_training_epochs_with_dropout_and_batch_norm_have_the_same_bits(optimize
     assert history.history["cost"] == reference_history.history["cost"]
     X, _ = data(seed=1)
     assert_same_bits(ours.predict_proba(X), reference.predict_proba(X))
+
+
+@numba.njit(error_model="numpy", cache=True)
+def _slope_one_at_zero(a, delta, out, one, slope):
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i, j] = delta[i, j] * (one if a[i, j] >= 0 else slope)
+    return out
+
+
+def test_a_backward_kernel_with_slope_one_at_the_kink_fails_the_comparison(monkeypatch):
+    # ReLU's a is exactly 0 for every z ≤ 0: a ≥ 0 in place of a > 0 changes the gradients.
+    reference, _ = trained("numpy", monkeypatch, "adam", batch_norm=False)
+    monkeypatch.setattr(_kernels, "relu_backward", _slope_one_at_zero)
+    ours, _ = trained("numba", monkeypatch, "adam", batch_norm=False)
+    with pytest.raises(AssertionError):
+        assert_same_bits(ours.get_weights()["W1"], reference.get_weights()["W1"])

@@ -1,12 +1,14 @@
-"""Inference's bias and activation as compiled kernels (the ``mllib[fast]`` extra).
+"""A layer's bias and activation, and ReLU's backward, as compiled kernels (``mllib[fast]``).
 
-In inference a Dense layer's ``Z = X Wᵀ`` gets its bias, ``Z += b``, and then its
-activation, written over Z (:meth:`Activation.forward_into
+A Dense layer's ``Z = X Wᵀ`` gets its bias, ``Z += b``, and then its activation,
+written over Z (:meth:`Activation.forward_into
 <mllib.nn.activations.Activation.forward_into>`): two passes over an array of
-rows × units, far larger than the cache. A kernel here does both in one pass,
-element by element with the same IEEE operations, so the same bits
+rows × units, in inference far larger than the cache. A kernel here does both in
+one pass, element by element with the same IEEE operations, so the same bits
 (:mod:`mllib._jit` says how). Only for ReLU and leaky ReLU: the other activations
 call exp or tanh, whose NumPy implementations round differently from numba's.
+Their backward, δ times a slope chosen by a > 0, is one pass too, without NumPy's
+temporary array of booleans and its cast.
 
 This module imports numba; :func:`mllib._jit.load` imports it when the kernels
 are wanted.
@@ -51,3 +53,19 @@ def bias_leaky_relu(z, b, beta):
             else:
                 z[i, j] = scaled
     return z
+
+
+@njit
+def relu_backward(a, delta, out, one, slope):
+    """:meth:`ReLU.backward <mllib.nn.activations.ReLU.backward>`, ``delta * (a > 0)``
+    (``slope`` 0), and :meth:`LeakyReLU.backward <mllib.nn.activations.LeakyReLU.backward>`,
+    δ times 1 where a > 0 and β elsewhere (``slope`` β): into ``out``, all 2-D and of one
+    dtype, as ``one`` and ``slope`` are. δ · 0 is −0 for δ < 0 and NaN for δ = ±∞ or NaN,
+    as NumPy's product with the boolean."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            if a[i, j] > 0:
+                out[i, j] = delta[i, j] * one
+            else:
+                out[i, j] = delta[i, j] * slope
+    return out

@@ -58,6 +58,11 @@ class Activation:
     def backward(self, a: np.ndarray, delta: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def backward_compiled(self, a: np.ndarray, delta: np.ndarray, kernels) -> np.ndarray:
+        """:meth:`backward`, with its bits; in one compiled pass where ``kernels``
+        (:mod:`mllib.nn._kernels`, or None) has one for g: ReLU and leaky ReLU."""
+        return self.backward(a, delta)
+
     def get_config(self) -> dict:
         return {"name": self.name}
 
@@ -150,6 +155,10 @@ class ReLU(Activation):
     def backward(self, a, delta):
         return delta * (a > 0)
 
+    def backward_compiled(self, a, delta, kernels):
+        out = _compiled_backward(kernels, a, delta, 0.0)
+        return self.backward(a, delta) if out is None else out
+
 
 class LeakyReLU(Activation):
     """ReLU(z; β) = max{βz, z} for 0 ≤ β < 1 (notes §2.1.3).
@@ -186,6 +195,10 @@ class LeakyReLU(Activation):
         slope = np.where(a > 0, 1.0, self.beta).astype(delta.dtype, copy=False)
         with np.errstate(under="ignore"):   # β·δ for a tiny δ
             return delta * slope
+
+    def backward_compiled(self, a, delta, kernels):
+        out = _compiled_backward(kernels, a, delta, self.beta)
+        return self.backward(a, delta) if out is None else out
 
     def get_config(self):
         return {"name": self.name, "beta": self.beta}
@@ -276,6 +289,16 @@ def _compiled(kernels, name, z, b, *scalars) -> bool:
     if kernels is None or z.ndim != 2 or not z.flags.c_contiguous or b.dtype != z.dtype:
         return False
     return call(kernels, name, z, b, *scalars) is not None
+
+
+def _compiled_backward(kernels, a, delta, slope):
+    """``delta`` times 1 where a > 0 and ``slope`` elsewhere, by the kernel ``relu_backward``,
+    into a new array; None where it does not run (see :func:`_compiled`)."""
+    if kernels is None or a.ndim != 2 or a.shape != delta.shape or a.dtype != delta.dtype \
+            or not (a.flags.c_contiguous and delta.flags.c_contiguous):
+        return None
+    cast = delta.dtype.type
+    return call(kernels, "relu_backward", a, delta, np.empty_like(delta), cast(1.0), cast(slope))
 
 
 ACTIVATIONS = {

@@ -65,17 +65,17 @@ class Dense(Layer):
             z += self.params["b"]
         return z
 
-    def forward_activated(self, x, activation_layer, kernels=None):
-        """Inference: ``activation_layer.forward_owned(self.forward(x))``, with its bits.
+    def forward_activated(self, x, activation_layer, kernels=None, training=False):
+        """``activation_layer.forward(self.forward(x, training), training)``, with its bits,
+        the activation written over this layer's new output.
 
         The bias is left to the activation, which adds it in the same pass as it
         applies g when ``kernels`` (:mod:`mllib.nn._kernels`) has a kernel for g.
         """
         self._x = x
         z = x @ self.params["W"].T
-        if not self.bias:
-            return activation_layer.forward_owned(z)
-        return activation_layer.forward_owned_biased(z, self.params["b"], kernels)
+        return activation_layer.forward_biased(z, self.params["b"] if self.bias else None,
+                                               training, kernels)
 
     def backward(self, delta):
         self.backward_params(delta)

@@ -101,9 +101,9 @@ class LayerStack:
         and a layer whose input is an earlier layer's new output may write over it
         (:meth:`~mllib.nn.layers.Layer.forward_owned`): X itself is never written.
         """
-        # The compiled kernels (mllib[fast]), if this model uses them: in inference a
-        # Dense layer and its activation then run as one (Dense.forward_activated).
-        kernels = None if training else load(KERNELS, self.store.size, self.store.dtype)
+        # The compiled kernels (mllib[fast]), if this model uses them: a Dense layer and
+        # its activation then run as one (Dense.forward_activated), with the same bits.
+        kernels = load(KERNELS, self.store.size, self.store.dtype)
         z, owned, layers = X, False, self.layers
         with np.errstate(under="ignore"):   # see the module's docstring
             i = 0
@@ -111,7 +111,7 @@ class LayerStack:
                 layer, after = layers[i], layers[i + 1] if i + 1 < len(layers) else None
                 if kernels is not None and isinstance(layer, Dense) \
                         and isinstance(after, ActivationLayer):
-                    out, i = layer.forward_activated(z, after, kernels), i + 2
+                    out, i = layer.forward_activated(z, after, kernels, training), i + 2
                 else:
                     out = layer.forward_owned(z) if owned else layer.forward(z, training)
                     i += 1

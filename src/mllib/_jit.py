@@ -41,6 +41,8 @@ import sys
 import threading
 import warnings
 
+import numpy as np
+
 ENVIRONMENT = "MLLIB_KERNELS"
 CHOICES = ("auto", "numba", "numpy")
 #: The smallest model, in parameters, for which ``auto`` uses the kernels (a 784-128-10
@@ -48,6 +50,7 @@ CHOICES = ("auto", "numba", "numpy")
 #: process's cost of the kernels (bench/RESULTS.md has the measurements).
 MIN_PARAMETERS = 100_000
 DTYPES = ("float32", "float64")
+_CHARS = ("f", "d")   # the one-letter codes of DTYPES
 
 # The C library's floating-point exception bits (<fenv.h>), which the optimizer
 # kernels read: FE_UNDERFLOW, and those NumPy reports by its error state.
@@ -88,7 +91,8 @@ def wanted(parameters: int, dtype) -> bool:
     chosen = choice()
     if chosen == "numpy" or (chosen == "auto" and parameters < MIN_PARAMETERS):
         return False
-    return str(dtype) in DTYPES and bool(FLAGS) and not _STATE["broken"]
+    # np.dtype's char, not its name: str(dtype) alone would cost a step's every µs here.
+    return np.dtype(dtype).char in _CHARS and bool(FLAGS) and not _STATE["broken"]
 
 
 def load(name: str, parameters: int, dtype):
@@ -189,8 +193,6 @@ def report(flags: int, where: str) -> None:
     (``np.seterr``, ``np.errstate``), as NumPy would have for the ufuncs it replaced:
     ignore, warn, raise FloatingPointError, call or log. Underflow is the kernel's own
     business (the optimizers read it to flush tiny moments), not reported here."""
-    import numpy as np
-
     for kind in ("divide", "over", "invalid"):
         if not flags & FLAGS[kind]:
             continue

@@ -72,6 +72,16 @@ def test_auto_takes_the_kernels_from_the_threshold_on(mode, parameters, dtype, e
     assert (loaded is _kernels) is expected
 
 
+def test_asking_for_numba_tries_again_where_auto_found_it_missing(monkeypatch, fresh_switch):
+    # Under auto a missing numba is remembered, so that no step looks for it again; asking
+    # for it by name then tries again (and warns if it is still missing).
+    _jit._LOADED["mllib.optim._kernels"] = _jit._MISSING
+    monkeypatch.setenv(_jit.ENVIRONMENT, "auto")
+    assert _jit.load("mllib.optim._kernels", 10**6, np.float32) is None
+    monkeypatch.setenv(_jit.ENVIRONMENT, "numba")
+    assert _jit.load("mllib.optim._kernels", 10, np.float32) is _kernels
+
+
 @numba.njit(error_model="numpy", cache=True)
 def _halve(p, g, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, step, eps, tiny):
     for i in range(p.shape[0]):

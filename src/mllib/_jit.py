@@ -91,7 +91,7 @@ def wanted(parameters: int, dtype) -> bool:
     chosen = choice()
     if chosen == "numpy" or (chosen == "auto" and parameters < MIN_PARAMETERS):
         return False
-    # np.dtype's char, not its name: str(dtype) alone would cost a step's every µs here.
+    # The dtype's one-letter code: its name is made in Python, a few µs at every step.
     return np.dtype(dtype).char in _CHARS and bool(FLAGS) and not _STATE["broken"]
 
 
@@ -105,21 +105,25 @@ def load(name: str, parameters: int, dtype):
     """
     if not wanted(parameters, dtype):
         return None
-    module = _LOADED.get(name, False)
-    if module is False:
+    module = _LOADED.get(name)
+    if module is None or module is _MISSING:
         with _LOCK:
-            module = _LOADED.get(name, False)
-            if module is False:
+            module = _LOADED.get(name)
+            if module is None or (module is _MISSING and choice() == "numba"):
                 module = _LOADED[name] = _import(name)
-    return module
+    return None if module is _MISSING else module
+
+
+_MISSING = object()   # _LOADED's mark of a kernel module whose numba is not installed
 
 
 def _import(name: str):
+    """The module, _MISSING if numba is not installed under ``auto``, or None (warned)."""
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as error:
         if error.name == "numba" and choice() == "auto":
-            return None    # the extra is not installed: NumPy, as documented
+            return _MISSING    # the extra is not installed: NumPy, as documented
         _off(f"numba could not be imported ({error})")
     except Exception as error:   # a broken install raises anything: fall back, never fail
         _off(f"numba could not be imported ({type(error).__name__}: {error})")

@@ -101,17 +101,25 @@ def data(n=300, features=12, classes=3, seed=0):
 
 
 @DTYPES
-@pytest.mark.parametrize("hidden", sorted(set(ACTIVATIONS) - {"softmax"}))
-def test_predictions_have_the_bits_of_the_numpy_path(hidden, dtype, monkeypatch):
+@pytest.mark.parametrize("hidden", sorted(set(ACTIVATIONS) - {"softmax"}))   # output only
+def test_training_and_predictions_have_the_bits_of_the_numpy_path(hidden, dtype, monkeypatch):
+    # Every activation after a Dense layer: the kernels' path writes it over the layer's
+    # output (forward_into) where NumPy's path makes a new array (forward), in training too.
     X, y = data()
-    net = mllib.NeuralNetwork(nodes=[12, 24, 16, 3], activators=[hidden, "relu", "softmax"],
-                              keep_probs=[1.0, 0.9, 1.0, 1.0], dtype=np.dtype(dtype).name,
-                              seed=3)
+    fitted = []
+    for mode in ("numpy", "numba"):
+        monkeypatch.setenv("MLLIB_KERNELS", mode)
+        net = mllib.NeuralNetwork(nodes=[12, 24, 16, 3], activators=[hidden, "relu", "softmax"],
+                                  keep_probs=[1.0, 0.9, 1.0, 1.0], dtype=np.dtype(dtype).name,
+                                  seed=3)
+        net.fit(X, y, optimizer="adam", learning_rate=1e-2, epochs=2, batch_size=64)
+        fitted.append(net)
+    for key, value in fitted[0].get_weights().items():
+        assert_same_bits(fitted[1].get_weights()[key], value)
     monkeypatch.setenv("MLLIB_KERNELS", "numpy")
-    net.fit(X, y, optimizer="adam", learning_rate=1e-2, epochs=2, batch_size=64)
-    reference = net.predict_proba(X)
+    reference = fitted[0].predict_proba(X)
     monkeypatch.setenv("MLLIB_KERNELS", "numba")
-    assert_same_bits(net.predict_proba(X), reference)
+    assert_same_bits(fitted[0].predict_proba(X), reference)
 
 
 def trained(mode, monkeypatch, optimizer, dtype="float32", batch_norm=True):

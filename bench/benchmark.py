@@ -16,7 +16,11 @@ Cases (see bench/RESULTS.md for the latest figures):
   5. memory: tracemalloc peak during fit for case 1, as a fraction of X's
      bytes; and fit on an np.memmap X larger than the process's RLIMIT_DATA;
   6. Adam's step alone on case 1's 235,146 parameters (bench/steps.py), with
-     all of mllib's threads and with one.
+     all of mllib's threads and with one, and PyTorch's Adam(fused=True).
+Cases 1, 4 and 6 also time mllib's NumPy path and its compiled kernels (the
+mllib[fast] extra) taking turns in one worker (``paths`` in the results: their
+medians and the median of the per-round ratios kernels/numpy). The header
+(``machine``) says which path mllib takes by default (``mllib_kernels``).
 With --baseline DIR (a folder holding an older ``mllib`` package), cases 1,
 4 and 6 also run that mllib, in workers of its own, taking turns with the
 others, and report baseline/mllib.
@@ -53,7 +57,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import machine  # noqa: E402
 import steps  # noqa: E402
 from harness import (  # noqa: E402
-    PAUSE, Contender, alternate, median_ratio, medians, seconds_of, turn_ratios, with_baseline,
+    PAUSE, Contender, alternate, median_ratio, medians, paths, seconds_of, turn_ratios,
+    with_baseline,
 )
 from workers import epoch_flops, serve  # noqa: E402
 
@@ -64,10 +69,11 @@ __all__ = ["Contender", "alternate", "main"]
 
 def case_wide(n, runs, baseline="", pause=PAUSE):
     plain, bn = "wide_mllib", "wide_mllib_bn_dropout"
-    names = [plain, bn, "wide_torch", "wide_sklearn", "matmul"]
+    names = [plain, bn, "wide_torch", "wide_sklearn", "matmul", "wide_paths"]
     results = alternate(runs, names + (["wide_baseline"] if baseline else []), pause, n=n,
                         baseline=baseline)
     peak = statistics.median(r["gflops"] for r in results.pop("matmul"))
+    both = paths(results.pop("wide_paths"))
     times = seconds_of(results)
     compared = with_baseline(times, plain, "wide_baseline")
     achieved = epoch_flops(n) / statistics.median(times[plain]) / 1e9
@@ -80,6 +86,8 @@ def case_wide(n, runs, baseline="", pause=PAUSE):
         "numpy_matmul_gflops": peak,
         "fraction_of_matmul": achieved / peak,
         "bn_dropout/plain": median_ratio(times[bn], times[plain]),
+        "paths": both,
+        "kernels/torch": both["kernels_seconds"] / statistics.median(times["wide_torch"]),
         "per_round": {"mllib/torch": turn_ratios(times[plain], times["wide_torch"]),
                       "mllib/sklearn": turn_ratios(times[plain], times["wide_sklearn"]),
                       "bn_dropout/plain": turn_ratios(times[bn], times[plain]),
@@ -88,11 +96,15 @@ def case_wide(n, runs, baseline="", pause=PAUSE):
     }
 
 
-def case_pair(runs, mllib_name, torch_name, baseline_name=None, pause=PAUSE, **options):
-    names = [mllib_name, torch_name] + ([baseline_name] if baseline_name else [])
-    times = seconds_of(alternate(runs, names, pause, **options))
+def case_pair(runs, mllib_name, torch_name, baseline_name=None, pause=PAUSE, paths_name=None,
+              **options):
+    names = [mllib_name, torch_name] + ([baseline_name] if baseline_name else []) + (
+        [paths_name] if paths_name else [])
+    results = alternate(runs, names, pause, **options)
+    both = {"paths": paths(results.pop(paths_name))} if paths_name else {}
+    times = seconds_of(results)
     compared = with_baseline(times, mllib_name, baseline_name)
-    return {"seconds": medians(times), "all_seconds": times,
+    return {"seconds": medians(times), "all_seconds": times, **both,
             "mllib/torch": median_ratio(times[mllib_name], times[torch_name]),
             "per_round": {"mllib/torch": turn_ratios(times[mllib_name], times[torch_name]),
                           **compared.pop("per_round")},
@@ -138,11 +150,17 @@ def case_memmap(file_bytes, limit_bytes):
 
 def case_step(runs, baseline, pause=PAUSE):
     """Adam's step alone: median seconds a step, and the ratios of the contenders."""
-    names = ["adam_mllib", "adam_mllib_1thread"] + (["adam_baseline"] if baseline else [])
-    times = seconds_of(alternate(max(runs, 3), names, pause, baseline=baseline or ""))
+    names = ["adam_mllib", "adam_mllib_1thread", "adam_paths", "adam_torch_fused"] + (
+        ["adam_baseline"] if baseline else [])
+    results = alternate(max(runs, 3), names, pause, baseline=baseline or "")
+    both = paths(results.pop("adam_paths"))
+    times = seconds_of(results)
     result = {"seconds_per_step": medians(times), "all_seconds": times,
               "parameters": steps.parameter_count(),
-              "one_thread/all": median_ratio(times["adam_mllib_1thread"], times["adam_mllib"])}
+              "one_thread/all": median_ratio(times["adam_mllib_1thread"], times["adam_mllib"]),
+              "paths": both,
+              "kernels/torch_fused": both["kernels_seconds"] / statistics.median(
+                  times["adam_torch_fused"])}
     if baseline:
         result["baseline/mllib"] = median_ratio(times["adam_baseline"], times["adam_mllib"])
         result["per_round"] = {"baseline/mllib": turn_ratios(times["adam_baseline"],
@@ -192,7 +210,8 @@ def main(argv=None):
                                                 pause=pause, iterations=iterations)),
         ("4", "case4_inference", lambda: case_pair(
             max(runs, 3), "infer_mllib", "infer_torch",
-            "infer_baseline" if args.baseline else None, pause, n=n, baseline=args.baseline)),
+            "infer_baseline" if args.baseline else None, pause, "infer_paths", n=n,
+            baseline=args.baseline)),
         ("5", "case5_memory", lambda: case_memory(n, pause)),
         ("5", "case5_memmap", lambda: case_memmap(*memmap)),
         ("6", "case6_adam_step", lambda: case_step(runs, args.baseline, pause)),

@@ -150,6 +150,38 @@ def timed(function):
     return run
 
 
+def both_paths(turn):
+    """A turn that runs ``turn`` on mllib's NumPy path and with its compiled kernels, in
+    this one process, the two taking turns (``MLLIB_KERNELS``, read at each call): returns
+    ``{"seconds": kernels, "numpy_seconds": numpy}``.
+
+    Two identical worker processes differ by up to 15 % on a shared machine, one process
+    alternating by about 5 %: the paths are compared in one. Which goes first alternates
+    from turn to turn.
+    """
+    rounds = []
+
+    def run():
+        order = ("numpy", "numba") if len(rounds) % 2 == 0 else ("numba", "numpy")
+        rounds.append(None)
+        seconds = {}
+        for mode in order:
+            os.environ["MLLIB_KERNELS"] = mode
+            seconds[mode] = turn()["seconds"]
+        os.environ.pop("MLLIB_KERNELS")
+        return {"seconds": seconds["numba"], "numpy_seconds": seconds["numpy"]}
+    return run
+
+
+def paths(results):
+    """The figures of a :func:`both_paths` contender's turns: medians and the kernels' ratio."""
+    kernels = [r["seconds"] for r in results]
+    numpy = [r["numpy_seconds"] for r in results]
+    return {"kernels_seconds": statistics.median(kernels),
+            "numpy_seconds": statistics.median(numpy),
+            "kernels/numpy": turn_ratios(kernels, numpy)}
+
+
 def medians(times):
     return {name: statistics.median(values) for name, values in times.items()}
 

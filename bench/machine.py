@@ -57,8 +57,10 @@ def torch_backend() -> dict:
 
 
 def describe() -> dict:
-    """Everything above, with Python's and NumPy's versions and mllib's thread count."""
+    """Everything above, with Python's and NumPy's versions, mllib's thread count and
+    which path its kernels take (NumPy, or numba's compiled kernels: mllib._jit)."""
     import mllib
+    from mllib._jit import describe as kernels
     from mllib.optim import num_threads
 
     return {"cpu": cpu_model(), "cpu_flags": cpu_flags(), "cpus": os.cpu_count(),
@@ -66,4 +68,5 @@ def describe() -> dict:
             else os.cpu_count(),
             "python": platform.python_version(), "numpy": np.__version__,
             "blas": blas(), "torch": torch_backend(),
-            "mllib": mllib.__version__, "mllib_threads": num_threads()}
+            "mllib": mllib.__version__, "mllib_threads": num_threads(),
+            "mllib_kernels": kernels()}

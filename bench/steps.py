@@ -3,7 +3,8 @@
 Each turn times ``STEPS`` steps one by one and reports their median, so that a
 turn is a fair sample even when the shared machine changes speed within it.
 The contenders are mllib as installed, the same with one thread
-(``set_num_threads(1)``), and, with ``--baseline DIR``, the ``mllib`` package
+(``set_num_threads(1)``), mllib's NumPy path and its compiled kernels taking turns in
+one process, PyTorch's ``Adam(fused=True)``, and, with ``--baseline DIR``, the ``mllib`` package
 found in DIR (an older commit, e.g. from ``git archive``), loaded under
 another name so that both live side by side in one run.
 """
@@ -61,11 +62,44 @@ def adam_step_timer(package, threads=None):
     return turn
 
 
+def torch_adam_timer():
+    """PyTorch's ``Adam(fused=True)`` on as many float32 parameters, on its own threads."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    n = parameter_count()
+    weights = torch.nn.Parameter(torch.from_numpy(
+        rng.standard_normal(n, dtype=np.float32) * np.float32(0.05)))
+    weights.grad = torch.from_numpy(rng.standard_normal(n, dtype=np.float32) * np.float32(0.01))
+    opt = torch.optim.Adam([weights], lr=1e-3, fused=True)
+    for _ in range(10):
+        opt.step()
+
+    def turn():
+        times = []
+        for _ in range(STEPS):
+            start = time.perf_counter()
+            opt.step()
+            times.append(time.perf_counter() - start)
+        return {"seconds": statistics.median(times)}
+    return turn
+
+
 def prepare_step(name, baseline):
-    """The worker of one case-6 contender: ``adam_mllib``, ``adam_mllib_1thread`` or
-    ``adam_baseline``."""
+    """The worker of one case-6 contender: ``adam_mllib``, ``adam_mllib_1thread``,
+    ``adam_paths`` (NumPy's path and the kernels in one process), ``adam_torch_fused``
+    or ``adam_baseline``."""
     if name == "adam_baseline":
         return adam_step_timer(load_package(baseline))
+    if name == "adam_torch_fused":
+        return torch_adam_timer()
     import mllib
+    from harness import both_paths
+
+    if name == "adam_paths":
+        os.environ["MLLIB_KERNELS"] = "numba"     # warm the kernel up too
+        turn = both_paths(adam_step_timer(mllib))
+        turn()
+        return turn
 
     return adam_step_timer(mllib, threads=1 if name == "adam_mllib_1thread" else None)

@@ -21,7 +21,7 @@ from mllib.data import minibatch_indices
 from mllib.datasets import make_flower
 
 import steps  # bench/steps.py, beside this file (benchmark.py puts the folder on the path)
-from harness import timed
+from harness import both_paths, timed
 
 WIDE = [784, 256, 128, 10]
 
@@ -150,6 +150,10 @@ def prepare(name, n, iterations, baseline=None):
     if name == "wide_mllib":
         mllib_wide(X[small], y[small])
         return timed(lambda: mllib_wide(X, y))
+    if name == "wide_paths":   # NumPy's path and the kernels, in this process
+        turn = both_paths(timed(lambda: mllib_wide(X, y)))
+        both_paths(timed(lambda: mllib_wide(X[small], y[small])))()
+        return turn
     if name == "wide_mllib_bn_dropout":
         mllib_wide(X[small], y[small], batch_norm=True, keep=0.8)
         return timed(lambda: mllib_wide(X, y, batch_norm=True, keep=0.8))
@@ -164,6 +168,10 @@ def prepare(name, n, iterations, baseline=None):
         net = mllib_wide(X[:2048], y[:2048])
         net.predict_proba(X[small])
         return timed(lambda: net.predict_proba(X))
+    if name == "infer_paths":
+        net = mllib_wide(X[:2048], y[:2048])
+        both_paths(timed(lambda: net.predict_proba(X[small])))()
+        return both_paths(timed(lambda: net.predict_proba(X)))
     if name == "infer_torch":
         model = torch_model()
         torch_predict(model, X[small])

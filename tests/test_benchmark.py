@@ -35,6 +35,11 @@ def test_quick_benchmark_runs_every_case(tmp_path):
                                     "wide_mllib_bn_dropout"}
     assert all(seconds > 0 for seconds in wide["seconds"].values())
     assert wide["per_round"]["bn_dropout/plain"]["median"] > 0
+    # mllib's NumPy path and its compiled kernels, taking turns in one worker
+    for paths in (wide["paths"], results["case4_inference"]["paths"],
+                  results["case6_adam_step"]["paths"]):
+        assert paths["kernels_seconds"] > 0 and paths["numpy_seconds"] > 0
+        assert paths["kernels/numpy"]["median"] > 0
     for case in ("case3_flower", "case4_inference"):
         assert results[case]["mllib/torch"] > 0
     assert results["case5_memory"]["peak_bytes"] > 0
@@ -42,17 +47,20 @@ def test_quick_benchmark_runs_every_case(tmp_path):
     assert memmap["completed"] and memmap["file_bytes"] > memmap["rlimit_data_bytes"]
     step = results["case6_adam_step"]
     assert step["parameters"] == 235146
-    assert set(step["seconds_per_step"]) == {"adam_mllib", "adam_mllib_1thread"}
+    assert set(step["seconds_per_step"]) == {"adam_mllib", "adam_mllib_1thread",
+                                             "adam_torch_fused"}
+    assert step["kernels/torch_fused"] > 0
     assert all(seconds > 0 for seconds in step["seconds_per_step"].values())
     # Figures from different machines are told apart by what they ran on.
     machine = results["machine"]
     assert machine["cpu"] and machine["torch"]["version"].startswith("2.")
+    assert machine["mllib_kernels"].startswith("kernels: ")
     assert all("architecture" in lib for lib in machine["blas"]) or machine["blas"] == [
         {"unknown": "threadpoolctl is not installed"}]
 
 
 def test_cases_selects_what_runs(tmp_path):
-    # Case 6 is the one whose workers start no PyTorch (seconds each on two cores).
+    # Case 6 is the one with the fewest workers that start PyTorch (seconds each on two cores).
     out = tmp_path / "bench.json"
     assert load_benchmark().main(["--quick", "--cases", "6", "--json", str(out)]) == 0
     results = json.loads(out.read_text())

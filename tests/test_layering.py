@@ -11,7 +11,8 @@ mllib: not ``training``, ``tune`` or the interfaces, ``cli`` among them, which i
 on it. No module of these layers
 imports a third-party package other than NumPy, not even inside a function
 (``OPTIONAL`` lists the known exceptions; pandas reads the CSV files). The shared
-``mllib._validation`` imports NumPy and the standard library, ``mllib._version``
+``mllib._validation`` imports NumPy and the standard library (and so does ``mllib._jit``,
+the switch of the compiled kernels, which the math may use too), ``mllib._version``
 ``mllib._streams`` and ``mllib._interrupts`` the standard library only.
 
 Relative imports are resolved to absolute names first, and ``from .. import
@@ -38,7 +39,8 @@ import pytest
 # Found without importing it: the checks read the source only, and still run while a
 # module of the package fails to import.
 PACKAGE = Path(importlib.util.find_spec("mllib").origin).parent
-SHARED = ("mllib._validation", "mllib._version", "mllib._streams", "mllib._interrupts")
+SHARED = ("mllib._validation", "mllib._version", "mllib._streams", "mllib._interrupts",
+          "mllib._jit")
 STDLIB_ONLY = ("mllib._version", "mllib._streams", "mllib._interrupts")   # not even NumPy
 # Known exceptions, each an optional extra imported inside a function and guarded
 # by ``except ImportError``: (module, third-party package).
@@ -47,7 +49,10 @@ OPTIONAL = {("mllib.training.engine.callbacks", "tqdm"),   # ProgressLogger's ba
             ("mllib.tune.dask_backend", "distributed"),  # the Dask back-end, when asked for
             ("mllib.tune.result", "pandas"),       # SearchResult.table
             ("mllib.tune.metrics", "sklearn"),     # metrics other than accuracy and r2
-            ("mllib.preprocessing.read", "pandas")}    # CSV files, with the mllib[cli] extra
+            ("mllib.preprocessing.read", "pandas"),    # CSV files, with the mllib[cli] extra
+            # The compiled kernels of the mllib[fast] extra: mllib._jit imports the kernel
+            # modules by name, guarded, only when the kernels are wanted.
+            ("mllib._jit", "numba"), ("mllib.optim._kernels", "numba")}
 
 # The mllib modules each layer may import (a prefix allows its submodules too);
 # the most specific key that names a module or one of its packages applies.
@@ -56,8 +61,9 @@ RULES = {
     "mllib._version": (),
     "mllib._streams": (),
     "mllib._interrupts": (),
-    "mllib.nn": ("mllib.nn", "mllib._validation"),
-    "mllib.optim": ("mllib.optim", "mllib._validation"),
+    "mllib._jit": (),
+    "mllib.nn": ("mllib.nn", "mllib._validation", "mllib._jit"),
+    "mllib.optim": ("mllib.optim", "mllib._validation", "mllib._jit"),
     "mllib.data": ("mllib.data", "mllib._validation"),
     "mllib.io": ("mllib.io", "mllib.nn", "mllib.optim", *SHARED),
     "mllib.gradcheck": ("mllib.nn", "mllib.optim", "mllib.data", "mllib.io", *SHARED),

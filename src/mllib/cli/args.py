@@ -382,10 +382,12 @@ def _add_diagnose(sub):
 def build_parser() -> Parser:
     """The ``mllib`` parser with its subcommands train, evaluate, predict and gradcheck."""
     from .. import __version__
+    from .._jit import describe
 
     parser = Parser(prog="mllib",
                     description="Train, evaluate and check the networks of the notes.")
-    parser.add_argument("--version", action="version", version=f"mllib {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"mllib {__version__} ({describe()})")
     parser.add_argument("--debug", action="store_true", default=False,
                         help="show the traceback of unexpected errors")
     sub = parser.add_subparsers(metavar="COMMAND", dest="command", required=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._jit import call
 from . import fast
 
 
@@ -46,8 +47,21 @@ class Activation:
         """``forward(z)``, possibly written over ``z``, which the caller never reads again."""
         return self.forward(z)
 
+    def forward_biased_into(self, z: np.ndarray, b: np.ndarray, kernels=None) -> np.ndarray:
+        """``forward_into(z)`` after ``z += b``, the bias row added in place: the bits of a
+        Dense layer's bias and then this activation. ``kernels``, the module
+        :mod:`mllib.nn._kernels` when the model uses the compiled kernels, lets ReLU and
+        leaky ReLU do both in one pass."""
+        z += b
+        return self.forward_into(z)
+
     def backward(self, a: np.ndarray, delta: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def backward_compiled(self, a: np.ndarray, delta: np.ndarray, kernels) -> np.ndarray:
+        """:meth:`backward`, with its bits; in one compiled pass where ``kernels``
+        (:mod:`mllib.nn._kernels`, or None) has one for g: ReLU and leaky ReLU."""
+        return self.backward(a, delta)
 
     def get_config(self) -> dict:
         return {"name": self.name}
@@ -133,8 +147,17 @@ class ReLU(Activation):
     def forward_into(self, z):
         return fast.relu(z, out=z)
 
+    def forward_biased_into(self, z, b, kernels=None):
+        if _compiled(kernels, "bias_relu", z, b):
+            return z
+        return super().forward_biased_into(z, b)
+
     def backward(self, a, delta):
         return delta * (a > 0)
+
+    def backward_compiled(self, a, delta, kernels):
+        out = _compiled_backward(kernels, a, delta, 0.0)
+        return self.backward(a, delta) if out is None else out
 
 
 class LeakyReLU(Activation):
@@ -163,10 +186,19 @@ class LeakyReLU(Activation):
         with np.errstate(under="ignore"):
             return np.maximum(z, self.beta * z, out=z)
 
+    def forward_biased_into(self, z, b, kernels=None):
+        if _compiled(kernels, "bias_leaky_relu", z, b, z.dtype.type(self.beta)):
+            return z
+        return super().forward_biased_into(z, b)
+
     def backward(self, a, delta):
         slope = np.where(a > 0, 1.0, self.beta).astype(delta.dtype, copy=False)
         with np.errstate(under="ignore"):   # β·δ for a tiny δ
             return delta * slope
+
+    def backward_compiled(self, a, delta, kernels):
+        out = _compiled_backward(kernels, a, delta, self.beta)
+        return self.backward(a, delta) if out is None else out
 
     def get_config(self):
         return {"name": self.name, "beta": self.beta}
@@ -249,6 +281,24 @@ class Exp(Activation):
     def backward(self, a, delta):
         with np.errstate(over="ignore", under="ignore"):   # as forward: ±∞ or 0 is right
             return delta * a
+
+
+def _compiled(kernels, name, z, b, *scalars) -> bool:
+    """Whether ``kernels.<name>(z, b, *scalars)`` (:mod:`mllib.nn._kernels`) ran: only on a
+    2-D C-ordered z with a bias of its dtype, and None for kernels means NumPy."""
+    if kernels is None or z.ndim != 2 or not z.flags.c_contiguous or b.dtype != z.dtype:
+        return False
+    return call(kernels, name, z, b, *scalars) is not None
+
+
+def _compiled_backward(kernels, a, delta, slope):
+    """``delta`` times 1 where a > 0 and ``slope`` elsewhere, by the kernel ``relu_backward``,
+    into a new array; None where it does not run (see :func:`_compiled`)."""
+    if kernels is None or a.ndim != 2 or a.shape != delta.shape or a.dtype != delta.dtype \
+            or not (a.flags.c_contiguous and delta.flags.c_contiguous):
+        return None
+    cast = delta.dtype.type
+    return call(kernels, "relu_backward", a, delta, np.empty_like(delta), cast(1.0), cast(slope))
 
 
 ACTIVATIONS = {

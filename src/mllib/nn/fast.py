@@ -2,9 +2,9 @@
 
 Every function here returns what its plain form returns (the same bits, or
 within rounding where the order of a sum differs); ``tests/nn/test_fast.py``
-compares each with its plain form. The figures, for float32 and a 128×256
-batch (the benchmark's hidden layer) unless said otherwise, are why each
-trick is here; the ratios, not the times, are what carry over.
+compares each with its plain form. Each is here because it measured faster
+than its plain form on float32 batches of the benchmark's shapes; the figures
+are in bench/RESULTS.md ("Figures moved out of the docstrings").
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import numpy as np
 def column_sums(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Σ over the rows of the 2-D ``a``; the plain form is ``a.sum(axis=0)``.
 
-    Computed as the BLAS product 1ᵀ a: 2.9 µs against 6.9 µs for
-    ``np.add.reduce`` on a 128×256 float32 batch. It is on every training
-    step, in every Dense bias and batch-norm layer. BLAS sums in another
-    order, so the two agree to rounding, not bit for bit.
+    Computed as the BLAS product 1ᵀ a, under half the time of
+    ``np.add.reduce``. It is on every training step, in every Dense bias and
+    batch-norm layer. BLAS sums in another order, so the two agree to
+    rounding, not bit for bit.
     """
     return np.matmul(np.ones(a.shape[0], dtype=a.dtype), a, out=out)
 
@@ -33,10 +33,10 @@ def row_max(z: np.ndarray) -> np.ndarray:
     """The maximum of each row of the 2-D ``z``, shape (N, 1); the plain form is
     ``z.max(axis=1, keepdims=True)``, with the same bits.
 
-    NumPy reduces each row by itself, at about 75 ns a row, which is nearly all
-    the cost for the few columns of a classifier's output: 1.26 ms for 16,384
-    rows of 10 float32 logits. Column against column, 9 calls of ``np.maximum``
-    over all the rows take 66 µs. (The maximum is exact and propagates NaN
+    NumPy reduces each row by itself, at a fixed cost a row, which is nearly all
+    the cost for the few columns of a classifier's output. Column against
+    column, n − 1 calls of ``np.maximum`` over all the rows take a twentieth of
+    that time for 10 columns. (The maximum is exact and propagates NaN
     either way; of two zeros either sign may win, which no caller can tell apart:
     they subtract it, and e^{±0} = 1.)
     """
@@ -54,8 +54,7 @@ def relu(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     the plain form is ``np.maximum(z, 0)``, with the same bits.
 
     Taken against a row of zeros rather than the scalar 0, which NumPy's
-    ``maximum`` handles at half the speed: 9.1 µs against 17.2 µs on a
-    128×256 float32 batch.
+    ``maximum`` handles at half the speed.
     """
     return np.maximum(z, np.zeros(z.shape[-1:], dtype=z.dtype), out=out)
 
@@ -68,8 +67,8 @@ def bernoulli(rng: np.random.Generator, p: float, shape) -> np.ndarray:
     draws a quarter of those bits: with u = u₁ · 2²⁴ + u₂ for a random byte u₁,
     u < t exactly when u₁ < t₁, or u₁ = t₁ and u₂ < t₂ (t = t₁ · 2²⁴ + t₂), so
     only the ties, one entry in 256, need the 24 further bits u₂
-    (:func:`below_threshold`). A 128×256 mask takes 41 µs this way, 83 µs with
-    whole 32-bit words, and 159 µs with ``rng.random(dtype=np.float32) < p``.
+    (:func:`below_threshold`): half the time of whole 32-bit words, a quarter
+    of ``rng.random(dtype=np.float32) < p``.
     """
     n = math.prod(shape)
     t = min(int(p * 2.0**32), 2**32 - 1)

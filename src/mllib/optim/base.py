@@ -49,9 +49,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._jit import call, load, report
 from .._validation import check_real
 from .blocks import BLOCK, blockwise, flush_tiny, threads_for
 from .store import aligned_copy, aligned_zeros, views_of
+
+KERNELS = "mllib.optim._kernels"
 
 
 class Optimizer:
@@ -73,6 +76,9 @@ class Optimizer:
     #: Elements per block of the update (:mod:`mllib.optim.blocks`); the
     #: results have the same bits whatever it is.
     block_size = BLOCK
+    #: The name of ``_update``'s compiled twin in :mod:`mllib.optim._kernels` (the
+    #: ``mllib[fast]`` extra), taking ``_kernel_scalars``; None: NumPy only.
+    _kernel: str | None = None
 
     def __init__(self):
         self.t = 0
@@ -127,6 +133,8 @@ class Optimizer:
         store.sync()
         self.t += 1
         scalars = self._scalars(lr)
+        if self._step_compiled(store, scalars):
+            return
         threads = threads_for(store.size, self.block_size)
         update, scratch = self._update, self._scratch_for(store, threads)
 
@@ -141,6 +149,25 @@ class Optimizer:
             tiny = np.finfo(store.dtype).tiny
             blockwise(lambda *parts: flush_tiny(parts[:-1], parts[-1], tiny),
                       list(self._state.values()), scratch, self.block_size, threads)
+
+    def _step_compiled(self, store, scalars) -> bool:
+        """The step as one compiled pass (:mod:`mllib.optim._kernels`), if :mod:`mllib._jit`
+        says so; whether it ran. It gives the bits of the NumPy path below."""
+        kernels = None if self._kernel is None else load(KERNELS, store.size, store.dtype)
+        if kernels is None:
+            return False
+        cast = store.dtype.type   # each scalar rounded to the dtype, as NumPy rounds it
+        flags = call(kernels, self._kernel, store.values, store.grads, *self._state.values(),
+                     *(cast(x) for x in self._kernel_scalars(**scalars)),
+                     *((cast(np.finfo(store.dtype).tiny),) if self._state else ()))
+        if flags is None:
+            return False
+        report(flags, f"{self.name}'s step")
+        return True
+
+    def _kernel_scalars(self, **scalars) -> tuple:
+        """The scalar arguments of the step's kernel, after the arrays (and before tiny)."""
+        raise NotImplementedError
 
     def _scalars(self, lr: float) -> dict:
         """The step's scalar coefficients, passed to ``_update`` by name: here the rate."""

@@ -35,11 +35,10 @@ from .threads import num_threads
 # 2¹⁶ elements: 256 KiB of float32 per array, so that the five arrays of an
 # Adam step (θ, g, m, v and scratch), 1.25 MiB together, stay in a core's L2
 # cache (2 MiB on many x86 server cores) through all twelve passes. Each block
-# costs a dozen ufunc calls of about 1 µs of Python overhead each, so smaller
-# blocks pay more in calls than they save in cache: on the benchmark's 235k
-# parameters, one thread's Adam step is about 1.25× as long with blocks of 2¹⁴
-# as with 2¹⁶ (bench/RESULTS.md has the figures). 235k parameters make 4
-# blocks to share between threads.
+# costs a dozen ufunc calls of Python overhead, so smaller blocks pay more in
+# calls than they save in cache: on the benchmark's 235k parameters, blocks of
+# 2¹⁴ made one thread's Adam step longer (bench/RESULTS.md has the figures).
+# 235k parameters make 4 blocks to share between threads.
 BLOCK = 1 << 16
 
 _POOL = {"pid": None, "executor": None, "size": 0}

@@ -40,6 +40,10 @@ class GradientDescent(Optimizer):
     """
 
     name = "gd"
+    _kernel = "gd_step"
+
+    def _kernel_scalars(self, lr):
+        return (lr,)
 
     def _update(self, p, g, *, buf, lr):
         # θ ← θ − α g
@@ -119,6 +123,14 @@ class Momentum(Optimizer):
         self.nesterov = bool(nesterov)
         super().__init__()
 
+    @property
+    def _kernel(self):
+        return "nesterov_step" if self.nesterov else "momentum_step"
+
+    def _kernel_scalars(self, lr):
+        nesterov = (lr * self.beta1,) if self.nesterov else ()
+        return (self.beta1, 1.0 - self.beta1, lr, *nesterov)
+
     def _update(self, p, g, v, *, buf, lr):
         # v ← β1 v + (1 − β1) g
         v *= self.beta1
@@ -177,6 +189,11 @@ class RMSProp(Optimizer):
         self.beta2 = _unit("beta2", beta2)
         self.epsilon = check_positive("epsilon", epsilon)
         super().__init__()
+
+    _kernel = "rmsprop_step"
+
+    def _kernel_scalars(self, lr):
+        return (self.beta2, 1.0 - self.beta2, lr, self.epsilon)
 
     def _update(self, p, g, s, *, buf, lr):
         # s ← β2 s + (1 − β2) g²
@@ -237,6 +254,11 @@ class Adam(Optimizer):
     def _scalars(self, lr):
         c = math.sqrt(1.0 - self.beta2 ** self.t)
         return {"step": lr * c / (1.0 - self.beta1 ** self.t), "eps": c * self.epsilon}
+
+    _kernel = "adam_step"
+
+    def _kernel_scalars(self, step, eps):
+        return (self.beta1, 1.0 - self.beta1, self.beta2, 1.0 - self.beta2, step, eps)
 
     def _update(self, p, g, m, v, *, buf, step, eps):
         # m ← β1 m + (1 − β1) g

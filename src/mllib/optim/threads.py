@@ -15,7 +15,7 @@ kernels.
 through ``threadpoolctl``'s controllers: a search's trials run inside it on
 every back-end, so that their table does not depend on where they run or on
 the thread count the process was given. A plain ``fit`` keeps BLAS's threads,
-since a second thread makes an epoch about 1.3× faster on 2 cores; it gives
+since a second thread makes an epoch faster on 2 cores; it gives
 the same bits for the same thread count.
 
 mllib's own thread count (:func:`num_threads`) is the smallest of the mllib
@@ -25,8 +25,8 @@ reports it when it is installed (a ``threadpool_limits(1)``, or a
 :func:`single_threaded` section, therefore means one thread here too).
 
 The default is one thread because on 2 cores a second one loses: whole
-epochs of the benchmark's wide network are 1.03–1.13× as long with 2, as
-OpenBLAS's own threads keep spinning on both cores after each product.
+epochs of the benchmark's wide network took longer with 2 (bench/RESULTS.md),
+as OpenBLAS's own threads keep spinning on both cores after each product.
 Machines with more cores may gain from ``MLLIB_NUM_THREADS``.
 """
 
@@ -80,8 +80,8 @@ def _from_environment() -> int:
 def _blas_libraries() -> tuple:
     """threadpoolctl's controllers of the loaded BLAS libraries, found once; () without it.
 
-    Finding them takes a few hundred µs; reading or setting a count through
-    one is a library call of about 2 µs.
+    Finding them takes a long time beside reading or setting a count through
+    one, a single library call.
     """
     if "libs" not in _BLAS:
         try:

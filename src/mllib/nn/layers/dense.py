@@ -65,6 +65,18 @@ class Dense(Layer):
             z += self.params["b"]
         return z
 
+    def forward_activated(self, x, activation_layer, kernels=None, training=False):
+        """``activation_layer.forward(self.forward(x, training), training)``, with its bits,
+        the activation written over this layer's new output.
+
+        The bias is left to the activation, which adds it in the same pass as it
+        applies g when ``kernels`` (:mod:`mllib.nn._kernels`) has a kernel for g.
+        """
+        self._x = x
+        z = x @ self.params["W"].T
+        return activation_layer.forward_biased(z, self.params["b"] if self.bias else None,
+                                               training, kernels)
+
     def backward(self, delta):
         self.backward_params(delta)
         return delta @ self.params["W"]           # ∂J/∂X = δ W

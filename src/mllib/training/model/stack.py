@@ -22,9 +22,12 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..._jit import load
 from ...nn.layers import ActivationLayer, BatchNorm, Dense, Dropout
 from ...nn.regularizers import LpRegularizer
 from ...optim import ParameterSet
+
+KERNELS = "mllib.nn._kernels"
 
 
 def build_layers(config, rng, dtype):
@@ -98,10 +101,20 @@ class LayerStack:
         and a layer whose input is an earlier layer's new output may write over it
         (:meth:`~mllib.nn.layers.Layer.forward_owned`): X itself is never written.
         """
-        z, owned = X, False
+        # The compiled kernels (mllib[fast]), if this model uses them: a Dense layer and
+        # its activation then run as one (Dense.forward_activated), with the same bits.
+        kernels = load(KERNELS, self.store.size, self.store.dtype)
+        z, owned, layers = X, False, self.layers
         with np.errstate(under="ignore"):   # see the module's docstring
-            for layer in self.layers:
-                out = layer.forward_owned(z) if owned else layer.forward(z, training)
+            i = 0
+            while i < len(layers):
+                layer, after = layers[i], layers[i + 1] if i + 1 < len(layers) else None
+                if kernels is not None and isinstance(layer, Dense) \
+                        and isinstance(after, ActivationLayer):
+                    out, i = layer.forward_activated(z, after, kernels, training), i + 2
+                else:
+                    out = layer.forward_owned(z) if owned else layer.forward(z, training)
+                    i += 1
                 # Owned from the first layer that made a new array; a layer that
                 # returns its input (inference dropout) passes ownership on.
                 owned = not training and (owned or out is not z)

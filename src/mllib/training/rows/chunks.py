@@ -8,8 +8,8 @@ How many rows a chunk of ``predict`` holds follows from the layer widths
 rows, if X is not in the model's dtype already, and two layers' activations)
 within :data:`TEMPORARY_BYTES`, between 1,024 and 16,384 rows. Each chunk
 is a few large matrix products, and larger ones run closer to BLAS's limit:
-on the benchmark's 784-256-128-10 network, chunks of 16,384 rows take 0.8–0.9
-of the time of chunks of 4,096 (bench/RESULTS.md).
+on the benchmark's 784-256-128-10 network, chunks of 16,384 rows beat chunks
+of 4,096 (bench/RESULTS.md has the figures).
 Rows already in the model's dtype are used in place, never copied, and each
 activation is written over its layer's own new output
 (:meth:`~mllib.nn.layers.Layer.forward_owned`), never over X.

@@ -106,6 +106,29 @@ def test_fit_reads_the_switch_at_each_call(monkeypatch):
     assert not np.array_equal(net.get_weights()["W1"], start * 0.125)
 
 
+def test_a_training_run_reads_the_switch_once_at_its_start(monkeypatch):
+    # The environment changed after the first epoch steers the next fit, not this one.
+    import mllib
+    from mllib.training import Callback
+
+    class Flip(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            monkeypatch.setenv(_jit.ENVIRONMENT, "numpy")
+
+    monkeypatch.setattr(_kernels, "adam_step", _halve)
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    net = mllib.NeuralNetwork(nodes=[3, 4, 1], activators=["relu", "sigmoid"], seed=0)
+    start = net.get_weights()["W1"]
+    monkeypatch.setenv(_jit.ENVIRONMENT, "numba")
+    net.fit(X, y, optimizer="adam", learning_rate=0.1, epochs=3, batch_size=40,
+            callbacks=[Flip()])
+    assert np.array_equal(net.get_weights()["W1"], start * 0.125)   # three halving steps
+    assert _jit.choice() == "numpy"
+    net.fit(X, y, optimizer="adam", learning_rate=0.1, epochs=1, batch_size=40)
+    assert not np.array_equal(net.get_weights()["W1"], start * 0.0625)
+
+
 @numba.njit(error_model="numpy", cache=True)
 def _does_not_compile(*args):
     return args[0].no_such_attribute

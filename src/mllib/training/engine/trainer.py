@@ -65,6 +65,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..._interrupts import HeldInterrupts
+from ..._jit import pinned
 from ..rows.metrics import EpochMetrics
 from .batches import BatchRows
 from .callbacks import History, ProgressLogger
@@ -126,7 +127,7 @@ class Trainer:
             hook.on_train_begin({"epochs": epochs, "initial_epoch": model.epoch_,
                                  "metrics": metrics})
         self.optimizer.init(model.store)
-        with HeldInterrupts() as held:
+        with HeldInterrupts() as held, pinned():   # MLLIB_KERNELS read once, here
             for _ in range(epochs):
                 self._epoch(rate, everyone, list(hooks), progress, validation, held)
                 if model.stop_training:   # by a hook, or diverged under TerminateOnNaN

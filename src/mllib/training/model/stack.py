@@ -58,6 +58,21 @@ def build_layers(config, rng, dtype):
     return layers, named
 
 
+def _fused_steps(layers) -> list:
+    """``(layer, None)`` for each layer, but ``(dense, activation)`` for a Dense layer
+    followed by an activation layer."""
+    steps, i = [], 0
+    while i < len(layers):
+        if isinstance(layers[i], Dense) and i + 1 < len(layers) \
+                and isinstance(layers[i + 1], ActivationLayer):
+            steps.append((layers[i], layers[i + 1]))
+            i += 2
+        else:
+            steps.append((layers[i], None))
+            i += 1
+    return steps
+
+
 def layer_shapes(config) -> tuple[dict, dict]:
     """``(parameters, state)``: the names and shapes of what :func:`build_layers` makes
     for ``config`` (nodes all known), found without making it."""
@@ -93,6 +108,10 @@ class LayerStack:
         self.store = ParameterSet.from_layers(named, dtype)
         # Backward stops at the first layer with parameters: nothing needs ∂J/∂X.
         self._first = next((i for i, layer in enumerate(layers) if layer.params), len(layers))
+        # The forward pass's steps: (layer, None) runs the layer; (dense, activation) runs
+        # both as one, as the compiled kernels can.
+        self._single = [(layer, None) for layer in layers]
+        self._fused = _fused_steps(layers)
 
     def logits(self, X, training):
         """z[L], the last layer's output before the output activation.
@@ -104,17 +123,13 @@ class LayerStack:
         # The compiled kernels (mllib[fast]), if this model uses them: a Dense layer and
         # its activation then run as one (Dense.forward_activated), with the same bits.
         kernels = load(KERNELS, self.store.size, self.store.dtype)
-        z, owned, layers = X, False, self.layers
+        z, owned = X, False
         with np.errstate(under="ignore"):   # see the module's docstring
-            i = 0
-            while i < len(layers):
-                layer, after = layers[i], layers[i + 1] if i + 1 < len(layers) else None
-                if kernels is not None and isinstance(layer, Dense) \
-                        and isinstance(after, ActivationLayer):
-                    out, i = layer.forward_activated(z, after, kernels, training), i + 2
-                else:
+            for layer, after in self._single if kernels is None else self._fused:
+                if after is None:
                     out = layer.forward_owned(z) if owned else layer.forward(z, training)
-                    i += 1
+                else:
+                    out = layer.forward_activated(z, after, kernels, training)
                 # Owned from the first layer that made a new array; a layer that
                 # returns its input (inference dropout) passes ownership on.
                 owned = not training and (owned or out is not z)

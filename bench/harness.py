@@ -94,12 +94,16 @@ class Contender:
         raise RuntimeError(f"worker {self.name} {what} (exit status {self._process.returncode}):"
                            f"\n{errors}")
 
-    def close(self):
-        """End the worker (it exits when its input closes) and release its files."""
+    def end_input(self):
+        """Ask the worker to end: it exits when its input closes."""
         try:
             self._process.stdin.close()
         except OSError:  # a request it never read
             pass
+
+    def close(self):
+        """End the worker, wait for it, and release its files."""
+        self.end_input()
         try:
             self._process.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -133,6 +137,8 @@ def alternate(runs, names, pause=PAUSE, **options):
                 time.sleep(pause)
         return results
     finally:
+        for contender in contenders:   # all at once: each takes a while to exit
+            contender.end_input()
         for contender in contenders:
             contender.close()
 

@@ -187,16 +187,28 @@ def dask_cluster(workers=2):
                 time.sleep(0.05)
             with Client(scheduler_file=path, timeout="60s") as client:
                 client.wait_for_workers(workers, timeout=120)
-                yield client
-        finally:
-            for process in reversed(processes):
-                process.terminate()
-            for process in reversed(processes):
                 try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=30)
+                    yield client
+                finally:
+                    client.shutdown()   # the scheduler, then the workers, end at once
+        finally:
+            _stop(processes)
+
+
+def _stop(processes):
+    """Wait for the scheduler's and the workers' processes to end, after a shutdown asked
+    through the client; stop those that do not. (A SIGTERM during the shutdown made
+    each nanny wait about 8 s for its worker.)"""
+    for signal in ("wait", "terminate", "kill"):
+        for process in reversed(processes):
+            if process.poll() is None and signal != "wait":
+                getattr(process, signal)()
+        try:
+            for process in reversed(processes):
+                process.wait(timeout=15)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _dask(role, *args):

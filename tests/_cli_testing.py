@@ -1,7 +1,9 @@
 """Helpers shared by the tests of the ``mllib`` command: run it as a user does, check results."""
 
+import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -36,3 +38,18 @@ def subcommands() -> dict:
 def options_of(command) -> dict:
     """``{flag: argparse action}`` of the subcommand ``command``, such as ``--drop``."""
     return dict(subcommands()[command]._option_string_actions)
+
+
+@contextmanager
+def deadline(seconds):
+    """TimeoutError if the block takes longer: a read that blocks (a FIFO) is interrupted."""
+    def expire(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import mllib
 from _cli_csv_testing import notes, run_here
-from _cli_testing import assert_ok
+from _cli_testing import assert_ok, deadline
 from mllib.cli import fingerprint
 
 pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
@@ -151,21 +151,6 @@ def copy_of(stopped, tmp_path) -> Path:
     staging = tmp_path / "cut.incomplete"
     shutil.copytree(stopped, staging)
     return staging
-
-
-@contextmanager
-def deadline(seconds):
-    """TimeoutError if the block takes longer: a read that blocks (a FIFO) is interrupted."""
-    def expire(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def resume(tmp_path):
@@ -438,7 +423,7 @@ def test_a_full_disk_says_so_and_keeps_the_trained_run_resumable(reference, tmp_
     # ulimit -f: the record and the checkpoints fit, the plots do not (EFBIG).
     result, _ = fault("INT", "line", 0, *RUN, "--out", "cut", cwd=tmp_path,
                       file_limit=16 * 1024)
-    assert result.returncode == 1
+    assert result.returncode == 2        # a problem with a file, as in tune
     assert result.stderr.splitlines() == [
         "mllib: error: no room to write the run (File too large); it is kept in "
         "'cut.incomplete': make room, then go on with: mllib train --resume cut.incomplete"]
@@ -450,7 +435,7 @@ def test_a_full_disk_says_so_and_keeps_the_trained_run_resumable(reference, tmp_
 
 def test_no_room_for_the_record_leaves_nothing(tmp_path):
     result, _ = fault("INT", "line", 0, *RUN, "--out", "cut", cwd=tmp_path, file_limit=512)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "mllib: error: no room to start the run (File too large); nothing was written"]
     assert sorted(os.listdir(tmp_path)) == ["counts.json"]

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import mllib
 from _cli_csv_testing import run_here
-from _cli_testing import assert_ok, run_cli
+from _cli_testing import assert_ok, deadline, run_cli
 
 SPACE = {"learning_rate": {"loguniform": [1e-3, 0.3]}}
 SETTINGS = {"epochs": 2, "hidden": [4], "batch_size": 32}
@@ -349,3 +349,39 @@ def test_tune_on_any_damaged_or_hostile_folder_exits_0_or_2_and_never_hangs(root
     assert "unexpected" not in result.stderr and "Traceback" not in result.stderr, steps
     if result.returncode == 2:
         one_error(result)
+
+
+# -- evaluate and predict on a damaged or hostile folder -----------------------------------
+
+READ = ["best_model.npz", "preprocessing.json"]
+READ_DAMAGE = st.one_of(
+    st.tuples(st.just("truncate"), st.sampled_from(READ), st.floats(0, 1)),
+    st.tuples(st.just("flip"), st.sampled_from(READ), st.floats(0, 1), st.integers(1, 255)),
+    st.tuples(st.just("hostile"), st.sampled_from(READ), st.sampled_from(["fifo", "zero",
+                                                                           "outside"])),
+    st.tuples(st.just("delete"), st.sampled_from(READ)),
+    st.tuples(st.just("field"), st.just("preprocessing.json"),
+              st.sampled_from(["format", "version", "target", "target_kind", "columns",
+                               "dropped", "missing", "inputs"]), JSON),
+)
+
+
+@needs_fifo
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(READ_DAMAGE, min_size=1, max_size=2))
+def test_evaluate_and_predict_on_any_damaged_or_hostile_folder_exit_0_or_2_and_never_hang(
+        root, steps):
+    # In this process, under an alarm that interrupts a read that blocks (a FIFO).
+    case = fresh_case(root, "read-property")
+    (case / "rows.csv").write_text("x1,x2,y\n0.5,-0.5,1\n-1.0,0.25,0\n")
+    for step in steps:
+        damage(case / "out", case / "outside", step)
+    for command in (["evaluate", "out/best_model.npz", "rows.csv", "--target", "y"],
+                    ["predict", "out/best_model.npz", "rows.csv", "--out", "predictions.csv"]):
+        with deadline(30):
+            result = run_here(*command, cwd=case)
+        assert result.returncode in (0, 2), (steps, command, result.stderr)
+        assert "unexpected" not in result.stderr and "Traceback" not in result.stderr, steps
+        if result.returncode == 2:
+            one_error(result)

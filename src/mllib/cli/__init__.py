@@ -17,9 +17,10 @@
                    [--budget steps|epochs] --out DIR
 
 Exit status: 0 on success; 1 when ``gradcheck`` finds a gradient above the
-threshold, when ``tune`` loses its Dask cluster or ``train`` finds no room on the disk
-(one line, saying how to resume) or on an unexpected error; 2 on bad usage or bad
-input (a damaged file of a run folder included), with one
+threshold, when ``tune`` loses its Dask cluster (one line, saying how to resume) or
+on an unexpected error; 2 on bad usage or bad input (a damaged file of a run folder
+included) and when a file cannot be written for want of room (the work so far is kept,
+and the line says how to go on), with one
 line on stderr that names the problem (``mllib: error: ...``); 130 on
 Ctrl-C. Tracebacks are shown only with ``--debug``.
 

@@ -4,6 +4,7 @@ outside its input stopped (exit status 1); and the line it ends with after Ctrl-
 
 from __future__ import annotations
 
+import errno
 import sys
 from contextlib import contextmanager
 
@@ -26,6 +27,18 @@ class RunFailed(CLIError):
     scheduler, say); ``mllib`` prints one line, saying what was kept, and exits with 1."""
 
     status = 1
+
+
+# A write refused for want of room: a full disk or quota, or a file larger than
+# ``ulimit -f`` allows (Python ignores SIGXFSZ, so that is EFBIG). Both train and tune
+# report it as a problem with a file: one line, exit status 2, the work so far kept.
+NO_ROOM = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG")
+                    if hasattr(errno, name))
+
+
+def no_room(err) -> bool:
+    """Whether ``err`` is a write refused for want of room (:data:`NO_ROOM`)."""
+    return isinstance(err, OSError) and err.errno in NO_ROOM
 
 
 # What main reports as one line with an exit status, rather than as an unexpected error.

@@ -8,7 +8,6 @@ rejected command leaves nothing behind.
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import os
 import shutil
@@ -28,7 +27,7 @@ from .args import defaults, resolve_settings
 from .build import make_plan
 from .dataload import (DEFAULT_DATASET, PARTS, TrainingData, load_and_split,  # noqa: F401
                        load_csv, load_dataset, split_rows)
-from .errors import CLIError, RunFailed, report_interruption, usage_errors
+from .errors import CLIError, no_room, report_interruption, usage_errors
 from .runfiles import damaged, write_json
 
 
@@ -73,8 +72,8 @@ def run_train(args) -> int:
     try:
         staging = runfolder.start(out, record)
     except OSError as err:
-        if disk_full(err):
-            raise RunFailed(f"no room to start the run ({err.strerror}); nothing was "
+        if no_room(err):
+            raise CLIError(f"no room to start the run ({err.strerror}); nothing was "
                             "written") from None
         raise
     job = Job(staging, out, record, runstate.RunCheckpoint(staging, args.checkpoint_every),
@@ -212,7 +211,7 @@ def train_in(job, train) -> int:
     except KeyboardInterrupt:
         return interrupted(job)
     except BaseException as err:
-        if job.fresh and not disk_full(err) and \
+        if job.fresh and not no_room(err) and \
                 not os.path.lexists(job.staging / runfolder.CHECKPOINT):
             shutil.rmtree(job.staging, ignore_errors=True)    # nothing to go on from
         if isinstance(err, DivergenceError):
@@ -269,25 +268,16 @@ def interrupted(job) -> int:
 
 # -- a full disk ------------------------------------------------------------------------
 
-DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-def disk_full(err) -> bool:
-    """Whether ``err`` is a write refused for want of room: a full disk or quota, or a
-    file larger than ``ulimit -f`` allows (Python ignores SIGXFSZ, so that is EFBIG)."""
-    return isinstance(err, OSError) and err.errno in DISK_FULL
-
-
 @contextmanager
 def run_kept(staging):
     """A full disk while the run is under way: one line saying that the run is kept and
-    how to go on (exit status 1), instead of an unexpected OSError."""
+    how to go on (exit status 2), instead of an unexpected OSError."""
     try:
         yield
     except OSError as err:
-        if not disk_full(err):
+        if not no_room(err):
             raise
-        raise RunFailed(f"no room to write the run ({err.strerror}); it is kept in "
+        raise CLIError(f"no room to write the run ({err.strerror}); it is kept in "
                         f"{str(staging)!r}: make room, then go on with: "
                         f"{runfolder.resume_command(staging)}") from None
 

@@ -30,7 +30,6 @@ epochs (``--budget epochs``: the same epochs instead; see
 
 from __future__ import annotations
 
-import errno
 import json
 import sys
 from contextlib import contextmanager
@@ -44,12 +43,9 @@ from ..tune.metrics import get_metric
 from ..settings import RUN_KEYS, SETTINGS, canonical_key
 from .args import defaults, read_config, read_json_object
 from .cluster import cluster_failures, dask_backend, refuse_dask_flags
-from .errors import CLIError, report_interruption, usage_errors
+from .errors import CLIError, no_room, report_interruption, usage_errors
 from .searchprogress import SearchProgress, resume_command, warnings_as_lines
 from .train import choose_output, load_and_split
-
-_FULL = tuple(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG")
-              if hasattr(errno, name))
 
 # The options of how the data is read and split, as train takes them (and --target, --dataset).
 DATA_KEYS = tuple(setting.key for setting in SETTINGS if setting.group == "data")
@@ -77,9 +73,9 @@ def run_tune(args) -> int:
                   data_options={key: settings[key] for key in DATA_KEYS})
     try:
         with usage_errors("cannot search"), cluster_failures(), warnings_as_lines(), \
-                disk_full(out):
+                room_kept(out):
             result = _search(args, space, train, dev, common)
-        with disk_full(out):
+        with room_kept(out):
             return _write(result, data, parts, space, out)
     except KeyboardInterrupt:
         return report_interruption(progress.stopped_at(),
@@ -87,13 +83,13 @@ def run_tune(args) -> int:
 
 
 @contextmanager
-def disk_full(out):
+def room_kept(out):
     """A full disk, a quota or a file-size limit (``ulimit -f``) as one line, exit status 2:
     the trials recorded so far stay in ``out``, and the same command goes on."""
     try:
         yield
     except OSError as err:
-        if err.errno not in _FULL:
+        if not no_room(err):
             raise
         raise CLIError(f"cannot write into {str(out)!r}: {err.strerror}; the trials finished "
                        "so far are kept there: make room and run the same command again") \

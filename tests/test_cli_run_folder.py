@@ -202,17 +202,17 @@ def foreign_checkpoint(staging):
 
 
 DAMAGED = {
-    "resume.json torn": (truncate("resume.json", 100), "resume.json' is damaged: not JSON"),
+    "resume.json torn": (truncate("resume.json", 100), "resume.json' is damaged: it is not valid JSON"),
     "resume.json nested": (write("resume.json", "[" * 100_000),
-                           "resume.json' is damaged: its JSON nests too deeply"),
+                           "resume.json' is damaged: it is not valid JSON: it nests 100000 deep"),
     "resume.json a list": (write("resume.json", "[]"),
                            "resume.json' is damaged: it holds a JSON list, not an object"),
     "resume.json a FIFO": (replace("resume.json", os.mkfifo),
-                           "resume.json' is damaged: it is not a regular file"),
+                           "resume.json' is damaged: it is a FIFO, not a regular file"),
     "resume.json to /dev/zero": (replace("resume.json", lambda p: p.symlink_to("/dev/zero")),
                                  "resume.json' is damaged: it is a symbolic link"),
     "resume.json too large": (write("resume.json", " " * (5 * 2**20)),
-                              "resume.json' is damaged: it has 5,242,880 bytes, more than"),
+                              "resume.json' is damaged: it has 5.0 MiB, more than the 4.0 MiB"),
     "settings edited": (lambda s: edit_record(s, lambda r: wider(r, False)),
                         "resume.json' is damaged: its settings are not those the run began "
                         "with (they do not match their fingerprint)"),
@@ -233,9 +233,9 @@ DAMAGED = {
     "trained, malformed": (
         lambda s: edit_record(s, lambda r: r.update(trained={"seconds": -1})),
         "resume.json' is damaged: its 'trained' entry {'seconds': -1} is malformed"),
-    "history.json torn": (truncate("history.json", 40), "history.json' is damaged: not JSON"),
+    "history.json torn": (truncate("history.json", 40), "history.json' is damaged: it is not valid JSON"),
     "history.json a FIFO": (replace("history.json", os.mkfifo),
-                            "history.json' is damaged: it is not a regular file"),
+                            "history.json' is damaged: it is a FIFO, not a regular file"),
     "history.json of fewer epochs": (
         write("history.json", '{"epoch": [0], "history": {"cost": [1], "accuracy": [1], '
                               '"val_cost": [1], "val_accuracy": [1], "lr": [1], "time": [1]}}'),

@@ -123,3 +123,17 @@ def test_json_within_bounds_reads_as_json_does():
                                             "c": int("9" * 40)}
     deepest = "[" * 32 + "]" * 32
     assert jsontext.loads_bounded(deepest.encode()) == json.loads(deepest)
+
+
+def test_a_refusal_names_the_file_and_keeps_its_reason_across_pickling(tmp_path):
+    import pickle
+
+    os.mkfifo(tmp_path / "f.json")
+    with pytest.raises(FileRefusedError) as caught:
+        read_json(tmp_path / "f.json", 100, "config file")
+    err = caught.value
+    assert str(err) == f"config file {str(tmp_path / 'f.json')!r} is a FIFO, not a regular file"
+    assert err.reason == "is a FIFO, not a regular file" and err.what == "config file"
+    again = pickle.loads(pickle.dumps(err))
+    assert type(again) is FileRefusedError and str(again) == str(err)
+    assert again.reason == err.reason

@@ -40,7 +40,18 @@ _MODES = {"rb": os.O_RDONLY, "r+b": os.O_RDWR, "ab": os.O_WRONLY | os.O_APPEND |
 
 class FileRefusedError(ValueError):
     """A file mllib does not open: not a regular file, a link where links are not
-    followed, or larger than what its kind may take."""
+    followed, or larger than what its kind may take.
+
+    Its message is ``f"{what} {filename!r} {reason}"``, such as ``config file 'c.json' is
+    a FIFO, not a regular file``; callers that name the file their own way use ``reason``.
+    """
+
+    def __init__(self, what, filename, reason):
+        super().__init__(f"{what} {filename!r} {reason}")
+        self.what, self.filename, self.reason = what, filename, reason
+
+    def __reduce__(self):   # from a worker process too
+        return type(self), (self.what, self.filename, self.reason)
 
 
 def kind_of(mode) -> str:
@@ -64,7 +75,7 @@ def check_kind(mode, name, what) -> None:
     kind = kind_of(mode)
     why = ("; mllib follows no links in its own folders" if stat.S_ISLNK(mode)
            else ", not a regular file")
-    raise FileRefusedError(f"{what} {name!r} is {kind}{why}")
+    raise FileRefusedError(what, name, f"is {kind}{why}")
 
 
 def open_checked(path, what, *, mode="rb", limit=None, follow_links=True):
@@ -83,15 +94,15 @@ def open_checked(path, what, *, mode="rb", limit=None, follow_links=True):
     except OSError as err:
         if err.errno in (errno.ELOOP, errno.ENXIO, errno.EMLINK):
             # A link (O_NOFOLLOW), or a FIFO without a reader, put there after the check.
-            raise FileRefusedError(f"{what} {name!r} is not a regular file: {err.strerror}") \
+            raise FileRefusedError(what, name, f"is not a regular file: {err.strerror}") \
                 from None
         raise
     try:
         info = os.fstat(fd)
         check_kind(info.st_mode, name, what)
         if limit is not None and info.st_size > limit:
-            raise FileRefusedError(f"{what} {name!r} has {size_text(info.st_size)}, more than "
-                                   f"the {size_text(limit)} a {what} may take")
+            raise FileRefusedError(what, name, f"has {size_text(info.st_size)}, more than "
+                                               f"the {size_text(limit)} a {what} may take")
         return os.fdopen(fd, mode, buffering=0 if mode == "ab" else -1)
     except BaseException:
         os.close(fd)
@@ -104,8 +115,8 @@ def read_bounded(path, limit, what, *, follow_links=True) -> bytes:
     with open_checked(path, what, limit=limit, follow_links=follow_links) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:           # it grew after its size was checked
-        raise FileRefusedError(f"{what} {os.fspath(path)!r} has more than the "
-                               f"{size_text(limit)} a {what} may take")
+        raise FileRefusedError(what, os.fspath(path), f"has more than the "
+                                                      f"{size_text(limit)} a {what} may take")
     return data
 
 
@@ -116,8 +127,7 @@ def read_json(path, limit, what, *, follow_links=True, max_depth=MAX_DEPTH):
     try:
         return loads_bounded(data, max_depth)
     except ValueError as err:       # JSONDecodeError and UnicodeDecodeError among them
-        raise FileRefusedError(f"{what} {os.fspath(path)!r} is not valid JSON: {err}") \
-            from None
+        raise FileRefusedError(what, os.fspath(path), f"is not valid JSON: {err}") from None
 
 
 def check_own_entry(path, what, *, folder=False) -> bool:
@@ -131,6 +141,6 @@ def check_own_entry(path, what, *, folder=False) -> bool:
     if folder and stat.S_ISDIR(mode):
         return True
     if folder and not stat.S_ISLNK(mode):
-        raise FileRefusedError(f"{what} {os.fspath(path)!r} is {kind_of(mode)}, not a folder")
+        raise FileRefusedError(what, os.fspath(path), f"is {kind_of(mode)}, not a folder")
     check_kind(mode, os.fspath(path), what)
     return True

@@ -10,7 +10,7 @@ and the signal is sent at the N-th
 - line that runs in mllib's command, file and plotting code (``mllib/cli``,
   ``mllib/io``, ``mllib/plots.py``, ``mllib/preprocessing``, ``mllib/_interrupts.py``),
   for WHAT ``line``;
-- call of a function whose qualified name is WHAT (``NeuralNetwork.save``), or, for
+- call of a function whose qualified name is WHAT (``write_checkpoint``), or, for
   a WHAT with a ``/``, of any code in a file whose path holds it (``matplotlib/``:
   inside the first import of matplotlib after START).
 

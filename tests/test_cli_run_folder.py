@@ -6,6 +6,7 @@ its own and sends it a real SIGKILL or SIGINT at the N-th line of mllib's comman
 code, or at the N-th call of a function (see there). The resumes run in this process.
 """
 
+import hashlib
 import json
 import os
 import resource
@@ -84,7 +85,7 @@ def test_kill_9_anywhere_then_resume_gives_the_bits_and_history_of_a_run_never_k
     first_save = counts["first_calls"]["save"]
     rng = np.random.default_rng(22)
     points = [("line", 1),                      # before the first checkpoint
-              ("NeuralNetwork.save", 3),        # history.json of epoch 3 saved, its checkpoint not
+              ("write_checkpoint", 3),          # history.json of epoch 3 saved, its checkpoint not
               ("line", int(rng.integers(first_save, trained_at))),
               *(("line", int(n)) for n in rng.choice(np.arange(trained_at, end), 2,
                                                      replace=False))]
@@ -133,7 +134,7 @@ def test_ctrl_c_anywhere_after_training_leaves_the_run_published_or_written_by_r
 def stopped(tmp_path_factory, reference):
     """A run stopped by Ctrl-C after its second checkpoint: the folder to copy and damage."""
     folder = tmp_path_factory.mktemp("stopped")
-    result, _ = fault("INT", "NeuralNetwork.save", 2, *RUN, "--out", "cut", cwd=folder)
+    result, _ = fault("INT", "write_checkpoint", 2, *RUN, "--out", "cut", cwd=folder)
     assert result.returncode == 130, result.stderr
     return folder / "cut.incomplete"
 
@@ -377,7 +378,7 @@ CHANGES = {
 def stopped_on_csv(tmp_path_factory):
     folder = tmp_path_factory.mktemp("csv")
     table().to_csv(folder / "data.csv", index=False)
-    result, _ = fault("INT", "NeuralNetwork.save", 1, "train", "data.csv", "--target", "label",
+    result, _ = fault("INT", "write_checkpoint", 1, "train", "data.csv", "--target", "label",
                       "--hidden", "4", "--batch-size", "16", "--epochs", "5", "-q",
                       "--checkpoint-every", "1", "--out", "cut", cwd=folder)
     assert result.returncode == 130, result.stderr
@@ -414,6 +415,43 @@ def test_the_same_data_written_again_resumes(stopped_on_csv, tmp_path):
     finally:
         data.write_bytes(original)
     assert (tmp_path / "cut" / "model.npz").exists()
+
+
+def test_a_checkpoint_of_a_run_on_other_data_is_refused(stopped_on_csv, tmp_path):
+    # The same settings and shapes, other values: only the checkpoint's digest, which the
+    # run's history records, tells the two checkpoints apart.
+    other = tmp_path / "other"
+    other.mkdir()
+    table(seed=3).to_csv(other / "data.csv", index=False)
+    result, _ = fault("INT", "write_checkpoint", 1, "train", "data.csv", "--target", "label",
+                      "--hidden", "4", "--batch-size", "16", "--epochs", "5", "-q",
+                      "--checkpoint-every", "1", "--out", "cut", cwd=other)
+    assert result.returncode == 130, result.stderr
+    staging = copy_of(stopped_on_csv / "cut.incomplete", tmp_path)
+    shutil.copy(other / "cut.incomplete" / "checkpoint.npz", staging / "checkpoint.npz")
+    before = snapshot(staging)
+    result = resume(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "mllib: error: 'cut.incomplete/checkpoint.npz' is not a checkpoint this run saved: "
+        "its SHA-256 is not among those history.json records; start the run again"]
+    assert snapshot(staging) == before
+
+
+def test_the_history_records_the_digest_of_the_checkpoint_beside_it(stopped):
+    history = json.loads((stopped / "history.json").read_text())
+    digest = hashlib.sha256((stopped / "checkpoint.npz").read_bytes()).hexdigest()
+    assert len(history["checkpoints"]) == 2 and history["checkpoints"][-1] == digest
+
+
+def test_a_history_without_digests_as_an_earlier_mllib_wrote_it_resumes(stopped, reference,
+                                                                       tmp_path):
+    staging = copy_of(stopped, tmp_path)
+    history = json.loads((staging / "history.json").read_text())
+    del history["checkpoints"]
+    (staging / "history.json").write_text(json.dumps(history))
+    assert_ok(resume(tmp_path))
+    assert_same_run(reference[0], tmp_path / "cut")
 
 
 # -- a full disk ---------------------------------------------------------------------------

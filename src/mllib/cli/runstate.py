@@ -1,27 +1,38 @@
 """Training under way in a run folder: its history and checkpoint, saved and read back in agreement.
 
 :class:`RunCheckpoint` writes ``history.json`` first and ``checkpoint.npz``
-second, each whole (:mod:`.runfiles`, :meth:`mllib.NeuralNetwork.save`). A kill
+second, each whole (:mod:`.runfiles`, :func:`mllib.io.write_atomically`). A kill
 between the two leaves the history one save ahead of the checkpoint, never
 behind it; :func:`read_history` trims it to the checkpoint's epoch, so
 ``--resume`` goes on from exactly the checkpoint's step and every epoch is
 logged once. (The history cannot travel inside the checkpoint: a model file
 holds the model and nothing of its caller's.)
 
+The history also records the SHA-256 of the last two checkpoints saved
+(``"checkpoints"``), each written into it before the checkpoint itself: the
+checkpoint on disk, whether or not a kill came between the two writes, is one of
+them. So a checkpoint is bound to its run: the history's fingerprint chain goes
+from ``resume.json`` (data and settings) through the history to the checkpoint's
+bytes, and a checkpoint from another run is refused, even of the same settings.
+
 Read back, neither file is trusted: the history must have the form this
-module writes, and the checkpoint must be the network, optimizer, schedule,
-batch size and epoch count that the run's settings build (:func:`checkpoint_problem`),
-so that a foreign or hand-edited file is refused rather than finished and reported
-under settings it was not trained with.
+module writes, and the checkpoint must be one the run saved and the network,
+optimizer, schedule, batch size and epoch count that the run's settings build
+(:func:`checkpoint_problem`), so that a foreign or hand-edited file is refused
+rather than finished and reported under settings it was not trained with.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import ModelFileError, load
+from ..io import bounded, write_atomically
+from ..io.registry import dumps_model
 from ..training import Callback, History
 from ..training.engine.trainer import log_names
 from .errors import CLIError
@@ -29,6 +40,9 @@ from .runfiles import damaged, is_count, read_json, write_json
 from .runfolder import CHECKPOINT, HISTORY
 
 EMPTY = {"epoch": [], "history": {}}
+DIGESTS = "checkpoints"   # history.json's SHA-256 of the last checkpoints saved
+KEPT = 2                  # how many: the one on disk is the last, or the one before it
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class RunCheckpoint(Callback):
@@ -44,9 +58,14 @@ class RunCheckpoint(Callback):
             self.save()
 
     def save(self) -> None:
-        """History first, checkpoint second: see the module docstring."""
-        write_json(self.staging / HISTORY, self.history_so_far(), indent=None)
-        self.model.save(self.staging / CHECKPOINT)
+        """History first, with the checkpoint's digest; checkpoint second: see the module
+        docstring."""
+        data = dumps_model(self.model)
+        digests = [*self.earlier.get(DIGESTS, []), hashlib.sha256(data).hexdigest()][-KEPT:]
+        write_json(self.staging / HISTORY, {**self.history_so_far(), DIGESTS: digests},
+                   indent=None)
+        write_checkpoint(self.staging / CHECKPOINT, data)
+        self.earlier = {**self.earlier, DIGESTS: digests}
 
     def history_so_far(self) -> dict:
         """The epochs before the last resume, then those of this call."""
@@ -60,6 +79,17 @@ class RunCheckpoint(Callback):
         merged, document = History(), self.history_so_far()
         merged.epoch, merged.history = document["epoch"], document["history"]
         return merged
+
+
+def write_checkpoint(path: Path, data: bytes) -> None:
+    """The model file's bytes ``data`` in place of ``path``, whole."""
+    write_atomically(path, lambda handle: handle.write(data))
+
+
+def checkpoint_digest(path: Path) -> str:
+    """The SHA-256 of the checkpoint file ``path``, read as a file of mllib's own folder."""
+    with bounded.open_checked(path, "checkpoint", follow_links=False) as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @dataclass
@@ -76,9 +106,11 @@ def history_limit(epochs: int) -> int:
     return 2**16 + 2**10 * epochs
 
 
-def read_history(staging: Path, reached: int, epochs: int, keys) -> dict:
+def read_history(staging: Path, reached: int, epochs: int, keys, digest: str) -> dict:
     """The ``history.json`` of ``staging``, trimmed to the ``reached`` epochs of its
-    checkpoint; it must log ``keys`` (see :func:`logged_keys`)."""
+    checkpoint; it must log ``keys`` (see :func:`logged_keys`) and record the checkpoint's
+    ``digest`` among the checkpoints saved (a history that an earlier mllib wrote records
+    none, and is taken as it is)."""
     path = staging / HISTORY
     if not os.path.lexists(path):
         if reached == 0:
@@ -89,13 +121,18 @@ def read_history(staging: Path, reached: int, epochs: int, keys) -> dict:
     problem = history_problem(document, keys)
     if problem:
         raise damaged(path, problem)
+    if DIGESTS in document and digest not in document[DIGESTS]:
+        raise CLIError(f"{str(staging / CHECKPOINT)!r} is not a checkpoint this run saved: "
+                       f"its SHA-256 is not among those {HISTORY} records; start the run "
+                       "again")
     logged = len(document["epoch"])
     if logged < reached:
         raise CLIError(f"{str(path)!r} logs {logged} epoch(s), but {CHECKPOINT} is at epoch "
                        f"{reached}: they are not of the same moment of the run, which cannot "
                        "go on; start it again")
-    return {"epoch": document["epoch"][:reached],
-            "history": {key: values[:reached] for key, values in document["history"].items()}}
+    trimmed = {"epoch": document["epoch"][:reached],
+               "history": {key: values[:reached] for key, values in document["history"].items()}}
+    return {**trimmed, DIGESTS: document[DIGESTS]} if DIGESTS in document else trimmed
 
 
 def logged_keys(model, has_dev) -> list:
@@ -105,8 +142,13 @@ def logged_keys(model, has_dev) -> list:
 
 def history_problem(document, keys) -> str:
     """What is wrong with the form of a history read back, or ""."""
-    if not isinstance(document, dict) or set(document) != {"epoch", "history"}:
-        return "it is not an object with 'epoch' and 'history'"
+    if not isinstance(document, dict) or not {"epoch", "history"} <= set(document) \
+            <= {"epoch", "history", DIGESTS}:
+        return f"it is not an object with 'epoch', 'history' and {DIGESTS!r}"
+    found = document.get(DIGESTS, ["0" * 64])
+    if not (isinstance(found, list) and 1 <= len(found) <= KEPT and all(
+            isinstance(d, str) and _SHA256.fullmatch(d) for d in found)):
+        return f"its {DIGESTS!r} is not a list of 1 to {KEPT} SHA-256 digests"
     epochs, logs = document["epoch"], document["history"]
     if not isinstance(epochs, list) or epochs != list(range(len(epochs))) or not all(
             is_count(epoch) for epoch in epochs):

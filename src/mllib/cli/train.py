@@ -123,7 +123,8 @@ def resume_from_checkpoint(job, plan, verbose) -> int:
     model = runstate.load_checkpoint(staging, plan,
                                      widths(data, parts, job.settings["output"]))
     job.saver.earlier = runstate.read_history(
-        staging, model.epoch_, plan.epochs, runstate.logged_keys(model, bool(parts["dev"].size)))
+        staging, model.epoch_, plan.epochs, runstate.logged_keys(model, bool(parts["dev"].size)),
+        runstate.checkpoint_digest(staging / runfolder.CHECKPOINT))
     if job.record["trained"] is not None or finished(model):
         return finish_trained(job, model)
     return train_in(job, lambda callbacks: go_on(model, job, callbacks, verbose))

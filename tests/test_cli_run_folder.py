@@ -454,6 +454,27 @@ def test_a_history_without_digests_as_an_earlier_mllib_wrote_it_resumes(stopped,
     assert_same_run(reference[0], tmp_path / "cut")
 
 
+def test_a_folder_that_another_command_works_in_is_refused_and_left_as_it_is(stopped, reference,
+                                                                             tmp_path):
+    import fcntl
+
+    staging = copy_of(stopped, tmp_path)
+    before = snapshot(staging)
+    fd = os.open(staging, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)    # as a running train holds it
+        result = resume(tmp_path)
+    finally:
+        os.close(fd)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "mllib: error: 'cut.incomplete' is in use: another mllib train is working in it; "
+        "wait for it to end"]
+    assert snapshot(staging) == before
+    assert_ok(resume(tmp_path))                          # once it has ended
+    assert_same_run(reference[0], tmp_path / "cut")
+
+
 # -- a full disk ---------------------------------------------------------------------------
 
 

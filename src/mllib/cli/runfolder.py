@@ -19,6 +19,9 @@ with Ctrl-C held until it and the removal of the resume files are done. A
 ``runs/x`` that was there already is moved aside first and removed after, so
 old and new results never mix. Only a folder that holds nothing but a run's
 files is ever replaced; one with other files in it is refused.
+
+While a command works in a staging folder it holds a lock on it (:func:`held`), so
+that a second ``--resume`` of the same folder is refused instead of training beside it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,13 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:     # not POSIX: no locks, as the README says
+    fcntl = None
 
 from .._interrupts import HeldInterrupts
 from ..settings import overlay, parse_mapping
@@ -89,6 +98,27 @@ def start(out: Path, record: dict) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging
+
+
+@contextmanager
+def held(staging: Path):
+    """An exclusive lock on the folder ``staging`` (``flock``) while the block runs;
+    CLIError, before anything is changed, if another process holds it. The lock goes
+    with the folder when it is published (renamed), and ends with the process, however
+    it ends."""
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(staging, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CLIError(f"{str(staging)!r} is in use: another mllib train is working in "
+                           "it; wait for it to end") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def never_started(staging: Path) -> str:

@@ -78,7 +78,7 @@ def run_train(args) -> int:
         raise
     job = Job(staging, out, record, runstate.RunCheckpoint(staging, args.checkpoint_every),
               data, parts, {**settings, "output": output}, fresh=True)
-    with run_kept(staging):
+    with run_kept(staging), runfolder.held(staging):
         return train_in(job, lambda callbacks: train_plan(plan, data, parts, callbacks,
                                                           args.verbose))
 
@@ -101,7 +101,7 @@ def resume_train(args) -> int:
     staging, out, record, settings = runfolder.read_record(args.resume)
     source = argparse.Namespace(data=record["data"], dataset=settings.get("dataset"))
     data, parts = load_and_split(source, settings)
-    with run_kept(staging):
+    with run_kept(staging), runfolder.held(staging):
         check_same_run(staging, record, data, parts)
         output = choose_output(record["output"], data)
         plan = make_plan(settings, output)

@@ -315,3 +315,30 @@ def test_a_metric_without_scikit_learn_names_the_extra(folder, monkeypatch):
     assert line == ("mllib: error: --metric roc_auc: metric='roc_auc' uses scikit-learn's "
                     'implementation: pip install "mllib[sklearn]"')
     assert not (folder / "no-sklearn").exists()
+
+
+def test_next_writes_the_next_space_with_its_reasons_and_tune_takes_it_back(folder):
+    # Two epochs of a small network on the flower: the training error is high (bias).
+    (folder / "short.json").write_text(json.dumps({"epochs": 2, "hidden": [2],
+                                                   "batch_size": 32}))
+    (folder / "rates.json").write_text(json.dumps({"learning_rate": SPACE["learning_rate"]}))
+    result = run_here("tune", "--dataset", "flower", "--space", "rates.json", "--settings",
+                      "short.json", "--trials", "2", "--next", "-q", "--out", "nextrun",
+                      "--scheduler", "serial", cwd=folder)
+    assert_ok(result)
+    document = json.loads((folder / "nextrun" / "space.next.json").read_text())
+    reasons = document.pop("$comment").split("; ")
+    assert reasons[:2] == ["high bias: a larger network (hidden [2], twice as wide, or one "
+                           "layer deeper)", "high bias: longer training (2 or 4 epochs)"]
+    assert document["hidden"] == {"choice": [[2], [4], [2, 2]]}
+    assert document["epochs"] == {"choice": [2, 4]}
+    assert document["learning_rate"] == SPACE["learning_rate"]
+    shown_lines = [line for line in result.stdout.splitlines() if line.startswith("next ")]
+    assert [line.split(": ", 1)[1] for line in shown_lines] == reasons
+    again = run_here("tune", "--dataset", "flower", "--space", "nextrun/space.next.json",
+                     "--settings", "short.json", "--trials", "2", "-q", "--out", "again",
+                     "--scheduler", "serial", cwd=folder)
+    assert_ok(again)
+    table = pd.read_csv(folder / "again" / "trials.csv")
+    assert set(table.columns) >= {"param_hidden", "param_epochs", "param_learning_rate"}
+    assert not (folder / "again" / "space.next.json").exists()     # not asked for

@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import plots, preprocessing
+from ..io import write_atomically
 from ..tune import (MedianPruner, grid_search, learning_curve, random_search, spaces,
                     successive_halving)
 from ..tune.backends import DASK_SCHEMES, usable_cores
@@ -49,6 +50,8 @@ from .train import choose_output, load_and_split
 
 # The options of how the data is read and split, as train takes them (and --target, --dataset).
 DATA_KEYS = tuple(setting.key for setting in SETTINGS if setting.group == "data")
+# --next's proposal of the next search (mllib.tune.nextspace), a SPACE.json file.
+NEXT_SPACE = "space.next.json"
 # The flags of --pruner median, by MedianPruner's keyword.
 PRUNER_KEYS = ("warmup", "every", "min_trials")
 
@@ -76,7 +79,7 @@ def run_tune(args) -> int:
                 room_kept(out):
             result = _search(args, space, train, dev, common)
         with room_kept(out):
-            return _write(result, data, parts, space, out)
+            return _write(result, data, parts, space, out, proposing=args.next)
     except KeyboardInterrupt:
         return report_interruption(progress.stopped_at(),
                                    resume_command(args.command_line, progress.started))
@@ -96,8 +99,9 @@ def room_kept(out):
             from None
 
 
-def _write(result, data, parts, space, out) -> int:
-    """Test the best model once and write the results into ``out``; the exit status."""
+def _write(result, data, parts, space, out, *, proposing=False) -> int:
+    """Test the best model once and write the results into ``out`` (with ``proposing``, the
+    next search's space too, :data:`NEXT_SPACE`); the exit status."""
     _remove_outputs(out)   # of an earlier search in this folder: they describe another one
     if result.best is None:
         which = "the last rung's trials" if result.rungs is not None else "the trials"
@@ -109,7 +113,11 @@ def _write(result, data, parts, space, out) -> int:
     result.save(out)
     preprocessing.save(data.prep, out / preprocessing.FILENAME)
     pictures = _plots(result, space, out)
-    print(_summary(result, out, pictures))
+    proposal = result.next_space() if proposing else None
+    if proposal is not None:
+        text = json.dumps(proposal.to_json(), indent=2) + "\n"
+        write_atomically(out / NEXT_SPACE, lambda handle: handle.write(text.encode("utf-8")))
+    print(_summary(result, out, pictures, proposal))
     return 0
 
 
@@ -130,7 +138,7 @@ def _search(args, space, train, dev, common):
 
 def _remove_outputs(out):
     for name in ("trials.csv", "best.json", "best_model.npz", "rungs.png", "curves.png",
-                 preprocessing.FILENAME):
+                 NEXT_SPACE, preprocessing.FILENAME):
         (out / name).unlink(missing_ok=True)
     for picture in out.glob("dev_error_*.png"):
         picture.unlink()
@@ -165,9 +173,11 @@ def _check_mode(args):
 
 
 def read_space(path) -> dict:
-    """SPACE.json: ``{setting: {kind: arguments} | [options] | value}``, each space built."""
+    """SPACE.json: ``{setting: {kind: arguments} | [options] | value}``, each space built;
+    a ``"$comment"`` (as ``--next`` writes the reasons) is left out."""
     path = Path(path)
     document = read_json_object(path, "space file")
+    document.pop(spaces.COMMENT, None)
     if not document:
         raise CLIError(f"space file {str(path)!r} names no setting to search")
     space = {}
@@ -271,7 +281,7 @@ def _plots(result, space, out) -> list:
     return written
 
 
-def _summary(result, out, pictures) -> str:
+def _summary(result, out, pictures, proposal=None) -> str:
     best, diagnosis = result.best, result.diagnosis
     ok = sum(row["status"] == "ok" for row in result.trials)
     pruned = sum(bool(row.get("pruned")) for row in result.trials)
@@ -287,6 +297,9 @@ def _summary(result, out, pictures) -> str:
         lines.append(f"test     error {result.test_result['error']:.4f} on "
                      f"{result.test_result['n']} rows (measured once)")
     files = ["trials.csv", "best.json", "best_model.npz", preprocessing.FILENAME, *pictures]
+    if proposal is not None:
+        files.append(NEXT_SPACE)
+        lines += [f"next     {out / NEXT_SPACE}: {reason}" for reason in proposal.reasons]
     return "\n".join(lines + [f"wrote    {out}/: {', '.join(files)}"])
 
 

@@ -90,7 +90,7 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     final = {row["trial"]: row for rung in rungs for row in rung}
     return SearchResult(list(final.values()), model, kind="halving", rungs=rungs,
                         settings=settings, metric=metric,
-                        own_errors=own_errors(metric, model, train, dev))
+                        own_errors=own_errors(metric, model, train, dev), space=space)
 
 
 class _Rungs:

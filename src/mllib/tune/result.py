@@ -16,6 +16,7 @@ from ..io import loads_model, write_atomically
 from ..optim import single_threaded
 from ..training.diagnosis import diagnose
 from .metrics import METRICS, own_metric
+from .nextspace import next_space
 
 COLUMNS = ("trial", "rung", "status", "pruned", "train_error", "dev_error", "train_cost",
            "dev_cost", "epochs", "metric", "seed", "seconds", "error")
@@ -40,15 +41,18 @@ class SearchResult:
     metric : str or None
         The name of the metric; None for a search of classifiers and regressors
         together, where each trial's error is its own model's.
+    space : dict
+        The space searched, setting → :class:`~mllib.tune.spaces.Space`.
     test_result : dict or None
         What :meth:`test` measured.
     """
 
     def __init__(self, trials, best_model: bytes | None, *, kind="random", rungs=None,
-                 settings=None, metric=None, own_errors=None):
+                 settings=None, metric=None, own_errors=None, space=None):
         self.trials = sorted(trials, key=lambda row: row["trial"])
         self.kind, self.metric = kind, metric
         self.settings = dict(settings or {})
+        self.space = dict(space or {})
         self._own_errors = own_errors
         self.rungs = rungs
         self.best = best_of(self.trials if rungs is None else rungs[-1])
@@ -139,6 +143,15 @@ class SearchResult:
         if self.best is None:
             raise ValueError("every trial failed; there is no best trial")
         return {**self.settings, **self.best["params"]}
+
+    def next_space(self):
+        """The next search by the notes' remedies for the best trial's :attr:`diagnosis`: a
+        :class:`~mllib.tune.nextspace.Proposal`, whose ``space`` a search takes and whose
+        ``reasons`` say why (:mod:`mllib.tune.nextspace`)."""
+        if self.best is None:
+            raise ValueError("every trial failed; there is no best trial to go on from")
+        return next_space(self.space, self.settings, self.best, self.diagnosis,
+                          halving=self.rungs is not None)
 
     def save(self, directory) -> dict:
         """Write ``trials.csv``, ``best.json`` (the best row, its settings, diagnosis and

@@ -163,7 +163,8 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
         except ClusterError as err:
             raise err.resumable(f"{len(rows)} of {len(candidates)} trials", how["out"]) from None
     return SearchResult(list(rows.values()), best.bytes(), kind=kind, settings=settings,
-                        metric=metric, own_errors=own_errors(metric, best.bytes(), train, dev))
+                        metric=metric, own_errors=own_errors(metric, best.bytes(), train, dev),
+                        space=space)
 
 
 def check_prunable(candidates) -> None:

@@ -17,7 +17,8 @@ and ``grid(k)``, k values spread evenly on its own scale:
 [1, 2, 3]
 
 In a search space, a plain value is fixed and a plain list is a choice
-(:func:`as_space`).
+(:func:`as_space`). In a SPACE.json file, the key ``"$comment"`` is a note, not a
+setting (``--next`` writes its reasons there).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import math
 import numpy as np
 
 from .._validation import check_int, check_real
+
+
+COMMENT = "$comment"   # a key of a SPACE.json file that holds a note, not a setting
 
 
 class Space:

@@ -14,9 +14,7 @@ import argparse
 from pathlib import Path
 
 from ..io.bounded import FileRefusedError, read_json
-
-from ..settings import SETTING, SETTINGS, overlay, parse_mapping
-from ..settings import values
+from ..settings import SETTING, SETTINGS, overlay, parse_mapping, values
 from ..settings.values import MAX_EPOCHS
 from ..tune.backends import usable_cores
 from ..tune.candidates import MAX_TRIALS
@@ -334,9 +332,8 @@ def _add_choosing(how):
                      help="choose by this metric, as an error to minimize: "
                           f"{', '.join(METRICS)} (default: accuracy for a classifier, r2 for "
                           "a regressor)")
-    how.add_argument("--next", action="store_true",
-                     help="also write space.next.json into --out: the next search's space, "
-                          "by the notes' remedies for the best trial's bias and variance")
+    how.add_argument("--next", action="store_true", help="also write the next search's "
+                     "space.next.json, by the notes' remedies for the best trial's diagnosis")
     how.add_argument("--pruner", choices=("median",),
                      help="stop the trials of random or grid search whose dev error is worse "
                           "than the median of the earlier trials at the same epoch")

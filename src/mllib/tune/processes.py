@@ -108,8 +108,12 @@ class Processes:
             while not broken and len(running) < self.workers and (task := feed.next()) is not None:
                 try:
                     running[self._pool.submit(_run_in_worker, task)] = task
-                except BrokenProcessPool:     # the last attempt's pool broke: fail the rest
-                    done(task[0], _broken(task))
+                except BrokenProcessPool:     # it broke before this trial could start
+                    if not last:
+                        feed.again(task)
+                        broken = True
+                    else:                     # the last attempt's pool: fail the rest
+                        done(task[0], _broken(task))
             if not running:
                 return broken
             finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)

@@ -237,6 +237,10 @@ DAMAGED = {
     "history.json torn": (truncate("history.json", 40), "history.json' is damaged: it is not valid JSON"),
     "history.json a FIFO": (replace("history.json", os.mkfifo),
                             "history.json' is damaged: it is a FIFO, not a regular file"),
+    "history.json with digests of null": (
+        lambda s: (s / "history.json").write_text(json.dumps(
+            {**json.loads((s / "history.json").read_text()), "checkpoints": None})),
+        "history.json' is damaged: its 'checkpoints' is not a list of 1 to 2 SHA-256 digests"),
     "history.json of fewer epochs": (
         write("history.json", '{"epoch": [0], "history": {"cost": [1], "accuracy": [1], '
                               '"val_cost": [1], "val_accuracy": [1], "lr": [1], "time": [1]}}'),

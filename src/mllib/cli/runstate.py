@@ -145,8 +145,8 @@ def history_problem(document, keys) -> str:
     if not isinstance(document, dict) or not {"epoch", "history"} <= set(document) \
             <= {"epoch", "history", DIGESTS}:
         return f"it is not an object with 'epoch', 'history' and {DIGESTS!r}"
-    found = document.get(DIGESTS, ["0" * 64])
-    if not (isinstance(found, list) and 1 <= len(found) <= KEPT and all(
+    found = document.get(DIGESTS)      # absent in a history of an earlier mllib
+    if DIGESTS in document and not (isinstance(found, list) and 1 <= len(found) <= KEPT and all(
             isinstance(d, str) and _SHA256.fullmatch(d) for d in found)):
         return f"its {DIGESTS!r} is not a list of 1 to {KEPT} SHA-256 digests"
     epochs, logs = document["epoch"], document["history"]

@@ -258,7 +258,12 @@ DAMAGED = {
                             "checkpoint.npz' is damaged: the end of its ZIP directory is "
                             "missing"),
     "checkpoint.npz a FIFO": (replace("checkpoint.npz", os.mkfifo),
-                              "checkpoint.npz' is a FIFO, not a regular file"),
+                              "checkpoint.npz' is damaged: it is a FIFO, not a regular file"),
+    "checkpoint.npz a link to its copy": (
+        lambda s: (shutil.move(s / "checkpoint.npz", s.parent / "copy.npz"),
+                   (s / "checkpoint.npz").symlink_to(s.parent / "copy.npz")),
+        "checkpoint.npz' is damaged: it is a symbolic link; mllib follows no links in its "
+        "own folders"),
     "checkpoint.npz of another run": (foreign_checkpoint,
                                       "checkpoint.npz' is not a checkpoint of this run: it "
                                       "has seed=5, the run's settings give seed=4"),

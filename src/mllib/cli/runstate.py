@@ -86,12 +86,6 @@ def write_checkpoint(path: Path, data: bytes) -> None:
     write_atomically(path, lambda handle: handle.write(data))
 
 
-def checkpoint_digest(path: Path) -> str:
-    """The SHA-256 of the checkpoint file ``path``, read as a file of mllib's own folder."""
-    with bounded.open_checked(path, "checkpoint", follow_links=False) as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 @dataclass
 class Stopped:
     """What an early stopper left for the results: its best and last epochs (from 0)."""
@@ -162,12 +156,18 @@ def history_problem(document, keys) -> str:
     return ""
 
 
-def load_checkpoint(staging: Path, plan, widths):
-    """The model in ``staging``'s checkpoint, checked against the run's ``plan`` (see
-    :func:`checkpoint_problem`; ``widths`` is ``(n_in, n_out)`` of the data)."""
+def load_checkpoint(staging: Path, plan, widths) -> tuple:
+    """``(model, digest)``: the model in ``staging``'s checkpoint, checked against the run's
+    ``plan`` (see :func:`checkpoint_problem`; ``widths`` is ``(n_in, n_out)`` of the
+    data), and the SHA-256 of its file, which the history must record
+    (:func:`read_history`). A link there is refused, as in every folder of mllib's own."""
     path = staging / CHECKPOINT
     try:
-        model = load(path)
+        with bounded.open_checked(path, "checkpoint", follow_links=False) as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        model = load(path, follow_links=False)
+    except bounded.FileRefusedError as err:
+        raise damaged(path, f"it {err.reason}") from None
     except ModelFileError as err:       # it names the file and what is wrong
         raise CLIError(str(err)) from None
     except OSError as err:
@@ -175,7 +175,7 @@ def load_checkpoint(staging: Path, plan, widths):
     problem = checkpoint_problem(model, plan, widths)
     if problem:
         raise CLIError(f"{str(path)!r} is not a checkpoint of this run: {problem}")
-    return model
+    return model, digest
 
 
 def checkpoint_problem(model, plan, widths) -> str:

@@ -120,11 +120,11 @@ def resume_from_checkpoint(job, plan, verbose) -> int:
         print(f"mllib: note: {str(staging)!r} stopped before its first checkpoint; "
               "training from the start", file=sys.stderr)
         return train_in(job, lambda callbacks: train_plan(plan, data, parts, callbacks, verbose))
-    model = runstate.load_checkpoint(staging, plan,
-                                     widths(data, parts, job.settings["output"]))
+    model, digest = runstate.load_checkpoint(staging, plan,
+                                             widths(data, parts, job.settings["output"]))
     job.saver.earlier = runstate.read_history(
         staging, model.epoch_, plan.epochs, runstate.logged_keys(model, bool(parts["dev"].size)),
-        runstate.checkpoint_digest(staging / runfolder.CHECKPOINT))
+        digest)
     if job.record["trained"] is not None or finished(model):
         return finish_trained(job, model)
     return train_in(job, lambda callbacks: go_on(model, job, callbacks, verbose))

@@ -43,6 +43,12 @@ def test_high_bias_takes_the_defaults_where_nothing_was_set_and_keeps_adam():
     assert "optimizer" not in proposal.space and proposal.settings == {"optimizer": "adam"}
 
 
+def test_a_network_given_as_nodes_grows_as_hidden_widths():
+    proposal = next_space(SPACE, {"nodes": [2, 8, 1], "optimizer": "adam"}, best(), BIAS)
+    assert proposal.space["hidden"] == choice([[8], [16], [8, 8]])
+    assert "nodes" not in proposal.settings and "nodes" not in proposal.space
+
+
 def test_after_halving_longer_training_is_a_reason_not_a_space():
     proposal = next_space(SPACE, {}, best(hidden=[8]), BIAS, halving=True)
     assert "epochs" not in proposal.space

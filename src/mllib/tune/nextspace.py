@@ -80,6 +80,10 @@ def next_space(space: dict, settings: dict, best: dict, diagnosis, *,
 
 def _larger_network(proposal, current, halving) -> None:
     widths, epochs = list(current["hidden"]), current["epochs"]
+    if "nodes" in current:     # the notes' full list n0, ..., nL: its hidden part
+        widths = list(current["nodes"][1:-1])
+        proposal.space.pop("nodes", None)
+        proposal.settings.pop("nodes", None)
     if widths:
         wider, deeper = [2 * w for w in widths], widths + [widths[-1]]
         proposal.space["hidden"] = choice([widths, wider, deeper])

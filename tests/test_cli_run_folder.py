@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -445,6 +444,20 @@ def test_a_checkpoint_of_a_run_on_other_data_is_refused(stopped_on_csv, tmp_path
         "mllib: error: 'cut.incomplete/checkpoint.npz' is not a checkpoint this run saved: "
         "its SHA-256 is not among those history.json records; start the run again"]
     assert snapshot(staging) == before
+
+
+def test_a_resume_killed_between_its_history_and_its_checkpoint_resumes_again(reference,
+                                                                               tmp_path):
+    # Killed after the 3rd history, before its checkpoint; the resume killed likewise at
+    # its first save. The history then names two checkpoints that were never written,
+    # unless the resume kept the digest of the one on disk.
+    result, _ = fault("KILL", "write_checkpoint", 3, *RUN, "--out", "cut", cwd=tmp_path)
+    assert result.returncode == -signal.SIGKILL
+    result, _ = fault("KILL", "write_checkpoint", 1, "train", "--resume", "cut.incomplete",
+                      "-q", cwd=tmp_path)
+    assert result.returncode == -signal.SIGKILL
+    assert_ok(resume(tmp_path))
+    assert_same_run(reference[0], tmp_path / "cut")
 
 
 def test_the_history_records_the_digest_of_the_checkpoint_beside_it(stopped):

@@ -97,7 +97,9 @@ def test_neither_narrows_every_searched_range_around_the_best():
 
 
 def test_a_best_value_at_an_edge_moves_the_search_past_it_but_not_out_of_range():
-    assert narrowed(loguniform(1e-4, 1e-1), 1e-1) == loguniform(0.0421697, 0.237137)
+    edge = narrowed(loguniform(1e-4, 1e-1), 1e-1)      # 3 decades: 3/8 on each side
+    assert edge.low == pytest.approx(1e-1 / 10 ** 0.375, rel=1e-5)
+    assert edge.high == pytest.approx(1e-1 * 10 ** 0.375, rel=1e-5)
     keep = lambda v: 0 < v <= 1                                     # noqa: E731
     assert narrowed(uniform(0.5, 1.0), 1.0, keep) == uniform(0.9375, 1.0)
     epochs = lambda v: v >= 0                                       # noqa: E731
@@ -130,3 +132,32 @@ def test_a_search_takes_the_proposal_and_its_file_holds_it_with_the_reasons():
     again = random_search(proposal.space, train, dev, trials=4, seed=0,
                           settings=proposal.settings)
     assert {tuple(row["params"]["hidden"]) for row in again.trials} == {(16,), (64,)}
+
+
+def test_hidden_given_as_a_number_or_text_is_read_as_the_trials_read_it():
+    assert next_space(SPACE, {"optimizer": "adam"}, best(hidden=16), BIAS).space["hidden"] \
+        == choice([[16], [32], [16, 16]])
+    assert next_space(SPACE, {"hidden": "64,32", "optimizer": "adam"}, best(), BIAS) \
+        .space["hidden"] == choice([[64, 32], [128, 64], [64, 32, 32]])
+
+
+def test_an_integer_range_never_widens():
+    assert narrowed(randint(2, 3), 2) == randint(2, 2)
+    assert narrowed(randint(1, 2), 1, lambda v: v >= 1) == randint(1, 1)
+    assert narrowed(randint(4, 6), 5) == randint(5, 5)
+
+
+def test_a_range_too_narrow_to_round_stays_as_it_was():
+    tiny = uniform(0.5, 0.5000001)
+    assert narrowed(tiny, 0.50000005) == tiny
+
+
+def test_one_minus_beta_narrows_on_its_own_scale():
+    beta = narrowed(one_minus_loguniform(0.9999, 0.999999), 0.999999)   # 1 - beta: 1e-6..1e-4
+    assert math.log10((1 - beta.low) / (1 - beta.high)) == pytest.approx(0.5, abs=1e-4)
+    assert math.sqrt((1 - beta.low) * (1 - beta.high)) == pytest.approx(1e-6, rel=1e-4)
+
+
+def test_longer_training_stops_at_the_most_epochs_a_run_may_take():
+    proposal = next_space(SPACE, {"epochs": 900_000, "optimizer": "adam"}, best(), BIAS)
+    assert "epochs" not in proposal.space and proposal.settings["epochs"] == 900_000

@@ -86,6 +86,15 @@ def write_checkpoint(path: Path, data: bytes) -> None:
     write_atomically(path, lambda handle: handle.write(data))
 
 
+def _sha256(path: Path) -> str:
+    """The SHA-256 of the file ``path``, read as a file of mllib's own folder (no link)."""
+    digest = hashlib.sha256()
+    with bounded.open_checked(path, "checkpoint", follow_links=False) as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 @dataclass
 class Stopped:
     """What an early stopper left for the results: its best and last epochs (from 0)."""
@@ -108,7 +117,7 @@ def read_history(staging: Path, reached: int, epochs: int, keys, digest: str) ->
     path = staging / HISTORY
     if not os.path.lexists(path):
         if reached == 0:
-            return EMPTY
+            return {**EMPTY, DIGESTS: [digest]}
         raise CLIError(f"{str(path)!r} is missing, but {CHECKPOINT} is at epoch {reached}: "
                        "the run cannot go on without the logs of its epochs; start it again")
     document = read_json(path, history_limit(epochs))
@@ -124,9 +133,10 @@ def read_history(staging: Path, reached: int, epochs: int, keys, digest: str) ->
         raise CLIError(f"{str(path)!r} logs {logged} epoch(s), but {CHECKPOINT} is at epoch "
                        f"{reached}: they are not of the same moment of the run, which cannot "
                        "go on; start it again")
-    trimmed = {"epoch": document["epoch"][:reached],
-               "history": {key: values[:reached] for key, values in document["history"].items()}}
-    return {**trimmed, DIGESTS: document[DIGESTS]} if DIGESTS in document else trimmed
+    # The checkpoint on disk is the one to keep: the history may name a later one, which a
+    # kill kept from being written; carried on, it could push this one's digest out.
+    return {"epoch": document["epoch"][:reached], DIGESTS: [digest],
+            "history": {key: values[:reached] for key, values in document["history"].items()}}
 
 
 def logged_keys(model, has_dev) -> list:
@@ -163,8 +173,7 @@ def load_checkpoint(staging: Path, plan, widths) -> tuple:
     (:func:`read_history`). A link there is refused, as in every folder of mllib's own."""
     path = staging / CHECKPOINT
     try:
-        with bounded.open_checked(path, "checkpoint", follow_links=False) as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        digest = _sha256(path)
         model = load(path, follow_links=False)
     except bounded.FileRefusedError as err:
         raise damaged(path, f"it {err.reason}") from None

@@ -35,6 +35,8 @@ from .spaces import (COMMENT, Space, choice, fixed, loguniform, one_minus_loguni
 NARROW = 4                    # a fine search spans a quarter of the coarse one's width
 LAMBDA_START = 1e-3           # where more regularization starts when there was none
 KEEP_STEP, KEEP_FLOOR = 0.3, 0.5
+# The settings whose values the remedies read.
+REMEDIED = ("hidden", "nodes", "epochs", "optimizer", "lambda", "keep_prob")
 
 
 @dataclass
@@ -60,9 +62,11 @@ def next_space(space: dict, settings: dict, best: dict, diagnosis, *,
     (:class:`mllib.training.diagnosis.Diagnosis`); see the module docstring. After
     successive ``halving``, whose rungs set the epochs, longer training is a reason,
     not a space: a larger ``max_epochs``."""
-    current = {**{key: SETTING[key].default for key in ("hidden", "epochs", "optimizer",
-                                                        "lambda", "keep_prob")},
+    current = {**{key: SETTING[key].default for key in REMEDIED if key != "nodes"},
                **settings, **best["params"]}
+    # As the trials took them: hidden 16 or "64,32" is [16] or [64, 32].
+    current = {key: SETTING[key].parse(value) if key in REMEDIED else value
+               for key, value in current.items()}
     proposal = Proposal(dict(space), dict(settings))
     if diagnosis.high_bias:
         _larger_network(proposal, current, halving)
@@ -94,7 +98,7 @@ def _larger_network(proposal, current, halving) -> None:
         proposal.reasons.append("high bias: a network with a hidden layer, not a linear model")
     if halving:
         proposal.reasons.append("high bias: longer training (a larger max_epochs)")
-    elif epochs:
+    elif epochs and _valid("epochs")(2 * epochs):
         proposal.space["epochs"] = choice([epochs, 2 * epochs])
         proposal.reasons.append(f"high bias: longer training ({epochs} or {2 * epochs} epochs)")
     if current["optimizer"] != "adam":
@@ -135,23 +139,24 @@ def _narrow(proposal, params) -> None:
 def narrowed(space: Space, best, valid=lambda value: True) -> Space:
     """``space`` a quarter as wide on its own scale, centred on ``best`` (so it may reach
     past the old range, but not to a value that ``valid`` refuses: there it stops at the
-    old end); a choice, ``best``."""
+    old end); a choice, ``best``. An integer range is never wider than it was."""
     if isinstance(space, choice):
         return fixed(best)
     if isinstance(space, loguniform):
         low, high = _around(math.log(space.low), math.log(space.high), math.log(best))
-        return loguniform(*_ends(space, math.exp(low), math.exp(high), valid))
+        return _kept(space, loguniform, math.exp(low), math.exp(high), valid)
     if isinstance(space, one_minus_loguniform):   # on the scale of 1 − value
         low, high = _around(math.log(1 - space.high), math.log(1 - space.low),
                             math.log(1 - best))
-        return one_minus_loguniform(*_ends(space, 1 - math.exp(high), 1 - math.exp(low),
-                                           lambda v: 0 < v < 1 and valid(v)))
+        low, high = _rounded(math.exp(low)), _rounded(math.exp(high))
+        return _kept(space, one_minus_loguniform, 1 - high, 1 - low,
+                     lambda v: 0 < v < 1 and valid(v), digits=None)
     if isinstance(space, uniform):
-        return uniform(*_ends(space, *_around(space.low, space.high, best), valid))
+        return _kept(space, uniform, *_around(space.low, space.high, best), valid)
     if isinstance(space, randint):
         low, high = _around(space.low, space.high, best)
-        low, high = _ends(space, math.floor(low), math.ceil(high), valid, digits=None)
-        return randint(int(low), int(high))
+        low, high = min(round(low), best), max(round(high), best)
+        return _kept(space, randint, low, high, valid, digits=None, strict=False)
     return space
 
 
@@ -160,11 +165,18 @@ def _around(low, high, best) -> tuple:
     return best - half, best + half
 
 
-def _ends(space, low, high, valid, digits=6) -> tuple:
-    """``(low, high)`` rounded, each replaced by the old range's end where not ``valid``."""
+def _kept(space, kind, low, high, valid, digits=6, strict=True):
+    """``kind(low, high)``, its ends rounded to ``digits`` and each replaced by the old
+    range's end where ``valid`` refuses it; ``space`` itself where rounding leaves no
+    range (``strict``: low must stay below high)."""
     if digits is not None:
-        low, high = float(f"{low:.{digits}g}"), float(f"{high:.{digits}g}")
-    return (low if valid(low) else space.low), (high if valid(high) else space.high)
+        low, high = _rounded(low, digits), _rounded(high, digits)
+    low, high = (low if valid(low) else space.low), (high if valid(high) else space.high)
+    return kind(low, high) if low < high or (not strict and low == high) else space
+
+
+def _rounded(value, digits=6) -> float:
+    return float(f"{value:.{digits}g}")
 
 
 def _valid(key):

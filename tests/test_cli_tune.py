@@ -195,7 +195,19 @@ BAD = {
     "a key the optimizer lacks": (["--space", "space.json", "--settings", "gd.json", "--trials",
                                    "2"], "beta1="),
     "no mode": (["--space", "space.json"], "give --trials N"),
-    "grid and trials": (["--space", "space.json", "--grid", "--trials", "3"], "--grid tries"),
+    "grid and trials": (["--space", "space.json", "--grid", "--trials", "3"],
+                        "--grid sets its trials itself; --trials is for random search"),
+    "hyperband and trials": (["--space", "space.json", "--hyperband", "--trials", "3",
+                              "--min-epochs", "1", "--max-epochs", "3"],
+                             "--hyperband sets its trials itself"),
+    "hyperband and halving": (["--space", "space.json", "--hyperband", "--halving"],
+                              "give one of --grid, --halving and --hyperband, not --halving "
+                              "and --hyperband"),
+    "hyperband without epochs": (["--space", "space.json", "--hyperband"],
+                                 "--hyperband needs --min-epochs"),
+    "epochs with hyperband": (["--space", "space.json", "--settings", "settings.json",
+                               "--hyperband", "--min-epochs", "1", "--max-epochs", "3"],
+                              "--hyperband sets every trial's epochs: remove epochs"),
     "halving without epochs": (["--space", "space.json", "--halving", "--trials", "3"],
                                "--halving needs --min-epochs"),
     "workers without processes": (["--space", "space.json", "--trials", "2", "--scheduler",
@@ -342,3 +354,19 @@ def test_next_writes_the_next_space_with_its_reasons_and_tune_takes_it_back(fold
     table = pd.read_csv(folder / "again" / "trials.csv")
     assert set(table.columns) >= {"param_hidden", "param_epochs", "param_learning_rate"}
     assert not (folder / "again" / "space.next.json").exists()     # not asked for
+
+
+def test_hyperband_writes_every_bracket_and_rung(folder):
+    (folder / "rates.json").write_text(json.dumps({"learning_rate": SPACE["learning_rate"]}))
+    (folder / "small.json").write_text(json.dumps({"hidden": [4], "batch_size": 32}))
+    result = run_here("tune", "--dataset", "flower", "--space", "rates.json", "--settings",
+                      "small.json", "--hyperband", "--min-epochs", "1", "--max-epochs", "4",
+                      "--factor", "2", "-q", "--out", "hb", "--scheduler", "serial",
+                      cwd=folder)
+    assert_ok(result)
+    table = pd.read_csv(folder / "hb" / "trials.csv")
+    # Budgets 1, 2, 4 (S = 2): brackets of 4, 3 and 3 candidates.
+    assert sorted(table.groupby("bracket").size().items()) == [(0, 3), (1, 3), (2, 4)]
+    assert set(table["epochs"]) <= {1, 2, 4} and table["rung"].max() == 2
+    best = json.loads((folder / "hb" / "best.json").read_text())
+    assert best["epochs"] == 4 and best["rung"] == 2

@@ -301,11 +301,12 @@ def _add_tune(sub):
     how.add_argument("--points", type=_argtype(lambda v: values.integer(v, 1, MAX_TRIALS)),
                      metavar="K", help="grid values per searched setting (default: 3)")
     how.add_argument("--halving", action="store_true", help="successive halving over epochs")
-    how.add_argument("--min-epochs", type=_argtype(lambda v: values.integer(v, 1, MAX_EPOCHS)),
-                     metavar="A",
+    how.add_argument("--hyperband", action="store_true", help="brackets of successive "
+                     "halving, from many short trials to a few long ones (no --trials)")
+    epochs = _argtype(lambda v: values.integer(v, 1, MAX_EPOCHS))
+    how.add_argument("--min-epochs", type=epochs, metavar="A",
                      help="epochs of every candidate in halving's first rung")
-    how.add_argument("--max-epochs", type=_argtype(lambda v: values.integer(v, 1, MAX_EPOCHS)),
-                     metavar="B",
+    how.add_argument("--max-epochs", type=epochs, metavar="B",
                      help="epochs of the candidates left in halving's last rung")
     how.add_argument("--factor", type=_argtype(values.positive_real), metavar="F",
                      help="halving keeps the best 1/F of each rung (default: 3)")

@@ -37,8 +37,8 @@ from pathlib import Path
 
 from .. import plots, preprocessing
 from ..io import write_atomically
-from ..tune import (MedianPruner, grid_search, learning_curve, random_search, spaces,
-                    successive_halving)
+from ..tune import (MedianPruner, grid_search, hyperband, learning_curve, random_search,
+                    spaces, successive_halving)
 from ..tune.backends import DASK_SCHEMES, usable_cores
 from ..tune.metrics import get_metric
 from ..settings import RUN_KEYS, SETTINGS, canonical_key
@@ -67,10 +67,11 @@ def run_tune(args) -> int:
                                                      "dev error")
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
-    fixed = _fixed_settings(given, space, output, halving=args.halving)
+    rungs = "--hyperband" if args.hyperband else "--halving" if args.halving else None
+    fixed = _fixed_settings(given, space, output, rungs=rungs)
     out = Path(args.out)
     progress = SearchProgress(args.verbose, out, _where(args.scheduler, workers),
-                              args.halving)
+                              args.halving or args.hyperband)
     common = dict(settings=fixed, seed=args.seed, backend=backend, workers=workers, out=out,
                   restart=args.restart, on_trial=progress, on_start=progress.start,
                   data_options={key: settings[key] for key in DATA_KEYS})
@@ -124,6 +125,9 @@ def _write(result, data, parts, space, out, *, proposing=False) -> int:
 def _search(args, space, train, dev, common):
     """The search the flags ask for, with the ``common`` arguments."""
     common = {**common, "metric": args.metric}
+    if args.hyperband:
+        return hyperband(space, train, dev, min_epochs=args.min_epochs,
+                         max_epochs=args.max_epochs, factor=args.factor or 3.0, **common)
     if args.halving:
         return successive_halving(space, train, dev, trials=args.trials,
                                   min_epochs=args.min_epochs, max_epochs=args.max_epochs,
@@ -146,21 +150,26 @@ def _remove_outputs(out):
 
 def _check_mode(args):
     """One way of searching, with what it needs, and nothing another way needs."""
-    if args.grid and args.halving:
-        raise CLIError("give --grid or --halving, not both")
-    if args.grid and args.trials is not None:
-        raise CLIError("--grid tries every point; --trials is for random search and --halving")
-    if not args.grid and args.trials is None:
-        raise CLIError("give --trials N (random search or --halving) or --grid")
-    if args.halving and (args.min_epochs is None or args.max_epochs is None):
-        raise CLIError("--halving needs --min-epochs A and --max-epochs B")
-    if not args.halving and (args.min_epochs is not None or args.max_epochs is not None
-                             or args.factor is not None):
-        raise CLIError("--min-epochs, --max-epochs and --factor are for --halving")
+    modes = [flag for flag, given in (("--grid", args.grid), ("--halving", args.halving),
+                                      ("--hyperband", args.hyperband)) if given]
+    if len(modes) > 1:
+        raise CLIError(f"give one of --grid, --halving and --hyperband, not {' and '.join(modes)}")
+    rungs = args.halving or args.hyperband
+    if (args.grid or args.hyperband) and args.trials is not None:
+        raise CLIError(f"{modes[0]} sets its trials itself; --trials is for random search and "
+                       "--halving")
+    if not (args.grid or args.hyperband) and args.trials is None:
+        raise CLIError("give --trials N (random search or --halving), --grid or --hyperband")
+    if rungs and (args.min_epochs is None or args.max_epochs is None):
+        raise CLIError(f"{modes[0]} needs --min-epochs A and --max-epochs B")
+    if not rungs and (args.min_epochs is not None or args.max_epochs is not None
+                      or args.factor is not None):
+        raise CLIError("--min-epochs, --max-epochs and --factor are for --halving and "
+                       "--hyperband")
     if not args.grid and args.points is not None:
         raise CLIError("--points is for --grid")
-    if args.halving and args.pruner is not None:
-        raise CLIError("--pruner is for random and grid search; --halving stops trials at "
+    if rungs and args.pruner is not None:
+        raise CLIError(f"--pruner is for random and grid search; {modes[0]} stops trials at "
                        "its rungs")
     given = [f"--{key.replace('_', '-')}" for key in PRUNER_KEYS if getattr(args, key) is not None]
     if given and args.pruner is None:
@@ -216,7 +225,7 @@ def _train_and_dev(args, settings, why_dev):
     return data, parts, output, train, dev
 
 
-def _fixed_settings(given, space, output, *, halving):
+def _fixed_settings(given, space, output, *, rungs=None):
     """What every run shares: the file's network and training settings, and the output.
 
     (``_settings`` has refused a ``seed`` in the file already.)
@@ -226,10 +235,10 @@ def _fixed_settings(given, space, output, *, halving):
         fixed.pop("hidden", None)
     if "hidden" in space:
         fixed.pop("nodes", None)
-    if halving:
+    if rungs:       # the flag of a search by rungs, which sets every trial's epochs
         for key in ("epochs", "early_stopping"):
             if key in fixed:
-                raise CLIError(f"--halving sets every trial's epochs: remove {key} from "
+                raise CLIError(f"{rungs} sets every trial's epochs: remove {key} from "
                                "--settings and use --min-epochs and --max-epochs")
     return {**fixed, "output": output}
 
@@ -309,7 +318,7 @@ def run_diagnose(args) -> int:
     data, _, output, train, dev = _train_and_dev(args, settings, "a diagnosis needs a dev set")
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
-    fixed = _fixed_settings(given, {}, output, halving=False)
+    fixed = _fixed_settings(given, {}, output)
     with usage_errors("cannot diagnose"):
         curve = learning_curve(fixed, train, dev, sizes=args.sizes, seed=args.seed,
                                budget=args.budget)

@@ -2,11 +2,12 @@
 
 - Search spaces on the notes' scales (:mod:`.spaces`): ``loguniform`` for rates,
   ``one_minus_loguniform`` for moving-average weights β near 1.
-- :func:`random_search`, :func:`grid_search` and :func:`successive_halving`
-  (over epochs), in this process, in local worker processes or on a Dask
+- :func:`random_search`, :func:`grid_search`, :func:`successive_halving` (over
+  epochs) and :func:`hyperband` (brackets of halving), in this process, in local worker processes or on a Dask
   cluster (:class:`DaskBackend`: TLS credentials, a shared data folder), resumable
   from their ``out`` folder, with the same trial table on every back-end
-  (:mod:`.search`, :mod:`.halving`, :mod:`.backends`, :mod:`.dask_backend`);
+  (:mod:`.search`, :mod:`.halving`, :mod:`.hyperband`, :mod:`.backends`,
+  :mod:`.dask_backend`);
   chosen by any of :mod:`.metrics`' metrics (``metric=``).
 - Pruning of random and grid search (``pruner="median"``, :class:`MedianPruner`):
   the trials that are plainly losing stop early, decided in trial order, so
@@ -14,6 +15,8 @@
   :mod:`.ordered`).
 - :func:`fit`: the network that a dict of settings describes, trained as a
   trial trains it (:mod:`mllib.settings`).
+- :meth:`SearchResult.next_space`: the next search by the notes' remedies for the
+  best trial's bias and variance (:mod:`.nextspace`).
 - :func:`diagnose`: bias and variance from the train and dev errors, with the
   notes' remedies (from :mod:`mllib.training.diagnosis`); :func:`learning_curve`,
   the errors as the training set grows.
@@ -26,6 +29,7 @@ from ..training.diagnosis import Diagnosis, diagnose
 from .curves import LearningCurve, learning_curve
 from .dask_backend import ClusterError, DaskBackend
 from .halving import successive_halving
+from .hyperband import hyperband
 from .pruning import MedianPruner
 from .result import SearchResult
 from .search import grid_search, random_search
@@ -34,5 +38,6 @@ from .spaces import Space, choice, fixed, loguniform, one_minus_loguniform, rand
 
 __all__ = ["ClusterError", "DaskBackend", "Diagnosis", "LearningCurve", "MedianPruner",
            "SearchResult", "Space",
-           "choice", "diagnose", "fit", "fixed", "grid_search", "learning_curve", "loguniform",
+           "choice", "diagnose", "fit", "fixed", "grid_search", "hyperband", "learning_curve",
+           "loguniform",
            "one_minus_loguniform", "randint", "random_search", "successive_halving", "uniform"]

@@ -80,7 +80,7 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
                            seed=seed, data=(*train, *dev), data_options=how["data_options"],
                            metric=metric, budgets=budgets, factor=factor)
-    halving = _Rungs(journal, candidates, on_trial, metric)
+    halving = Rungs(journal, candidates, on_trial, metric)
     if on_start is not None:
         on_start(sorted((dict(row) for row in halving.recorded.values()),
                         key=lambda row: (row["trial"], row["rung"])), len(candidates))
@@ -93,7 +93,7 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
                         own_errors=own_errors(metric, model, train, dev), space=space)
 
 
-class _Rungs:
+class Rungs:
     """Runs the rungs, reading back from the journal what a stopped run finished."""
 
     def __init__(self, journal, candidates, on_trial, metric):

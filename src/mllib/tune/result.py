@@ -18,7 +18,7 @@ from ..training.diagnosis import diagnose
 from .metrics import METRICS, own_metric
 from .nextspace import next_space
 
-COLUMNS = ("trial", "rung", "status", "pruned", "train_error", "dev_error", "train_cost",
+COLUMNS = ("trial", "rung", "bracket", "status", "pruned", "train_error", "dev_error", "train_cost",
            "dev_cost", "epochs", "metric", "seed", "seconds", "error")
 
 
@@ -122,15 +122,16 @@ class SearchResult:
 
     def table(self):
         """The trials as a pandas DataFrame: ``param_<key>`` per searched key, then the scores
-        (``rung`` for successive halving only, ``pruned`` for a pruned search only), the
+        (``rung`` for successive halving and Hyperband, ``bracket`` for Hyperband, ``pruned``
+        for a pruned search only), the
         ``metric`` whose error they are, the seed and time. A trial's epochs are those it
         ran: a pruned trial's, up to where it was stopped."""
         import pandas as pd
 
         keys = sorted({k for row in self.trials for k in row["params"]})
-        pruned = any("pruned" in row for row in self.trials)
+        present = {key for row in self.trials for key in ("pruned", "bracket") if key in row}
         columns = [c for c in COLUMNS if (c != "rung" or self.rungs is not None)
-                   and (c != "pruned" or pruned)]
+                   and (c not in ("pruned", "bracket") or c in present)]
         records = [{**{f"param_{k}": _cell(row["params"].get(k)) for k in keys},
                     **{c: row.get(c) for c in columns}, "metric": self.metric}
                    for row in self.trials]

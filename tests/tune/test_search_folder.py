@@ -231,7 +231,8 @@ def test_a_halving_whose_recorded_models_cannot_be_read_back_resumes_to_the_same
 
 
 def test_a_manifest_too_large_to_read_back_is_refused_before_anything_is_written(tmp_path):
-    huge = {"hidden": [[4] * 10, *([[1] * 100_000] * 20)]}
+    # A choice of 1.2 million λ: whichever is drawn, the one trial's network is small.
+    huge = {"learning_rate": loguniform(1e-3, 1e-1), "lambda": [0.0] + [1e-300] * 1_200_000}
     with pytest.raises(ValueError, match=r"the search's manifest would take .* MiB, more than "
                                          r"the 16\.0 MiB"):
         random_search(huge, TRAIN, DEV, trials=1, settings={"epochs": 1}, out=tmp_path / "x")

@@ -36,7 +36,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import plots, preprocessing
-from ..io import write_atomically
 from ..tune import (MedianPruner, grid_search, hyperband, learning_curve, random_search,
                     spaces, successive_halving)
 from ..tune.backends import DASK_SCHEMES, usable_cores
@@ -45,6 +44,7 @@ from ..settings import RUN_KEYS, SETTINGS, canonical_key
 from .args import defaults, read_config, read_json_object
 from .cluster import cluster_failures, dask_backend, refuse_dask_flags
 from .errors import CLIError, no_room, report_interruption, usage_errors
+from .runfiles import write_json
 from .searchprogress import SearchProgress, resume_command, warnings_as_lines
 from .train import choose_output, load_and_split
 
@@ -116,8 +116,7 @@ def _write(result, data, parts, space, out, *, proposing=False) -> int:
     pictures = _plots(result, space, out)
     proposal = result.next_space() if proposing else None
     if proposal is not None:
-        text = json.dumps(proposal.to_json(), indent=2) + "\n"
-        write_atomically(out / NEXT_SPACE, lambda handle: handle.write(text.encode("utf-8")))
+        write_json(out / NEXT_SPACE, proposal.to_json())
     print(_summary(result, out, pictures, proposal))
     return 0
 

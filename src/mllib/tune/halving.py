@@ -60,22 +60,13 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     """
     trials = check_int("trials", trials, 1, MAX_TRIALS)
     seed = check_int("seed", seed, 0)
-    min_epochs = check_int("min_epochs", min_epochs, 1, MAX_EPOCHS)
-    max_epochs = check_int("max_epochs", max_epochs, min_epochs, MAX_EPOCHS)
-    factor = check_real("factor", factor, 1.0, low_open=True)
+    min_epochs, max_epochs, factor = checked_epochs(min_epochs, max_epochs, factor)
     budgets = rung_budgets(min_epochs, max_epochs, factor)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options,
                     metric=metric)
-    space, settings = normalize(space, settings)
-    for key in ("epochs", "early_stopping"):
-        if key in space or key in settings:
-            raise ValueError(f"{key} cannot be set in successive halving: the rungs give every "
-                             "trial its epochs (min_epochs ... max_epochs)")
-    train, dev = check_data(train, "train"), check_data(dev, "dev")
-    candidates = random_candidates(space, settings, trials, seed)
-    check_candidates(candidates, *train)
-    metric = resolve_metric(metric, candidates, train, dev)
+    space, settings, train, dev, candidates, metric = prepared(
+        "successive halving", space, settings, (train, dev), trials, seed, metric)
     runner = get_backend(backend, workers)
     journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
                            seed=seed, data=(*train, *dev), data_options=how["data_options"],
@@ -91,6 +82,29 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     return SearchResult(list(final.values()), model, kind="halving", rungs=rungs,
                         settings=settings, metric=metric,
                         own_errors=own_errors(metric, model, train, dev), space=space)
+
+
+def checked_epochs(min_epochs, max_epochs, factor) -> tuple:
+    """``(min_epochs, max_epochs, factor)`` of a search by rungs, checked."""
+    min_epochs = check_int("min_epochs", min_epochs, 1, MAX_EPOCHS)
+    max_epochs = check_int("max_epochs", max_epochs, min_epochs, MAX_EPOCHS)
+    return min_epochs, max_epochs, check_real("factor", factor, 1.0, low_open=True)
+
+
+def prepared(name, space, settings, data, trials, seed, metric) -> tuple:
+    """``(space, settings, train, dev, candidates, metric)`` of the search by rungs
+    ``name`` ("successive halving", "Hyperband"), checked: the rungs set the epochs, so
+    neither ``epochs`` nor ``early_stopping`` may be set."""
+    space, settings = normalize(space, settings)
+    for key in ("epochs", "early_stopping"):
+        if key in space or key in settings:
+            raise ValueError(f"{key} cannot be set in {name}: the rungs give every trial its "
+                             "epochs (min_epochs ... max_epochs)")
+    train, dev = check_data(data[0], "train"), check_data(data[1], "dev")
+    candidates = random_candidates(space, settings, trials, seed)
+    check_candidates(candidates, *train)
+    return space, settings, train, dev, candidates, resolve_metric(metric, candidates, train,
+                                                                   dev)
 
 
 class Rungs:

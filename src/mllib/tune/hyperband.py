@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import math
 
-from .._validation import check_int, check_real
-from ..settings.values import MAX_EPOCHS
+from .._validation import check_int
 from .backends import get_backend
-from .candidates import MAX_TRIALS, check_candidates, normalize, random_candidates
-from .halving import Rungs, rung_budgets
-from .metrics import resolve_metric
+from .candidates import MAX_TRIALS
+from .halving import Rungs, checked_epochs, prepared, rung_budgets
 from .result import SearchResult, best_of, own_errors
-from .search import check_data, check_how, open_journal
+from .search import check_how, open_journal
 
 
 def brackets(min_epochs, max_epochs, factor) -> list:
@@ -59,9 +57,7 @@ def hyperband(space, train, dev, *, min_epochs, max_epochs, factor=3, settings=N
     and each row has its ``bracket``.
     """
     seed = check_int("seed", seed, 0)
-    min_epochs = check_int("min_epochs", min_epochs, 1, MAX_EPOCHS)
-    max_epochs = check_int("max_epochs", max_epochs, min_epochs, MAX_EPOCHS)
-    factor = check_real("factor", factor, 1.0, low_open=True)
+    min_epochs, max_epochs, factor = checked_epochs(min_epochs, max_epochs, factor)
     plan = brackets(min_epochs, max_epochs, factor)
     trials = sum(n for _, n, _ in plan)
     if trials > MAX_TRIALS:
@@ -71,15 +67,8 @@ def hyperband(space, train, dev, *, min_epochs, max_epochs, factor=3, settings=N
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options,
                     metric=metric)
-    space, settings = normalize(space, settings)
-    for key in ("epochs", "early_stopping"):
-        if key in space or key in settings:
-            raise ValueError(f"{key} cannot be set in Hyperband: the rungs give every trial "
-                             "its epochs (min_epochs ... max_epochs)")
-    train, dev = check_data(train, "train"), check_data(dev, "dev")
-    candidates = random_candidates(space, settings, trials, seed)
-    check_candidates(candidates, *train)
-    metric = resolve_metric(metric, candidates, train, dev)
+    space, settings, train, dev, candidates, metric = prepared(
+        "Hyperband", space, settings, (train, dev), trials, seed, metric)
     journal = open_journal(out, restart, kind="hyperband", space=space, settings=settings,
                            seed=seed, data=(*train, *dev), data_options=how["data_options"],
                            metric=metric, budgets=plan[0][2], factor=factor)

@@ -29,7 +29,7 @@ def subcommands() -> dict:
     """``{name: parser}`` of every subcommand of ``mllib``."""
     import argparse
 
-    from mllib.cli.args import build_parser
+    from mllib.cli.parser import build_parser
 
     (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     return dict(sub.choices)

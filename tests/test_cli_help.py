@@ -3,7 +3,7 @@
 import argparse
 
 from _cli_testing import subcommands
-from mllib.cli.args import build_parser
+from mllib.cli.parser import build_parser
 
 
 def undocumented(name, parser) -> list:

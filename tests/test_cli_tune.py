@@ -18,7 +18,7 @@ import pytest
 from _cli_csv_testing import run_here
 from _cli_testing import PNG_SIGNATURE, assert_ok, subcommands
 from _cli_testing import run_cli as run_cli_briefly
-from mllib.cli.args import build_parser
+from mllib.cli.parser import build_parser
 from mllib.cli.searchprogress import resume_command
 from mllib.cli.tune import where_trials_run
 
@@ -201,8 +201,15 @@ BAD = {
                               "--min-epochs", "1", "--max-epochs", "3"],
                              "--hyperband sets its trials itself"),
     "hyperband and halving": (["--space", "space.json", "--hyperband", "--halving"],
-                              "give one of --grid, --halving and --hyperband, not --halving "
-                              "and --hyperband"),
+                              "give one of --grid, --halving, --async and --hyperband, not "
+                              "--halving and --hyperband"),
+    "async and trials missing": (["--space", "space.json", "--async", "--min-epochs", "1",
+                                  "--max-epochs", "3"], "give --trials N (random search, "
+                                 "--halving or --async)"),
+    "async without epochs": (["--space", "space.json", "--async", "--trials", "3"],
+                             "--async needs --min-epochs"),
+    "factor without rungs": (["--space", "space.json", "--trials", "3", "--factor", "2"],
+                             "--factor are for --halving, --async and --hyperband"),
     "hyperband without epochs": (["--space", "space.json", "--hyperband"],
                                  "--hyperband needs --min-epochs"),
     "epochs with hyperband": (["--space", "space.json", "--settings", "settings.json",
@@ -354,6 +361,27 @@ def test_next_writes_the_next_space_with_its_reasons_and_tune_takes_it_back(fold
     table = pd.read_csv(folder / "again" / "trials.csv")
     assert set(table.columns) >= {"param_hidden", "param_epochs", "param_learning_rate"}
     assert not (folder / "again" / "space.next.json").exists()     # not asked for
+
+
+def test_async_halving_writes_its_rungs_and_resumes(folder):
+    (folder / "rates.json").write_text(json.dumps({"learning_rate": SPACE["learning_rate"]}))
+    (folder / "small.json").write_text(json.dumps({"hidden": [4], "batch_size": 32}))
+    command = ("tune", "--dataset", "flower", "--space", "rates.json", "--settings",
+               "small.json", "--async", "--trials", "6", "--min-epochs", "1", "--max-epochs",
+               "4", "--factor", "2", "-q", "--out", "asha", "--scheduler", "serial")
+    assert_ok(run_here(*command, cwd=folder))
+    table = pd.read_csv(folder / "asha" / "trials.csv")
+    # Budgets 1, 2, 4, factor 2: 6, then 3, then 2 trials reach each rung.
+    assert len(table) == 6 and sorted(table["rung"]) == [0, 0, 0, 1, 2, 2]
+    assert (folder / "asha" / "rungs.png").stat().st_size > 0
+    manifest = json.loads((folder / "asha" / "manifest.json").read_text())
+    assert manifest["kind"] == "async_halving" and manifest["budgets"] == [1, 2, 4]
+    before = (folder / "asha" / "trials.csv").read_text()
+    journal = (folder / "asha" / "trials.jsonl").read_text()
+    again = run_here(*command, cwd=folder)      # everything is recorded: nothing trains
+    assert_ok(again)
+    assert (folder / "asha" / "trials.csv").read_text() == before
+    assert (folder / "asha" / "trials.jsonl").read_text() == journal
 
 
 def test_hyperband_writes_every_bracket_and_rung(folder):

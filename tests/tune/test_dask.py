@@ -13,8 +13,8 @@ from distributed import Client, LocalCluster
 
 from mllib.datasets import make_flower
 from mllib.tune import allocator
-from mllib.tune import (ClusterError, DaskBackend, datafiles, loguniform, random_search,
-                        successive_halving)
+from mllib.tune import (ClusterError, DaskBackend, async_halving, datafiles, loguniform,
+                        random_search, successive_halving)
 from mllib.tune.dask_backend import DataUnreadable, NoWorkers, _run_on_dask
 from mllib.tune.pruning import MedianPruner
 
@@ -122,6 +122,31 @@ def test_a_pruned_search_on_dask_gives_the_serial_table_with_its_workers_killed(
                            pruner=pruner)
     assert table(results["dask"]) == table(serial)
     assert any(row["pruned"] for row in serial.trials)
+
+
+def test_async_halving_on_dask_gives_the_serial_rungs_with_its_workers_killed(client,
+                                                                             tmp_path):
+    args = dict(trials=9, min_epochs=2, max_epochs=18, settings={"batch_size": 8}, seed=3)
+    out = tmp_path / "search"
+    results = {}
+
+    def search():
+        results["dask"] = async_halving(SPACE, TRAIN, DEV, backend=client, out=out, **args)
+
+    runner = threading.Thread(target=search)
+    runner.start()
+    journal = out / "trials.jsonl"
+    wait_for_a_trial(journal, runner)
+    for pid in client.run(os.getpid).values():
+        os.kill(pid, signal.SIGKILL)
+    assert journal.read_text().count("\n") < 13   # killed while trials were running
+    runner.join(timeout=300)
+    assert not runner.is_alive()
+    serial = async_halving(SPACE, TRAIN, DEV, **args)
+    assert [[{k: v for k, v in row.items() if k != "seconds"} for row in rung]
+            for rung in results["dask"].rungs] == [
+        [{k: v for k, v in row.items() if k != "seconds"} for row in rung]
+        for rung in serial.rungs]
 
 
 def test_a_scheduler_address_is_a_back_end(client):

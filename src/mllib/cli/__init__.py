@@ -85,7 +85,7 @@ def main(argv=None) -> int:
 
         with HeldInterrupts():
             from .errors import REPORTED as reported, exit_status, one_line
-            from .args import build_parser
+            from .parser import build_parser
 
             args = build_parser().parse_args(argv)
             # As typed, for a command that says how to go on after Ctrl-C (tune).

@@ -15,11 +15,6 @@ from pathlib import Path
 
 from ..io.bounded import FileRefusedError, read_json
 from ..settings import SETTING, SETTINGS, overlay, parse_mapping, values
-from ..settings.values import MAX_EPOCHS
-from ..tune.backends import usable_cores
-from ..tune.candidates import MAX_TRIALS
-from ..tune.metrics import METRICS
-from ..tune.pruning import EVERY, MIN_TRIALS, WARMUP
 from .errors import CLIError, one_line
 
 # A --config, --settings or --space file: a few hundred bytes of settings; a space of
@@ -136,7 +131,7 @@ def _show(value) -> str:
     return "full" if value is None else str(value)
 
 
-def _argtype(parse):
+def argtype(parse):
     """``parse`` for argparse: its ValueError message becomes the error shown."""
     def convert(text):
         try:
@@ -165,7 +160,7 @@ def add_options(parser, command: str, only=None, also="") -> None:
                 action=argparse.BooleanOptionalAction, help=option.help + shown)
         else:
             groups[option.group].add_argument(
-                option.flag, dest=option.key, default=None, type=_argtype(option.parse),
+                option.flag, dest=option.key, default=None, type=argtype(option.parse),
                 metavar=option.metavar, help=option.help + shown)
 
 
@@ -178,7 +173,7 @@ def _common(parser, config=False):
                         help="show the traceback of unexpected errors")
 
 
-def _add_train(sub):
+def add_train(sub):
     from ..datasets import DATASETS
 
     train = sub.add_parser(
@@ -198,7 +193,7 @@ def _add_train(sub):
     out.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
                      help="no progress output (as --verbose 0)")
     resume = train.add_argument_group("interruption and resumption")
-    resume.add_argument("--checkpoint-every", type=_argtype(lambda v: values.integer(v, 1)),
+    resume.add_argument("--checkpoint-every", type=argtype(lambda v: values.integer(v, 1)),
                         metavar="K",
                         help="save a checkpoint into DIR.incomplete every K epochs, so that "
                              "a crashed run can go on (Ctrl-C always saves one)")
@@ -208,7 +203,7 @@ def _add_train(sub):
     train.set_defaults(handler="train")
 
 
-def _add_apply(sub):
+def add_apply(sub):
     evaluate = sub.add_parser(
         "evaluate", help="print a model's cost and accuracy (or R²) on a CSV as JSON",
         description="Print {cost, accuracy or r2, n} on the rows of DATA.csv as JSON, "
@@ -222,12 +217,12 @@ def _add_apply(sub):
         parser.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
         parser.add_argument("--preprocessing", metavar="FILE.json",
                             help="column encoding (default: preprocessing.json next to MODEL)")
-        parser.add_argument("--missing", type=_argtype(SETTING["missing"].parse),
+        parser.add_argument("--missing", type=argtype(SETTING["missing"].parse),
                             metavar="impute|drop|error", help="missing feature cells: fill "
                             "them with the training statistics, leave their rows out (predict "
                             "writes an empty prediction), or stop (default: as in training)")
         _common(parser)
-    evaluate.add_argument("--target", type=_argtype(values.text), metavar="COLUMN",
+    evaluate.add_argument("--target", type=argtype(values.text), metavar="COLUMN",
                           help="the column of true values (default: the training target)")
     predict.add_argument("--proba", action="store_true",
                          help="write one probability column per class instead of labels")
@@ -236,7 +231,7 @@ def _add_apply(sub):
     predict.set_defaults(handler="predict")
 
 
-def _add_gradcheck(sub):
+def add_gradcheck(sub):
     check = sub.add_parser(
         "gradcheck", help="check a network's backprop against central differences",
         description="Build the network of the config (in float64) on small random data, "
@@ -245,15 +240,15 @@ def _add_gradcheck(sub):
     _common(check, config=True)
     add_options(check, "gradcheck")
     run = check.add_argument_group("check")
-    run.add_argument("--threshold", type=_argtype(values.non_negative_real), default=1e-7,
+    run.add_argument("--threshold", type=argtype(values.non_negative_real), default=1e-7,
                      metavar="T", help="largest relative error that passes (default: 1e-7)")
-    run.add_argument("--eps", type=_argtype(values.positive_real), default=1e-6,
+    run.add_argument("--eps", type=argtype(values.positive_real), default=1e-6,
                      metavar="EPS", help="step of the central differences (default: 1e-6)")
-    run.add_argument("--samples", type=_argtype(lambda v: values.integer(v, 2)), default=16,
+    run.add_argument("--samples", type=argtype(lambda v: values.integer(v, 2)), default=16,
                      metavar="N", help="rows of random data (default: 16)")
-    run.add_argument("--features", type=_argtype(lambda v: values.integer(v, 1)), default=3,
+    run.add_argument("--features", type=argtype(lambda v: values.integer(v, 1)), default=3,
                      metavar="N", help="input columns, unless --nodes gives n0 (default: 3)")
-    run.add_argument("--classes", type=_argtype(lambda v: values.integer(v, 2)), default=3,
+    run.add_argument("--classes", type=argtype(lambda v: values.integer(v, 2)), default=3,
                      metavar="K", help="classes of a softmax output, unless --nodes gives "
                                        "nL (default: 3)")
     check.set_defaults(handler="gradcheck")
@@ -262,139 +257,38 @@ def _add_gradcheck(sub):
 def _data_source(parser, dataset_help):
     """DATA.csv, --target and --dataset, as train, tune and diagnose take them."""
     parser.add_argument("data", nargs="?", metavar="DATA.csv", help="CSV file with a header row")
-    parser.add_argument("--target", type=_argtype(values.text), metavar="COLUMN",
+    parser.add_argument("--target", type=argtype(values.text), metavar="COLUMN",
                         help="the column to predict (needed with a CSV)")
-    parser.add_argument("--dataset", type=_argtype(values.text), metavar="NAME",
+    parser.add_argument("--dataset", type=argtype(values.text), metavar="NAME",
                         help=dataset_help)
 
 
-def _data_arguments(parser, what):
+def data_arguments(parser, what):
     from ..datasets import DATASETS
 
     _data_source(parser, f"{what} on a built-in dataset instead: {', '.join(DATASETS)}")
     parser.add_argument("--settings", metavar="FILE.json",
                         help="settings shared by every run, with the keys of train --config "
                              "(network, training and data keys)")
-    parser.add_argument("--seed", type=_argtype(lambda v: values.integer(v, 0)), default=0,
+    parser.add_argument("--seed", type=argtype(lambda v: values.integer(v, 0)), default=0,
                         metavar="S", help="seed of the data split and of every run (default: 0)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the results")
     _common(parser)
     add_options(parser, "train", only="data", also=", or the --settings file's")
 
 
-def _add_tune(sub):
-    tune = sub.add_parser(
-        "tune", help="search hyperparameters on a CSV file (random, grid or successive halving)",
-        description="Search the settings of SPACE.json, choose by dev error, test the best "
-                    "once, and write the trials, the best model and plots to --out. Running "
-                    "the same command again resumes an interrupted search.")
-    _data_arguments(tune, "search")
-    tune.add_argument("--space", required=True, metavar="SPACE.json",
-                      help='settings to search, e.g. {"learning_rate": {"loguniform": '
-                           '[1e-4, 0.1]}, "hidden": {"choice": [[32], [64, 32]]}}')
-    how = tune.add_argument_group("search")
-    how.add_argument("--trials", type=_argtype(lambda v: values.integer(v, 1, MAX_TRIALS)),
-                     metavar="N",
-                     help="candidates drawn at random (and for --halving); from a space "
-                          "of choices only, each combination at most once")
-    how.add_argument("--grid", action="store_true", help="every point of a grid instead")
-    how.add_argument("--points", type=_argtype(lambda v: values.integer(v, 1, MAX_TRIALS)),
-                     metavar="K", help="grid values per searched setting (default: 3)")
-    how.add_argument("--halving", action="store_true", help="successive halving over epochs")
-    how.add_argument("--hyperband", action="store_true", help="brackets of successive "
-                     "halving, from many short trials to a few long ones (no --trials)")
-    epochs = _argtype(lambda v: values.integer(v, 1, MAX_EPOCHS))
-    how.add_argument("--min-epochs", type=epochs, metavar="A",
-                     help="epochs of every candidate in halving's first rung")
-    how.add_argument("--max-epochs", type=epochs, metavar="B",
-                     help="epochs of the candidates left in halving's last rung")
-    how.add_argument("--factor", type=_argtype(values.positive_real), metavar="F",
-                     help="halving keeps the best 1/F of each rung (default: 3)")
-    _add_choosing(how)
-    where = tune.add_argument_group("where")
-    where.add_argument("--scheduler", default="processes", metavar="processes|serial|tcp://...",
-                       help="run trials in local worker processes, one at a time in this "
-                            "process ('local' is an older name of serial), or on a Dask "
-                            "scheduler; the trial table is the same (default: processes)")
-    where.add_argument("--workers", type=_argtype(lambda v: values.integer(v, 1)),
-                       metavar="K", help="processes for --scheduler processes (default: "
-                                         f"{usable_cores()}, the cores this process may use)")
-    where.add_argument("--restart", action="store_true",
-                       help="start over in --out instead of refusing another search there")
-    where.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbose",
-                       default=1, help="no progress lines (warnings and errors still show)")
-    _add_dask(tune)
-    tune.set_defaults(handler="tune")
-
-
-def _add_choosing(how):
-    """The flags of what a search chooses by, and of pruning."""
-    how.add_argument("--metric", choices=tuple(METRICS), metavar="NAME",
-                     help="choose by this metric, as an error to minimize: "
-                          f"{', '.join(METRICS)} (default: accuracy for a classifier, r2 for "
-                          "a regressor)")
-    how.add_argument("--next", action="store_true", help="also write the next search's "
-                     "space.next.json, by the notes' remedies for the best trial's diagnosis")
-    how.add_argument("--pruner", choices=("median",),
-                     help="stop the trials of random or grid search whose dev error is worse "
-                          "than the median of the earlier trials at the same epoch")
-    for flag, low, default, what in (
-            ("--warmup", 0, WARMUP, "epochs before any trial is judged"),
-            ("--every", 1, EVERY, "epochs between two reports of a trial's dev error"),
-            ("--min-trials", 1, MIN_TRIALS, "earlier trials that must have reached an epoch "
-                                            "for a trial to be judged there")):
-        how.add_argument(flag, type=_argtype(lambda v, low=low: values.integer(v, low)),
-                         metavar="N", help=f"--pruner's {what} (default: {default})")
-
-
-def _add_dask(tune):
-    """The flags of a search on a Dask scheduler (``--scheduler tcp://...`` or ``tls://...``)."""
-    dask = tune.add_argument_group("Dask cluster")
-    dask.add_argument("--data-dir", metavar="DIR",
-                      help="folder where the search writes its data for the workers to read; "
-                           "every worker must see it at the same path (default: the temp "
-                           "folder, which only the workers of this machine see)")
-    dask.add_argument("--wait-for-workers", type=_argtype(values.positive_real),
-                      metavar="SECONDS", help="give up when the scheduler has had no worker "
-                      "for this long, at the start or later (default: 60)")
-    for flag, what in (("--tls-ca-file", "CA certificate(s) that the scheduler's certificate "
-                        "must be signed by"), ("--tls-cert", "this client's certificate"),
-                       ("--tls-key", "this client's private key, if not in --tls-cert")):
-        dask.add_argument(flag, metavar="PEM", help=f"for a tls:// scheduler: {what}")
-
-
-def _add_diagnose(sub):
+def add_diagnose(sub):
     diagnose = sub.add_parser(
         "diagnose", help="draw a learning curve and read bias and variance (notes §4)",
         description="Train the settings on growing shares of the training rows, each for as "
                     "many optimizer steps as all of them take in the settings' epochs, plot "
                     "train and dev error against the rows, and print the verdict with its "
                     "advice.")
-    _data_arguments(diagnose, "diagnose")
-    diagnose.add_argument("--sizes", type=_argtype(values.sizes), default=[0.1, 0.25, 0.5, 0.75, 1.0],
+    data_arguments(diagnose, "diagnose")
+    diagnose.add_argument("--sizes", type=argtype(values.sizes), default=[0.1, 0.25, 0.5, 0.75, 1.0],
                           metavar="S,S,...", help="shares of the training rows "
                           "(default: 0.1,0.25,0.5,0.75,1)")
     diagnose.add_argument("--budget", choices=("steps", "epochs"), default="steps",
                           help="what every size gets equally: the optimizer steps of the full "
                           "training set's epochs (default), or the same epochs")
     diagnose.set_defaults(handler="diagnose")
-
-
-def build_parser() -> Parser:
-    """The ``mllib`` parser with its subcommands train, evaluate, predict and gradcheck."""
-    from .. import __version__
-    from .._jit import describe
-
-    parser = Parser(prog="mllib",
-                    description="Train, evaluate and check the networks of the notes.")
-    parser.add_argument("--version", action="version",
-                        version=f"mllib {__version__} ({describe()})")
-    parser.add_argument("--debug", action="store_true", default=False,
-                        help="show the traceback of unexpected errors")
-    sub = parser.add_subparsers(metavar="COMMAND", dest="command", required=True)
-    _add_train(sub)
-    _add_apply(sub)
-    _add_gradcheck(sub)
-    _add_tune(sub)
-    _add_diagnose(sub)
-    return parser

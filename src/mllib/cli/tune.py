@@ -36,8 +36,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import plots, preprocessing
-from ..tune import (MedianPruner, grid_search, hyperband, learning_curve, random_search,
-                    spaces, successive_halving)
+from ..tune import (MedianPruner, async_halving, grid_search, hyperband, learning_curve,
+                    random_search, spaces, successive_halving)
 from ..tune.backends import DASK_SCHEMES, usable_cores
 from ..tune.metrics import get_metric
 from ..settings import RUN_KEYS, SETTINGS, canonical_key
@@ -67,11 +67,11 @@ def run_tune(args) -> int:
                                                      "dev error")
     for note in data.notes:
         print(f"mllib: note: {note}", file=sys.stderr)
-    rungs = "--hyperband" if args.hyperband else "--halving" if args.halving else None
+    rungs = _rungs_flag(args)
     fixed = _fixed_settings(given, space, output, rungs=rungs)
     out = Path(args.out)
     progress = SearchProgress(args.verbose, out, _where(args.scheduler, workers),
-                              args.halving or args.hyperband)
+                              rungs is not None)
     common = dict(settings=fixed, seed=args.seed, backend=backend, workers=workers, out=out,
                   restart=args.restart, on_trial=progress, on_start=progress.start,
                   data_options={key: settings[key] for key in DATA_KEYS})
@@ -127,10 +127,10 @@ def _search(args, space, train, dev, common):
     if args.hyperband:
         return hyperband(space, train, dev, min_epochs=args.min_epochs,
                          max_epochs=args.max_epochs, factor=args.factor or 3.0, **common)
-    if args.halving:
-        return successive_halving(space, train, dev, trials=args.trials,
-                                  min_epochs=args.min_epochs, max_epochs=args.max_epochs,
-                                  factor=args.factor or 3.0, **common)
+    if args.halving or args.asynchronous:
+        search = async_halving if args.asynchronous else successive_halving
+        return search(space, train, dev, trials=args.trials, min_epochs=args.min_epochs,
+                      max_epochs=args.max_epochs, factor=args.factor or 3.0, **common)
     if args.pruner is not None:
         common["pruner"] = MedianPruner(**{key: getattr(args, key) for key in PRUNER_KEYS
                                            if getattr(args, key) is not None})
@@ -147,24 +147,33 @@ def _remove_outputs(out):
         picture.unlink()
 
 
+def _rungs_flag(args):
+    """The flag of a search by rungs, or None."""
+    return next((flag for flag, given in (("--halving", args.halving), ("--async",
+                 args.asynchronous), ("--hyperband", args.hyperband)) if given), None)
+
+
 def _check_mode(args):
     """One way of searching, with what it needs, and nothing another way needs."""
     modes = [flag for flag, given in (("--grid", args.grid), ("--halving", args.halving),
+                                      ("--async", args.asynchronous),
                                       ("--hyperband", args.hyperband)) if given]
     if len(modes) > 1:
-        raise CLIError(f"give one of --grid, --halving and --hyperband, not {' and '.join(modes)}")
-    rungs = args.halving or args.hyperband
+        raise CLIError(f"give one of --grid, --halving, --async and --hyperband, not "
+                       f"{' and '.join(modes)}")
+    rungs = _rungs_flag(args)
     if (args.grid or args.hyperband) and args.trials is not None:
-        raise CLIError(f"{modes[0]} sets its trials itself; --trials is for random search and "
-                       "--halving")
+        raise CLIError(f"{modes[0]} sets its trials itself; --trials is for random search, "
+                       "--halving and --async")
     if not (args.grid or args.hyperband) and args.trials is None:
-        raise CLIError("give --trials N (random search or --halving), --grid or --hyperband")
+        raise CLIError("give --trials N (random search, --halving or --async), --grid or "
+                       "--hyperband")
     if rungs and (args.min_epochs is None or args.max_epochs is None):
         raise CLIError(f"{modes[0]} needs --min-epochs A and --max-epochs B")
     if not rungs and (args.min_epochs is not None or args.max_epochs is not None
                       or args.factor is not None):
-        raise CLIError("--min-epochs, --max-epochs and --factor are for --halving and "
-                       "--hyperband")
+        raise CLIError("--min-epochs, --max-epochs and --factor are for --halving, --async "
+                       "and --hyperband")
     if not args.grid and args.points is not None:
         raise CLIError("--points is for --grid")
     if rungs and args.pruner is not None:

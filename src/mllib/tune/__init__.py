@@ -3,11 +3,12 @@
 - Search spaces on the notes' scales (:mod:`.spaces`): ``loguniform`` for rates,
   ``one_minus_loguniform`` for moving-average weights β near 1.
 - :func:`random_search`, :func:`grid_search`, :func:`successive_halving` (over
-  epochs) and :func:`hyperband` (brackets of halving), in this process, in local worker processes or on a Dask
-  cluster (:class:`DaskBackend`: TLS credentials, a shared data folder), resumable
-  from their ``out`` folder, with the same trial table on every back-end
-  (:mod:`.search`, :mod:`.halving`, :mod:`.hyperband`, :mod:`.backends`,
-  :mod:`.dask_backend`);
+  epochs), :func:`async_halving` (its promotions as soon as a rung can tell) and
+  :func:`hyperband` (brackets of halving), in this process, in local worker
+  processes or on a Dask cluster (:class:`DaskBackend`: TLS credentials, a shared
+  data folder), resumable from their ``out`` folder, with the same trial table on
+  every back-end (:mod:`.search`, :mod:`.halving`, :mod:`.asynchronous`,
+  :mod:`.hyperband`, :mod:`.backends`, :mod:`.dask_backend`);
   chosen by any of :mod:`.metrics`' metrics (``metric=``).
 - Pruning of random and grid search (``pruner="median"``, :class:`MedianPruner`):
   the trials that are plainly losing stop early, decided in trial order, so
@@ -27,6 +28,7 @@ when a Dask back-end is asked for, and pandas only for :meth:`SearchResult.table
 
 from ..training.diagnosis import Diagnosis, diagnose
 from .curves import LearningCurve, learning_curve
+from .asynchronous import async_halving
 from .dask_backend import ClusterError, DaskBackend
 from .halving import successive_halving
 from .hyperband import hyperband
@@ -36,7 +38,7 @@ from .search import grid_search, random_search
 from ..settings import fit
 from .spaces import Space, choice, fixed, loguniform, one_minus_loguniform, randint, uniform
 
-__all__ = ["ClusterError", "DaskBackend", "Diagnosis", "LearningCurve", "MedianPruner",
+__all__ = ["ClusterError", "async_halving", "DaskBackend", "Diagnosis", "LearningCurve", "MedianPruner",
            "SearchResult", "Space",
            "choice", "diagnose", "fit", "fixed", "grid_search", "hyperband", "learning_curve",
            "loguniform",

@@ -4,6 +4,7 @@ modes, and that its harness reports bad options and failed workers. They are mar
 
 import importlib.util
 import json
+import math
 import pathlib
 import subprocess
 import sys
@@ -171,3 +172,50 @@ def test_the_pruning_benchmark_compares_both_searches_and_checks_the_table(tmp_p
     shares = sorted(run["pruned"]["epochs"] / 64 for run in runs)
     assert summary["median_epoch_share"] == pytest.approx(sum(shares) / 2)
     assert summary["at_most_60_percent_of_epochs"] == (summary["median_epoch_share"] <= 0.6)
+
+
+def test_the_searches_benchmark_runs_every_contender_and_repeats_its_choices(tmp_path,
+                                                                             monkeypatch):
+    out = tmp_path / "searches.json"
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "searches.py"), "--repeats", "1",
+                           "--trials", "4", "--epochs", "3", "--json", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.read_text())
+    assert report["arguments"]["min_epochs"] == 1 and set(report["results"]) == {
+        "digits", "diabetes"}
+    new = ("async_halving", "tpe")      # used only where this mllib has them
+    # 4 trials × 3 epochs; halving 1 → 3 epochs keeps 2 of 4; Hyperband 1 → 3 has brackets
+    # of 3 trials (1 goes on) and 2; scikit-learn trains 4 × 1 and 2 × 3 from scratch.
+    epochs = {"random": 12, "median": 12, "halving": 8, "async_halving": 8, "hyperband": 11,
+              "sklearn": 10}
+    for problem, entries in report["results"].items():
+        assert list(entries) == ["random", "median", "halving", "hyperband", *new, "optuna",
+                                 "sklearn"]
+        for name, entry in entries.items():
+            (run,) = entry["runs"]
+            if "skipped" in run or "failed" in run:
+                assert name in new and entry["median"] is None, (problem, name, run)
+                continue
+            assert math.isfinite(run["best_dev_error"]) and math.isfinite(run["test_error"])
+            assert run["seconds"] > 0 and 0 < run["utilisation"] <= 1.5
+            assert run["trials"] == (5 if name == "hyperband" else 4)
+            assert run["epochs"] == epochs.get(name, run["epochs"]) and 0 < run["epochs"] <= 12
+            assert entry["median"]["best_dev_error"] == run["best_dev_error"]
+        sklearn_run = entries["sklearn"]["runs"][0]
+        assert sklearn_run["refit_dev_error"] == pytest.approx(sklearn_run["best_dev_error"])
+    assert "| digits (1 − accuracy) | mllib random search | 4 |" in done.stdout
+    # The same seed chooses the same again, in this process: the mllib searches' whole tables.
+    spec = importlib.util.spec_from_file_location("searches", ROOT / "bench" / "searches.py")
+    searches = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "searches", searches)     # for its dataclass
+    spec.loader.exec_module(searches)
+    args = searches.parse_args(["--trials", "4", "--epochs", "3"])
+    digits = searches.load_problem("digits")
+    for name, entry in report["results"]["digits"].items():
+        if "best_dev_error" not in entry["runs"][0]:
+            continue
+        again = searches.run_contender(name, digits, 0, args)
+        assert again["best_dev_error"] == entry["runs"][0]["best_dev_error"], name
+        if "table" in again:
+            assert searches.run_contender(name, digits, 0, args)["table"] == again["table"]

@@ -6,8 +6,10 @@ from ..settings import values
 from ..settings.values import MAX_EPOCHS
 from ..tune.backends import usable_cores
 from ..tune.candidates import MAX_TRIALS
+from ..tune.folds import MAX_FOLDS
 from ..tune.metrics import METRICS
 from ..tune.pruning import EVERY, MIN_TRIALS, WARMUP
+from ..tune.repeats import MAX_REPEATS, TOP
 from .args import argtype, data_arguments
 
 
@@ -67,6 +69,20 @@ def _add_choosing(how):
                           "a regressor)")
     how.add_argument("--next", action="store_true", help="also write the next search's "
                      "space.next.json, by the notes' remedies for the best trial's diagnosis")
+    how.add_argument("--sampler", choices=("random", "tpe"), default="random",
+                     help="draw random search's candidates at random (default), or ask "
+                          "Optuna's TPE for them, in batches, from the results so far")
+    how.add_argument("--cv", type=argtype(lambda v: values.integer(v, 2, MAX_FOLDS)),
+                     metavar="K", help="score each candidate by K-fold cross-validation of "
+                     "the training and validation rows together (stratified for a "
+                     "classifier), instead of the validation rows alone")
+    how.add_argument("--repeats", type=argtype(lambda v: values.integer(v, 2, MAX_REPEATS)),
+                     metavar="R",
+                     help="train the best --top candidates again with R seeds in all, and "
+                          "choose by the mean, with its 95%% interval")
+    how.add_argument("--top", type=argtype(lambda v: values.integer(v, 1, MAX_TRIALS)),
+                     metavar="K",
+                     help=f"candidates that --repeats trains again (default: {TOP})")
     how.add_argument("--pruner", choices=("median",),
                      help="stop the trials of random or grid search whose dev error is worse "
                           "than the median of the earlier trials at the same epoch")

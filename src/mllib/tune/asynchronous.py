@@ -49,7 +49,7 @@ from .candidates import MAX_TRIALS, plain
 from .dask_backend import ClusterError
 from .halving import checked_epochs, prepared, rung_budgets
 from .result import SearchResult, best_of, own_errors
-from .search import check_how, open_journal, recorded_rows
+from .common import check_how, open_journal, recorded_rows
 from .trial import Task
 
 

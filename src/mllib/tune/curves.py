@@ -40,7 +40,7 @@ from .._validation import check_int, check_real
 from ..settings import build_network, choose_output, fit, resolve
 from ..training.diagnosis import diagnose
 from ..training.engine.resume import batches_per_epoch
-from .search import check_data
+from .common import check_data
 
 BUDGETS = ("steps", "epochs")
 

@@ -20,7 +20,7 @@ from .candidates import MAX_TRIALS, check_candidates, normalize, plain, random_c
 from .dask_backend import ClusterError
 from .metrics import resolve_metric
 from .result import SearchResult, best_of, own_errors
-from .search import check_data, check_how, open_journal, recorded_rows
+from .common import check_data, check_how, open_journal, recorded_rows
 from .trial import Task
 
 MAX_RUNGS = 1_000           # a halving has a handful; each rung trains every survivor

@@ -32,7 +32,7 @@ from .backends import get_backend
 from .candidates import MAX_TRIALS
 from .halving import Rungs, checked_epochs, prepared, rung_budgets
 from .result import SearchResult, best_of, own_errors
-from .search import check_how, open_journal
+from .common import check_how, open_journal
 
 
 def brackets(min_epochs, max_epochs, factor) -> list:

@@ -7,6 +7,9 @@ trial, carrying that identity, written and synced as the trial ends, and
 ``DIR/models/trial-N.npz`` the model of each trial that succeeded (in
 successive halving ``trial-N-rung-K.npz``: the state the next rung continues;
 in a pruned search, a pruned trial's state at the epoch it was stopped at).
+A search with repeats (:mod:`.repeats`) adds, after its trials, a line per
+repeat with its ``"repeat"`` number j ≥ 1, and ``models/trial-N-repeat-J.npz``;
+a folder without repeats reads as before.
 A model file is written, and synced, before its line, so a line never
 points to a model that is not there. Running
 the same search into DIR again reads them back and runs only the trials that
@@ -76,8 +79,10 @@ class Journal:
             _check_same(recorded, manifest, self.folder)
         self.search = (recorded or {}).get("search") or search_identity(manifest)
         journal = self.folder / JOURNAL
-        self.rows = (read_rows(journal, self.search, manifest_matched=recorded is not None)
-                     if check_own_entry(journal, "search journal") else {})
+        rows = (read_rows(journal, self.search, manifest_matched=recorded is not None)
+                if check_own_entry(journal, "search journal") else {})
+        self.rows = {key: row for key, row in rows.items() if len(key) == 2}
+        self.repeat_rows = {key[1:]: row for key, row in rows.items() if len(key) == 3}
         _write_atomic(self.folder / MANIFEST, manifest_text({**manifest, "search": self.search}))
         if not check_own_entry(self.folder / MODELS, "models folder", folder=True):
             (self.folder / MODELS).mkdir()
@@ -125,8 +130,14 @@ class Journal:
             rows[key] = row
         return rows
 
-    def _has_model(self, trial, rung) -> bool:
-        path = self.model_path(trial, rung)
+    def repeats(self) -> dict:
+        """``{(trial, repeat): row}`` of the repeats recorded so far (:mod:`.repeats`); an ok
+        row whose model is not in ``models/`` is left out, as in :meth:`finished`."""
+        return {key: row for key, row in self.repeat_rows.items()
+                if row["status"] != "ok" or self._has_model(key[0], 0, key[1])}
+
+    def _has_model(self, trial, rung, repeat=0) -> bool:
+        path = self.model_path(trial, rung, repeat)
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
@@ -136,14 +147,17 @@ class Journal:
                           "is trained again", UserWarning, stacklevel=3)
         return stat.S_ISREG(mode)
 
-    def model_path(self, trial, rung=0) -> Path:
+    def model_path(self, trial, rung=0, repeat=0) -> Path:
         name = f"trial-{trial}.npz" if rung == 0 else f"trial-{trial}-rung-{rung}.npz"
+        if repeat:
+            name = f"trial-{trial}-repeat-{repeat}.npz"
         return self.folder / MODELS / name
 
     def record(self, row: dict, model: bytes | None) -> None:
         """Write the trial's model, then its line; flushed, so a kill loses at most this trial."""
         if model is not None:
-            _write_atomic(self.model_path(row["trial"], row.get("rung", 0)), model)
+            _write_atomic(self.model_path(row["trial"], row.get("rung", 0),
+                                          row.get("repeat", 0)), model)
         line = json.dumps({**row, "search": self.search}, sort_keys=True) + "\n"
         with open_checked(self.folder / JOURNAL, "search journal", mode="ab",
                           follow_links=False) as handle:

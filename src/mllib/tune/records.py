@@ -38,7 +38,8 @@ START_OVER = ("use another folder, or restart to start over in this one (restart
 _IDENTITY = re.compile(r"[0-9a-f]{64}")
 _MANIFEST = {"kind": str, "space": dict, "settings": dict, "seed": int, "data": str}
 _OPTIONAL = {"data_options": dict, "mllib_version": str, "points": int, "budgets": list,
-             "factor": (int, float), "search": str, "metric": str, "pruner": dict}
+             "factor": (int, float), "search": str, "metric": str, "pruner": dict,
+             "repeats": dict}
 _SCORES = ("train_error", "dev_error", "train_cost", "dev_cost")
 _ABSENT = object()
 
@@ -109,6 +110,10 @@ def _check_fields(row):
         _whole(row, key)
     if "rung" in row:
         _whole(row, "rung")
+    if "repeat" in row:         # a repeat's row (:mod:`.repeats`); repeat 0 is the trial's
+        _whole(row, "repeat")
+        if row["repeat"] == 0:
+            raise ValueError("'repeat' is 0, not a repeat: repeat 0 is the trial's own row")
     if row.get("status") not in ("ok", "failed"):
         raise ValueError(f"'status' is {_shown(row.get('status', _ABSENT))}, not \"ok\" or "
                          "\"failed\"")
@@ -155,10 +160,10 @@ def _real(row, key, required):
 
 def read_rows(path, search, manifest_matched) -> dict:
     """``{(rung, trial): row}`` of the journal ``path``, the last row of each trial and rung
-    winning; ValueError naming the file and line of a row of another search
-    (:func:`check_identity`) or a damaged one (:func:`check_row`). A line that is not
-    JSON at all, as the one a killed process was writing, is skipped: its trial runs
-    again."""
+    winning, with its repeats' rows as ``(rung, trial, repeat): row``; ValueError naming
+    the file and line of a row of another search (:func:`check_identity`) or a damaged
+    one (:func:`check_row`). A line that is not JSON at all, as the one a killed process
+    was writing, is skipped: its trial runs again."""
     rows = {}
     with open_checked(path, "search journal", limit=MAX_JOURNAL_BYTES,
                       follow_links=False) as handle:
@@ -178,7 +183,8 @@ def read_rows(path, search, manifest_matched) -> dict:
                 raise ValueError(f"search journal {str(path)!r} line {number} is damaged: "
                                  f"{err}; remove that line to run its trial again, or "
                                  f"{START_OVER}") from None
-            rows[row.get("rung", 0), row["trial"]] = row
+            key = (row.get("rung", 0), row["trial"])
+            rows[key if "repeat" not in row else (*key, row["repeat"])] = row
     return rows
 
 

@@ -17,6 +17,7 @@ from ..optim import single_threaded
 from ..training.diagnosis import diagnose
 from .metrics import METRICS, own_metric
 from .nextspace import next_space
+from .repeats import STATS
 
 COLUMNS = ("trial", "rung", "bracket", "status", "pruned", "train_error", "dev_error", "train_cost",
            "dev_cost", "epochs", "metric", "seed", "seconds", "error")
@@ -37,7 +38,16 @@ class SearchResult:
         (:mod:`mllib.tune.pruning`).
     best : dict or None
         The ok trial with the lowest dev error, of those not pruned; None if every
-        trial failed.
+        trial failed. In a search with repeats (:mod:`mllib.tune.repeats`), the
+        repeated candidate with the lowest mean dev error over its seeds (ties: the
+        lower trial); its row, and every repeated one, has ``dev_error_mean``,
+        ``dev_error_sd``, ``dev_error_low`` and ``dev_error_high`` (the 95 %
+        interval of the mean) and ``repeats`` (its ok seeds); the other rows have
+        None there.
+    repeats : list of dict or None
+        A search with repeats: the rows of the repeated candidates' other seeds, by
+        trial and ``repeat`` (1, 2, ...; repeat 0 is the trial's own row). None
+        for a search without.
     metric : str or None
         The name of the metric; None for a search of classifiers and regressors
         together, where each trial's error is its own model's.
@@ -48,21 +58,27 @@ class SearchResult:
     """
 
     def __init__(self, trials, best_model: bytes | None, *, kind="random", rungs=None,
-                 settings=None, metric=None, own_errors=None, space=None):
+                 settings=None, metric=None, own_errors=None, space=None, repeats=None,
+                 best=None):
         self.trials = sorted(trials, key=lambda row: row["trial"])
         self.kind, self.metric = kind, metric
         self.settings = dict(settings or {})
         self.space = dict(space or {})
         self._own_errors = own_errors
         self.rungs = rungs
-        self.best = best_of(self.trials if rungs is None else rungs[-1])
+        self.repeats = None if repeats is None else list(repeats)
+        # With repeats, the search chose ``best`` by its mean (:mod:`.repeats`).
+        self.best = best if repeats is not None else best_of(
+            self.trials if rungs is None else rungs[-1])
         self._best_model = best_model
         self._model = None
         self.test_result = None
 
     @property
     def best_model(self):
-        """The best trial's fitted network, trained on the training set only."""
+        """The best trial's fitted network, trained on the training set only; in a search
+        with repeats, the chosen candidate's repeat 0: the model of its trial, with the
+        trial's own seed."""
         if self.best is None:
             raise ValueError("every trial failed; there is no best model")
         if self._model is None:
@@ -123,7 +139,8 @@ class SearchResult:
     def table(self):
         """The trials as a pandas DataFrame: ``param_<key>`` per searched key, then the scores
         (``rung`` for successive halving and Hyperband, ``bracket`` for Hyperband, ``pruned``
-        for a pruned search only), the
+        for a pruned search only; after ``dev_error`` its mean, sd, 95 % interval and ok
+        seeds, for a search with repeats only), the
         ``metric`` whose error they are, the seed and time. A trial's epochs are those it
         ran: a pruned trial's, up to where it was stopped."""
         import pandas as pd
@@ -132,6 +149,9 @@ class SearchResult:
         present = {key for row in self.trials for key in ("pruned", "bracket") if key in row}
         columns = [c for c in COLUMNS if (c != "rung" or self.rungs is not None)
                    and (c not in ("pruned", "bracket") or c in present)]
+        if self.repeats is not None:
+            at = columns.index("dev_error") + 1
+            columns[at:at] = STATS
         records = [{**{f"param_{k}": _cell(row["params"].get(k)) for k in keys},
                     **{c: row.get(c) for c in columns}, "metric": self.metric}
                    for row in self.trials]

@@ -2,7 +2,8 @@
 
 Every candidate is drawn before anything runs (:mod:`.candidates`) and
 checked by building its network and optimizer, so bad settings are refused
-up front with the key and value named. Trials are pure functions of their
+up front with the key and value named (but for a model-based sampler, which asks
+for candidates as results come in: :mod:`.sampling`). Trials are pure functions of their
 settings, seed and data (:mod:`.trial`), so the table is the same on every
 back-end and in any order of completion. With ``out=DIR`` every finished
 trial is recorded as it ends (Ctrl-C waits until it is recorded and reported),
@@ -20,28 +21,27 @@ and running the same search into DIR again runs only the missing ones
 
 from __future__ import annotations
 
-from .._interrupts import HeldInterrupts
 from .._validation import check_int
-from .._version import __version__
-from ..settings import defaults, parse, resolve
-from ..training.rows.inputs import check_X, rows_of
 from .backends import get_backend
-from .candidates import (MAX_TRIALS, check_candidates, grid_candidates, normalize, plain,
-                         random_candidates)
+from .candidates import MAX_TRIALS, check_candidates, grid_candidates, normalize, random_candidates
+from .common import (BestModel, check_data, check_how, check_prunable, open_journal,
+                     recorded_rows, recorder)
 from .dask_backend import ClusterError
-from .journal import Journal, fingerprint
-from .metrics import get_metric, resolve_metric
+from .metrics import resolve_metric
 from .ordered import InOrder, decided
-from .pruning import as_pruner
-from .result import SearchResult, best_of, own_errors
+from .repeats import RepeatStage, as_repeats
+from .result import SearchResult, own_errors
+from .sampling import check_sampler, sampled_search
 from .spaces import loguniform  # noqa: F401 - used by the module's example
 from .trial import Task
 
 
 def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=None,
                   pruner=None, backend="serial", workers=None, out=None, restart=False,
-                  on_trial=None, on_start=None, data_options=None) -> SearchResult:
-    """Try ``trials`` candidates drawn at random from ``space`` (notes §8).
+                  on_trial=None, on_start=None, data_options=None,
+                  repeats=None, sampler="random", batch=4) -> SearchResult:
+    """Try ``trials`` candidates drawn at random from ``space`` (notes §8), or asked of a
+    model-based sampler that learns from the trials before (``sampler="tpe"``).
 
     Parameters
     ----------
@@ -92,29 +92,56 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=No
         command line's ``--drop`` and ``--missing``), as JSON data. ``out``
         records them, and a resumed search with other options is refused,
         naming them, as it is for other data or settings.
+    repeats : int or Repeats, optional
+        Once every trial is in, train the ``top`` best ok trials (default 5; not the
+        pruned ones) again with ``repeats − 1`` other seeds each, the trial being the
+        first, and choose the candidate with the lowest mean dev error
+        (:mod:`mllib.tune.repeats`): ``result.best`` gets the mean, sd and 95 %
+        interval, ``result.best_model`` is its trial's model, ``result.repeats``
+        holds the repeats' rows, and ``on_trial`` sees each with its ``"repeat"``.
+        ``out`` records it; a resume with other repeats is refused.
+    sampler : "random", "tpe" or an Optuna sampler
+        "random": every candidate drawn up front, as above. "tpe": Optuna's TPESampler,
+        seeded from ``seed``, asked for ``batch`` candidates at a time, each batch told the
+        results of the ones before in trial order, so that the table is still the same on
+        every back-end (:mod:`mllib.tune.sampling`). Or an ``optuna.samplers.BaseSampler``
+        instance (a CmaEsSampler, say): its seed is then yours; it is copied, so the same
+        instance gives the same table again. Needs ``pip install "mllib[tune]"``; not with
+        ``pruner`` or ``repeats`` yet; a candidate whose settings fail their check is a
+        failed row, not refused up front. ``out`` records the sampler ("tpe", or the
+        class name) and ``batch``: a resume with others is refused.
+    batch : int
+        Candidates asked at a time of a model-based sampler: the most trials that run at
+        once (give at least ``workers``); the fewer, the more results each ask learns from.
     """
     trials = check_int("trials", trials, 1, MAX_TRIALS)
     seed = check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options,
-                    metric=metric, pruner=pruner)
+                    metric=metric, pruner=pruner, repeats=as_repeats(repeats))
+    sampler, batch = check_sampler(sampler, batch, pruner=how["pruner"],
+                                   repeats=how.get("repeats"))
     space, settings = normalize(space, settings)
+    if sampler is not None:
+        return sampled_search(space, settings, seed, train, dev, how, trials=trials,
+                              sampler=sampler, batch=batch)
     candidates = random_candidates(space, settings, trials, seed)
     return _search("random", candidates, space, settings, seed, train, dev, how)
 
 
 def grid_search(space, train, dev, *, points=3, settings=None, seed=0, metric=None,
                 pruner=None, backend="serial", workers=None, out=None, restart=False,
-                on_trial=None, on_start=None, data_options=None) -> SearchResult:
+                on_trial=None, on_start=None, data_options=None,
+                repeats=None) -> SearchResult:
     """Try every combination of ``points`` values per searched setting, on its own scale.
 
     A choice contributes its options, a fixed value itself; the other
-    parameters are as for :func:`random_search`.
+    parameters, ``repeats`` among them, are as for :func:`random_search`.
     """
     points, seed = check_int("points", points, 1, MAX_TRIALS), check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options,
-                    metric=metric, pruner=pruner)
+                    metric=metric, pruner=pruner, repeats=as_repeats(repeats))
     space, settings = normalize(space, settings)
     candidates = grid_candidates(space, settings, points, seed)
     return _search("grid", candidates, space, settings, seed, train, dev, how, points=points)
@@ -124,10 +151,12 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
     train, dev = check_data(train, "train"), check_data(dev, "dev")
     check_candidates(candidates, *train)
     metric = resolve_metric(how["metric"], candidates, train, dev)
-    pruner = how["pruner"]
+    pruner, repeats = how["pruner"], how.get("repeats")
     if pruner is not None:
         check_prunable(candidates)
         extra["pruner"] = pruner.to_json()
+    if repeats is not None:
+        extra["repeats"] = repeats.to_json()
     runner = get_backend(how["backend"], how["workers"])
     journal = open_journal(how["out"], how["restart"], kind=kind, space=space,
                            settings=settings, seed=seed, data=(*train, *dev),
@@ -135,18 +164,13 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
     rows = {} if journal is None else {
         t: row for (_, t), row in recorded_rows(journal, candidates).items()
         if pruner is None or decided(row)}
-    best = _BestModel(journal, rows)
+    best = BestModel(journal, rows)
+    stage = RepeatStage(repeats, candidates, seed, journal, metric, how["on_trial"],
+                        lambda: runner.session(train, dev))
     if how["on_start"] is not None:
         how["on_start"]([dict(rows[t]) for t in sorted(rows)], len(candidates))
 
-    def record(row, model):
-        with HeldInterrupts():    # Ctrl-C: after the trial is both recorded and reported
-            rows[row["trial"]] = row
-            if journal is not None:
-                journal.record(plain(row), model)
-            best.offer(row, model)
-            if how["on_trial"] is not None:
-                how["on_trial"](dict(row))
+    record = recorder(rows, journal, (best, stage), how["on_trial"])
 
     def done(candidate, outcome):
         record(outcome.row, outcome.model)
@@ -156,113 +180,17 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
     else:                       # decided, and recorded, in trial order
         order = InOrder(pruner, candidates, rows, record, metric)
         tasks, done = order.tasks(), order.done
-    if len(rows) < len(candidates):
+    todo = len(rows) < len(candidates)
+    if todo or stage.missing(rows):
         try:
-            with runner.session(train, dev) as run:
-                run(tasks, done)
+            with runner.session(train, dev) as run:     # the repeats after every trial
+                if todo:
+                    run(tasks, done)
+                stage.run(run, rows)
         except ClusterError as err:
-            raise err.resumable(f"{len(rows)} of {len(candidates)} trials", how["out"]) from None
-    return SearchResult(list(rows.values()), best.bytes(), kind=kind, settings=settings,
-                        metric=metric, own_errors=own_errors(metric, best.bytes(), train, dev),
-                        space=space)
-
-
-def check_prunable(candidates) -> None:
-    """ValueError for a candidate with early stopping, which a pruner would stop
-    in its own way."""
-    for c in candidates:
-        if resolve(c.settings)["early_stopping"] is not None:
-            raise ValueError(f"trial {c.trial} {c.params} sets early_stopping, which cannot be "
-                             "combined with a pruner: the pruner stops the trials that are "
-                             "losing; leave early_stopping out, or pruner=None")
-
-
-def check_how(**how) -> dict:
-    """The arguments of where and how a search runs, with its callbacks, data options and
-    metric checked (the back-end is checked when it is opened)."""
-    for name in ("on_trial", "on_start"):
-        check_callable(name, how[name])
-    get_metric(how["metric"])       # a known name, with scikit-learn if it needs it
-    how["pruner"] = as_pruner(how.get("pruner"))
-    options = how["data_options"]
-    if options is not None:
-        if not isinstance(options, dict):
-            raise ValueError(f"data_options must be a dict or None, got {options!r}")
-        try:
-            how["data_options"] = plain(options)
-        except TypeError as err:
-            raise ValueError(f"data_options must hold JSON data: {err}") from None
-    return how
-
-
-def open_journal(out, restart, *, kind, space, settings, seed, data, data_options=None,
-                 metric=None, **extra):
-    """The :class:`Journal` of ``out`` for this search, or None without ``out``; the
-    data options and the metric's name are recorded when given."""
-    if out is None:
-        return None
-    manifest = {"kind": kind, "space": {k: s.to_json() for k, s in sorted(space.items())},
-                "settings": settings_on_record(settings, space), "seed": seed,
-                "data": fingerprint(*data), "mllib_version": __version__, **extra}
-    for key, value in (("data_options", data_options), ("metric", metric)):
-        if value is not None:
-            manifest[key] = value
-    return Journal(out, plain(manifest), restart=restart)
-
-
-def recorded_rows(journal, candidates) -> dict:
-    """``{(rung, trial): row}`` of the journal's rows whose values are this search's
-    candidates': a row recorded with other values (drawn by an earlier version of mllib)
-    is not read back, and its trial runs again."""
-    params = {c.trial: c.params for c in candidates}
-    return {key: row for key, row in journal.finished().items()
-            if key[1] in params and row["params"] == params[key[1]]}
-
-
-def settings_on_record(settings, space) -> dict:
-    """The fixed settings as every trial sees them: each value parsed, the defaults filled
-    in, so that ``"2"`` and ``2``, or a default given and left out, record the same."""
-    recorded = {**defaults(), **{key: parse(key, value) for key, value in settings.items()}}
-    if settings.get("nodes") is not None or "nodes" in space:
-        recorded["hidden"] = None
-    return {k: v for k, v in recorded.items() if k not in space and k != "seed"}
-
-
-class _BestModel:
-    """The model of the best trial so far, kept as bytes.
-
-    On a resume, the best recorded trial's model is read back from the journal at
-    once, and checked; a trial whose model cannot be read back is dropped from
-    ``rows``, so that it runs again with the missing ones, and the next best is read.
-    """
-
-    def __init__(self, journal, rows):
-        self.row, self.model = None, None
-        while (row := best_of(rows.values())) is not None:
-            model = journal.model(row["trial"])
-            if model is not None:
-                self.row, self.model = row, model
-                break
-            del rows[row["trial"]]
-
-    def offer(self, row, model):
-        if best_of([r for r in (self.row, row) if r is not None]) is row:
-            self.row, self.model = row, model
-
-    def bytes(self):
-        return self.model
-
-
-def check_callable(name, value):
-    if value is not None and not callable(value):
-        raise ValueError(f"{name} must be a callable or None, got {value!r}")
-
-
-def check_data(pair, name):
-    """``(X, y)`` checked as ``fit`` checks them, before any trial runs."""
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise ValueError(f"{name} must be a pair (X, y), got {type(pair).__name__}")
-    X = check_X(pair[0], name=f"{name} X")
-    return X, rows_of(pair[1], X, f"{name} X", f"{name} y")
+            raise err.resumable(stage.progress(len(rows), len(candidates)), how["out"]) from None
+    trials, model, chosen = stage.result(rows, best)
+    return SearchResult(trials, model, kind=kind, settings=settings, metric=metric,
+                        own_errors=own_errors(metric, model, train, dev), space=space, **chosen)
 
 

@@ -31,6 +31,7 @@ from ..optim import single_threaded
 from ..training import DivergenceError
 from ..settings import fit, resolve
 from .candidates import Candidate
+from .folds import Folds, split, summary
 from .metrics import METRICS, own_metric
 from .pruning import Report, Reporter, Watch
 
@@ -57,7 +58,8 @@ class Task(NamedTuple):
     from an earlier rung, as model-file bytes, to continue. ``metric``: the
     name of the metric the errors measure (:mod:`.metrics`); None for the
     model's own score, 1 − accuracy or 1 − R². ``watch``: in a pruned search,
-    what the trial reports to and is judged by (:mod:`.pruning`).
+    what the trial reports to and is judged by (:mod:`.pruning`). ``folds``:
+    cross-validate on the rows of both sets instead (:mod:`.folds`).
     """
 
     candidate: Candidate
@@ -65,11 +67,14 @@ class Task(NamedTuple):
     state: bytes | None = None
     metric: str | None = None
     watch: Watch | None = None
+    folds: Folds | None = None
 
 
 def run_task(task, train, dev) -> Outcome:
     """Train and score the trial of ``task`` (a :class:`Task`, or a tuple of its fields)."""
     task = Task(*task)
+    if task.folds is not None:
+        return _cross_validated(task, train, dev)
     candidate = task.candidate
     started = time.perf_counter()
     row = _row(candidate.trial, candidate.params, candidate.seed)
@@ -90,6 +95,21 @@ def run_task(task, train, dev) -> Outcome:
         state = None
     report = None if reporter is None else reporter.report
     return Outcome(_finish(row, started), state if row["status"] == "ok" else None, report)
+
+
+def _cross_validated(task, train, dev) -> Outcome:
+    """The trial of ``task`` on each of its folds (:mod:`.folds`): the row of their means,
+    and fold 0's model; failed if a fold fails, with that fold's reason."""
+    started, rows, model = time.perf_counter(), [], None
+    for i in range(task.folds.k):
+        outcome = run_task(task._replace(folds=None), *split(train, dev, task.folds, i))
+        if outcome.row["status"] != "ok":
+            row = {**outcome.row, "error": f"fold {i}: {outcome.row['error']}"}
+            return Outcome(_finish(row, started))
+        rows.append(outcome.row)
+        model = model or outcome.model
+    row = {**rows[0], **summary(rows)}
+    return Outcome(_finish(row, started), model)
 
 
 def _reporter(task, train, dev) -> Reporter:

@@ -1,0 +1,318 @@
+"""Candidates asked of a model-based sampler (Optuna's TPE, or any Optuna sampler), in trial order.
+
+``random_search(..., sampler="tpe", batch=4)`` does not draw its candidates up
+front: it asks an in-memory Optuna study for ``batch`` of them, runs them on
+the back-end, and only once every result of the batch is in does it tell
+them to the study, in trial order (a failed trial as ``TrialState.FAIL``),
+before it asks for the next batch. A trial's result is a pure function of its
+settings, seed and data (:mod:`.trial`), and the study hears the results in
+the same order whichever trial finished first, so trial i's values depend on
+the search's seed, ``batch`` and the results of the batches before its own:
+the table is the same on every back-end, and a search with ``trials=n`` tries
+the first n candidates of the same search with more trials. Trial i's own
+seed is still :func:`.candidates.trial_seed` of the search's seed and i; the
+sampler's seed, for ``"tpe"``, is drawn from ``(seed, MAX_TRIALS, 0)``, a number
+no trial has, apart from every stream ``(seed, i, ...)`` of trial i.
+
+``"tpe"`` is Optuna's TPESampler with its defaults of Optuna 5 (10 random start-up
+trials, multivariate, and the constant liar: the trials of the batch asked so far
+count as bad ones, so that a batch spreads out); an Optuna sampler given instead
+is copied, so the same instance gives the same table again, and its seed is the
+user's. Optuna's INFO lines are silenced while it is asked and told.
+
+With ``out=DIR`` each trial is recorded as it finishes (:mod:`.journal`). A
+resumed search asks again from the start: trial i's recorded row is used if its
+values are those asked again (they are, since the study hears the same results in
+the same order), else the trial runs again, and batch by batch only the missing
+trials run. The folder records the sampler (``"tpe"``, or the class name) and
+``batch``; a resume with others is refused.
+
+Optuna holds numbers, text, booleans and None, not lists such as a choice of
+``hidden`` widths, so a choice is asked as the index of its option:
+
+==============================  ==========================================  =====================
+mllib space                     Optuna distribution                         the trial's value
+==============================  ==========================================  =====================
+``uniform(a, b)``               ``FloatDistribution(a, b)``                 x
+``loguniform(a, b)``            ``FloatDistribution(a, b, log=True)``       x
+``one_minus_loguniform(a, b)``  ``FloatDistribution(1-b, 1-a, log=True)``   1 − x, kept in [a, b]
+``randint(a, b)``               ``IntDistribution(a, b)``, both ends in     x
+``choice(options)``             ``CategoricalDistribution((0, ..., n-1))``  options[x]
+``fixed(v)``                    not asked                                   v
+==============================  ==========================================  =====================
+
+A candidate whose settings fail their check (:func:`.candidates.check_candidates`)
+cannot be refused before the search starts, since it is not known then: it
+becomes a failed row (``"settings refused: ..."``), told to the study as failed,
+and the search goes on. Optuna is imported only when a model-based sampler is
+asked for (``pip install "mllib[tune]"``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import sys
+import warnings
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from .._validation import check_int
+from .backends import get_backend
+from .candidates import MAX_TRIALS, Candidate, _candidate, check_candidates
+from .common import BestModel, check_data, matching, open_journal, recorder
+from .dask_backend import ClusterError
+from .journal import one_line
+from .metrics import resolve_metric
+from .result import SearchResult, best_of, own_errors
+from .spaces import choice, fixed, loguniform, one_minus_loguniform, randint, uniform
+from .trial import Task, failed_row
+
+OPTUNA_EXTRA = 'pip install "mllib[tune]"'
+
+
+def check_sampler(sampler, batch, **unsupported):
+    """``(sampler, batch)`` checked, before anything runs: the sampler None for
+    ``"random"`` (candidates drawn up front), else ``"tpe"`` or the Optuna sampler given.
+    ValueError naming the argument and value, or an argument of ``unsupported`` (such as
+    the pruner) that is given with a model-based sampler; ImportError naming the extra
+    when Optuna is needed and not installed."""
+    batch = check_int("batch", batch, 1, MAX_TRIALS)
+    if isinstance(sampler, str) and sampler == "random":
+        return None, batch
+    if not ((isinstance(sampler, str) and sampler == "tpe") or _is_optuna_sampler(sampler)):
+        raise ValueError(f"sampler must be 'random', 'tpe' or an Optuna sampler (an instance "
+                         f"of optuna.samplers.BaseSampler), got {sampler!r}")
+    for name, value in unsupported.items():
+        if value is not None:
+            raise ValueError(f"{name} cannot be combined with sampler="
+                             f"{sampler_name(sampler)!r} yet: give {name}=None, or "
+                             "sampler='random'")
+    _optuna()
+    return sampler, batch
+
+
+def _is_optuna_sampler(value) -> bool:
+    """Whether ``value`` is an Optuna sampler; without importing Optuna, since an instance
+    of one can only exist once Optuna is imported."""
+    samplers = sys.modules.get("optuna.samplers")
+    return samplers is not None and isinstance(value, samplers.BaseSampler)
+
+
+def _optuna():
+    try:
+        import optuna
+    except ImportError:
+        raise ImportError(f"a model-based sampler (sampler='tpe', or an Optuna sampler) "
+                          f"needs Optuna: {OPTUNA_EXTRA}") from None
+    return optuna
+
+
+def sampler_name(sampler) -> str:
+    """What the search's folder records: ``"tpe"``, or the class name of the sampler given."""
+    return sampler if isinstance(sampler, str) else type(sampler).__name__
+
+
+def distributions(space) -> dict:
+    """The Optuna distribution of each searched key of ``space``, by sorted key (see the
+    module notes' table); a fixed value is not asked. ValueError for another kind of space."""
+    dists = _optuna().distributions
+    found = {}
+    for key in sorted(space):
+        s = space[key]
+        if isinstance(s, fixed):
+            continue
+        if isinstance(s, (uniform, loguniform)):
+            found[key] = dists.FloatDistribution(s.low, s.high, log=isinstance(s, loguniform))
+        elif isinstance(s, one_minus_loguniform):
+            found[key] = dists.FloatDistribution(1.0 - s.high, 1.0 - s.low, log=True)
+        elif isinstance(s, randint):
+            found[key] = dists.IntDistribution(s.low, s.high)
+        elif isinstance(s, choice):
+            found[key] = dists.CategoricalDistribution(tuple(range(len(s.options))))
+        else:
+            raise ValueError(f"{key}: a model-based sampler cannot ask for {s!r}; use "
+                             "sampler='random'")
+    return found
+
+
+def value_of(space, x):
+    """The value of ``space`` that the asked ``x`` stands for (see the module notes)."""
+    if isinstance(space, choice):
+        return space.options[x]
+    if isinstance(space, randint):
+        return int(x)
+    if isinstance(space, one_minus_loguniform):
+        return min(max(1.0 - float(x), space.low), space.high)    # 1 − (1 − β) may round out
+    return float(x)
+
+
+def probes(space, settings) -> list:
+    """One candidate per possible ``output`` of the search (its options, when it is searched),
+    with no other value, for :func:`.metrics.resolve_metric`: the output alone tells a
+    classifier from a regressor, and the candidates themselves are not known up front."""
+    given = space["output"].grid(2) if "output" in space else [settings.get("output")]
+    return [Candidate(0, {} if "output" not in space else {"output": o},
+                      {} if o is None else {"output": o}, 0) for o in given]
+
+
+@contextlib.contextmanager
+def _quiet(optuna):
+    """Optuna's INFO lines (a study created, a trial finished) not printed, within."""
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(level)
+
+
+def _tpe(optuna, seed):
+    """Optuna's TPESampler seeded from the search's ``seed``, multivariate and with the
+    constant liar (trials asked and not yet told count as bad, so that a batch spreads
+    out), as Optuna 5 has it by default; Optuna 4 had them as experimental options."""
+    state = np.random.SeedSequence([seed, MAX_TRIALS, 0]).generate_state(1)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(seed=int(state), multivariate=True,
+                                          constant_liar=True)
+
+
+class Asker:
+    """An in-memory Optuna study that gives the search's candidates one trial at a time and
+    hears their rows.
+
+    ``sampler`` is ``"tpe"`` (Optuna's TPESampler, seeded from ``seed``) or an Optuna
+    sampler, which is copied, so that the same instance gives the same candidates to
+    every search it is given to: its seed is the user's.
+    """
+
+    def __init__(self, sampler, space, settings, seed):
+        self.optuna = _optuna()
+        self.space, self.settings, self.seed = space, settings, seed
+        self.name = sampler_name(sampler)
+        self.asked_space = distributions(space)
+        sampler = _tpe(self.optuna, seed) if isinstance(sampler, str) else copy.deepcopy(sampler)
+        with _quiet(self.optuna):
+            self.study = self.optuna.create_study(direction="minimize", sampler=sampler)
+        self.pending = {}
+
+    def ask(self, trial) -> Candidate:
+        """Trial ``trial``'s candidate; trials are asked in order, from 0."""
+        with _quiet(self.optuna):
+            asked = self.study.ask(self.asked_space)
+        self.pending[trial] = asked
+        params = {key: s.value if isinstance(s, fixed) else value_of(s, asked.params[key])
+                  for key, s in self.space.items()}
+        return _candidate(trial, params, self.space, self.settings, self.seed)
+
+    def tell(self, rows) -> None:
+        """Tell the study the rows of asked trials, in trial order: an ok row's dev error, a
+        failed one as failed."""
+        for row in sorted(rows, key=lambda r: r["trial"]):
+            asked = self.pending.pop(row["trial"])
+            with _quiet(self.optuna):
+                if row["status"] == "ok":
+                    self.study.tell(asked, row["dev_error"])
+                else:
+                    self.study.tell(asked, state=self.optuna.trial.TrialState.FAIL)
+
+
+class Hooks(NamedTuple):
+    """What :func:`run_in_batches` needs of the search around it (:mod:`.search`).
+
+    ``read_back(candidates)``: ``{trial: row}`` of those recorded in the search's folder
+    with the same values. ``record(row, model)``: keep, record and report a finished trial
+    (setting ``rows[trial]``). ``session()``: the back-end's session (a context manager
+    that gives ``run(tasks, done)``), opened when a trial is first to run. ``on_start``:
+    None, or called once as ``on_start(rows read back, trials)`` before the first trial
+    runs (at the end if none does).
+    """
+
+    read_back: Callable
+    record: Callable
+    session: Callable
+    on_start: Callable | None
+
+
+def run_in_batches(asker, trials, batch, train, metric, rows, hooks) -> None:
+    """Ask ``batch`` candidates at a time of ``asker``, read back or run them, and tell
+    their rows in trial order once all are in, until ``trials`` are; ``rows`` gets
+    ``{trial: row}``. ``train`` is ``(X, y)``, which each candidate is checked against.
+
+    Rows read back after the first trial ran (past a trial that had to run again) are
+    used, but not reported: ``on_start`` has been called by then.
+    """
+    started, run = False, None
+    with contextlib.ExitStack() as stack:
+        for first in range(0, trials, batch):
+            candidates = [asker.ask(t) for t in range(first, min(first + batch, trials))]
+            rows.update(hooks.read_back(candidates))
+            missing = [c for c in candidates if c.trial not in rows]
+            if missing and not started:
+                started = _start(hooks, rows, trials)
+            tasks = []
+            for c in missing:
+                try:
+                    check_candidates([c], *train)
+                    tasks.append(Task(c, metric=metric))
+                except ValueError as err:
+                    hooks.record(failed_row(c, f"settings refused: {one_line(err)}"), None)
+            if tasks:
+                run = run or stack.enter_context(hooks.session())
+                run(tasks, lambda candidate, outcome: hooks.record(outcome.row, outcome.model))
+            asker.tell([rows[c.trial] for c in candidates])
+    if not started:
+        _start(hooks, rows, trials)
+
+
+def _start(hooks, rows, trials) -> bool:
+    if hooks.on_start is not None:
+        hooks.on_start([dict(rows[t]) for t in sorted(rows)], trials)
+    return True
+
+
+def sampled_search(space, settings, seed, train, dev, how, *, trials, sampler,
+                   batch) -> SearchResult:
+    """:func:`~mllib.tune.random_search` with a model-based sampler: candidates asked
+    ``batch`` at a time, each read back from ``out`` or run, and told in trial order (see
+    the module notes). The back-end's session opens when a trial is first to run: not for
+    a search all read back. ``how`` is :func:`.common.check_how`'s."""
+    train, dev = check_data(train, "train"), check_data(dev, "dev")
+    metric = resolve_metric(how["metric"], probes(space, settings), train, dev)
+    asker = Asker(sampler, space, settings, seed)
+    runner = get_backend(how["backend"], how["workers"])
+    journal = open_journal(how["out"], how["restart"], kind="random", space=space,
+                           settings=settings, seed=seed, data=(*train, *dev),
+                           data_options=how["data_options"], metric=metric,
+                           sampler=asker.name, batch=batch)
+    rows, finished = {}, {} if journal is None else journal.finished()
+    best = BestModel(journal, {})
+    hooks = Hooks(lambda candidates: _read_back(journal, finished, best, candidates),
+                  recorder(rows, journal, (best,), how["on_trial"]),
+                  lambda: runner.session(train, dev), how["on_start"])
+    try:
+        run_in_batches(asker, trials, batch, train, metric, rows, hooks)
+    except ClusterError as err:
+        raise err.resumable(f"{len(rows)} of {trials} trials", how["out"]) from None
+    return SearchResult(list(rows.values()), best.bytes(), kind="random", settings=settings,
+                        metric=metric, own_errors=own_errors(metric, best.bytes(), train, dev),
+                        space=space)
+
+
+def _read_back(journal, finished, best, candidates) -> dict:
+    """``{trial: row}`` of the ``candidates`` that ``finished`` (the journal's rows) holds with
+    their values; one better than ``best``'s is offered to it with its model, read back as
+    :class:`BestModel` reads it: one whose model cannot be read is left out, to run again."""
+    if journal is None:
+        return {}
+    found = {t: row for (_, t), row in matching(finished, candidates).items()}
+    contenders = {t: row for t, row in found.items()
+                  if best_of([r for r in (best.row, row) if r is not None]) is row}
+    offered, better = set(contenders), BestModel(journal, contenders)
+    for t in offered - set(contenders):
+        del found[t]
+    if better.row is not None:
+        best.offer(better.row, better.model)
+    return found

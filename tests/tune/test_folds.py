@@ -1,0 +1,101 @@
+"""Cross-validated trials: the folds, and a trial scored on them (mllib.tune.folds, issue 21)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from mllib.datasets import make_flower
+from mllib.optim import single_threaded
+from mllib.tune import fit
+from mllib.tune.candidates import normalize, random_candidates
+from mllib.tune.folds import Folds, check_folds, fold_ids, split
+from mllib.tune.metrics import METRICS
+from mllib.tune.trial import Task, run_task
+
+X, Y = make_flower(120, seed=5)
+TRAIN, DEV = (X[:90], Y[:90]), (X[90:], Y[90:])
+
+
+def test_a_stratified_deal_worked_by_hand():
+    # Two classes of three rows, three folds: each fold gets one row of each class.
+    y = np.array([0, 1, 0, 1, 0, 1])
+    ids = fold_ids(y, 3, seed=0, stratified=True)
+    for fold in range(3):
+        assert sorted(y[ids == fold]) == [0, 1]
+    assert len({tuple(fold_ids(y, 3, seed, stratified=True)) for seed in range(6)}) > 1
+
+
+@hypothesis_settings(max_examples=40, deadline=None)
+@given(counts=st.lists(st.integers(5, 40), min_size=2, max_size=4),
+       k=st.integers(2, 5), seed=st.integers(0, 2**32 - 1))
+def test_every_fold_holds_each_class_in_proportion(counts, k, seed):
+    y = np.repeat(np.arange(len(counts)), counts)
+    np.random.default_rng(seed).shuffle(y)
+    ids = fold_ids(y, k, seed, stratified=True)
+    assert set(ids) == set(range(k))
+    sizes = np.bincount(ids, minlength=k)
+    assert sizes.max() - sizes.min() <= 1
+    for c, count in enumerate(counts):
+        per_fold = np.bincount(ids[y == c], minlength=k)
+        assert per_fold.max() - per_fold.min() <= 1 and per_fold.sum() == count
+    np.testing.assert_array_equal(ids, fold_ids(y, k, seed, stratified=True))
+
+
+def test_a_regressor_s_rows_are_dealt_evenly_in_a_random_order():
+    ids = fold_ids(np.linspace(0, 1, 23), 4, seed=3, stratified=False)
+    assert sorted(np.bincount(ids)) == [5, 6, 6, 6]
+    assert not np.array_equal(ids, np.arange(23) % 4)
+
+
+def test_the_folds_split_train_and_dev_rows_without_loss_or_overlap():
+    folds = Folds(4, 7, True)
+    held = []
+    for i in range(4):
+        (X_fit, y_fit), (X_held, y_held) = split(TRAIN, DEV, folds, i)
+        assert len(X_fit) + len(X_held) == 120 and len(y_fit) == len(X_fit)
+        held.append(X_held)
+    rows = np.concatenate(held)
+    assert len(np.unique(rows, axis=0)) == 120
+    assert sorted(map(tuple, rows)) == sorted(map(tuple, X))
+
+
+def test_a_cross_validated_trial_is_the_mean_of_fresh_fits_of_its_folds():
+    space, fixed = normalize({"learning_rate": [0.05]}, {"hidden": [4], "epochs": 5,
+                                                        "batch_size": 16})
+    (candidate,) = random_candidates(space, fixed, 1, seed=2)
+    folds = Folds(3, 11, True)
+    outcome = run_task(Task(candidate, metric="accuracy", folds=folds), TRAIN, DEV)
+    errors = []
+    for i in range(3):
+        fitting, held = split(TRAIN, DEV, folds, i)
+        with single_threaded():
+            model = fit(candidate.settings, fitting, seed=candidate.seed)
+            errors.append(METRICS["accuracy"].error(model, *held))
+    row = outcome.row
+    assert row["fold_errors"] == errors
+    assert row["dev_error"] == pytest.approx(sum(errors) / 3, rel=1e-15)
+    mean = sum(errors) / 3
+    assert row["fold_sd"] == pytest.approx((sum((e - mean) ** 2 for e in errors) / 2) ** 0.5,
+                                           rel=1e-12)
+    assert row["status"] == "ok" and row["epochs"] == 5 and outcome.model is not None
+
+
+def test_a_failed_fold_fails_the_trial_with_its_reason():
+    space, fixed = normalize({"learning_rate": [1e6]}, {
+        "optimizer": "gd", "epochs": 30, "hidden": [8], "activation": "relu",
+        "output": "linear", "batch_size": None})
+    (candidate,) = random_candidates(space, fixed, 1, seed=2)
+    outcome = run_task(Task(candidate, folds=Folds(3, 0, False)), TRAIN, DEV)
+    assert outcome.row["status"] == "failed" and outcome.model is None
+    assert outcome.row["error"].startswith("fold 0: diverged")
+
+
+@pytest.mark.parametrize("y, k, stratified, match", [
+    (np.array([0, 0, 0, 1, 1]), 3, True, r"cv=3 needs at least 3 rows of every class .* "
+                                           r"class 1 has 2"),
+    (np.arange(4.0), 5, False, r"cv=5 needs at least 5 rows in train and dev together, "
+                                r"there are 4"),
+])
+def test_folds_that_would_lose_a_class_or_be_empty_are_refused(y, k, stratified, match):
+    with pytest.raises(ValueError, match=match):
+        check_folds(y, k, stratified)

@@ -208,6 +208,24 @@ BAD = {
                                  "--halving or --async)"),
     "async without epochs": (["--space", "space.json", "--async", "--trials", "3"],
                              "--async needs --min-epochs"),
+    "cv with halving": (["--space", "space.json", "--halving", "--trials", "3", "--min-epochs",
+                         "1", "--max-epochs", "3", "--cv", "3"],
+                        "--cv is for random and grid search, not --halving"),
+    "cv of 1": (["--space", "space.json", "--trials", "3", "--cv", "1"],
+                "argument --cv: expected an integer >= 2, got 1"),
+    "cv with a pruner": (["--space", "space.json", "--trials", "3", "--cv", "3", "--pruner",
+                          "median"], "cv=3 cannot be combined with a pruner"),
+    "tpe with a grid": (["--space", "space.json", "--grid", "--sampler", "tpe"],
+                        "--sampler tpe is for random search (--trials N), not --grid"),
+    "another sampler": (["--space", "space.json", "--trials", "3", "--sampler", "cmaes"],
+                        "argument --sampler: invalid choice: 'cmaes'"),
+    "top without repeats": (["--space", "space.json", "--trials", "3", "--top", "2"],
+                            "--top is for --repeats R"),
+    "repeats of 1": (["--space", "space.json", "--trials", "3", "--repeats", "1"],
+                     "argument --repeats: expected an integer >= 2, got 1"),
+    "repeats with hyperband": (["--space", "space.json", "--hyperband", "--min-epochs", "1",
+                                "--max-epochs", "3", "--repeats", "2"],
+                               "--repeats is for random and grid search, not --hyperband"),
     "factor without rungs": (["--space", "space.json", "--trials", "3", "--factor", "2"],
                              "--factor are for --halving, --async and --hyperband"),
     "hyperband without epochs": (["--space", "space.json", "--hyperband"],
@@ -382,6 +400,33 @@ def test_async_halving_writes_its_rungs_and_resumes(folder):
     assert_ok(again)
     assert (folder / "asha" / "trials.csv").read_text() == before
     assert (folder / "asha" / "trials.jsonl").read_text() == journal
+
+
+def test_tpe_with_cv_and_random_search_with_repeats_write_their_columns(folder):
+    (folder / "rates.json").write_text(json.dumps({"learning_rate": SPACE["learning_rate"]}))
+    (folder / "small.json").write_text(json.dumps({"hidden": [4], "batch_size": 32,
+                                                   "epochs": 3}))
+    common = ("tune", "--dataset", "flower", "--space", "rates.json", "--settings",
+              "small.json", "--trials", "4", "--scheduler", "serial")
+    result = run_here(*common, "--sampler", "tpe", "--cv", "3", "--out", "tpe", cwd=folder)
+    assert_ok(result)
+    table = pd.read_csv(folder / "tpe" / "trials.csv")
+    assert len(table) == 4 and all(len(json.loads(cell)) == 3 for cell in table["fold_errors"])
+    manifest = json.loads((folder / "tpe" / "manifest.json").read_text())
+    assert (manifest["sampler"], manifest["batch"], manifest["cv"]) == (
+        "tpe", 4, {"folds": 3, "stratified": True})
+    assert any(line.startswith("folds    3: dev error ") for line in result.stdout.splitlines())
+    result = run_here(*common, "--repeats", "3", "--top", "2", "--out", "repeated", cwd=folder)
+    assert_ok(result)
+    table = pd.read_csv(folder / "repeated" / "trials.csv")
+    assert len(table) == 4 and table["dev_error_mean"].notna().sum() == 2
+    best = json.loads((folder / "repeated" / "best.json").read_text())
+    assert best["repeats"] == 3 and best["dev_error_low"] <= best["dev_error_mean"]
+    assert best["dev_error_mean"] == min(table["dev_error_mean"].dropna())
+    assert any(line.startswith("repeats  3 seeds: mean dev error ")
+               for line in result.stdout.splitlines())
+    assert len([line for line in result.stderr.splitlines() if " repeat " in line]) == 2 * 2
+    assert "(4 of 4 done)" in result.stderr and "(5 of 4 done)" not in result.stderr
 
 
 def test_hyperband_writes_every_bracket_and_rung(folder):

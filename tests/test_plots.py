@@ -384,3 +384,19 @@ def test_a_search_of_one_trial_draws_a_decade_around_it_without_a_warning(scale,
     x = 1.0 - value if scale == "log1m" else value
     assert low == pytest.approx(x / np.sqrt(10.0), rel=1e-12)
     assert high == pytest.approx(x * np.sqrt(10.0), rel=1e-12)
+
+
+def test_repeats_and_folds_are_drawn_as_intervals():
+    rows = search_rows("lr", [0.001, 0.01, 0.1])
+    rows[0].update(dev_error_mean=0.2, dev_error_low=0.15, dev_error_high=0.3)
+    rows[1].update(fold_sd=0.05)
+    ax = plots.plot_search(rows, "lr", scale="log").axes[0]
+    (repeats, folds) = ax.containers
+    (bars,) = repeats.lines[2]
+    np.testing.assert_allclose(bars.get_segments(), [[[0.001, 0.15], [0.001, 0.3]]])
+    np.testing.assert_array_equal(repeats.lines[0].get_xydata(), [[0.001, 0.2]])
+    (bars,) = folds.lines[2]
+    np.testing.assert_allclose(bars.get_segments(), [[[0.01, 0.06], [0.01, 0.16]]])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "mean of the repeats, 95 % interval", "mean ± sd over the folds"]
+    assert plots.plot_search(search_rows("lr", [0.1, 0.2]), "lr").axes[0].containers == []

@@ -47,6 +47,27 @@ def scatter_by_rung(ax, ok, x, *, dodge=0.0):
     ax.legend(title="successive halving", loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
+def interval_bars(ax, ok, x):
+    """Error bars where rows measured their spread: a repeated candidate's mean dev error
+    with its 95 % interval (``dev_error_low`` ... ``dev_error_high``), and a
+    cross-validated trial's mean ± one standard deviation over its folds. A legend names
+    them; without such rows, nothing is drawn."""
+    repeated = [(at, row) for at, row in zip(x, ok) if row.get("dev_error_low") is not None]
+    if repeated:
+        means = [row["dev_error_mean"] for _, row in repeated]
+        ax.errorbar([at for at, _ in repeated], means, fmt="D", color="tab:red", capsize=4,
+                    yerr=[[m - row["dev_error_low"] for m, (_, row) in zip(means, repeated)],
+                          [row["dev_error_high"] - m for m, (_, row) in zip(means, repeated)]],
+                    label="mean of the repeats, 95 % interval")
+    folded = [(at, row) for at, row in zip(x, ok) if row.get("fold_sd") is not None]
+    if folded:
+        ax.errorbar([at for at, _ in folded], [row["dev_error"] for _, row in folded],
+                    yerr=[row["fold_sd"] for _, row in folded], fmt="none", ecolor="tab:gray",
+                    capsize=2, label="mean ± sd over the folds")
+    if repeated or folded:
+        ax.legend()
+
+
 def _epochs(epochs):
     """"1 epoch", "6 epochs", or "5–6 epochs" for a rung whose trials stopped apart."""
     if len(epochs) > 1:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._search_axes import log_axis, scatter_by_rung, search_rows
+from ._search_axes import interval_bars, log_axis, scatter_by_rung, search_rows
 from ._validation import check_int
 
 __all__ = ["confusion_matrix", "plot_cost", "plot_curves", "plot_decision_boundary",
@@ -284,6 +284,10 @@ def plot_search(rows, key, path=None, *, scale="linear"):
         with the values themselves. Values that are not numbers (lists, names)
         are placed as categories.
 
+    A candidate trained again with other seeds (``repeats``) has an error bar of its
+    mean with its 95 % interval, and a cross-validated trial (``cv``) one of ± the
+    standard deviation over its folds.
+
     Rows with a ``"rung"`` (successive halving) are drawn one series per rung,
     each with its colour, marker and legend entry naming its epochs: a dev
     error after 2 epochs and one after 54 are not comparable, and in a single
@@ -293,14 +297,18 @@ def plot_search(rows, key, path=None, *, scale="linear"):
     values = [row["params"][key] for row in ok]
     fig, ax = _new_figure()
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        scatter_by_rung(ax, ok, [1.0 - v for v in values] if scale == "log1m" else values)
+        x = [1.0 - v for v in values] if scale == "log1m" else values
+        scatter_by_rung(ax, ok, x)
+        interval_bars(ax, ok, x)
         if scale in ("log", "log1m"):
             log_axis(ax, one_minus=scale == "log1m")
         ax.set_xlabel(f"{key} (log scale of 1 − {key})" if scale == "log1m"
                       else f"{key}{' (log scale)' if scale == 'log' else ''}")
     else:
         names = sorted({str(v) for v in values})
-        scatter_by_rung(ax, ok, [names.index(str(v)) for v in values], dodge=0.3)
+        x = [names.index(str(v)) for v in values]
+        scatter_by_rung(ax, ok, x, dodge=0.3)
+        interval_bars(ax, ok, x)
         ax.set_xticks(range(len(names)), names)
         ax.set_xlabel(key)
     ax.set_ylabel("dev error")

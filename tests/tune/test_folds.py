@@ -1,15 +1,18 @@
 """Cross-validated trials: the folds, and a trial scored on them (mllib.tune.folds, issue 21)."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from mllib.datasets import make_flower
 from mllib.optim import single_threaded
-from mllib.tune import fit
-from mllib.tune.candidates import normalize, random_candidates
+from mllib.tune import fit, loguniform, random_search
+from mllib.tune.candidates import Candidate, normalize, random_candidates
 from mllib.tune.folds import Folds, check_folds, fold_ids, split
 from mllib.tune.metrics import METRICS
+from mllib.tune.repeats import Repeats
 from mllib.tune.trial import Task, run_task
 
 X, Y = make_flower(120, seed=5)
@@ -99,3 +102,86 @@ def test_a_failed_fold_fails_the_trial_with_its_reason():
 def test_folds_that_would_lose_a_class_or_be_empty_are_refused(y, k, stratified, match):
     with pytest.raises(ValueError, match=match):
         check_folds(y, k, stratified)
+
+
+# A cross-validated search.
+
+SPACE = {"learning_rate": loguniform(1e-3, 3e-1), "hidden": [[4], [8]]}
+FIXED = {"epochs": 4, "batch_size": 16}
+
+
+def table(result):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in result.trials]
+
+
+@pytest.fixture(scope="module")
+def crossed():
+    return random_search(SPACE, TRAIN, DEV, trials=4, settings=FIXED, seed=3, cv=3)
+
+
+def test_a_search_scores_every_trial_on_the_same_folds_and_refits_the_best(crossed):
+    folds = Folds(3, 3, True)
+    for row in crossed.trials:
+        candidate = Candidate(row["trial"], row["params"], {**FIXED, **row["params"]},
+                              row["seed"])
+        alone = run_task(Task(candidate, metric="accuracy", folds=folds), TRAIN, DEV).row
+        assert {k: v for k, v in alone.items() if k != "seconds"} == {
+            k: v for k, v in row.items() if k != "seconds"}
+    best = min(crossed.trials, key=lambda r: (r["dev_error"], r["trial"]))
+    assert crossed.best == best and len(best["fold_errors"]) == 3
+    every_row = (np.concatenate([TRAIN[0], DEV[0]]), np.concatenate([TRAIN[1], DEV[1]]))
+    with single_threaded():
+        refit = fit({**FIXED, **best["params"]}, every_row, seed=best["seed"])
+    for name, value in refit.get_weights().items():
+        np.testing.assert_array_equal(value, crossed.best_model.get_weights()[name])
+    frame = crossed.table()
+    assert list(frame.columns).index("fold_sd") == list(frame.columns).index("dev_error") + 1
+    assert json.loads(frame["fold_errors"][0]) == crossed.trials[0]["fold_errors"]
+
+
+@pytest.mark.same_bits
+def test_two_processes_give_the_serial_table(crossed):
+    parallel = random_search(SPACE, TRAIN, DEV, trials=4, settings=FIXED, seed=3, cv=3,
+                             backend="processes", workers=2)
+    assert table(parallel) == table(crossed)
+
+
+def test_an_interrupted_search_resumes_and_other_folds_are_another_search(crossed, tmp_path):
+    out = tmp_path / "cv"
+    random_search(SPACE, TRAIN, DEV, trials=4, settings=FIXED, seed=3, cv=3, out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["cv"] == {"folds": 3, "stratified": True}
+    journal = out / "trials.jsonl"
+    journal.write_text("".join(journal.read_text().splitlines(keepends=True)[:2]))
+    ran = []
+    resumed = random_search(SPACE, TRAIN, DEV, trials=4, settings=FIXED, seed=3, cv=3,
+                            out=out, on_trial=ran.append)
+    assert table(resumed) == table(crossed) and len(ran) == 2
+    with pytest.raises(ValueError, match="cv"):
+        random_search(SPACE, TRAIN, DEV, trials=4, settings=FIXED, seed=3, cv=4, out=out)
+
+
+def test_cv_with_repeats_and_with_tpe():
+    repeated = random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=3, cv=3,
+                             repeats=Repeats(2, top=1))
+    (again,) = repeated.repeats
+    assert len(again["fold_errors"]) == 3 and repeated.best["repeats"] == 2
+    sampled = random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=3, cv=3,
+                            sampler="tpe")
+    assert all(len(row["fold_errors"]) == 3 for row in sampled.trials)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"cv": 1}, r"cv must be an integer >= 2, got 1"),
+    ({"cv": "3"}, r"cv must be"),
+    ({"cv": 3, "pruner": "median"}, r"cv=3 cannot be combined with a pruner"),
+    ({"cv": 3, "settings": {**FIXED, "early_stopping": 2}},
+     r"sets early_stopping, which cannot be combined with cv=3"),
+    ({"cv": 61}, r"cv=61 needs at least 61 rows of every class in train and dev together; "
+                  r"class 0 has 60"),
+])
+def test_bad_cross_validation_is_refused_before_anything_is_written(kwargs, match, tmp_path):
+    arguments = {"trials": 2, "settings": FIXED, "out": tmp_path / "never", **kwargs}
+    with pytest.raises(ValueError, match=match):
+        random_search(SPACE, TRAIN, DEV, **arguments)
+    assert not (tmp_path / "never").exists()

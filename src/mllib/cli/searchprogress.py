@@ -61,7 +61,15 @@ class SearchProgress:
         return f"resuming: {read} read back from {self.out}, {best}; {rest}"
 
     def __call__(self, row):
-        """Called by the search with each trial's row as it finishes."""
+        """Called by the search with each trial's row as it finishes (a repeat's too, which
+        is reported, but counted and ranked apart: its candidate is a trial already)."""
+        if "repeat" in row:
+            if self.verbose:
+                score = (f"dev error {row['dev_error']:.4f}" if row["status"] == "ok"
+                         else f"failed: {row['error']}")
+                print(f"mllib: trial {row['trial']} repeat {row['repeat']} (seed "
+                      f"{row['seed']}): {score}", file=sys.stderr, flush=True)
+            return
         self.done += 1
         self.best = best_of([r for r in (self.best, row) if r is not None])
         if not self.verbose:

@@ -36,8 +36,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import plots, preprocessing
-from ..tune import (MedianPruner, async_halving, grid_search, hyperband, learning_curve,
-                    random_search, spaces, successive_halving)
+from ..tune import (MedianPruner, Repeats, async_halving, grid_search, hyperband,
+                    learning_curve, random_search, spaces, successive_halving)
+from ..tune.repeats import TOP
 from ..tune.backends import DASK_SCHEMES, usable_cores
 from ..tune.metrics import get_metric
 from ..settings import RUN_KEYS, SETTINGS, canonical_key
@@ -134,9 +135,12 @@ def _search(args, space, train, dev, common):
     if args.pruner is not None:
         common["pruner"] = MedianPruner(**{key: getattr(args, key) for key in PRUNER_KEYS
                                            if getattr(args, key) is not None})
+    if args.repeats is not None:
+        common["repeats"] = Repeats(args.repeats, top=args.top or TOP)
+    common["cv"] = args.cv
     if args.grid:
         return grid_search(space, train, dev, points=args.points or 3, **common)
-    return random_search(space, train, dev, trials=args.trials, **common)
+    return random_search(space, train, dev, trials=args.trials, sampler=args.sampler, **common)
 
 
 def _remove_outputs(out):
@@ -176,9 +180,15 @@ def _check_mode(args):
                        "and --hyperband")
     if not args.grid and args.points is not None:
         raise CLIError("--points is for --grid")
-    if rungs and args.pruner is not None:
-        raise CLIError(f"--pruner is for random and grid search; {modes[0]} stops trials at "
-                       "its rungs")
+    for flag, given in (("--pruner", args.pruner is not None), ("--cv", args.cv is not None),
+                        ("--repeats", args.repeats is not None)):
+        if rungs and given:
+            raise CLIError(f"{flag} is for random and grid search, not {modes[0]}")
+    if args.sampler != "random" and modes:
+        raise CLIError(f"--sampler {args.sampler} is for random search (--trials N), not "
+                       f"{modes[0]}")
+    if args.top is not None and args.repeats is None:
+        raise CLIError("--top is for --repeats R")
     given = [f"--{key.replace('_', '-')}" for key in PRUNER_KEYS if getattr(args, key) is not None]
     if given and args.pruner is None:
         raise CLIError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for "
@@ -307,8 +317,15 @@ def _summary(result, out, pictures, proposal=None) -> str:
     lines = [f"trials   {ok} of {len(result.trials)} ok" + (f", {pruned} pruned" if pruned
                                                            else ""),
              f"best     trial {best['trial']}: {json.dumps(best['params'])}",
-             f"errors   train {best['train_error']:.4f}  dev {best['dev_error']:.4f}{error}",
-             f"diagnosis {diagnosis.verdict}"]
+             f"errors   train {best['train_error']:.4f}  dev {best['dev_error']:.4f}{error}"]
+    if best.get("fold_sd") is not None:
+        lines.append(f"folds    {len(best['fold_errors'])}: dev error "
+                     f"{best['dev_error']:.4f} ± {best['fold_sd']:.4f} (sd)")
+    if best.get("dev_error_low") is not None:
+        lines.append(f"repeats  {best['repeats']} seeds: mean dev error "
+                     f"{best['dev_error_mean']:.4f}, 95 % interval "
+                     f"[{best['dev_error_low']:.4f}, {best['dev_error_high']:.4f}]")
+    lines.append(f"diagnosis {diagnosis.verdict}")
     lines += [f"  advice: {advice}" for advice in diagnosis.advice]
     if result.test_result is not None:
         lines.append(f"test     error {result.test_result['error']:.4f} on "

@@ -14,6 +14,9 @@
   the trials that are plainly losing stop early, decided in trial order, so
   that the table is still the same on every back-end (:mod:`.pruning`,
   :mod:`.ordered`).
+- Candidates from Optuna's TPE (``random_search(..., sampler="tpe")``, told in trial
+  order: :mod:`.sampling`), cross-validated trials (``cv=k``: :mod:`.folds`) and the
+  best candidates trained again with more seeds (``repeats=r``: :mod:`.repeats`).
 - :func:`fit`: the network that a dict of settings describes, trained as a
   trial trains it (:mod:`mllib.settings`).
 - :meth:`SearchResult.next_space`: the next search by the notes' remedies for the
@@ -33,13 +36,14 @@ from .dask_backend import ClusterError, DaskBackend
 from .halving import successive_halving
 from .hyperband import hyperband
 from .pruning import MedianPruner
+from .repeats import Repeats
 from .result import SearchResult
 from .search import grid_search, random_search
 from ..settings import fit
 from .spaces import Space, choice, fixed, loguniform, one_minus_loguniform, randint, uniform
 
-__all__ = ["ClusterError", "async_halving", "DaskBackend", "Diagnosis", "LearningCurve", "MedianPruner",
-           "SearchResult", "Space",
+__all__ = ["ClusterError", "DaskBackend", "Diagnosis", "LearningCurve", "MedianPruner",
+           "Repeats", "SearchResult", "Space", "async_halving",
            "choice", "diagnose", "fit", "fixed", "grid_search", "hyperband", "learning_curve",
            "loguniform",
            "one_minus_loguniform", "randint", "random_search", "successive_halving", "uniform"]

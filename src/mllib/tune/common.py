@@ -9,6 +9,10 @@ from these, so that every search checks, records and resumes alike.
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+
 from .._interrupts import HeldInterrupts
 from .._version import __version__
 from ..settings import defaults, parse, resolve
@@ -17,7 +21,9 @@ from .candidates import plain
 from .journal import Journal, fingerprint
 from .metrics import get_metric
 from .pruning import as_pruner
-from .result import best_of
+from .folds import split
+from .result import best_of, own_errors
+from .trial import Task, run_task
 
 
 def recorder(rows, journal, offers, on_trial):
@@ -36,6 +42,28 @@ def recorder(rows, journal, offers, on_trial):
                 on_trial(dict(row))
 
     return record
+
+
+def final_model(model, row, candidates, data, metric, folds) -> tuple:
+    """``(model, own_errors)`` of a search's result, whose best is ``row`` and whose trial
+    gave ``model``: with ``folds`` (a cross-validated search), the chosen candidate
+    trained again on every row of ``data`` (train and dev) as scikit-learn's ``refit``
+    does, with BLAS on one thread as a trial, so with the same bits on every back-end;
+    its own errors those of the trial's model (fold 0's) on fold 0's rows. Should the
+    refit fail, the trial's model stays, with a warning."""
+    train, dev = data
+    if folds is None or model is None:
+        return model, own_errors(metric, model, train, dev)
+    errors = own_errors(metric, model, *split(train, dev, folds, 0))
+    (candidate,) = [c for c in candidates if c.trial == row["trial"]]
+    rows = tuple(np.concatenate([np.asarray(a), np.asarray(b)]) for a, b in zip(train, dev))
+    outcome = run_task(Task(candidate), rows, rows)
+    if outcome.model is None:
+        warnings.warn(f"trial {candidate.trial} could not be trained again on every row of "
+                      f"train and dev ({outcome.row['error']}); its model is fold 0's",
+                      UserWarning, stacklevel=3)
+        return model, errors
+    return outcome.model, errors
 
 
 def check_prunable(candidates) -> None:

@@ -32,6 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_int
+from ..settings import choose_output, resolve
+from .candidates import MAX_TRIALS
+from .metrics import CLASSIFIER_OUTPUTS
 
 MAX_FOLDS = 1_000
 
@@ -54,6 +57,31 @@ def check_cv(cv):
     return None if cv is None else check_int("cv", cv, 2, MAX_FOLDS)
 
 
+def cross_validation(cv, candidates, train, dev, seed, pruner=None):
+    """The :class:`Folds` of a search with ``cv`` folds (None without), checked against its
+    ``candidates``, data and ``pruner`` before anything runs: stratified when every
+    candidate is a classifier. ValueError for a pruner (it judges one dev curve per
+    trial), for early stopping (it would stop on the fold it is scored on), and for
+    folds that would lose a class (:func:`check_folds`)."""
+    k = check_cv(cv)
+    if k is None:
+        return None
+    if pruner is not None:
+        raise ValueError(f"cv={k} cannot be combined with a pruner, which judges one dev "
+                         "curve per trial; give pruner=None, or cv=None")
+    outputs = set()
+    for c in candidates:
+        resolved = resolve(c.settings)
+        if resolved["early_stopping"] is not None:
+            raise ValueError(f"trial {c.trial} {c.params} sets early_stopping, which cannot "
+                             f"be combined with cv={k}: it would stop on the fold that scores "
+                             "the trial; leave early_stopping out, or cv=None")
+        outputs.add(choose_output(resolved["output"], train[1]) in CLASSIFIER_OUTPUTS)
+    stratified = outputs == {True}
+    check_folds(np.concatenate([np.asarray(train[1]), np.asarray(dev[1])]), k, stratified)
+    return Folds(k, seed, stratified)
+
+
 def labels_of(y) -> np.ndarray:
     """One label per row: the column of a one-hot (or probability) matrix, or ``y`` itself."""
     y = np.asarray(y)
@@ -64,7 +92,8 @@ def labels_of(y) -> np.ndarray:
 
 def fold_ids(y, k, seed, stratified) -> np.ndarray:
     """The fold, 0 ... k − 1, of each row of ``y`` (see the module notes)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 3]))
+    # A stream of its own: (seed, i, ...) are trial i's, (seed, MAX_TRIALS, 0) the sampler's.
+    rng = np.random.default_rng(np.random.SeedSequence([seed, MAX_TRIALS, 1]))
     ids = np.empty(len(y), dtype=np.int64)
     if not stratified:
         ids[rng.permutation(len(y))] = np.arange(len(y)) % k

@@ -155,8 +155,8 @@ class RepeatStage:
     models of the best trials run in this process, for the chosen one.
     """
 
-    def __init__(self, repeats, candidates, seed, journal, metric, on_trial, session):
-        self.repeats, self.seed, self.journal, self.metric = repeats, seed, journal, metric
+    def __init__(self, repeats, candidates, seed, journal, task_of, on_trial, session):
+        self.repeats, self.seed, self.journal, self.task_of = repeats, seed, journal, task_of
         self.on_trial, self.session = on_trial, session
         self.candidates = {c.trial: c for c in candidates}
         self.rows = {} if journal is None or repeats is None else {
@@ -213,7 +213,7 @@ class RepeatStage:
 
     def _task(self, trial, repeat) -> Task:
         candidate = replace(self.candidates[trial], seed=repeat_seed(self.seed, trial, repeat))
-        return Task(candidate, metric=self.metric)
+        return self.task_of(candidate)
 
     def result(self, rows, best) -> tuple:
         """``(trials, model, options)`` of the search's :class:`.result.SearchResult`: every
@@ -248,7 +248,7 @@ class RepeatStage:
         if model is None:
             kept = []
             with self.session() as run:
-                run([Task(self.candidates[trial], metric=self.metric)],
+                run([self.task_of(self.candidates[trial])],
                     lambda candidate, outcome: kept.append(outcome))
             model = kept[0].model
             with HeldInterrupts():

@@ -19,8 +19,10 @@ from .metrics import METRICS, own_metric
 from .nextspace import next_space
 from .repeats import STATS
 
-COLUMNS = ("trial", "rung", "bracket", "status", "pruned", "train_error", "dev_error", "train_cost",
-           "dev_cost", "epochs", "metric", "seed", "seconds", "error")
+COLUMNS = ("trial", "rung", "bracket", "status", "pruned", "train_error", "dev_error",
+           "fold_sd", "fold_errors", "train_cost", "dev_cost", "epochs", "metric", "seed",
+           "seconds", "error")
+OPTIONAL = ("bracket", "pruned", "fold_sd", "fold_errors")   # only for searches that have them
 
 
 class SearchResult:
@@ -138,22 +140,23 @@ class SearchResult:
 
     def table(self):
         """The trials as a pandas DataFrame: ``param_<key>`` per searched key, then the scores
-        (``rung`` for successive halving and Hyperband, ``bracket`` for Hyperband, ``pruned``
-        for a pruned search only; after ``dev_error`` its mean, sd, 95 % interval and ok
-        seeds, for a search with repeats only), the
+        (``rung`` for the searches by rungs, ``bracket`` for Hyperband, ``pruned`` for a
+        pruned search only, ``fold_sd`` and ``fold_errors`` for a cross-validated one; after
+        ``dev_error`` its mean, sd, 95 % interval and ok seeds, for a search with repeats
+        only), the
         ``metric`` whose error they are, the seed and time. A trial's epochs are those it
         ran: a pruned trial's, up to where it was stopped."""
         import pandas as pd
 
         keys = sorted({k for row in self.trials for k in row["params"]})
-        present = {key for row in self.trials for key in ("pruned", "bracket") if key in row}
+        present = {key for row in self.trials for key in OPTIONAL if key in row}
         columns = [c for c in COLUMNS if (c != "rung" or self.rungs is not None)
-                   and (c not in ("pruned", "bracket") or c in present)]
+                   and (c not in OPTIONAL or c in present)]
         if self.repeats is not None:
             at = columns.index("dev_error") + 1
             columns[at:at] = STATS
         records = [{**{f"param_{k}": _cell(row["params"].get(k)) for k in keys},
-                    **{c: row.get(c) for c in columns}, "metric": self.metric}
+                    **{c: _cell(row.get(c)) for c in columns}, "metric": self.metric}
                    for row in self.trials]
         return pd.DataFrame.from_records(records,
                                          columns=[*(f"param_{k}" for k in keys), *columns])

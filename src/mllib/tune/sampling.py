@@ -54,6 +54,7 @@ import contextlib
 import copy
 import sys
 import warnings
+from functools import partial
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -61,11 +62,12 @@ import numpy as np
 from .._validation import check_int
 from .backends import get_backend
 from .candidates import MAX_TRIALS, Candidate, _candidate, check_candidates
-from .common import BestModel, check_data, matching, open_journal, recorder
+from .common import BestModel, check_data, final_model, matching, open_journal, recorder
 from .dask_backend import ClusterError
 from .journal import one_line
 from .metrics import resolve_metric
-from .result import SearchResult, best_of, own_errors
+from .folds import cross_validation
+from .result import SearchResult, best_of
 from .spaces import choice, fixed, loguniform, one_minus_loguniform, randint, uniform
 from .trial import Task, failed_row
 
@@ -196,7 +198,7 @@ class Asker:
         sampler = _tpe(self.optuna, seed) if isinstance(sampler, str) else copy.deepcopy(sampler)
         with _quiet(self.optuna):
             self.study = self.optuna.create_study(direction="minimize", sampler=sampler)
-        self.pending = {}
+        self.pending, self.candidates = {}, []
 
     def ask(self, trial) -> Candidate:
         """Trial ``trial``'s candidate; trials are asked in order, from 0."""
@@ -205,7 +207,9 @@ class Asker:
         self.pending[trial] = asked
         params = {key: s.value if isinstance(s, fixed) else value_of(s, asked.params[key])
                   for key, s in self.space.items()}
-        return _candidate(trial, params, self.space, self.settings, self.seed)
+        candidate = _candidate(trial, params, self.space, self.settings, self.seed)
+        self.candidates.append(candidate)
+        return candidate
 
     def tell(self, rows) -> None:
         """Tell the study the rows of asked trials, in trial order: an ok row's dev error, a
@@ -236,10 +240,11 @@ class Hooks(NamedTuple):
     on_start: Callable | None
 
 
-def run_in_batches(asker, trials, batch, train, metric, rows, hooks) -> None:
+def run_in_batches(asker, trials, batch, train, task_of, rows, hooks) -> None:
     """Ask ``batch`` candidates at a time of ``asker``, read back or run them, and tell
     their rows in trial order once all are in, until ``trials`` are; ``rows`` gets
-    ``{trial: row}``. ``train`` is ``(X, y)``, which each candidate is checked against.
+    ``{trial: row}``. ``train`` is ``(X, y)``, which each candidate is checked against;
+    ``task_of(candidate)`` is its task.
 
     Rows read back after the first trial ran (past a trial that had to run again) are
     used, but not reported: ``on_start`` has been called by then.
@@ -256,7 +261,7 @@ def run_in_batches(asker, trials, batch, train, metric, rows, hooks) -> None:
             for c in missing:
                 try:
                     check_candidates([c], *train)
-                    tasks.append(Task(c, metric=metric))
+                    tasks.append(task_of(c))
                 except ValueError as err:
                     hooks.record(failed_row(c, f"settings refused: {one_line(err)}"), None)
             if tasks:
@@ -281,24 +286,28 @@ def sampled_search(space, settings, seed, train, dev, how, *, trials, sampler,
     a search all read back. ``how`` is :func:`.common.check_how`'s."""
     train, dev = check_data(train, "train"), check_data(dev, "dev")
     metric = resolve_metric(how["metric"], probes(space, settings), train, dev)
+    folds = cross_validation(how.get("cv"), probes(space, settings), train, dev, seed)
     asker = Asker(sampler, space, settings, seed)
     runner = get_backend(how["backend"], how["workers"])
     journal = open_journal(how["out"], how["restart"], kind="random", space=space,
                            settings=settings, seed=seed, data=(*train, *dev),
                            data_options=how["data_options"], metric=metric,
-                           sampler=asker.name, batch=batch)
+                           sampler=asker.name, batch=batch,
+                           **({} if folds is None else {"cv": folds.to_json()}))
     rows, finished = {}, {} if journal is None else journal.finished()
     best = BestModel(journal, {})
     hooks = Hooks(lambda candidates: _read_back(journal, finished, best, candidates),
                   recorder(rows, journal, (best,), how["on_trial"]),
                   lambda: runner.session(train, dev), how["on_start"])
     try:
-        run_in_batches(asker, trials, batch, train, metric, rows, hooks)
+        run_in_batches(asker, trials, batch, train, partial(Task, metric=metric, folds=folds),
+                       rows, hooks)
     except ClusterError as err:
         raise err.resumable(f"{len(rows)} of {trials} trials", how["out"]) from None
-    return SearchResult(list(rows.values()), best.bytes(), kind="random", settings=settings,
-                        metric=metric, own_errors=own_errors(metric, best.bytes(), train, dev),
-                        space=space)
+    model, errors = final_model(best.bytes(), best.row, asker.candidates, (train, dev), metric,
+                                folds)
+    return SearchResult(list(rows.values()), model, kind="random", settings=settings,
+                        metric=metric, own_errors=errors, space=space)
 
 
 def _read_back(journal, finished, best, candidates) -> dict:

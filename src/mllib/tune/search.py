@@ -21,16 +21,19 @@ and running the same search into DIR again runs only the missing ones
 
 from __future__ import annotations
 
+from functools import partial
+
 from .._validation import check_int
 from .backends import get_backend
 from .candidates import MAX_TRIALS, check_candidates, grid_candidates, normalize, random_candidates
-from .common import (BestModel, check_data, check_how, check_prunable, open_journal,
-                     recorded_rows, recorder)
+from .common import (BestModel, check_data, check_how, check_prunable, final_model,
+                     open_journal, recorded_rows, recorder)
+from .folds import check_cv, cross_validation
 from .dask_backend import ClusterError
 from .metrics import resolve_metric
 from .ordered import InOrder, decided
 from .repeats import RepeatStage, as_repeats
-from .result import SearchResult, own_errors
+from .result import SearchResult, best_of
 from .sampling import check_sampler, sampled_search
 from .spaces import loguniform  # noqa: F401 - used by the module's example
 from .trial import Task
@@ -39,7 +42,7 @@ from .trial import Task
 def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=None,
                   pruner=None, backend="serial", workers=None, out=None, restart=False,
                   on_trial=None, on_start=None, data_options=None,
-                  repeats=None, sampler="random", batch=4) -> SearchResult:
+                  repeats=None, cv=None, sampler="random", batch=4) -> SearchResult:
     """Try ``trials`` candidates drawn at random from ``space`` (notes §8), or asked of a
     model-based sampler that learns from the trials before (``sampler="tpe"``).
 
@@ -100,6 +103,15 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=No
         interval, ``result.best_model`` is its trial's model, ``result.repeats``
         holds the repeats' rows, and ``on_trial`` sees each with its ``"repeat"``.
         ``out`` records it; a resume with other repeats is refused.
+    cv : int, optional
+        Score each candidate by ``cv``-fold cross-validation of the rows of ``train``
+        and ``dev`` together instead of ``dev`` alone (:mod:`mllib.tune.folds`): folds
+        stratified by class for classifiers, fixed by ``seed``, the same for every
+        trial. A trial trains ``cv`` networks; its ``dev_error`` is the mean of their
+        held-out errors, ``fold_errors`` lists them and ``fold_sd`` is their standard
+        deviation. ``result.best_model`` is the chosen candidate trained again on every
+        row of ``train`` and ``dev`` (scikit-learn's ``refit``). Not with ``pruner`` or
+        ``early_stopping``, which would watch the fold that scores the trial.
     sampler : "random", "tpe" or an Optuna sampler
         "random": every candidate drawn up front, as above. "tpe": Optuna's TPESampler,
         seeded from ``seed``, asked for ``batch`` candidates at a time, each batch told the
@@ -118,7 +130,8 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=No
     seed = check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options,
-                    metric=metric, pruner=pruner, repeats=as_repeats(repeats))
+                    metric=metric, pruner=pruner, repeats=as_repeats(repeats),
+                    cv=check_cv(cv))
     sampler, batch = check_sampler(sampler, batch, pruner=how["pruner"],
                                    repeats=how.get("repeats"))
     space, settings = normalize(space, settings)
@@ -132,16 +145,17 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=No
 def grid_search(space, train, dev, *, points=3, settings=None, seed=0, metric=None,
                 pruner=None, backend="serial", workers=None, out=None, restart=False,
                 on_trial=None, on_start=None, data_options=None,
-                repeats=None) -> SearchResult:
+                repeats=None, cv=None) -> SearchResult:
     """Try every combination of ``points`` values per searched setting, on its own scale.
 
     A choice contributes its options, a fixed value itself; the other
-    parameters, ``repeats`` among them, are as for :func:`random_search`.
+    parameters, ``repeats`` and ``cv`` among them, are as for :func:`random_search`.
     """
     points, seed = check_int("points", points, 1, MAX_TRIALS), check_int("seed", seed, 0)
     how = check_how(backend=backend, workers=workers, out=out, restart=restart,
                     on_trial=on_trial, on_start=on_start, data_options=data_options,
-                    metric=metric, pruner=pruner, repeats=as_repeats(repeats))
+                    metric=metric, pruner=pruner, repeats=as_repeats(repeats),
+                    cv=check_cv(cv))
     space, settings = normalize(space, settings)
     candidates = grid_candidates(space, settings, points, seed)
     return _search("grid", candidates, space, settings, seed, train, dev, how, points=points)
@@ -151,13 +165,8 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
     train, dev = check_data(train, "train"), check_data(dev, "dev")
     check_candidates(candidates, *train)
     metric = resolve_metric(how["metric"], candidates, train, dev)
-    pruner, repeats = how["pruner"], how.get("repeats")
-    if pruner is not None:
-        check_prunable(candidates)
-        extra["pruner"] = pruner.to_json()
-    if repeats is not None:
-        extra["repeats"] = repeats.to_json()
-    runner = get_backend(how["backend"], how["workers"])
+    task_of, folds = _options(candidates, train, dev, seed, metric, how, extra)
+    pruner, runner = how["pruner"], get_backend(how["backend"], how["workers"])
     journal = open_journal(how["out"], how["restart"], kind=kind, space=space,
                            settings=settings, seed=seed, data=(*train, *dev),
                            data_options=how["data_options"], metric=metric, **extra)
@@ -165,18 +174,16 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
         t: row for (_, t), row in recorded_rows(journal, candidates).items()
         if pruner is None or decided(row)}
     best = BestModel(journal, rows)
-    stage = RepeatStage(repeats, candidates, seed, journal, metric, how["on_trial"],
-                        lambda: runner.session(train, dev))
+    stage = RepeatStage(how.get("repeats"), candidates, seed, journal, task_of,
+                        how["on_trial"], lambda: runner.session(train, dev))
     if how["on_start"] is not None:
         how["on_start"]([dict(rows[t]) for t in sorted(rows)], len(candidates))
-
     record = recorder(rows, journal, (best, stage), how["on_trial"])
-
-    def done(candidate, outcome):
-        record(outcome.row, outcome.model)
-
     if pruner is None:
-        tasks = [Task(c, metric=metric) for c in candidates if c.trial not in rows]
+        tasks = [task_of(c) for c in candidates if c.trial not in rows]
+
+        def done(candidate, outcome):
+            record(outcome.row, outcome.model)
     else:                       # decided, and recorded, in trial order
         order = InOrder(pruner, candidates, rows, record, metric)
         tasks, done = order.tasks(), order.done
@@ -190,7 +197,23 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
         except ClusterError as err:
             raise err.resumable(stage.progress(len(rows), len(candidates)), how["out"]) from None
     trials, model, chosen = stage.result(rows, best)
+    model, errors = final_model(model, chosen.get("best") or best_of(trials), candidates,
+                                (train, dev), metric, folds)
     return SearchResult(trials, model, kind=kind, settings=settings, metric=metric,
-                        own_errors=own_errors(metric, model, train, dev), space=space, **chosen)
+                        own_errors=errors, space=space, **chosen)
 
 
+def _options(candidates, train, dev, seed, metric, how, extra) -> tuple:
+    """``(task_of, folds)``: the task of a candidate with the search's metric and folds, and
+    the folds (None without ``cv``); the pruner, repeats and folds checked against the
+    candidates and the data, and added to ``extra`` (the manifest's) when given."""
+    pruner, repeats = how["pruner"], how.get("repeats")
+    folds = cross_validation(how.get("cv"), candidates, train, dev, seed, pruner)
+    if pruner is not None:
+        check_prunable(candidates)
+        extra["pruner"] = pruner.to_json()
+    if repeats is not None:
+        extra["repeats"] = repeats.to_json()
+    if folds is not None:
+        extra["cv"] = folds.to_json()
+    return partial(Task, metric=metric, folds=folds), folds

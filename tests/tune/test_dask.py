@@ -149,6 +149,37 @@ def test_async_halving_on_dask_gives_the_serial_rungs_with_its_workers_killed(cl
         for rung in serial.rungs]
 
 
+@pytest.mark.parametrize("options", [{"sampler": "tpe", "batch": 2, "cv": 3},
+                                     {"repeats": 3, "top": 2}], ids=["tpe, cv", "repeats"])
+def test_tpe_cv_and_repeats_on_dask_give_the_serial_table_with_its_workers_killed(
+        client, tmp_path, options):
+    from mllib.tune import Repeats
+
+    options = dict(options)
+    if "repeats" in options:
+        options["repeats"] = Repeats(options.pop("repeats"), top=options.pop("top"))
+    args = dict(trials=6, settings={"epochs": 20, "batch_size": 8}, seed=3, **options)
+    out, results = tmp_path / "search", {}
+
+    def search():
+        results["dask"] = random_search(SPACE, TRAIN, DEV, backend=client, out=out, **args)
+
+    runner = threading.Thread(target=search)
+    runner.start()
+    journal = out / "trials.jsonl"
+    wait_for_a_trial(journal, runner)
+    for pid in client.run(os.getpid).values():
+        os.kill(pid, signal.SIGKILL)
+    assert journal.read_text().count("\n") < 6     # killed while trials were running
+    runner.join(timeout=300)
+    assert not runner.is_alive()
+    serial = random_search(SPACE, TRAIN, DEV, **args)
+    assert table(results["dask"]) == table(serial)
+    assert [{k: v for k, v in row.items() if k != "seconds"} for row in serial.repeats or []] \
+        == [{k: v for k, v in row.items() if k != "seconds"}
+            for row in results["dask"].repeats or []]
+
+
 def test_a_scheduler_address_is_a_back_end(client):
     result = random_search(SPACE, TRAIN, DEV, trials=2, settings={"epochs": 2},
                            backend=client.scheduler.address)

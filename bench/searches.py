@@ -22,8 +22,7 @@ what each chose and what it cost:
   workers × wall.
 
 Contenders (``--contenders``): random, median (random search with
-``pruner="median"``), halving, hyperband, async_halving, tpe (mllib's, both
-used only when this mllib has them), optuna (TPESampler + MedianPruner over
+``pruner="median"``), halving, hyperband, async_halving, tpe (mllib's), optuna (TPESampler + MedianPruner over
 the mllib network, bench/searches_rivals.py) and sklearn
 (HalvingRandomSearchCV over mllib's scikit-learn estimator).
 
@@ -45,7 +44,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import math
 import os
@@ -110,16 +108,6 @@ def default_min_epochs(trials, epochs, factor=FACTOR) -> int:
     return max(1, math.ceil(epochs / factor ** (rungs - 1)))
 
 
-def available(name) -> bool:
-    """Whether this mllib has the contender: async halving and TPE are new."""
-    if name == "async_halving":
-        return hasattr(mllib.tune, "async_halving")
-    if name == "tpe":
-        parameters = inspect.signature(mllib.tune.random_search).parameters
-        return "sampler" in parameters and "batch" in parameters
-    return True
-
-
 def mllib_search(name, args):
     """mllib's search ``name`` as a function of ``((train, dev), seed)``."""
     tune, trials = mllib.tune, args.trials
@@ -159,19 +147,11 @@ def mllib_contender(name, problem, seed, args) -> dict:
 
 
 def run_contender(name, problem, seed, args) -> dict:
-    """The record of one contender's run; ``{"skipped": ...}`` for a contender this mllib
-    lacks, ``{"failed": ...}`` for a new one (async_halving, tpe) that raised."""
-    if not available(name):
-        return {"skipped": "not available"}
+    """The record of one contender's run."""
     if name == "optuna":
         return optuna_tpe(problem, seed, args)
     if name == "sklearn":
         return sklearn_halving(problem, seed, args)
-    if name in ("async_halving", "tpe"):
-        try:
-            return mllib_contender(name, problem, seed, args)
-        except Exception as err:  # noqa: BLE001 - work in progress elsewhere: report, go on
-            return {"failed": f"{type(err).__name__}: {err}"}
     return mllib_contender(name, problem, seed, args)
 
 
@@ -226,8 +206,6 @@ def main(argv=None):
 
 def describe(record) -> str:
     """One line of progress for a run."""
-    if "skipped" in record or "failed" in record:
-        return ", ".join(f"{k}: {v}" for k, v in record.items())
     utilisation = record["utilisation"]
     return (f"best dev {record['best_dev_error']:.4f}, test {record['test_error']:.4f}, "
             f"{record['trials']} trials, {record['epochs']} epochs, {record['seconds']:.2f} s"
@@ -236,14 +214,10 @@ def describe(record) -> str:
 
 
 def medians(runs) -> dict | None:
-    """The median of each measure over the runs that ran (None if none did, or for a
-    measure that none of them has)."""
-    done = [run for run in runs if "skipped" not in run and "failed" not in run]
-    if not done:
-        return None
+    """The median of each measure over the runs (None for a measure that none of them has)."""
     found = {}
     for key in MEASURES:
-        values = [run[key] for run in done if run.get(key) is not None]
+        values = [run[key] for run in runs if run.get(key) is not None]
         found[key] = statistics.median(values) if values else None
     return found
 
@@ -269,9 +243,6 @@ def markdown(document) -> str:
         for name, entry in entries.items():
             head = f"| {problem} ({document['errors'][problem]}) | {LABELS[name]} |"
             median = entry["median"]
-            if median is None:
-                lines.append(head + f" {why_not(entry['runs'])} | | | | | |")
-                continue
             cells = [_cell(median[key], fmt) for key, fmt in (
                 ("trials", "{:.0f}"), ("best_dev_error", "{:.4f}"), ("test_error", "{:.4f}"),
                 ("seconds", "{:.2f}"), ("epochs", "{:.0f}"), ("utilisation", "{:.2f}"))]
@@ -288,12 +259,6 @@ def load_range(document) -> str:
         return "no run timed"
     return (f"load average {min(r['load_before'] for r in runs):.2f} to "
             f"{max(r['load_after'] for r in runs):.2f}")
-
-
-def why_not(runs) -> str:
-    first = runs[0] if runs else {}
-    return f"skipped: {first['skipped']}" if "skipped" in first else \
-        f"failed: {first.get('failed', 'no run')}"
 
 
 def _cell(value, fmt) -> str:

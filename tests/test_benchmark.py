@@ -184,21 +184,17 @@ def test_the_searches_benchmark_runs_every_contender_and_repeats_its_choices(tmp
     report = json.loads(out.read_text())
     assert report["arguments"]["min_epochs"] == 1 and set(report["results"]) == {
         "digits", "diabetes"}
-    new = ("async_halving", "tpe")      # used only where this mllib has them
     # 4 trials × 3 epochs; halving 1 → 3 epochs keeps 2 of 4; Hyperband 1 → 3 has brackets
     # of 3 trials (1 goes on) and 2; scikit-learn trains 4 × 1 and 2 × 3 from scratch.
     epochs = {"random": 12, "median": 12, "halving": 8, "async_halving": 8, "hyperband": 11,
               "sklearn": 10}
     for problem, entries in report["results"].items():
-        assert list(entries) == ["random", "median", "halving", "hyperband", *new, "optuna",
-                                 "sklearn"]
+        assert list(entries) == ["random", "median", "halving", "hyperband", "async_halving",
+                                 "tpe", "optuna", "sklearn"]
         for name, entry in entries.items():
             (run,) = entry["runs"]
-            if "skipped" in run or "failed" in run:
-                assert name in new and entry["median"] is None, (problem, name, run)
-                continue
             assert math.isfinite(run["best_dev_error"]) and math.isfinite(run["test_error"])
-            assert run["seconds"] > 0 and 0 < run["utilisation"] <= 1.5
+            assert run["seconds"] > 0 and 0 < run["utilisation"] <= 1.0
             assert run["trials"] == (5 if name == "hyperband" else 4)
             assert run["epochs"] == epochs.get(name, run["epochs"]) and 0 < run["epochs"] <= 12
             assert entry["median"]["best_dev_error"] == run["best_dev_error"]

@@ -1,5 +1,6 @@
 """The Dask back-end, on a LocalCluster of two worker processes that these tests start."""
 
+import functools
 import os
 import signal
 import threading
@@ -13,8 +14,8 @@ from distributed import Client, LocalCluster
 
 from mllib.datasets import make_flower
 from mllib.tune import allocator
-from mllib.tune import (ClusterError, DaskBackend, async_halving, datafiles, loguniform,
-                        random_search, successive_halving)
+from mllib.tune import (ClusterError, DaskBackend, Repeats, async_halving, datafiles,
+                        loguniform, random_search, successive_halving)
 from mllib.tune.dask_backend import DataUnreadable, NoWorkers, _run_on_dask
 from mllib.tune.pruning import MedianPruner
 
@@ -98,86 +99,57 @@ def test_killing_every_worker_that_holds_the_data_loses_no_trial(client, tmp_pat
     assert all(row["status"] == "ok" for row in serial.trials)
 
 
-def test_a_pruned_search_on_dask_gives_the_serial_table_with_its_workers_killed(client,
-                                                                               tmp_path):
-    settings = {"epochs": 60, "batch_size": 8}
-    pruner = MedianPruner(warmup=3, min_trials=2)
-    out = tmp_path / "search"
+def killed_mid_search(client, search, out, total):
+    """The result of ``search(backend=client, out=out)``, run in a thread while every worker
+    of ``client`` is killed once the journal has its first row, before the ``total``-th."""
     results = {}
-
-    def search():
-        results["dask"] = random_search(SPACE, TRAIN, DEV, trials=8, settings=settings,
-                                        seed=7, pruner=pruner, backend=client, out=out)
-
-    runner = threading.Thread(target=search)
+    runner = threading.Thread(target=lambda: results.update(
+        dask=search(backend=client, out=out)))
     runner.start()
     journal = out / "trials.jsonl"
     wait_for_a_trial(journal, runner)
     for pid in client.run(os.getpid).values():
         os.kill(pid, signal.SIGKILL)
-    assert journal.read_text().count("\n") < 8  # killed while trials were running
+    assert journal.read_text().count("\n") < total  # killed while trials were running
     runner.join(timeout=300)
     assert not runner.is_alive()
-    serial = random_search(SPACE, TRAIN, DEV, trials=8, settings=settings, seed=7,
-                           pruner=pruner)
-    assert table(results["dask"]) == table(serial)
+    return results["dask"]
+
+
+def stripped(rows):
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in rows or []]
+
+
+def test_a_pruned_search_on_dask_gives_the_serial_table_with_its_workers_killed(client,
+                                                                               tmp_path):
+    search = functools.partial(random_search, SPACE, TRAIN, DEV, trials=8, seed=7,
+                               settings={"epochs": 60, "batch_size": 8},
+                               pruner=MedianPruner(warmup=3, min_trials=2))
+    on_dask = killed_mid_search(client, search, tmp_path / "search", 8)
+    serial = search()
+    assert table(on_dask) == table(serial)
     assert any(row["pruned"] for row in serial.trials)
 
 
 def test_async_halving_on_dask_gives_the_serial_rungs_with_its_workers_killed(client,
                                                                              tmp_path):
-    args = dict(trials=9, min_epochs=2, max_epochs=18, settings={"batch_size": 8}, seed=3)
-    out = tmp_path / "search"
-    results = {}
-
-    def search():
-        results["dask"] = async_halving(SPACE, TRAIN, DEV, backend=client, out=out, **args)
-
-    runner = threading.Thread(target=search)
-    runner.start()
-    journal = out / "trials.jsonl"
-    wait_for_a_trial(journal, runner)
-    for pid in client.run(os.getpid).values():
-        os.kill(pid, signal.SIGKILL)
-    assert journal.read_text().count("\n") < 13   # killed while trials were running
-    runner.join(timeout=300)
-    assert not runner.is_alive()
-    serial = async_halving(SPACE, TRAIN, DEV, **args)
-    assert [[{k: v for k, v in row.items() if k != "seconds"} for row in rung]
-            for rung in results["dask"].rungs] == [
-        [{k: v for k, v in row.items() if k != "seconds"} for row in rung]
-        for rung in serial.rungs]
+    search = functools.partial(async_halving, SPACE, TRAIN, DEV, trials=9, min_epochs=2,
+                               max_epochs=18, settings={"batch_size": 8}, seed=3)
+    on_dask = killed_mid_search(client, search, tmp_path / "search", 13)
+    assert [stripped(rung) for rung in on_dask.rungs] == [
+        stripped(rung) for rung in search().rungs]
 
 
 @pytest.mark.parametrize("options", [{"sampler": "tpe", "batch": 2, "cv": 3},
-                                     {"repeats": 3, "top": 2}], ids=["tpe, cv", "repeats"])
+                                     {"repeats": Repeats(3, top=2)}], ids=["tpe, cv", "repeats"])
 def test_tpe_cv_and_repeats_on_dask_give_the_serial_table_with_its_workers_killed(
         client, tmp_path, options):
-    from mllib.tune import Repeats
-
-    options = dict(options)
-    if "repeats" in options:
-        options["repeats"] = Repeats(options.pop("repeats"), top=options.pop("top"))
-    args = dict(trials=6, settings={"epochs": 20, "batch_size": 8}, seed=3, **options)
-    out, results = tmp_path / "search", {}
-
-    def search():
-        results["dask"] = random_search(SPACE, TRAIN, DEV, backend=client, out=out, **args)
-
-    runner = threading.Thread(target=search)
-    runner.start()
-    journal = out / "trials.jsonl"
-    wait_for_a_trial(journal, runner)
-    for pid in client.run(os.getpid).values():
-        os.kill(pid, signal.SIGKILL)
-    assert journal.read_text().count("\n") < 6     # killed while trials were running
-    runner.join(timeout=300)
-    assert not runner.is_alive()
-    serial = random_search(SPACE, TRAIN, DEV, **args)
-    assert table(results["dask"]) == table(serial)
-    assert [{k: v for k, v in row.items() if k != "seconds"} for row in serial.repeats or []] \
-        == [{k: v for k, v in row.items() if k != "seconds"}
-            for row in results["dask"].repeats or []]
+    search = functools.partial(random_search, SPACE, TRAIN, DEV, trials=6, seed=3,
+                               settings={"epochs": 20, "batch_size": 8}, **options)
+    on_dask = killed_mid_search(client, search, tmp_path / "search", 6)
+    serial = search()
+    assert table(on_dask) == table(serial)
+    assert stripped(on_dask.repeats) == stripped(serial.repeats)
 
 
 def test_a_scheduler_address_is_a_back_end(client):

@@ -214,7 +214,11 @@ BAD = {
     "cv of 1": (["--space", "space.json", "--trials", "3", "--cv", "1"],
                 "argument --cv: expected an integer >= 2, got 1"),
     "cv with a pruner": (["--space", "space.json", "--trials", "3", "--cv", "3", "--pruner",
-                          "median"], "cv=3 cannot be combined with a pruner"),
+                          "median"], "--cv cannot be combined with --pruner"),
+    "tpe with repeats": (["--space", "space.json", "--trials", "3", "--sampler", "tpe",
+                          "--repeats", "2"], "--repeats cannot be combined with --sampler tpe"),
+    "batch without tpe": (["--space", "space.json", "--trials", "3", "--batch", "2"],
+                          "--batch is for --sampler tpe"),
     "tpe with a grid": (["--space", "space.json", "--grid", "--sampler", "tpe"],
                         "--sampler tpe is for random search (--trials N), not --grid"),
     "another sampler": (["--space", "space.json", "--trials", "3", "--sampler", "cmaes"],
@@ -408,13 +412,14 @@ def test_tpe_with_cv_and_random_search_with_repeats_write_their_columns(folder):
                                                    "epochs": 3}))
     common = ("tune", "--dataset", "flower", "--space", "rates.json", "--settings",
               "small.json", "--trials", "4", "--scheduler", "serial")
-    result = run_here(*common, "--sampler", "tpe", "--cv", "3", "--out", "tpe", cwd=folder)
+    result = run_here(*common, "--sampler", "tpe", "--batch", "2", "--cv", "3", "--out", "tpe",
+                      cwd=folder)
     assert_ok(result)
     table = pd.read_csv(folder / "tpe" / "trials.csv")
     assert len(table) == 4 and all(len(json.loads(cell)) == 3 for cell in table["fold_errors"])
     manifest = json.loads((folder / "tpe" / "manifest.json").read_text())
     assert (manifest["sampler"], manifest["batch"], manifest["cv"]) == (
-        "tpe", 4, {"folds": 3, "stratified": True})
+        "tpe", 2, {"folds": 3, "stratified": True})
     assert any(line.startswith("folds    3: dev error ") for line in result.stdout.splitlines())
     result = run_here(*common, "--repeats", "3", "--top", "2", "--out", "repeated", cwd=folder)
     assert_ok(result)

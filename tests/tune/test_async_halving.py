@@ -210,3 +210,15 @@ def test_bad_arguments_are_refused_before_anything_runs(kwargs, match, tmp_path)
     with pytest.raises(ValueError, match=match):
         async_halving(SPACE, TRAIN, DEV, **arguments)
     assert not (tmp_path / "never").exists()
+
+
+def test_when_every_trial_of_a_rung_fails_the_rungs_end_there_as_in_halving():
+    # A learning rate that diverges within 3 epochs: every trial fails at rung 0.
+    space = {"learning_rate": [1e6, 2e6, 3e6]}
+    fixed = {"optimizer": "gd", "hidden": [8], "activation": "relu", "output": "linear",
+             "batch_size": None}
+    args = dict(trials=3, min_epochs=3, max_epochs=9, settings=fixed, seed=0)
+    asynchronous = async_halving(space, TRAIN, DEV, **args)
+    halving = successive_halving(space, TRAIN, DEV, **args)
+    assert [len(r) for r in asynchronous.rungs] == [len(r) for r in halving.rungs] == [3]
+    assert asynchronous.best is None and halving.best is None

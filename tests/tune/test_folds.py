@@ -1,6 +1,7 @@
 """Cross-validated trials: the folds, and a trial scored on them (mllib.tune.folds, issue 21)."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from mllib.tune import fit, loguniform, random_search
 from mllib.tune.candidates import Candidate, normalize, random_candidates
 from mllib.tune.folds import Folds, check_folds, fold_ids, split
 from mllib.tune.metrics import METRICS
-from mllib.tune.repeats import Repeats
+from mllib.tune.repeats import Repeats, repeat_seed
 from mllib.tune.trial import Task, run_task
 
 X, Y = make_flower(120, seed=5)
@@ -161,14 +162,25 @@ def test_an_interrupted_search_resumes_and_other_folds_are_another_search(crosse
         random_search(SPACE, TRAIN, DEV, trials=4, settings=FIXED, seed=3, cv=4, out=out)
 
 
-def test_cv_with_repeats_and_with_tpe():
+def test_cv_with_repeats_and_with_tpe_scores_every_run_on_the_folds():
+    folds = Folds(3, 3, True)
+
+    def alone(row, seed):
+        candidate = Candidate(row["trial"], row["params"], {**FIXED, **row["params"]}, seed)
+        found = run_task(Task(candidate, metric="accuracy", folds=folds), TRAIN, DEV).row
+        return {k: v for k, v in found.items() if k != "seconds"}
+
     repeated = random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=3, cv=3,
                              repeats=Repeats(2, top=1))
     (again,) = repeated.repeats
-    assert len(again["fold_errors"]) == 3 and repeated.best["repeats"] == 2
+    assert {k: v for k, v in again.items() if k not in ("seconds", "repeat")} == alone(
+        again, repeat_seed(3, again["trial"], 1))
+    best = repeated.best
+    assert best["dev_error_mean"] == (best["dev_error"] + again["dev_error"]) / 2
     sampled = random_search(SPACE, TRAIN, DEV, trials=3, settings=FIXED, seed=3, cv=3,
                             sampler="tpe")
-    assert all(len(row["fold_errors"]) == 3 for row in sampled.trials)
+    for row in sampled.trials:
+        assert {k: v for k, v in row.items() if k != "seconds"} == alone(row, row["seed"])
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -180,8 +192,42 @@ def test_cv_with_repeats_and_with_tpe():
     ({"cv": 61}, r"cv=61 needs at least 61 rows of every class in train and dev together; "
                   r"class 0 has 60"),
 ])
-def test_bad_cross_validation_is_refused_before_anything_is_written(kwargs, match, tmp_path):
+@pytest.mark.parametrize("sampler", ["random", "tpe"])
+def test_bad_cross_validation_is_refused_before_anything_is_written(kwargs, match, sampler,
+                                                                    tmp_path):
     arguments = {"trials": 2, "settings": FIXED, "out": tmp_path / "never", **kwargs}
+    if sampler == "tpe" and "pruner" in kwargs:
+        match = "pruner cannot be combined with sampler='tpe'"
     with pytest.raises(ValueError, match=match):
-        random_search(SPACE, TRAIN, DEV, **arguments)
+        random_search(SPACE, TRAIN, DEV, sampler=sampler, **arguments)
     assert not (tmp_path / "never").exists()
+
+
+def test_tpe_refuses_fixed_settings_no_candidate_can_train_with_before_writing(tmp_path):
+    with pytest.raises(ValueError, match=r"activation"):
+        random_search(SPACE, TRAIN, DEV, trials=2, settings={**FIXED, "activation": "swish"},
+                      sampler="tpe", out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+    with pytest.raises(ValueError, match=r"early_stopping is searched, which cannot be "
+                                         r"combined with cv=3"):
+        random_search({**SPACE, "early_stopping": [2, 3]}, TRAIN, DEV, trials=2,
+                      settings=FIXED, sampler="tpe", cv=3, out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
+def test_a_damaged_fold_field_is_refused_naming_its_line(tmp_path):
+    out = tmp_path / "cv"
+    random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, seed=3, cv=3, out=out)
+    journal = out / "trials.jsonl"
+    for field, value, says in (("fold_sd", "oops", "'fold_sd' is \"oops\", not a finite"),
+                               ("fold_sd", -1.0, "'fold_sd' is -1.0, not a number >= 0"),
+                               ("fold_errors", {"a": 1}, "'fold_errors' is {\"a\": 1}, not a "
+                                                         "list")):
+        rows = [json.loads(line) for line in journal.read_text().splitlines()]
+        rows[1][field] = value
+        journal.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        with pytest.raises(ValueError, match=re.escape(says)) as raised:
+            random_search(SPACE, TRAIN, DEV, trials=2, settings=FIXED, seed=3, cv=3, out=out)
+        assert "line 2" in str(raised.value)
+        rows[1][field] = json.loads(journal.read_text().splitlines()[0])[field]
+        journal.write_text("".join(json.dumps(row) + "\n" for row in rows))

@@ -261,3 +261,11 @@ def test_counts_have_upper_bounds(call, match):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=match):
             call()
+
+
+def test_a_folder_another_mllib_version_wrote_resumes(folder, recorded):
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "mllib_version": "0.1.0"}))
+    ran = []
+    assert table(search(folder, on_trial=ran.append)) == recorded[1]
+    assert [row["trial"] for row in ran] == [2]       # the two recorded trials stand

@@ -140,7 +140,9 @@ def _search(args, space, train, dev, common):
     common["cv"] = args.cv
     if args.grid:
         return grid_search(space, train, dev, points=args.points or 3, **common)
-    return random_search(space, train, dev, trials=args.trials, sampler=args.sampler, **common)
+    if args.sampler != "random":
+        common.update(sampler=args.sampler, batch=args.batch or 4)
+    return random_search(space, train, dev, trials=args.trials, **common)
 
 
 def _remove_outputs(out):
@@ -189,6 +191,14 @@ def _check_mode(args):
                        f"{modes[0]}")
     if args.top is not None and args.repeats is None:
         raise CLIError("--top is for --repeats R")
+    if args.batch is not None and args.sampler == "random":
+        raise CLIError("--batch is for --sampler tpe")
+    for flag, given in (("--pruner", args.pruner), ("--repeats", args.repeats)):
+        if given is not None and args.sampler != "random":
+            raise CLIError(f"{flag} cannot be combined with --sampler {args.sampler} yet")
+    if args.cv is not None and args.pruner is not None:
+        raise CLIError("--cv cannot be combined with --pruner, which judges one dev curve "
+                       "per trial")
     given = [f"--{key.replace('_', '-')}" for key in PRUNER_KEYS if getattr(args, key) is not None]
     if given and args.pruner is None:
         raise CLIError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for "

@@ -72,6 +72,10 @@ def _add_choosing(how):
     how.add_argument("--sampler", choices=("random", "tpe"), default="random",
                      help="draw random search's candidates at random (default), or ask "
                           "Optuna's TPE for them, in batches, from the results so far")
+    how.add_argument("--batch", type=argtype(lambda v: values.integer(v, 1, MAX_TRIALS)),
+                     metavar="B", help="candidates that --sampler tpe asks at a time, which "
+                     "run at once: give at least --workers; the table depends on it, not on "
+                     "the workers (default: 4)")
     how.add_argument("--cv", type=argtype(lambda v: values.integer(v, 2, MAX_FOLDS)),
                      metavar="K", help="score each candidate by K-fold cross-validation of "
                      "the training and validation rows together (stratified for a "

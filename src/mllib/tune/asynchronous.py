@@ -42,14 +42,14 @@ from __future__ import annotations
 
 import math
 
-from .._interrupts import HeldInterrupts
 from .._validation import check_int
 from .backends import get_backend
-from .candidates import MAX_TRIALS, plain
+from .candidates import MAX_TRIALS
 from .dask_backend import ClusterError
 from .halving import checked_epochs, prepared, rung_budgets
 from .result import SearchResult, best_of, own_errors
 from .common import check_how, open_journal, recorded_rows
+from .journal import keep
 from .trial import Task
 
 
@@ -103,11 +103,7 @@ class Keeper:
         self.journal, self.recorded, self.on_trial = journal, recorded, on_trial
 
     def keep(self, row, model):
-        with HeldInterrupts():    # Ctrl-C: after the trial is both recorded and reported
-            if self.journal is not None:
-                self.journal.record(plain(row), model)
-            if self.on_trial is not None:
-                self.on_trial(dict(row))
+        keep(self.journal, row, model, self.on_trial)
 
     def model(self, trial, k):
         """The recorded state of ``trial`` at rung ``k``, or None (it is trained again)."""
@@ -225,10 +221,15 @@ class Ladder:
         return promoted
 
     def rungs(self) -> list:
-        """Every rung's rows, in the order they entered it."""
+        """Every rung's rows, in the order they entered it, up to the last rung any trial
+        reached (after a rung whose every trial failed, none goes on), as successive
+        halving gives them."""
         if not all(rung.closed for rung in self.ladder):
             raise RuntimeError("the back-end stopped before every rung closed")
-        return [[rung.results[t] for t in rung.entries] for rung in self.ladder]
+        rungs = [[rung.results[t] for t in rung.entries] for rung in self.ladder]
+        while len(rungs) > 1 and not rungs[-1]:
+            rungs.pop()
+        return rungs
 
     def best_model(self, run):
         """The model of the best row of the last rung; one read back that cannot be is

@@ -18,7 +18,7 @@ from .._version import __version__
 from ..settings import defaults, parse, resolve
 from ..training.rows.inputs import check_X, rows_of
 from .candidates import plain
-from .journal import Journal, fingerprint
+from .journal import Journal, fingerprint, keep
 from .metrics import get_metric
 from .pruning import as_pruner
 from .folds import split
@@ -27,19 +27,15 @@ from .trial import Task, run_task
 
 
 def recorder(rows, journal, offers, on_trial):
-    """``record(row, model)``: the row kept in ``rows`` and ``journal``, offered (with its
-    model) to each of ``offers`` (a :class:`BestModel`, say), and reported to
-    ``on_trial``, as one step that Ctrl-C does not cut: a trial is both recorded and
-    reported, or neither."""
+    """``record(row, model)``: the row kept in ``rows``, offered (with its model) to each of
+    ``offers`` (a :class:`BestModel`, say), and kept by :func:`keep`, as one step that
+    Ctrl-C does not cut."""
     def record(row, model):
         with HeldInterrupts():
             rows[row["trial"]] = row
-            if journal is not None:
-                journal.record(plain(row), model)
             for offer in offers:
                 offer.offer(row, model)
-            if on_trial is not None:
-                on_trial(dict(row))
+            keep(journal, row, model, on_trial)
 
     return record
 

@@ -16,11 +16,12 @@ from .._interrupts import HeldInterrupts
 from .._validation import check_int, check_real
 from .backends import get_backend
 from ..settings.values import MAX_EPOCHS
-from .candidates import MAX_TRIALS, check_candidates, normalize, plain, random_candidates
+from .candidates import MAX_TRIALS, check_candidates, normalize, random_candidates
 from .dask_backend import ClusterError
 from .metrics import resolve_metric
 from .result import SearchResult, best_of, own_errors
 from .common import check_data, check_how, open_journal, recorded_rows
+from .journal import keep
 from .trial import Task
 
 MAX_RUNGS = 1_000           # a halving has a handful; each rung trains every survivor
@@ -167,10 +168,7 @@ class Rungs:
                 rows[candidate.trial] = row
                 if outcome.model is not None:
                     states[candidate.trial] = outcome.model
-                if self.journal is not None:
-                    self.journal.record(plain(row), outcome.model)
-                if self.on_trial is not None:
-                    self.on_trial(dict(row))
+                keep(self.journal, row, outcome.model, self.on_trial)
 
         if tasks:
             try:

@@ -42,8 +42,10 @@ import numpy as np
 
 from ..io import dumps_model, load_model, write_atomically
 from ..io.bounded import check_own_entry, kind_of, open_checked, read_json
+from .._interrupts import HeldInterrupts
 from ..settings.declaration import SETTING
-from .records import (MAX_MANIFEST_BYTES, START_OVER, check_manifest, manifest_text,
+from .candidates import plain
+from .records import (MAX_MANIFEST_BYTES, START_OVER, VERSIONS, check_manifest, manifest_text,
                       read_rows, search_identity)
 
 MANIFEST, JOURNAL, MODELS = "manifest.json", "trials.jsonl", "models"
@@ -177,8 +179,21 @@ class Journal:
             return None
 
 
+def keep(journal, row, model, on_trial):
+    """Record ``row`` (with its ``model``) in ``journal`` and report it to ``on_trial``, as
+    one step that Ctrl-C does not cut: a trial is both recorded and reported, or neither."""
+    with HeldInterrupts():
+        if journal is not None:
+            journal.record(plain(row), model)
+        if on_trial is not None:
+            on_trial(dict(row))
+
+
 def _check_same(old, new, folder):
-    old = {k: v for k, v in old.items() if k != "search"}
+    # The versions are for the record: rows whose values another version drew differently
+    # are not read back (their trials run again), the others stand.
+    old, new = ({k: v for k, v in manifest.items() if k not in VERSIONS and k != "search"}
+                for manifest in (old, new))
     if "data_options" not in old:
         # A folder from before data options were recorded: the data's fingerprint, of
         # the prepared arrays, still tells another preparation of the data apart.

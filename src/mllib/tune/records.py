@@ -39,14 +39,15 @@ _IDENTITY = re.compile(r"[0-9a-f]{64}")
 _MANIFEST = {"kind": str, "space": dict, "settings": dict, "seed": int, "data": str}
 _OPTIONAL = {"data_options": dict, "mllib_version": str, "points": int, "budgets": list,
              "factor": (int, float), "search": str, "metric": str, "pruner": dict,
-             "repeats": dict}
+             "repeats": dict, "sampler": str, "batch": int, "cv": dict, "optuna_version": str}
+VERSIONS = ("mllib_version", "optuna_version")     # on record; not part of the search
 _SCORES = ("train_error", "dev_error", "train_cost", "dev_cost")
 _ABSENT = object()
 
 
 def search_identity(manifest) -> str:
-    """The SHA-256 (hex) of ``manifest`` as canonical JSON, without its mllib version."""
-    kept = {k: v for k, v in manifest.items() if k not in ("mllib_version", "search")}
+    """The SHA-256 (hex) of ``manifest`` as canonical JSON, without its :data:`VERSIONS`."""
+    kept = {k: v for k, v in manifest.items() if k not in (*VERSIONS, "search")}
     text = json.dumps(kept, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -130,6 +131,23 @@ def _check_fields(row):
         raise ValueError(f"'pruned' is {_shown(row['pruned'])}, not true or false")
     if "curve" in row:
         _check_curve(row["curve"])
+    if "fold_errors" in row or "fold_sd" in row:
+        _check_folds(row, ok)
+
+
+def _check_folds(row, ok):
+    """A cross-validated trial's held-out errors (a list of finite numbers, at least 2) and
+    their standard deviation (a finite number >= 0); both null in a failed row."""
+    errors, sd = row.get("fold_errors", _ABSENT), row.get("fold_sd", _ABSENT)
+    if not ok and errors in (None, _ABSENT) and sd in (None, _ABSENT):
+        return
+    if not (isinstance(errors, list) and len(errors) >= 2 and all(
+            type(e) in (int, float) and math.isfinite(e) for e in errors)):
+        raise ValueError(f"'fold_errors' is {_shown(errors)}, not a list of at least 2 finite "
+                         "numbers")
+    _real(row, "fold_sd", required=True)
+    if sd < 0:
+        raise ValueError(f"'fold_sd' is {_shown(sd)}, not a number >= 0")
 
 
 def _check_curve(curve):

@@ -40,8 +40,10 @@ Student's t for a whole number of degrees of freedom ν (Abramowitz & Stegun
                      + (1·3···(ν−3))/(2·4···(ν−2)) cos^{ν−2}θ]
 
 (ν = 1: 2θ/π), a sum of positive terms that rises with θ; the quantile of ``p``
-is √ν · tan θ for the θ in (0, π/2) where A = 2p − 1, found by bisection to the
-last bit.
+is √ν · tan θ for the θ in (0, π/2) where A = 2p − 1, found by bisection. At
+p = 0.975, the interval's, it agrees with SciPy's to 1e-9 relative for ν up to
+100,000; far in the tails or near p = 0.5, where the series loses digits, less
+closely (2e-6 at ν = 100,000 and p = 1 − 10⁻⁹).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ import numpy as np
 
 from .._interrupts import HeldInterrupts
 from .._validation import check_int, check_real, is_int
-from .candidates import MAX_TRIALS, plain
+from .candidates import MAX_TRIALS
+from .journal import keep
 from .trial import Task
 
 MAX_REPEATS = 1_000         # seeds per candidate: each is a whole trial
@@ -95,7 +98,7 @@ def repeat_seed(seed, trial, repeat) -> int:
 
 def t_quantile(p, df) -> float:
     """Student's t quantile of probability ``p`` with ``df`` (a whole number) degrees of
-    freedom, exact to rounding (see the module notes); ``t_quantile(0.975, 2)`` is 4.302653."""
+    freedom (see the module notes for its accuracy); ``t_quantile(0.975, 2)`` is 4.302653."""
     p, df = check_real("p", p, 0, 1, low_open=True, high_open=True), check_int("df", df, 1,
                                                                                MAX_DF)
     if p < 0.5:
@@ -203,10 +206,7 @@ class RepeatStage:
             row = {**outcome.row, "repeat": j}
             with HeldInterrupts():    # Ctrl-C: after the run is both recorded and reported
                 self.rows[candidate.trial, j] = row
-                if self.journal is not None:
-                    self.journal.record(plain(row), outcome.model)
-                if self.on_trial is not None:
-                    self.on_trial(dict(row))
+                keep(self.journal, row, outcome.model, self.on_trial)
 
         if missing:
             run([self._task(t, j) for t, j in missing], done)
@@ -251,6 +251,9 @@ class RepeatStage:
                 run([self.task_of(self.candidates[trial])],
                     lambda candidate, outcome: kept.append(outcome))
             model = kept[0].model
-            with HeldInterrupts():
-                self.journal.record(plain(kept[0].row), model)
+            if model is None:       # a cause outside the trial: its ok row stays as it is
+                raise RuntimeError(f"trial {trial}'s model cannot be read back from "
+                                   f"{str(self.journal.folder)!r}, and training it again "
+                                   f"failed: {kept[0].row['error']}; run the search again")
+            keep(self.journal, kept[0].row, model, None)
         return model

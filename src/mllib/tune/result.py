@@ -80,7 +80,8 @@ class SearchResult:
     def best_model(self):
         """The best trial's fitted network, trained on the training set only; in a search
         with repeats, the chosen candidate's repeat 0: the model of its trial, with the
-        trial's own seed."""
+        trial's own seed; in a cross-validated search (``cv``), the chosen candidate
+        trained again on every row of the training and dev sets."""
         if self.best is None:
             raise ValueError("every trial failed; there is no best model")
         if self._model is None:
@@ -98,7 +99,9 @@ class SearchResult:
         scale is the data's (nats, the target's units), so a fixed tolerance
         would read noise as a verdict; for those the diagnosis reads the best
         model's 1 − accuracy (or 1 − R²) on the training and dev sets, which the
-        search measured at its end. :attr:`diagnosed_error` says which.
+        search measured at its end (in a cross-validated search: the chosen trial's
+        fold-0 network on its training rows and on fold 0, since the model returned
+        has trained on both sets). :attr:`diagnosed_error` says which.
         """
         if self.best is None:
             raise ValueError("every trial failed; there is nothing to diagnose")

@@ -151,12 +151,16 @@ def value_of(space, x):
 
 
 def probes(space, settings) -> list:
-    """One candidate per possible ``output`` of the search (its options, when it is searched),
-    with no other value, for :func:`.metrics.resolve_metric`: the output alone tells a
-    classifier from a regressor, and the candidates themselves are not known up front."""
-    given = space["output"].grid(2) if "output" in space else [settings.get("output")]
-    return [Candidate(0, {} if "output" not in space else {"output": o},
-                      {} if o is None else {"output": o}, 0) for o in given]
+    """Stand-in candidates of the search, one per possible ``output`` (its options, when it
+    is searched), every other searched key at its first grid point, with the fixed
+    settings: checked before anything runs, as a random search checks its candidates
+    (:func:`.candidates.check_candidates`), they refuse fixed settings that no candidate
+    could train with, and tell a classifier from a regressor for the metric and the
+    folds, since the candidates themselves are not known up front."""
+    first = {key: s.grid(1)[0] for key, s in space.items()}
+    outputs = space["output"].grid() if "output" in space else [first.get("output")]
+    return [_candidate(0, {**first, **({} if o is None else {"output": o})}, space, settings, 0)
+            for o in outputs]
 
 
 @contextlib.contextmanager
@@ -285,14 +289,20 @@ def sampled_search(space, settings, seed, train, dev, how, *, trials, sampler,
     the module notes). The back-end's session opens when a trial is first to run: not for
     a search all read back. ``how`` is :func:`.common.check_how`'s."""
     train, dev = check_data(train, "train"), check_data(dev, "dev")
-    metric = resolve_metric(how["metric"], probes(space, settings), train, dev)
-    folds = cross_validation(how.get("cv"), probes(space, settings), train, dev, seed)
+    stand_ins = probes(space, settings)
+    check_candidates(stand_ins, *train)
+    metric = resolve_metric(how["metric"], stand_ins, train, dev)
+    if how.get("cv") is not None and "early_stopping" in space:
+        raise ValueError(f"early_stopping is searched, which cannot be combined with "
+                         f"cv={how['cv']}: it would stop on the fold that scores the trial")
+    folds = cross_validation(how.get("cv"), stand_ins, train, dev, seed)
     asker = Asker(sampler, space, settings, seed)
     runner = get_backend(how["backend"], how["workers"])
     journal = open_journal(how["out"], how["restart"], kind="random", space=space,
                            settings=settings, seed=seed, data=(*train, *dev),
                            data_options=how["data_options"], metric=metric,
                            sampler=asker.name, batch=batch,
+                           optuna_version=asker.optuna.__version__,
                            **({} if folds is None else {"cv": folds.to_json()}))
     rows, finished = {}, {} if journal is None else journal.finished()
     best = BestModel(journal, {})

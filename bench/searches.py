@@ -19,7 +19,10 @@ what each chose and what it cost:
   retraining for the test adds ``--epochs`` more, as its ``refit`` would);
 - the trials run (Hyperband's follow from its epochs: reported), and where the
   search times its trials, the workers' utilisation: the trials' seconds over
-  workers × wall.
+  workers × wall; and for mllib's searches the same over workers × the window
+  from the first trial's start to the last one's end ("while trials ran"), which
+  leaves out the start of the worker processes, the same for every search, and
+  shows what the searches' own waits cost (successive halving's at its rungs).
 
 Contenders (``--contenders``): random, median (random search with
 ``pruner="median"``), halving, hyperband, async_halving, tpe (mllib's), optuna (TPESampler + MedianPruner over
@@ -49,6 +52,7 @@ import math
 import os
 import statistics
 import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +69,8 @@ from mllib.tune.backends import usable_cores  # noqa: E402
 CONTENDERS = ("random", "median", "halving", "hyperband", "async_halving", "tpe", "optuna",
               "sklearn")
 PROBLEMS = ("digits", "diabetes")
-MEASURES = ("best_dev_error", "test_error", "seconds", "epochs", "trials", "utilisation")
+MEASURES = ("best_dev_error", "test_error", "seconds", "epochs", "trials", "utilisation",
+            "busy_utilisation")
 
 
 @dataclass
@@ -108,10 +113,11 @@ def default_min_epochs(trials, epochs, factor=FACTOR) -> int:
     return max(1, math.ceil(epochs / factor ** (rungs - 1)))
 
 
-def mllib_search(name, args):
-    """mllib's search ``name`` as a function of ``((train, dev), seed)``."""
+def mllib_search(name, args, on_trial=None):
+    """mllib's search ``name`` as a function of ``((train, dev), seed)``, reporting each
+    finished trial to ``on_trial``."""
     tune, trials = mllib.tune, args.trials
-    where = {"backend": args.backend, "workers": args.workers}
+    where = {"backend": args.backend, "workers": args.workers, "on_trial": on_trial}
     fixed = {**where, "settings": {**SETTINGS, "epochs": args.epochs}, "trials": trials}
     rungs = {**where, "settings": dict(SETTINGS), "min_epochs": args.min_epochs,
              "max_epochs": args.epochs, "factor": FACTOR}
@@ -130,7 +136,9 @@ def mllib_search(name, args):
 
 def mllib_contender(name, problem, seed, args) -> dict:
     """One run of mllib's search ``name``: the choice, its test error, the table's epochs."""
-    search = mllib_search(name, args)
+    ends = []                   # (when a trial's row came back, the trial's seconds)
+    search = mllib_search(name, args, lambda row: ends.append(
+        (time.perf_counter(), row.get("seconds") or 0.0)))
     with stopwatch() as clock:
         result = search((problem.train, problem.dev), seed)
     rows = result.trials if result.rungs is None else [r for rung in result.rungs for r in rung]
@@ -143,7 +151,12 @@ def mllib_contender(name, problem, seed, args) -> dict:
               "table": [{k: v for k, v in row.items() if k not in ("seconds", "curve")}
                         for row in rows]}
     workers = 1 if args.backend == "serial" else (args.workers or usable_cores())
-    return finished(record, clock, sum(row.get("seconds") or 0.0 for row in rows), workers)
+    busy = sum(row.get("seconds") or 0.0 for row in rows)
+    # The window from the first trial's start to the last one's end: the workers' use
+    # while trials ran, without the start of the worker processes and the search's end.
+    window = max(at for at, _ in ends) - min(at - took for at, took in ends)
+    record["busy_utilisation"] = busy / (workers * window)
+    return finished(record, clock, busy, workers)
 
 
 def run_contender(name, problem, seed, args) -> dict:
@@ -238,14 +251,15 @@ def markdown(document) -> str:
              f"{'' if args['workers'] is None else ' × ' + str(args['workers'])}; "
              f"{document['cpu']}, {document['cores']} cores; {load_range(document)}.", "",
              "| problem (error) | search | trials | best dev error | test error | seconds "
-             "| epochs | utilisation |", "|---|---|---|---|---|---|---|---|"]
+             "| epochs | utilisation | while trials ran |", "|---|---|---|---|---|---|---|---|---|"]
     for problem, entries in document["results"].items():
         for name, entry in entries.items():
             head = f"| {problem} ({document['errors'][problem]}) | {LABELS[name]} |"
             median = entry["median"]
             cells = [_cell(median[key], fmt) for key, fmt in (
                 ("trials", "{:.0f}"), ("best_dev_error", "{:.4f}"), ("test_error", "{:.4f}"),
-                ("seconds", "{:.2f}"), ("epochs", "{:.0f}"), ("utilisation", "{:.2f}"))]
+                ("seconds", "{:.2f}"), ("epochs", "{:.0f}"), ("utilisation", "{:.2f}"),
+                ("busy_utilisation", "{:.2f}"))]
             lines.append(head + " " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -49,7 +49,7 @@ OPTIONAL = {("mllib.training.engine.callbacks", "tqdm"),   # ProgressLogger's ba
             ("mllib.tune.dask_backend", "distributed"),  # the Dask back-end, when asked for
             ("mllib.tune.result", "pandas"),       # SearchResult.table
             ("mllib.tune.metrics", "sklearn"),     # metrics other than accuracy and r2
-            ("mllib.tune.sampling", "optuna"),     # model-based samplers, when asked for
+            ("mllib.tune.asker", "optuna"),        # model-based samplers, when asked for
             ("mllib.preprocessing.read", "pandas"),    # CSV files, with the mllib[cli] extra
             # The compiled kernels of the mllib[fast] extra: mllib._jit imports the kernel
             # modules by name, guarded, only when the kernels are wanted.

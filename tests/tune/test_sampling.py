@@ -22,7 +22,7 @@ from mllib.tune import (choice, fixed, loguniform, one_minus_loguniform, randint
                         random_search, uniform)
 from mllib.tune import sampling as sampling_module  # noqa: E402
 from mllib.tune.candidates import normalize, trial_seed  # noqa: E402
-from mllib.tune.sampling import Asker, distributions, value_of  # noqa: E402
+from mllib.tune.asker import Asker, distributions, value_of  # noqa: E402
 from mllib.tune.trial import run_task  # noqa: E402
 
 pytestmark = pytest.mark.same_bits   # CI runs these again under other BLAS kernels

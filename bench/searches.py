@@ -25,7 +25,8 @@ what each chose and what it cost:
   shows what the searches' own waits cost (successive halving's at its rungs).
 
 Contenders (``--contenders``): random, median (random search with
-``pruner="median"``), halving, hyperband, async_halving, tpe (mllib's), optuna (TPESampler + MedianPruner over
+``pruner="median"``), halving, hyperband, async_halving, tpe and tpe_median
+(mllib's TPE, without and with the median pruner), optuna (TPESampler + MedianPruner over
 the mllib network, bench/searches_rivals.py) and sklearn
 (HalvingRandomSearchCV over mllib's scikit-learn estimator).
 
@@ -66,8 +67,8 @@ from searches_rivals import (  # noqa: E402
 import mllib.tune  # noqa: E402
 from mllib.tune.backends import usable_cores  # noqa: E402
 
-CONTENDERS = ("random", "median", "halving", "hyperband", "async_halving", "tpe", "optuna",
-              "sklearn")
+CONTENDERS = ("random", "median", "halving", "hyperband", "async_halving", "tpe", "tpe_median",
+              "optuna", "sklearn")
 PROBLEMS = ("digits", "diabetes")
 MEASURES = ("best_dev_error", "test_error", "seconds", "epochs", "trials", "utilisation",
             "busy_utilisation")
@@ -126,6 +127,8 @@ def mllib_search(name, args, on_trial=None):
         "median": lambda d, s: tune.random_search(SPACE, *d, seed=s, pruner="median", **fixed),
         "tpe": lambda d, s: tune.random_search(SPACE, *d, seed=s, sampler="tpe", batch=4,
                                                **fixed),
+        "tpe_median": lambda d, s: tune.random_search(SPACE, *d, seed=s, sampler="tpe",
+                                                      batch=4, pruner="median", **fixed),
         "halving": lambda d, s: tune.successive_halving(SPACE, *d, seed=s, trials=trials,
                                                         **rungs),
         "async_halving": lambda d, s: tune.async_halving(SPACE, *d, seed=s, trials=trials,
@@ -238,6 +241,7 @@ def medians(runs) -> dict | None:
 LABELS = {"random": "mllib random search", "median": "mllib random + median pruner",
           "halving": "mllib successive halving", "hyperband": "mllib Hyperband",
           "async_halving": "mllib asynchronous halving", "tpe": "mllib TPE (batch 4)",
+          "tpe_median": "mllib TPE + median pruner (batch 4)",
           "optuna": "Optuna TPE + MedianPruner",
           "sklearn": "scikit-learn HalvingRandomSearchCV"}
 

@@ -187,10 +187,10 @@ def test_the_searches_benchmark_runs_every_contender_and_repeats_its_choices(tmp
     # 4 trials × 3 epochs; halving 1 → 3 epochs keeps 2 of 4; Hyperband 1 → 3 has brackets
     # of 3 trials (1 goes on) and 2; scikit-learn trains 4 × 1 and 2 × 3 from scratch.
     epochs = {"random": 12, "median": 12, "halving": 8, "async_halving": 8, "hyperband": 11,
-              "sklearn": 10}
+              "tpe": 12, "tpe_median": 12, "sklearn": 10}
     for problem, entries in report["results"].items():
         assert list(entries) == ["random", "median", "halving", "hyperband", "async_halving",
-                                 "tpe", "optuna", "sklearn"]
+                                 "tpe", "tpe_median", "optuna", "sklearn"]
         for name, entry in entries.items():
             (run,) = entry["runs"]
             assert math.isfinite(run["best_dev_error"]) and math.isfinite(run["test_error"])

@@ -215,8 +215,6 @@ BAD = {
                 "argument --cv: expected an integer >= 2, got 1"),
     "cv with a pruner": (["--space", "space.json", "--trials", "3", "--cv", "3", "--pruner",
                           "median"], "--cv cannot be combined with --pruner"),
-    "tpe with repeats": (["--space", "space.json", "--trials", "3", "--sampler", "tpe",
-                          "--repeats", "2"], "--repeats cannot be combined with --sampler tpe"),
     "batch without tpe": (["--space", "space.json", "--trials", "3", "--batch", "2"],
                           "--batch is for --sampler tpe"),
     "tpe with a grid": (["--space", "space.json", "--grid", "--sampler", "tpe"],
@@ -406,7 +404,7 @@ def test_async_halving_writes_its_rungs_and_resumes(folder):
     assert (folder / "asha" / "trials.jsonl").read_text() == journal
 
 
-def test_tpe_with_cv_and_random_search_with_repeats_write_their_columns(folder):
+def test_tpe_with_cv_and_tpe_pruned_with_repeats_write_their_columns(folder):
     (folder / "rates.json").write_text(json.dumps({"learning_rate": SPACE["learning_rate"]}))
     (folder / "small.json").write_text(json.dumps({"hidden": [4], "batch_size": 32,
                                                    "epochs": 3}))
@@ -421,16 +419,21 @@ def test_tpe_with_cv_and_random_search_with_repeats_write_their_columns(folder):
     assert (manifest["sampler"], manifest["batch"], manifest["cv"]) == (
         "tpe", 2, {"folds": 3, "stratified": True})
     assert any(line.startswith("folds    3: dev error ") for line in result.stdout.splitlines())
-    result = run_here(*common, "--repeats", "3", "--top", "2", "--out", "repeated", cwd=folder)
+    result = run_here(*common, "--repeats", "3", "--top", "2", "--sampler", "tpe", "--pruner",
+                      "median", "--warmup", "1", "--min-trials", "1", "--out", "repeated",
+                      cwd=folder)
     assert_ok(result)
     table = pd.read_csv(folder / "repeated" / "trials.csv")
-    assert len(table) == 4 and table["dev_error_mean"].notna().sum() == 2
+    repeated = min(2, int((~table["pruned"]).sum()))      # pruned trials are not repeated
+    assert len(table) == 4 and table["dev_error_mean"].notna().sum() == repeated >= 1
+    assert table["pruned"].any()
     best = json.loads((folder / "repeated" / "best.json").read_text())
     assert best["repeats"] == 3 and best["dev_error_low"] <= best["dev_error_mean"]
     assert best["dev_error_mean"] == min(table["dev_error_mean"].dropna())
     assert any(line.startswith("repeats  3 seeds: mean dev error ")
                for line in result.stdout.splitlines())
-    assert len([line for line in result.stderr.splitlines() if " repeat " in line]) == 2 * 2
+    assert len([line for line in result.stderr.splitlines() if " repeat " in line]) == (
+        2 * repeated)
     assert "(4 of 4 done)" in result.stderr and "(5 of 4 done)" not in result.stderr
 
 

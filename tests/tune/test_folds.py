@@ -196,8 +196,6 @@ def test_cv_with_repeats_and_with_tpe_scores_every_run_on_the_folds():
 def test_bad_cross_validation_is_refused_before_anything_is_written(kwargs, match, sampler,
                                                                     tmp_path):
     arguments = {"trials": 2, "settings": FIXED, "out": tmp_path / "never", **kwargs}
-    if sampler == "tpe" and "pruner" in kwargs:
-        match = "pruner cannot be combined with sampler='tpe'"
     with pytest.raises(ValueError, match=match):
         random_search(SPACE, TRAIN, DEV, sampler=sampler, **arguments)
     assert not (tmp_path / "never").exists()

@@ -121,9 +121,9 @@ def _row(trial, error, repeat=None):
 
 
 def test_a_candidate_whose_repeats_failed_is_ranked_by_what_it_has():
-    stage = RepeatStage(Repeats(3, top=2), [], 0, None, None, None, None)
-    stage.rows = {(0, 1): _row(0, 0.4, 1), (0, 2): _row(0, None, 2),
-                  (1, 1): _row(1, None, 1), (1, 2): _row(1, None, 2)}
+    stage = RepeatStage(Repeats(3, top=2), {}, 0, None, None, None, None)
+    stage._rows = {(0, 1): _row(0, 0.4, 1), (0, 2): _row(0, None, 2),
+                   (1, 1): _row(1, None, 1), (1, 2): _row(1, None, 2)}
     trials, model, chosen = stage.result({0: _row(0, 0.3), 1: _row(1, 0.32), 2: _row(2, 0.9)},
                                          _Best())
     assert trials[0]["repeats"] == 2 and trials[0]["dev_error_mean"] == pytest.approx(0.35)

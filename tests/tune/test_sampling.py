@@ -23,7 +23,10 @@ from mllib.tune import (choice, fixed, loguniform, one_minus_loguniform, randint
 from mllib.tune import sampling as sampling_module  # noqa: E402
 from mllib.tune.candidates import normalize, trial_seed  # noqa: E402
 from mllib.tune.asker import Asker, distributions, value_of  # noqa: E402
-from mllib.tune.trial import run_task  # noqa: E402
+from mllib.tune.candidates import Candidate  # noqa: E402
+from mllib.tune.pruning import MedianPruner  # noqa: E402
+from mllib.tune.repeats import Repeats, repeat_seed  # noqa: E402
+from mllib.tune.trial import Task, run_task  # noqa: E402
 
 pytestmark = pytest.mark.same_bits   # CI runs these again under other BLAS kernels
 
@@ -41,8 +44,8 @@ def table(result):
 
 def tpe(trials=12, **kwargs):
     """A TPE search of SPACE: Optuna's default 10 random start-up trials, then TPE's own."""
-    kwargs = {"seed": 0, "sampler": "tpe", "batch": 4, **kwargs}
-    return random_search(SPACE, TRAIN, DEV, trials=trials, settings=FIXED, **kwargs)
+    kwargs = {"seed": 0, "sampler": "tpe", "batch": 4, "settings": FIXED, **kwargs}
+    return random_search(SPACE, TRAIN, DEV, trials=trials, **kwargs)
 
 
 # -- the space, as Optuna asks it ----------------------------------------------------------
@@ -137,14 +140,16 @@ LOG = []     # module level: the search copies its sampler, and the copy writes 
 
 
 class Recording(RandomSampler):
-    """A RandomSampler that logs each ask and each tell, with the state and value told."""
+    """A RandomSampler that logs each ask and each tell, with the state and value told (and
+    the intermediate values reported, when there are)."""
 
     def before_trial(self, study, trial):
         LOG.append(("ask", trial.number))
         super().before_trial(study, trial)
 
     def after_trial(self, study, trial, state, values):
-        LOG.append(("tell", trial.number, state.name, values))
+        reported = dict(trial.intermediate_values)
+        LOG.append(("tell", trial.number, state.name, values) + ((reported,) if reported else ()))
         super().after_trial(study, trial, state, values)
 
 
@@ -282,11 +287,9 @@ def test_a_resume_with_another_sampler_or_batch_is_refused(tmp_path):
     ({"batch": 0}, ValueError, r"batch must be a positive integer, got 0"),
     ({"batch": 2.5}, ValueError, r"batch must be a positive integer, got 2\.5"),
     ({"batch": 0, "sampler": "random"}, ValueError, r"batch must be a positive integer, got 0"),
-    ({"pruner": "median"}, ValueError,
-     r"pruner cannot be combined with sampler='tpe' yet: give pruner=None, or sampler='random'"),
-    ({"pruner": "median", "sampler": RandomSampler(seed=0)}, ValueError,
-     r"pruner cannot be combined with sampler='RandomSampler' yet"),
-    ({"repeats": 3}, ValueError, r"repeats cannot be combined with sampler='tpe' yet"),
+    ({"repeats": 1}, ValueError, r"repeats must be an integer >= 2, got 1"),
+    ({"pruner": "median", "settings": {**FIXED, "early_stopping": 2}}, ValueError,
+     r"sets early_stopping, which cannot be combined with a pruner"),
     ({"metric": "r2"}, ValueError, r"metric='r2' scores regressors, but trial 0 \{.*\} is a "
                                    r"classifier"),
 ])
@@ -294,6 +297,71 @@ def test_bad_arguments_are_refused_before_anything_is_written(kwargs, error, mat
     with pytest.raises(error, match=match):
         tpe(trials=2, out=tmp_path / "s", **kwargs)
     assert not (tmp_path / "s").exists()
+
+
+# -- with a pruner, with repeats -------------------------------------------------------------
+
+PRUNED = dict(settings={"epochs": 20, "batch_size": 16}, trials=14, batch=3,
+              pruner=MedianPruner(warmup=2, min_trials=2), seed=1)
+
+
+@pytest.fixture(scope="module")
+def pruned():
+    LOG.clear()
+    result = random_search(SPACE, TRAIN, DEV, sampler=Recording(seed=4), **PRUNED)
+    return result, list(LOG)
+
+
+def test_a_pruned_tpe_search_is_told_its_curves_and_which_trials_were_pruned(pruned):
+    result, log = pruned
+    told = [entry for entry in log if entry[0] == "tell"]
+    assert [entry[1] for entry in told] == list(range(14))
+    rows = {row["trial"]: row for row in result.trials}
+    assert [entry[2] for entry in told] == [
+        "PRUNED" if rows[t]["pruned"] else "COMPLETE" for t in range(14)]
+    assert any(rows[t]["pruned"] for t in rows) and not all(rows[t]["pruned"] for t in rows)
+    for entry in told:
+        row = rows[entry[1]]
+        # Optuna takes a pruned trial's last intermediate value as its value.
+        assert entry[3] == [row["curve"][-1][1] if row["pruned"] else row["dev_error"]]
+        assert entry[4] == {epoch: error for epoch, error in row["curve"]}
+    assert result.best["pruned"] is False
+
+
+def test_a_pruned_tpe_search_gives_its_table_in_any_order_and_resumes(pruned, monkeypatch,
+                                                                       tmp_path):
+    result, _ = pruned
+    shuffled = Shuffled(width=3, seed=5)
+    monkeypatch.setattr(sampling_module, "get_backend", lambda backend, workers: shuffled)
+    again = random_search(SPACE, TRAIN, DEV, sampler=Recording(seed=4), out=tmp_path, **PRUNED)
+    assert shuffled.order != sorted(shuffled.order) and table(again) == table(result)
+    journal = tmp_path / "trials.jsonl"
+    journal.write_text("".join(journal.read_text().splitlines(keepends=True)[:5]))
+    ran = []
+    resumed = random_search(SPACE, TRAIN, DEV, sampler=Recording(seed=4), out=tmp_path,
+                            on_trial=ran.append, **PRUNED)
+    assert table(resumed) == table(result) and len(ran) == 14 - 5
+
+
+def test_tpe_with_repeats_chooses_by_the_mean_of_the_seeds(tmp_path):
+    args = dict(trials=6, settings=FIXED, seed=2, sampler="tpe", batch=2,
+                repeats=Repeats(3, top=2))
+    result = random_search(SPACE, TRAIN, DEV, out=tmp_path, **args)
+    top = sorted((r for r in result.trials if r["dev_error_mean"] is not None),
+                 key=lambda r: r["dev_error_mean"])
+    assert len(top) == 2 and result.best == top[0] and len(result.repeats) == 2 * 2
+    for again in result.repeats:
+        (row,) = [r for r in result.trials if r["trial"] == again["trial"]]
+        candidate = Candidate(row["trial"], row["params"], {**FIXED, **row["params"]},
+                              repeat_seed(2, row["trial"], again["repeat"]))
+        alone = run_task(Task(candidate, metric="accuracy"), TRAIN, DEV).row
+        assert {k: v for k, v in again.items() if k not in ("seconds", "repeat")} == {
+            k: v for k, v in alone.items() if k != "seconds"}
+    parallel = random_search(SPACE, TRAIN, DEV, backend="processes", workers=2, **args)
+    assert table(parallel) == table(result)
+    ran = []
+    assert table(random_search(SPACE, TRAIN, DEV, out=tmp_path, on_trial=ran.append,
+                               **args)) == table(result) and ran == []
 
 
 def test_a_searched_output_is_resolved_up_front():

@@ -8,8 +8,11 @@
     mllib predict MODEL DATA.csv [--proba] [--out FILE]
     mllib gradcheck [--config FILE.json] [flags] [--threshold 1e-7]
     mllib tune DATA.csv --target COLUMN --space SPACE.json [--settings FILE.json]
-               (--trials N | --grid [--points K] | --halving --trials N --min-epochs A
-               --max-epochs B) [--scheduler processes|serial|tcp://...] [--workers K]
+               (--trials N [--sampler tpe [--batch B]] [--pruner median] | --grid
+               [--points K] | (--halving | --async) --trials N --min-epochs A
+               --max-epochs B [--factor F] | --hyperband --min-epochs A --max-epochs B)
+               [--cv K] [--repeats R [--top K]] [--metric NAME] [--next]
+               [--scheduler processes|serial|tcp://...] [--workers K]
                [--data-dir DIR] [--wait-for-workers S] [--tls-ca-file PEM --tls-cert PEM
                [--tls-key PEM]] [--drop COL,...] [--missing MODE] [other data flags of
                train] [--seed S] --out DIR
@@ -29,8 +32,9 @@ file (``--learning-rate`` is ``learning_rate``); flags override the file,
 which overrides the defaults. ``train`` writes its settings as
 ``config.json``, which ``--config`` takes back.
 
-Modules: :mod:`.args` (flags, config files, settings; their values are parsed by
-:mod:`mllib.settings`),
+Modules: :mod:`.parser` (the subcommands), :mod:`.args` (flags, config files,
+settings; their values are parsed by :mod:`mllib.settings`), :mod:`.tuneargs` (the
+flags of ``tune``),
 :mod:`.dataload` (a CSV file, encoded by :mod:`mllib.preprocessing`, or a
 dataset, and split), :mod:`.build` (network and optimizer from settings),
 :mod:`.train` and :mod:`.artifacts` (the train command and what it writes),

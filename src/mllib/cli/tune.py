@@ -193,9 +193,6 @@ def _check_mode(args):
         raise CLIError("--top is for --repeats R")
     if args.batch is not None and args.sampler == "random":
         raise CLIError("--batch is for --sampler tpe")
-    for flag, given in (("--pruner", args.pruner), ("--repeats", args.repeats)):
-        if given is not None and args.sampler != "random":
-            raise CLIError(f"{flag} cannot be combined with --sampler {args.sampler} yet")
     if args.cv is not None and args.pruner is not None:
         raise CLIError("--cv cannot be combined with --pruner, which judges one dev curve "
                        "per trial")

@@ -131,7 +131,7 @@ class Asker:
         sampler = _tpe(self.optuna, seed) if isinstance(sampler, str) else copy.deepcopy(sampler)
         with _quiet(self.optuna):
             self.study = self.optuna.create_study(direction="minimize", sampler=sampler)
-        self.pending, self.candidates = {}, []
+        self.pending, self.asked = {}, {}        # asked: {trial: Candidate}, in order
 
     def ask(self, trial) -> Candidate:
         """Trial ``trial``'s candidate; trials are asked in order, from 0."""
@@ -141,16 +141,22 @@ class Asker:
         params = {key: s.value if isinstance(s, fixed) else value_of(s, asked.params[key])
                   for key, s in self.space.items()}
         candidate = _candidate(trial, params, self.space, self.settings, self.seed)
-        self.candidates.append(candidate)
+        self.asked[trial] = candidate
         return candidate
 
     def tell(self, rows) -> None:
         """Tell the study the rows of asked trials, in trial order: an ok row's dev error, a
-        failed one as failed."""
+        failed one as failed; in a pruned search, each trial's curve as its intermediate
+        values first, and a pruned trial as pruned, as Optuna's own pruners tell them."""
+        states = self.optuna.trial.TrialState
         for row in sorted(rows, key=lambda r: r["trial"]):
             asked = self.pending.pop(row["trial"])
             with _quiet(self.optuna):
-                if row["status"] == "ok":
-                    self.study.tell(asked, row["dev_error"])
+                for epoch, error in row.get("curve") or ():
+                    asked.report(error, epoch)
+                if row["status"] != "ok":
+                    self.study.tell(asked, state=states.FAIL)
+                elif row.get("pruned"):
+                    self.study.tell(asked, state=states.PRUNED)
                 else:
-                    self.study.tell(asked, state=self.optuna.trial.TrialState.FAIL)
+                    self.study.tell(asked, row["dev_error"])

@@ -36,10 +36,14 @@ class InOrder:
         ``record(row, model)``, called in trial order with each decided trial.
     metric : str or None
         The name of the metric of every task.
+    curves : Curves, optional
+        The curves of the trials decided before ``candidates`` (a model-based sampler's
+        earlier batches), which this adds its own to; default: none.
     """
 
-    def __init__(self, pruner, candidates, recorded, record, metric):
-        self.curves, self.candidates = Curves(pruner), candidates
+    def __init__(self, pruner, candidates, recorded, record, metric, curves=None):
+        self.curves = Curves(pruner) if curves is None else curves
+        self.candidates = candidates
         self.recorded = {t: row for t, row in recorded.items() if decided(row)}
         self.record, self.metric = record, metric
         self.budgets = {c.trial: resolve(c.settings)["epochs"] for c in candidates}

@@ -153,18 +153,27 @@ class RepeatStage:
     """The repeat stage of one search: its tasks, rows, journal lines and choice; with
     ``repeats`` None, a search without one, whose result is its trials as they are.
 
-    ``rows`` (``{(trial, repeat): row}``) starts with the repeat rows read back from
-    the journal whose values and seed are this search's; :meth:`offer` keeps the
-    models of the best trials run in this process, for the chosen one.
+    ``candidates`` is ``{trial: Candidate}``; ``rows`` (``{(trial, repeat): row}``)
+    starts with the repeat rows read back from the journal whose values and seed are
+    this search's; :meth:`offer` keeps the models of the best trials run in this
+    process, for the chosen one.
     """
 
     def __init__(self, repeats, candidates, seed, journal, task_of, on_trial, session):
         self.repeats, self.seed, self.journal, self.task_of = repeats, seed, journal, task_of
         self.on_trial, self.session = on_trial, session
-        self.candidates = {c.trial: c for c in candidates}
-        self.rows = {} if journal is None or repeats is None else {
-            key: row for key, row in journal.repeats().items() if self._ours(key, row)}
+        self.candidates = candidates    # {trial: Candidate}, filled in as they are asked
+        self._rows = None
         self.models = {}        # trial → (rank key, model bytes), the best `top` offered
+
+    @property
+    def rows(self) -> dict:
+        """``{(trial, repeat): row}``, those read back from the journal first (read once
+        every candidate is known, on first use: a model-based sampler asks them as it goes)."""
+        if self._rows is None:
+            self._rows = {} if self.journal is None or self.repeats is None else {
+                key: row for key, row in self.journal.repeats().items() if self._ours(key, row)}
+        return self._rows
 
     def _ours(self, key, row) -> bool:
         trial, repeat = key

@@ -20,6 +20,13 @@ count as bad ones, so that a batch spreads out); an Optuna sampler given instead
 is copied, so the same instance gives the same table again, and its seed is the
 user's. Optuna's INFO lines are silenced while it is asked and told.
 
+With a pruner, each batch's trials are decided in trial order against the
+curves of every trial before them, in the batch and the ones before
+(:class:`.ordered.InOrder`, sharing one :class:`.pruning.Curves`), and each is told
+its curve as intermediate values, and whether it was pruned, as Optuna's own
+pruners tell a study. With repeats, the stage (:mod:`.repeats`) runs once every
+trial is in, in the same back-end session.
+
 With ``out=DIR`` each trial is recorded as it finishes (:mod:`.journal`). A
 resumed search asks again from the start: trial i's recorded row is used if its
 values are those asked again (they are, since the study hears the same results in
@@ -44,35 +51,33 @@ from functools import partial
 from typing import Callable, NamedTuple
 
 from .._validation import check_int
-from .asker import Asker, is_optuna_sampler, optuna_module, sampler_name
+from .asker import Asker, is_optuna_sampler, optuna_module
 from .backends import get_backend
 from .candidates import MAX_TRIALS, _candidate, check_candidates
-from .common import BestModel, check_data, final_model, matching, open_journal, recorder
+from .common import (BestModel, check_data, check_prunable, final_model, matching,
+                     open_journal, recorder)
 from .dask_backend import ClusterError
 from .folds import cross_validation
 from .journal import one_line
 from .metrics import resolve_metric
+from .ordered import InOrder, decided
+from .pruning import Curves
+from .repeats import RepeatStage
 from .result import SearchResult, best_of
 from .trial import Task, failed_row
 
 
-def check_sampler(sampler, batch, **unsupported):
+def check_sampler(sampler, batch):
     """``(sampler, batch)`` checked, before anything runs: the sampler None for
     ``"random"`` (candidates drawn up front), else ``"tpe"`` or the Optuna sampler given.
-    ValueError naming the argument and value, or an argument of ``unsupported`` (such as
-    the pruner) that is given with a model-based sampler; ImportError naming the extra
-    when Optuna is needed and not installed."""
+    ValueError naming the argument and value; ImportError naming the extra when Optuna is
+    needed and not installed."""
     batch = check_int("batch", batch, 1, MAX_TRIALS)
     if isinstance(sampler, str) and sampler == "random":
         return None, batch
     if not ((isinstance(sampler, str) and sampler == "tpe") or is_optuna_sampler(sampler)):
         raise ValueError(f"sampler must be 'random', 'tpe' or an Optuna sampler (an instance "
                          f"of optuna.samplers.BaseSampler), got {sampler!r}")
-    for name, value in unsupported.items():
-        if value is not None:
-            raise ValueError(f"{name} cannot be combined with sampler="
-                             f"{sampler_name(sampler)!r} yet: give {name}=None, or "
-                             "sampler='random'")
     optuna_module()
     return sampler, batch
 
@@ -91,27 +96,50 @@ def probes(space, settings) -> list:
 
 
 class Hooks(NamedTuple):
-    """What :func:`run_in_batches` needs of the search around it (:mod:`.search`).
+    """What :func:`run_in_batches` needs of the search around it.
 
     ``read_back(candidates)``: ``{trial: row}`` of those recorded in the search's folder
     with the same values. ``record(row, model)``: keep, record and report a finished trial
-    (setting ``rows[trial]``). ``session()``: the back-end's session (a context manager
-    that gives ``run(tasks, done)``), opened when a trial is first to run. ``on_start``:
-    None, or called once as ``on_start(rows read back, trials)`` before the first trial
-    runs (at the end if none does).
+    (setting ``rows[trial]``). ``plan(candidates, recorded)``: ``(tasks, done)`` of a
+    batch whose ``recorded`` rows (``{trial: row}``) are in (:class:`Plan`).
+    ``session()``: the back-end's session (a context manager that gives ``run(tasks,
+    done)``), opened when a trial is first to run. ``on_start``: None, or called once as
+    ``on_start(rows read back, trials)`` before the first trial runs (at the end if none
+    does). ``stage``: the search's :class:`.repeats.RepeatStage`, run once every trial
+    is in.
     """
 
     read_back: Callable
     record: Callable
+    plan: Callable
     session: Callable
     on_start: Callable | None
+    stage: object
 
 
-def run_in_batches(asker, trials, batch, train, task_of, rows, hooks) -> None:
+class Plan:
+    """The tasks of a batch and the ``done`` that takes their outcomes: each missing trial
+    recorded as it ends; or, with a pruner, decided in trial order against the curves of
+    every trial before it, in this batch and the earlier ones (:class:`.ordered.InOrder`)."""
+
+    def __init__(self, task_of, record, pruner, metric):
+        self.task_of, self.record, self.pruner, self.metric = task_of, record, pruner, metric
+        self.curves = None if pruner is None else Curves(pruner)
+
+    def __call__(self, candidates, recorded):
+        if self.pruner is not None:
+            order = InOrder(self.pruner, candidates, recorded, self.record, self.metric,
+                            curves=self.curves)
+            return order.tasks(), order.done
+        return ([self.task_of(c) for c in candidates if c.trial not in recorded],
+                lambda candidate, outcome: self.record(outcome.row, outcome.model))
+
+
+def run_in_batches(asker, trials, batch, train, rows, hooks) -> None:
     """Ask ``batch`` candidates at a time of ``asker``, read back or run them, and tell
     their rows in trial order once all are in, until ``trials`` are; ``rows`` gets
-    ``{trial: row}``. ``train`` is ``(X, y)``, which each candidate is checked against;
-    ``task_of(candidate)`` is its task.
+    ``{trial: row}``; then the repeats. ``train`` is ``(X, y)``, which each candidate is
+    checked against.
 
     Rows read back after the first trial ran (past a trial that had to run again) are
     used, but not reported: ``on_start`` has been called by then.
@@ -124,19 +152,22 @@ def run_in_batches(asker, trials, batch, train, task_of, rows, hooks) -> None:
             missing = [c for c in candidates if c.trial not in rows]
             if missing and not started:
                 started = _start(hooks, rows, trials)
-            tasks = []
             for c in missing:
                 try:
                     check_candidates([c], *train)
-                    tasks.append(task_of(c))
                 except ValueError as err:
                     hooks.record(failed_row(c, f"settings refused: {one_line(err)}"), None)
-            if tasks:
+            tasks, done = hooks.plan(candidates, {c.trial: rows[c.trial] for c in candidates
+                                                  if c.trial in rows})
+            if any(c.trial not in rows for c in candidates):
                 run = run or stack.enter_context(hooks.session())
-                run(tasks, lambda candidate, outcome: hooks.record(outcome.row, outcome.model))
+                run(tasks, done)
             asker.tell([rows[c.trial] for c in candidates])
-    if not started:
-        _start(hooks, rows, trials)
+        if not started:
+            started = _start(hooks, rows, trials)
+        if hooks.stage.missing(rows):       # the repeats, in the same session
+            run = run or stack.enter_context(hooks.session())
+            hooks.stage.run(run, rows)
 
 
 def _start(hooks, rows, trials) -> bool:
@@ -152,35 +183,54 @@ def sampled_search(space, settings, seed, train, dev, how, *, trials, sampler,
     the module notes). The back-end's session opens when a trial is first to run: not for
     a search all read back. ``how`` is :func:`.common.check_how`'s."""
     train, dev = check_data(train, "train"), check_data(dev, "dev")
-    stand_ins = probes(space, settings)
-    check_candidates(stand_ins, *train)
-    metric = resolve_metric(how["metric"], stand_ins, train, dev)
-    if how.get("cv") is not None and "early_stopping" in space:
-        raise ValueError(f"early_stopping is searched, which cannot be combined with "
-                         f"cv={how['cv']}: it would stop on the fold that scores the trial")
-    folds = cross_validation(how.get("cv"), stand_ins, train, dev, seed)
+    metric, folds, extra = _checked(space, settings, seed, train, dev, how)
     asker = Asker(sampler, space, settings, seed)
     runner = get_backend(how["backend"], how["workers"])
     journal = open_journal(how["out"], how["restart"], kind="random", space=space,
                            settings=settings, seed=seed, data=(*train, *dev),
                            data_options=how["data_options"], metric=metric,
                            sampler=asker.name, batch=batch,
-                           optuna_version=asker.optuna.__version__,
-                           **({} if folds is None else {"cv": folds.to_json()}))
+                           optuna_version=asker.optuna.__version__, **extra)
     rows, finished = {}, {} if journal is None else journal.finished()
-    best = BestModel(journal, {})
-    hooks = Hooks(lambda candidates: _read_back(journal, finished, best, candidates),
-                  recorder(rows, journal, (best,), how["on_trial"]),
-                  lambda: runner.session(train, dev), how["on_start"])
+    if how["pruner"] is not None:       # only decided trials count as recorded
+        finished = {key: row for key, row in finished.items() if decided(row)}
+    task_of, best = partial(Task, metric=metric, folds=folds), BestModel(journal, {})
+    stage = RepeatStage(how.get("repeats"), asker.asked, seed, journal, task_of,
+                        how["on_trial"], lambda: runner.session(train, dev))
+    record = recorder(rows, journal, (best, stage), how["on_trial"])
+    hooks = Hooks(lambda candidates: _read_back(journal, finished, best, candidates), record,
+                  Plan(task_of, record, how["pruner"], metric),
+                  lambda: runner.session(train, dev), how["on_start"], stage)
     try:
-        run_in_batches(asker, trials, batch, train, partial(Task, metric=metric, folds=folds),
-                       rows, hooks)
+        run_in_batches(asker, trials, batch, train, rows, hooks)
     except ClusterError as err:
-        raise err.resumable(f"{len(rows)} of {trials} trials", how["out"]) from None
-    model, errors = final_model(best.bytes(), best.row, asker.candidates, (train, dev), metric,
-                                folds)
-    return SearchResult(list(rows.values()), model, kind="random", settings=settings,
-                        metric=metric, own_errors=errors, space=space)
+        raise err.resumable(stage.progress(len(rows), trials), how["out"]) from None
+    table, model, chosen = stage.result(rows, best)
+    model, errors = final_model(model, chosen.get("best") or best_of(table),
+                                list(asker.asked.values()), (train, dev), metric, folds)
+    return SearchResult(table, model, kind="random", settings=settings, metric=metric,
+                        own_errors=errors, space=space, **chosen)
+
+
+def _checked(space, settings, seed, train, dev, how) -> tuple:
+    """``(metric, folds, extra)`` of a sampled search, checked on stand-in candidates
+    (:func:`probes`) before anything is written; ``extra`` for its manifest."""
+    stand_ins = probes(space, settings)
+    check_candidates(stand_ins, *train)
+    metric, pruner, repeats = resolve_metric(how["metric"], stand_ins, train, dev), \
+        how["pruner"], how.get("repeats")
+    if (how.get("cv") is not None or pruner is not None) and "early_stopping" in space:
+        raise ValueError("early_stopping is searched, which cannot be combined with "
+                         f"{'a pruner' if pruner is not None else 'cv=' + str(how['cv'])}: it "
+                         "would stop trials on the rows that score them")
+    folds = cross_validation(how.get("cv"), stand_ins, train, dev, seed, pruner)
+    extra = {} if folds is None else {"cv": folds.to_json()}
+    if pruner is not None:
+        check_prunable(stand_ins)
+        extra["pruner"] = pruner.to_json()
+    if repeats is not None:
+        extra["repeats"] = repeats.to_json()
+    return metric, folds, extra
 
 
 def _read_back(journal, finished, best, candidates) -> dict:

@@ -132,8 +132,7 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=No
                     on_trial=on_trial, on_start=on_start, data_options=data_options,
                     metric=metric, pruner=pruner, repeats=as_repeats(repeats),
                     cv=check_cv(cv))
-    sampler, batch = check_sampler(sampler, batch, pruner=how["pruner"],
-                                   repeats=how.get("repeats"))
+    sampler, batch = check_sampler(sampler, batch)
     space, settings = normalize(space, settings)
     if sampler is not None:
         return sampled_search(space, settings, seed, train, dev, how, trials=trials,
@@ -174,8 +173,8 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
         t: row for (_, t), row in recorded_rows(journal, candidates).items()
         if pruner is None or decided(row)}
     best = BestModel(journal, rows)
-    stage = RepeatStage(how.get("repeats"), candidates, seed, journal, task_of,
-                        how["on_trial"], lambda: runner.session(train, dev))
+    stage = RepeatStage(how.get("repeats"), {c.trial: c for c in candidates}, seed, journal,
+                        task_of, how["on_trial"], lambda: runner.session(train, dev))
     if how["on_start"] is not None:
         how["on_start"]([dict(rows[t]) for t in sorted(rows)], len(candidates))
     record = recorder(rows, journal, (best, stage), how["on_trial"])

@@ -15,7 +15,7 @@ from distributed import Client, LocalCluster
 from mllib.datasets import make_flower
 from mllib.tune import allocator
 from mllib.tune import (ClusterError, DaskBackend, Repeats, async_halving, datafiles,
-                        loguniform, random_search, successive_halving)
+                        hyperband, loguniform, random_search, successive_halving)
 from mllib.tune.dask_backend import DataUnreadable, NoWorkers, _run_on_dask
 from mllib.tune.pruning import MedianPruner
 
@@ -140,8 +140,19 @@ def test_async_halving_on_dask_gives_the_serial_rungs_with_its_workers_killed(cl
         stripped(rung) for rung in search().rungs]
 
 
+def test_hyperband_on_dask_gives_the_serial_rungs_with_its_workers_killed(client, tmp_path):
+    search = functools.partial(hyperband, SPACE, TRAIN, DEV, min_epochs=2, max_epochs=18,
+                               settings={"batch_size": 8}, seed=3)
+    on_dask = killed_mid_search(client, search, tmp_path / "search", 17)
+    assert [stripped(rung) for rung in on_dask.rungs] == [
+        stripped(rung) for rung in search().rungs]
+
+
 @pytest.mark.parametrize("options", [{"sampler": "tpe", "batch": 2, "cv": 3},
-                                     {"repeats": Repeats(3, top=2)}], ids=["tpe, cv", "repeats"])
+                                     {"repeats": Repeats(3, top=2)},
+                                     {"sampler": "tpe", "batch": 2, "pruner": MedianPruner(
+                                         warmup=2, min_trials=2)}],
+                         ids=["tpe, cv", "repeats", "tpe, pruner"])
 def test_tpe_cv_and_repeats_on_dask_give_the_serial_table_with_its_workers_killed(
         client, tmp_path, options):
     search = functools.partial(random_search, SPACE, TRAIN, DEV, trials=6, seed=3,

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from mllib.datasets import make_flower
-from mllib.tune import async_halving, loguniform, random_search
+from mllib.tune import MedianPruner, async_halving, hyperband, loguniform, random_search
 
 X, Y = make_flower(240, seed=3)
 TRAIN, DEV = (X[:180], Y[:180]), (X[180:], Y[180:])
@@ -24,6 +24,11 @@ SEARCHES = {
                                     seed=2, sampler="tpe", batch=2, cv=3)),
     "repeats": (random_search, dict(trials=6, settings={"epochs": 30, "batch_size": 16},
                                     seed=2, repeats=3)),
+    "hyperband": (hyperband, dict(min_epochs=5, max_epochs=45, settings={"batch_size": 16},
+                                  seed=2)),
+    "tpe, pruner": (random_search, dict(trials=10, settings={"epochs": 30, "batch_size": 16},
+                                        seed=2, sampler="tpe", batch=2,
+                                        pruner=MedianPruner(warmup=2, min_trials=2))),
 }
 SCRIPT = textwrap.dedent("""
     import sys
@@ -43,6 +48,12 @@ def lines(journal):
 
 def key(row):
     return row.get("rung", 0), row["trial"], row.get("repeat", 0)
+
+
+def trained(row):
+    """What a journal line records as trained: a trial, to its epochs, with its seed (a
+    Hyperband line's rung counts within its bracket, the table's among all budgets)."""
+    return row["trial"], row["epochs"], row["seed"]
 
 
 def table(rows):
@@ -71,7 +82,7 @@ def test_a_search_killed_mid_way_resumes_to_the_uninterrupted_table(name, tmp_pa
     assert 3 <= before < len(every)                 # killed in the middle
     resumed = search(SPACE, TRAIN, DEV, out=out, on_trial=seen.append, **arguments)
     assert len(seen) == len(every) - before
-    assert sorted(map(key, lines(journal))) == sorted(map(key, every))   # none twice
+    assert sorted(map(trained, lines(journal))) == sorted(map(trained, every))  # none twice
     assert table(resumed.trials) == table(whole.trials)
     assert table(resumed.repeats or []) == table(whole.repeats or [])
     assert table([resumed.best]) == table([whole.best])

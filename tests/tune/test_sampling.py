@@ -242,9 +242,13 @@ def test_a_lost_row_and_a_row_of_other_values_run_again(tmp_path):
     (changed,) = [row for row in rows if row["trial"] == 5]
     changed["params"] = {**changed["params"], "learning_rate": 0.5}
     journal.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    seen = []
-    again = tpe(trials=8, out=tmp_path, on_trial=seen.append)
-    assert [row["trial"] for row in seen] == [2, 5]
+    seen, started = [], []
+    again = tpe(trials=8, out=tmp_path, on_trial=seen.append,
+                on_start=lambda rows, total: started.append(([r["trial"] for r in rows], total)))
+    # Batch 0-3 is read back but for trial 2, which runs; batch 4-7 is matched only after
+    # trial 2 is told: its rows read back are reported then, and trial 5 runs again.
+    assert started == [([0, 1, 3], 8)]
+    assert [row["trial"] for row in seen] == [2, 4, 6, 7, 5]
     assert table(again) == table(whole)
 
 

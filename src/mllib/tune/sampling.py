@@ -105,8 +105,8 @@ class Hooks(NamedTuple):
     ``session()``: the back-end's session (a context manager that gives ``run(tasks,
     done)``), opened when a trial is first to run. ``on_start``: None, or called once as
     ``on_start(rows read back, trials)`` before the first trial runs (at the end if none
-    does). ``stage``: the search's :class:`.repeats.RepeatStage`, run once every trial
-    is in.
+    does). ``report``: None, or called with each row read back after ``on_start``.
+    ``stage``: the search's :class:`.repeats.RepeatStage`, run once every trial is in.
     """
 
     read_back: Callable
@@ -114,6 +114,7 @@ class Hooks(NamedTuple):
     plan: Callable
     session: Callable
     on_start: Callable | None
+    report: Callable | None
     stage: object
 
 
@@ -142,13 +143,17 @@ def run_in_batches(asker, trials, batch, train, rows, hooks) -> None:
     checked against.
 
     Rows read back after the first trial ran (past a trial that had to run again) are
-    used, but not reported: ``on_start`` has been called by then.
+    given to ``report``, since ``on_start`` has been called by then.
     """
     started, run = False, None
     with contextlib.ExitStack() as stack:
         for first in range(0, trials, batch):
             candidates = [asker.ask(t) for t in range(first, min(first + batch, trials))]
-            rows.update(hooks.read_back(candidates))
+            read = hooks.read_back(candidates)
+            rows.update(read)
+            if started and hooks.report is not None:     # past on_start: reported as they come
+                for t in sorted(read):
+                    hooks.report(dict(read[t]))
             missing = [c for c in candidates if c.trial not in rows]
             if missing and not started:
                 started = _start(hooks, rows, trials)
@@ -200,7 +205,7 @@ def sampled_search(space, settings, seed, train, dev, how, *, trials, sampler,
     record = recorder(rows, journal, (best, stage), how["on_trial"])
     hooks = Hooks(lambda candidates: _read_back(journal, finished, best, candidates), record,
                   Plan(task_of, record, how["pruner"], metric),
-                  lambda: runner.session(train, dev), how["on_start"], stage)
+                  lambda: runner.session(train, dev), how["on_start"], how["on_trial"], stage)
     try:
         run_in_batches(asker, trials, batch, train, rows, hooks)
     except ClusterError as err:

@@ -85,7 +85,9 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=No
     on_trial : callable, optional
         Called in this process with each trial's row as the trial finishes
         (for progress reports; with a pruner, as it is decided, in trial order),
-        not for the rows read back from ``out``.
+        not for the rows read back from ``out`` (but with a model-based sampler, for
+        those read back after ``on_start``: past a trial that had to run again, the
+        next rows can only be matched once it is in).
     on_start : callable, optional
         Called once in this process before any trial runs, as ``on_start(rows,
         total)``: the rows read back from ``out`` (empty for a new search), in

@@ -99,6 +99,15 @@ def test_killing_every_worker_that_holds_the_data_loses_no_trial(client, tmp_pat
     assert all(row["status"] == "ok" for row in serial.trials)
 
 
+@pytest.fixture
+def fresh_client():
+    """A cluster of its own for a test that kills its workers: on the module's, after a few
+    such tests, a nanny could give up restarting its worker (NoWorkers after 60 s)."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster, Client(cluster) as dask_client:
+        yield dask_client
+
+
 def killed_mid_search(client, search, out, total):
     """The result of ``search(backend=client, out=out)``, run in a thread while every worker
     of ``client`` is killed once the journal has its first row, before the ``total``-th."""
@@ -120,30 +129,30 @@ def stripped(rows):
     return [{k: v for k, v in row.items() if k != "seconds"} for row in rows or []]
 
 
-def test_a_pruned_search_on_dask_gives_the_serial_table_with_its_workers_killed(client,
+def test_a_pruned_search_on_dask_gives_the_serial_table_with_its_workers_killed(fresh_client,
                                                                                tmp_path):
     search = functools.partial(random_search, SPACE, TRAIN, DEV, trials=8, seed=7,
                                settings={"epochs": 60, "batch_size": 8},
                                pruner=MedianPruner(warmup=3, min_trials=2))
-    on_dask = killed_mid_search(client, search, tmp_path / "search", 8)
+    on_dask = killed_mid_search(fresh_client, search, tmp_path / "search", 8)
     serial = search()
     assert table(on_dask) == table(serial)
     assert any(row["pruned"] for row in serial.trials)
 
 
-def test_async_halving_on_dask_gives_the_serial_rungs_with_its_workers_killed(client,
+def test_async_halving_on_dask_gives_the_serial_rungs_with_its_workers_killed(fresh_client,
                                                                              tmp_path):
     search = functools.partial(async_halving, SPACE, TRAIN, DEV, trials=9, min_epochs=2,
                                max_epochs=18, settings={"batch_size": 8}, seed=3)
-    on_dask = killed_mid_search(client, search, tmp_path / "search", 13)
+    on_dask = killed_mid_search(fresh_client, search, tmp_path / "search", 13)
     assert [stripped(rung) for rung in on_dask.rungs] == [
         stripped(rung) for rung in search().rungs]
 
 
-def test_hyperband_on_dask_gives_the_serial_rungs_with_its_workers_killed(client, tmp_path):
+def test_hyperband_on_dask_gives_the_serial_rungs_with_its_workers_killed(fresh_client, tmp_path):
     search = functools.partial(hyperband, SPACE, TRAIN, DEV, min_epochs=2, max_epochs=18,
                                settings={"batch_size": 8}, seed=3)
-    on_dask = killed_mid_search(client, search, tmp_path / "search", 17)
+    on_dask = killed_mid_search(fresh_client, search, tmp_path / "search", 17)
     assert [stripped(rung) for rung in on_dask.rungs] == [
         stripped(rung) for rung in search().rungs]
 
@@ -154,10 +163,10 @@ def test_hyperband_on_dask_gives_the_serial_rungs_with_its_workers_killed(client
                                          warmup=2, min_trials=2)}],
                          ids=["tpe, cv", "repeats", "tpe, pruner"])
 def test_tpe_cv_and_repeats_on_dask_give_the_serial_table_with_its_workers_killed(
-        client, tmp_path, options):
+        fresh_client, tmp_path, options):
     search = functools.partial(random_search, SPACE, TRAIN, DEV, trials=6, seed=3,
                                settings={"epochs": 20, "batch_size": 8}, **options)
-    on_dask = killed_mid_search(client, search, tmp_path / "search", 6)
+    on_dask = killed_mid_search(fresh_client, search, tmp_path / "search", 6)
     serial = search()
     assert table(on_dask) == table(serial)
     assert stripped(on_dask.repeats) == stripped(serial.repeats)

@@ -207,7 +207,8 @@ def test_tpe_refuses_fixed_settings_no_candidate_can_train_with_before_writing(t
                       sampler="tpe", out=tmp_path / "never")
     assert not (tmp_path / "never").exists()
     with pytest.raises(ValueError, match=r"early_stopping is searched, which cannot be "
-                                         r"combined with cv=3"):
+                                         r"combined with cv: it would stop trials on the "
+                                         r"rows that score them"):
         random_search({**SPACE, "early_stopping": [2, 3]}, TRAIN, DEV, trials=2,
                       settings=FIXED, sampler="tpe", cv=3, out=tmp_path / "never")
     assert not (tmp_path / "never").exists()

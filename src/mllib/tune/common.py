@@ -10,6 +10,7 @@ from these, so that every search checks, records and resumes alike.
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from .candidates import plain
 from .journal import Journal, fingerprint, keep
 from .metrics import get_metric
 from .pruning import as_pruner
-from .folds import split
+from .folds import cross_validation, split
 from .result import best_of, own_errors
 from .trial import Task, run_task
 
@@ -60,6 +61,23 @@ def final_model(model, row, candidates, data, metric, folds) -> tuple:
                       UserWarning, stacklevel=3)
         return model, errors
     return outcome.model, errors
+
+
+def search_options(candidates, data, seed, metric, how, extra) -> tuple:
+    """``(task_of, folds)``: the task of a candidate with the search's metric and folds, and
+    the folds (None without ``cv``); the pruner, repeats and folds checked against the
+    ``candidates`` (a model-based sampler's stand-ins) and ``data`` (train and dev), and
+    added to ``extra`` (the manifest's) when given."""
+    pruner, repeats = how["pruner"], how.get("repeats")
+    folds = cross_validation(how.get("cv"), candidates, *data, seed, pruner)
+    if pruner is not None:
+        check_prunable(candidates)
+        extra["pruner"] = pruner.to_json()
+    if repeats is not None:
+        extra["repeats"] = repeats.to_json()
+    if folds is not None:
+        extra["cv"] = folds.to_json()
+    return partial(Task, metric=metric, folds=folds), folds
 
 
 def check_prunable(candidates) -> None:

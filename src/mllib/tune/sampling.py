@@ -47,24 +47,22 @@ Optuna's distributions.
 from __future__ import annotations
 
 import contextlib
-from functools import partial
 from typing import Callable, NamedTuple
 
 from .._validation import check_int
 from .asker import Asker, is_optuna_sampler, optuna_module
 from .backends import get_backend
 from .candidates import MAX_TRIALS, _candidate, check_candidates
-from .common import (BestModel, check_data, check_prunable, final_model, matching,
-                     open_journal, recorder)
+from .common import (BestModel, check_data, final_model, matching, open_journal, recorder,
+                     search_options)
 from .dask_backend import ClusterError
-from .folds import cross_validation
 from .journal import one_line
 from .metrics import resolve_metric
 from .ordered import InOrder, decided
 from .pruning import Curves
 from .repeats import RepeatStage
 from .result import SearchResult, best_of
-from .trial import Task, failed_row
+from .trial import failed_row
 
 
 def check_sampler(sampler, batch):
@@ -188,7 +186,7 @@ def sampled_search(space, settings, seed, train, dev, how, *, trials, sampler,
     the module notes). The back-end's session opens when a trial is first to run: not for
     a search all read back. ``how`` is :func:`.common.check_how`'s."""
     train, dev = check_data(train, "train"), check_data(dev, "dev")
-    metric, folds, extra = _checked(space, settings, seed, train, dev, how)
+    metric, task_of, folds, extra = _checked(space, settings, seed, train, dev, how)
     asker = Asker(sampler, space, settings, seed)
     runner = get_backend(how["backend"], how["workers"])
     journal = open_journal(how["out"], how["restart"], kind="random", space=space,
@@ -199,7 +197,7 @@ def sampled_search(space, settings, seed, train, dev, how, *, trials, sampler,
     rows, finished = {}, {} if journal is None else journal.finished()
     if how["pruner"] is not None:       # only decided trials count as recorded
         finished = {key: row for key, row in finished.items() if decided(row)}
-    task_of, best = partial(Task, metric=metric, folds=folds), BestModel(journal, {})
+    best = BestModel(journal, {})
     stage = RepeatStage(how.get("repeats"), asker.asked, seed, journal, task_of,
                         how["on_trial"], lambda: runner.session(train, dev))
     record = recorder(rows, journal, (best, stage), how["on_trial"])
@@ -218,24 +216,19 @@ def sampled_search(space, settings, seed, train, dev, how, *, trials, sampler,
 
 
 def _checked(space, settings, seed, train, dev, how) -> tuple:
-    """``(metric, folds, extra)`` of a sampled search, checked on stand-in candidates
-    (:func:`probes`) before anything is written; ``extra`` for its manifest."""
+    """``(metric, task_of, folds, extra)`` of a sampled search, checked on stand-in
+    candidates (:func:`probes`) before anything is written (:func:`.common.search_options`);
+    ``extra`` for its manifest."""
     stand_ins = probes(space, settings)
     check_candidates(stand_ins, *train)
-    metric, pruner, repeats = resolve_metric(how["metric"], stand_ins, train, dev), \
-        how["pruner"], how.get("repeats")
-    if (how.get("cv") is not None or pruner is not None) and "early_stopping" in space:
+    metric = resolve_metric(how["metric"], stand_ins, train, dev)
+    if (how.get("cv") is not None or how["pruner"] is not None) and "early_stopping" in space:
         raise ValueError("early_stopping is searched, which cannot be combined with "
-                         f"{'a pruner' if pruner is not None else 'cv=' + str(how['cv'])}: it "
-                         "would stop trials on the rows that score them")
-    folds = cross_validation(how.get("cv"), stand_ins, train, dev, seed, pruner)
-    extra = {} if folds is None else {"cv": folds.to_json()}
-    if pruner is not None:
-        check_prunable(stand_ins)
-        extra["pruner"] = pruner.to_json()
-    if repeats is not None:
-        extra["repeats"] = repeats.to_json()
-    return metric, folds, extra
+                         f"{'a pruner' if how['pruner'] is not None else 'cv'}: it would stop "
+                         "trials on the rows that score them")
+    extra = {}
+    task_of, folds = search_options(stand_ins, (train, dev), seed, metric, how, extra)
+    return metric, task_of, folds, extra
 
 
 def _read_back(journal, finished, best, candidates) -> dict:

@@ -21,14 +21,12 @@ and running the same search into DIR again runs only the missing ones
 
 from __future__ import annotations
 
-from functools import partial
-
 from .._validation import check_int
 from .backends import get_backend
 from .candidates import MAX_TRIALS, check_candidates, grid_candidates, normalize, random_candidates
-from .common import (BestModel, check_data, check_how, check_prunable, final_model,
-                     open_journal, recorded_rows, recorder)
-from .folds import check_cv, cross_validation
+from .common import (BestModel, check_data, check_how, final_model, open_journal,
+                     recorded_rows, recorder, search_options)
+from .folds import check_cv
 from .dask_backend import ClusterError
 from .metrics import resolve_metric
 from .ordered import InOrder, decided
@@ -120,10 +118,11 @@ def random_search(space, train, dev, *, trials, settings=None, seed=0, metric=No
         results of the ones before in trial order, so that the table is still the same on
         every back-end (:mod:`mllib.tune.sampling`). Or an ``optuna.samplers.BaseSampler``
         instance (a CmaEsSampler, say): its seed is then yours; it is copied, so the same
-        instance gives the same table again. Needs ``pip install "mllib[tune]"``; not with
-        ``pruner`` or ``repeats`` yet; a candidate whose settings fail their check is a
-        failed row, not refused up front. ``out`` records the sampler ("tpe", or the
-        class name) and ``batch``: a resume with others is refused.
+        instance gives the same table again. Needs ``pip install "mllib[tune]"``. With a
+        pruner, each trial is told its curve and whether it was pruned. The fixed
+        settings are checked up front on stand-in candidates; a candidate that fails its
+        own check is a failed row. ``out`` records the sampler ("tpe", or the class
+        name) and ``batch``: a resume with others is refused.
     batch : int
         Candidates asked at a time of a model-based sampler: the most trials that run at
         once (give at least ``workers``); the fewer, the more results each ask learns from.
@@ -166,7 +165,7 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
     train, dev = check_data(train, "train"), check_data(dev, "dev")
     check_candidates(candidates, *train)
     metric = resolve_metric(how["metric"], candidates, train, dev)
-    task_of, folds = _options(candidates, train, dev, seed, metric, how, extra)
+    task_of, folds = search_options(candidates, (train, dev), seed, metric, how, extra)
     pruner, runner = how["pruner"], get_backend(how["backend"], how["workers"])
     journal = open_journal(how["out"], how["restart"], kind=kind, space=space,
                            settings=settings, seed=seed, data=(*train, *dev),
@@ -204,17 +203,3 @@ def _search(kind, candidates, space, settings, seed, train, dev, how, **extra) -
                         own_errors=errors, space=space, **chosen)
 
 
-def _options(candidates, train, dev, seed, metric, how, extra) -> tuple:
-    """``(task_of, folds)``: the task of a candidate with the search's metric and folds, and
-    the folds (None without ``cv``); the pruner, repeats and folds checked against the
-    candidates and the data, and added to ``extra`` (the manifest's) when given."""
-    pruner, repeats = how["pruner"], how.get("repeats")
-    folds = cross_validation(how.get("cv"), candidates, train, dev, seed, pruner)
-    if pruner is not None:
-        check_prunable(candidates)
-        extra["pruner"] = pruner.to_json()
-    if repeats is not None:
-        extra["repeats"] = repeats.to_json()
-    if folds is not None:
-        extra["cv"] = folds.to_json()
-    return partial(Task, metric=metric, folds=folds), folds

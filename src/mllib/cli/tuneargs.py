@@ -15,7 +15,8 @@ from .args import argtype, data_arguments
 
 def add_tune(sub):
     tune = sub.add_parser(
-        "tune", help="search hyperparameters on a CSV file (random, grid or successive halving)",
+        "tune", help="search hyperparameters on a CSV file (random, grid, TPE, halving or "
+                     "Hyperband)",
         description="Search the settings of SPACE.json, choose by dev error, test the best "
                     "once, and write the trials, the best model and plots to --out. Running "
                     "the same command again resumes an interrupted search.")

@@ -40,15 +40,13 @@ left is behind a straggler, which is also where successive halving waits.
 
 from __future__ import annotations
 
+import heapq
 import math
 
-from .._validation import check_int
-from .backends import get_backend
-from .candidates import MAX_TRIALS
+from .common import recorded_rows
 from .dask_backend import ClusterError
-from .halving import checked_epochs, prepared, rung_budgets
-from .result import SearchResult, best_of, own_errors
-from .common import check_how, open_journal, recorded_rows
+from .halving import opened, rung_result
+from .result import SearchResult, best_of
 from .journal import keep
 from .trial import Task
 
@@ -64,35 +62,25 @@ def async_halving(space, train, dev, *, trials, min_epochs, max_epochs, factor=3
     The parameters and the result are those of :func:`successive_halving`;
     ``result.rungs[k]`` holds rung k's rows in the order they entered it.
     """
-    trials = check_int("trials", trials, 1, MAX_TRIALS)
-    seed = check_int("seed", seed, 0)
-    min_epochs, max_epochs, factor = checked_epochs(min_epochs, max_epochs, factor)
-    budgets = rung_budgets(min_epochs, max_epochs, factor)
-    how = check_how(backend=backend, workers=workers, out=out, restart=restart,
-                    on_trial=on_trial, on_start=on_start, data_options=data_options,
-                    metric=metric)
-    space, settings, train, dev, candidates, metric = prepared(
-        "asynchronous halving", space, settings, (train, dev), trials, seed, metric)
-    runner = get_backend(backend, workers)
-    journal = open_journal(out, restart, kind="async_halving", space=space, settings=settings,
-                           seed=seed, data=(*train, *dev), data_options=how["data_options"],
-                           metric=metric, budgets=budgets, factor=factor)
+    search = opened("async_halving", "asynchronous halving", space, (train, dev),
+                    trials=trials, epochs=(min_epochs, max_epochs, factor), settings=settings,
+                    seed=seed, how=dict(backend=backend, workers=workers, out=out,
+                                        restart=restart, on_trial=on_trial, on_start=on_start,
+                                        data_options=data_options, metric=metric))
+    journal, candidates = search.journal, search.candidates
     recorded = {} if journal is None else recorded_rows(journal, candidates)
     if on_start is not None:
         on_start(sorted((dict(row) for row in recorded.values()),
                         key=lambda row: (row["trial"], row["rung"])), len(candidates))
-    ladder = Ladder(candidates, budgets, factor, metric, Keeper(journal, recorded, on_trial))
+    ladder = Ladder(candidates, search.budgets, search.factor, search.metric,
+                    Keeper(journal, recorded, on_trial))
     try:
-        with runner.session(train, dev) as run:
+        with search.runner.session(search.train, search.dev) as run:
             run(ladder, ladder.done)
             model = ladder.best_model(run)
     except ClusterError as err:
         raise err.resumable(f"{ladder.finished} trials at their rungs", out) from None
-    rungs = ladder.rungs()
-    final = {row["trial"]: row for rung in rungs for row in rung}
-    return SearchResult(list(final.values()), model, kind="async_halving", rungs=rungs,
-                        settings=settings, metric=metric, space=space,
-                        own_errors=own_errors(metric, model, train, dev))
+    return rung_result("async_halving", search, ladder.rungs(), model)
 
 
 class Keeper:
@@ -111,16 +99,33 @@ class Keeper:
 
 
 class Rung:
-    """One rung's entries, in the order they entered it, and what it has decided."""
+    """One rung's entries, in the order they entered it, and what it has decided: the
+    prefix of entries whose results are all in, and a heap of that prefix's ok trials not
+    promoted yet, by (dev error, trial), so that the next to promote is its top."""
 
     def __init__(self, budget):
         self.budget, self.entries, self.results = budget, [], {}
         self.prefix, self.promoted, self.closed = 0, [], False
+        self._ranked = []
 
-    def best_unpromoted(self):
-        """The ok row of the prefix with the lowest dev error not promoted yet, or None."""
-        taken = set(self.promoted)
-        return best_of(self.results[t] for t in self.entries[:self.prefix] if t not in taken)
+    def extend_prefix(self) -> bool:
+        """Take the next entry into the prefix if its result is in; whether it was."""
+        if self.prefix == len(self.entries) or self.entries[self.prefix] not in self.results:
+            return False
+        row = self.results[self.entries[self.prefix]]
+        self.prefix += 1
+        if row["status"] == "ok" and not row.get("pruned"):     # as best_of ranks rows
+            heapq.heappush(self._ranked, (row["dev_error"], row["trial"]))
+        return True
+
+    def promote_best(self):
+        """The trial of the prefix with the lowest dev error (ties: the lower trial) not
+        promoted yet, now promoted; None if there is none."""
+        if not self._ranked:
+            return None
+        _, trial = heapq.heappop(self._ranked)
+        self.promoted.append(trial)
+        return trial
 
 
 class Ladder:
@@ -189,13 +194,13 @@ class Ladder:
         while changed:
             changed = False
             for k, rung in enumerate(self.ladder):
-                while rung.prefix < len(rung.entries) and rung.entries[rung.prefix] in rung.results:
-                    rung.prefix += 1
+                while rung.extend_prefix():
                     changed |= self._promote(k, rung)
                 if not rung.closed and rung.prefix == len(rung.entries) and (
                         k == 0 or self.ladder[k - 1].closed):
                     rung.closed = changed = True
                     self._promote(k, rung)
+                    self._forget(k, rung)
 
     def _promote(self, k, rung) -> bool:
         """Promote rung k's best not yet promoted while its count allows; whether any was."""
@@ -205,20 +210,23 @@ class Ladder:
         allowed = (max(1, math.ceil(n / self.factor)) if rung.closed
                    else math.floor(rung.prefix / self.factor + 1e-9))
         promoted = False
-        while len(rung.promoted) < allowed and (best := rung.best_unpromoted()) is not None:
-            trial = best["trial"]
-            rung.promoted.append(trial)
+        while len(rung.promoted) < allowed and (trial := rung.promote_best()) is not None:
             self.ladder[k + 1].entries.append(trial)
             if (k + 1, trial) in self.keeper.recorded:
                 self._result(k + 1, trial, self.keeper.recorded[k + 1, trial], None)
             else:
                 self.waiting.append((k + 1, trial))
             promoted = True
-        if rung.closed:             # the others are not promoted: their states go
-            for trial in rung.entries:
-                if trial not in rung.promoted:
-                    self.states.pop((k, trial), None)
         return promoted
+
+    def _forget(self, k, rung):
+        """Rung k has closed: the states of its trials that were not promoted go (the last
+        rung's stay, for the best model)."""
+        if k + 1 < len(self.ladder):
+            kept = set(rung.promoted)
+            for trial in rung.entries:
+                if trial not in kept:
+                    self.states.pop((k, trial), None)
 
     def rungs(self) -> list:
         """Every rung's rows, in the order they entered it, up to the last rung any trial

@@ -11,6 +11,7 @@ winner equals a fresh run of its settings for ``max_epochs``, bit for bit.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from .._interrupts import HeldInterrupts
 from .._validation import check_int, check_real
@@ -59,30 +60,65 @@ def successive_halving(space, train, dev, *, trials, min_epochs, max_epochs, fac
     stop trials); ``epochs`` and ``early_stopping`` cannot be set, since the
     rungs decide the epochs.
     """
-    trials = check_int("trials", trials, 1, MAX_TRIALS)
-    seed = check_int("seed", seed, 0)
-    min_epochs, max_epochs, factor = checked_epochs(min_epochs, max_epochs, factor)
-    budgets = rung_budgets(min_epochs, max_epochs, factor)
-    how = check_how(backend=backend, workers=workers, out=out, restart=restart,
-                    on_trial=on_trial, on_start=on_start, data_options=data_options,
-                    metric=metric)
-    space, settings, train, dev, candidates, metric = prepared(
-        "successive halving", space, settings, (train, dev), trials, seed, metric)
-    runner = get_backend(backend, workers)
-    journal = open_journal(out, restart, kind="halving", space=space, settings=settings,
-                           seed=seed, data=(*train, *dev), data_options=how["data_options"],
-                           metric=metric, budgets=budgets, factor=factor)
-    halving = Rungs(journal, candidates, on_trial, metric)
+    search = opened("halving", "successive halving", space, (train, dev), trials=trials,
+                    epochs=(min_epochs, max_epochs, factor), settings=settings, seed=seed,
+                    how=dict(backend=backend, workers=workers, out=out, restart=restart,
+                             on_trial=on_trial, on_start=on_start,
+                             data_options=data_options, metric=metric))
+    halving = Rungs(search.journal, search.candidates, on_trial, search.metric)
     if on_start is not None:
         on_start(sorted((dict(row) for row in halving.recorded.values()),
-                        key=lambda row: (row["trial"], row["rung"])), len(candidates))
-    with runner.session(train, dev) as run:
-        rungs, states = halving.run(run, budgets, factor)
-        model = halving.best_model(rungs[-1], states, budgets)
+                        key=lambda row: (row["trial"], row["rung"])), len(search.candidates))
+    with search.runner.session(search.train, search.dev) as run:
+        rungs, states = halving.run(run, search.budgets, search.factor)
+        model = halving.best_model(rungs[-1], states, search.budgets)
+    return rung_result("halving", search, rungs, model)
+
+
+class Opened(NamedTuple):
+    """A search by rungs, its arguments checked and its folder opened (:func:`opened`)."""
+
+    space: dict
+    settings: dict
+    train: tuple
+    dev: tuple
+    candidates: list
+    metric: str | None
+    budgets: list
+    factor: float
+    runner: object
+    journal: object
+
+
+def opened(kind, name, space, data, *, trials, epochs, settings, seed, how) -> Opened:
+    """The search by rungs ``name`` of ``kind`` (its manifest's): ``trials`` random
+    candidates from ``space``, ``epochs`` ``(min_epochs, max_epochs, factor)``, and ``how``
+    (:func:`.common.check_how`'s arguments), each checked before anything is written; then
+    its back-end and journal (None without ``out``)."""
+    trials = check_int("trials", trials, 1, MAX_TRIALS)
+    seed = check_int("seed", seed, 0)
+    min_epochs, max_epochs, factor = checked_epochs(*epochs)
+    budgets = rung_budgets(min_epochs, max_epochs, factor)
+    how = check_how(**how)
+    space, settings, train, dev, candidates, metric = prepared(
+        name, space, settings, data, trials, seed, how["metric"])
+    runner = get_backend(how["backend"], how["workers"])
+    journal = open_journal(how["out"], how["restart"], kind=kind, space=space,
+                           settings=settings, seed=seed, data=(*train, *dev),
+                           data_options=how["data_options"], metric=metric, budgets=budgets,
+                           factor=factor)
+    return Opened(space, settings, train, dev, candidates, metric, budgets, factor, runner,
+                  journal)
+
+
+def rung_result(kind, search, rungs, model) -> SearchResult:
+    """The :class:`SearchResult` of a search by rungs (``search`` an :class:`Opened`, or
+    anything with its ``space``, ``settings``, ``train``, ``dev`` and ``metric``): each
+    trial's row of the last rung it reached, every rung's rows, and ``model``, the best's."""
     final = {row["trial"]: row for rung in rungs for row in rung}
-    return SearchResult(list(final.values()), model, kind="halving", rungs=rungs,
-                        settings=settings, metric=metric,
-                        own_errors=own_errors(metric, model, train, dev), space=space)
+    return SearchResult(list(final.values()), model, kind=kind, rungs=rungs,
+                        settings=search.settings, metric=search.metric, space=search.space,
+                        own_errors=own_errors(search.metric, model, search.train, search.dev))
 
 
 def checked_epochs(min_epochs, max_epochs, factor) -> tuple:

@@ -28,11 +28,9 @@ from __future__ import annotations
 import math
 
 from .._validation import check_int
-from .backends import get_backend
 from .candidates import MAX_TRIALS
-from .halving import Rungs, checked_epochs, prepared, rung_budgets
-from .result import SearchResult, best_of, own_errors
-from .common import check_how, open_journal
+from .halving import Rungs, checked_epochs, opened, rung_budgets, rung_result
+from .result import SearchResult, best_of
 
 
 def brackets(min_epochs, max_epochs, factor) -> list:
@@ -64,31 +62,24 @@ def hyperband(space, train, dev, *, min_epochs, max_epochs, factor=3, settings=N
         raise ValueError(f"min_epochs={min_epochs}, max_epochs={max_epochs} and "
                          f"factor={factor!r} give {trials:,} trials, more than "
                          f"{MAX_TRIALS:,}; use a larger min_epochs or factor")
-    how = check_how(backend=backend, workers=workers, out=out, restart=restart,
-                    on_trial=on_trial, on_start=on_start, data_options=data_options,
-                    metric=metric)
-    space, settings, train, dev, candidates, metric = prepared(
-        "Hyperband", space, settings, (train, dev), trials, seed, metric)
-    journal = open_journal(out, restart, kind="hyperband", space=space, settings=settings,
-                           seed=seed, data=(*train, *dev), data_options=how["data_options"],
-                           metric=metric, budgets=plan[0][2], factor=factor)
+    search = opened("hyperband", "Hyperband", space, (train, dev), trials=trials,
+                    epochs=(min_epochs, max_epochs, factor), settings=settings, seed=seed,
+                    how=dict(backend=backend, workers=workers, out=out, restart=restart,
+                             on_trial=on_trial, on_start=on_start,
+                             data_options=data_options, metric=metric))
     parts, first = [], 0
     for s, n, budgets in plan:
-        parts.append((s, budgets, Rungs(journal, candidates[first:first + n], on_trial,
-                                         metric)))
+        parts.append((s, budgets, Rungs(search.journal, search.candidates[first:first + n],
+                                         on_trial, search.metric)))
         first += n
     if on_start is not None:
         on_start(sorted((dict(row) for _, _, rungs in parts for row in rungs.recorded.values()),
                         key=lambda row: (row["trial"], row["rung"])), trials)
-    with get_backend(backend, workers).session(train, dev) as run:
+    with search.runner.session(search.train, search.dev) as run:
         done = [(s, budgets, rungs, *rungs.run(run, budgets, factor))
                 for s, budgets, rungs in parts]
         model = _best_model(done)
-    table = _global_rungs(done, len(plan[0][2]))
-    final = {row["trial"]: row for rung in table for row in rung}
-    return SearchResult(list(final.values()), model, kind="hyperband", rungs=table,
-                        settings=settings, metric=metric, space=space,
-                        own_errors=own_errors(metric, model, train, dev))
+    return rung_result("hyperband", search, _global_rungs(done, len(plan[0][2])), model)
 
 
 def _best_model(done):
